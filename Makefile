@@ -1,0 +1,28 @@
+# Two entry points: `make demo` (set up, fetch MNIST, train, render) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The torch build this project is tested with; override elsewhere, e.g. make TORCH="torch torchvision".
+TORCH  ?= torch==2.14.1 torchvision==0.29.1
+
+.PHONY: setup demo test bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(PY) cli.py data fetch
+	$(PY) cli.py train --track 6-per-class --overwrite
+	$(PY) cli.py render trajectories --epochs 2-10
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/train_speed.py
+	$(PY) bench/render_speed.py

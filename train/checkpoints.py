@@ -1,0 +1,69 @@
+"""Model weights per epoch (for the renderers) and the latest resume state (for --resume).
+
+Everything is saved atomically and loaded with `torch.load(weights_only=True)`: a checkpoint is
+plain tensors and numbers, never arbitrary pickled objects.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from errors import ProjectError
+from train.model import VAE
+
+CHECKPOINT_DIR = "checkpoints"
+RESUME_FILE = "resume.pt"
+
+
+def _save(payload: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def _load(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise ProjectError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from exc
+
+
+def model_path(run_dir: Path, epoch: int) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / f"model-e{epoch:03d}.pt"
+
+
+def save_model(run_dir: Path, epoch: int, model: VAE, layers: tuple[int, ...]) -> None:
+    _save({"layers": list(layers), "epoch": epoch, "state_dict": model.state_dict()}, model_path(run_dir, epoch))
+
+
+def load_model(run_dir: Path, epoch: int | None = None) -> tuple[VAE, int]:
+    """The trained net of `epoch` (default: the latest saved), on the CPU, in eval mode."""
+    saved = sorted((Path(run_dir) / CHECKPOINT_DIR).glob("model-e*.pt"))
+    if not saved:
+        raise ProjectError(f"{run_dir}: no model checkpoints (checkpoints/model-e*.pt); was the run trained to the end of an epoch?")
+    path = model_path(run_dir, epoch) if epoch is not None else saved[-1]
+    if not path.exists():
+        raise ProjectError(f"{run_dir}: no checkpoint for epoch {epoch} (have {saved[0].stem[7:]}..{saved[-1].stem[7:]})")
+    payload = _load(path)
+    model = VAE(tuple(payload["layers"]))
+    model.load_state_dict(payload["state_dict"])
+    return model.eval(), int(payload["epoch"])
+
+
+def save_resume(run_dir: Path, epoch: int, model: VAE, optimizer: torch.optim.Optimizer) -> None:
+    _save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE)
+
+
+def load_resume(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer) -> int:
+    """Restore model and optimizer from the resume state; returns the epoch it ends (0 if none yet)."""
+    path = Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE
+    if not path.exists():
+        return 0
+    payload = _load(path)
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    return int(payload["epoch"])

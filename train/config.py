@@ -1,0 +1,98 @@
+"""`RunConfig`: every option of a training run, parsed and checked once.
+
+The CLI builds it, the loop reads it, and its JSON goes into the run file's root attributes so a
+run can be rebuilt (or resumed) from its own file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from errors import ProjectError
+
+MODES = ("variational", "deterministic")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def parse_arch(text: str) -> tuple[int, ...]:
+    """`"784-256-32-8-2"` -> (784, 256, 32, 8, 2); the first size is the 28x28 input, the last the latent size."""
+    if not re.fullmatch(r"\d+(-\d+)+", text.strip()):
+        raise ProjectError(f"--arch {text!r}: expected layer sizes joined by '-', like 784-256-32-8-2")
+    sizes = tuple(int(part) for part in text.strip().split("-"))
+    if sizes[0] != 784:
+        raise ProjectError(f"--arch {text!r}: the first layer must be 784 (28x28 pixels), not {sizes[0]}")
+    if min(sizes) < 1:
+        raise ProjectError(f"--arch {text!r}: every layer needs at least one unit")
+    return sizes
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """Which training digits to follow: `per_class` of each class, or explicit `indices`."""
+
+    per_class: int | None = None
+    indices: tuple[int, ...] | None = None
+
+
+def parse_track(text: str) -> TrackSpec:
+    """`6-per-class`, `1-per-class`, or `indices:12,345,...`."""
+    text = text.strip()
+    if match := re.fullmatch(r"(\d+)-per-class", text):
+        count = int(match.group(1))
+        if count < 1:
+            raise ProjectError("--track: N-per-class needs N >= 1")
+        return TrackSpec(per_class=count)
+    if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
+        indices = tuple(int(part) for part in match.group(1).split(","))
+        if len(set(indices)) != len(indices):
+            raise ProjectError(f"--track {text!r}: an index is listed twice")
+        return TrackSpec(indices=indices)
+    raise ProjectError(f"--track {text!r}: expected N-per-class (e.g. 6-per-class) or indices:12,345,...")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    arch: str = "784-256-2"  # dense layer sizes, input first, latent last
+    mode: str = "variational"  # "variational" samples z; "deterministic" uses z = mean
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 1e-3  # Adam
+    seed: int = 0  # weights, shuffling, sampling noise and tracked digits all derive from it
+    device: str = "auto"  # auto picks cuda when available
+    track: str = "6-per-class"
+    tag: str = ""  # optional suffix of the run directory name
+    extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
+
+    def __post_init__(self) -> None:
+        parse_arch(self.arch)
+        parse_track(self.track)
+        if self.mode not in MODES:
+            raise ProjectError(f"--mode {self.mode!r}: choose one of {', '.join(MODES)}")
+        if self.device not in DEVICES:
+            raise ProjectError(f"--device {self.device!r}: choose one of {', '.join(DEVICES)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ProjectError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if self.tag and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.tag):
+            raise ProjectError(f"--tag {self.tag!r}: use letters, digits, '.', '_' or '-'")
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return parse_arch(self.arch)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.layers[-1]
+
+    @property
+    def run_name(self) -> str:
+        name = f"{self.arch}-{self.mode}-s{self.seed}"
+        return f"{name}-{self.tag}" if self.tag else name
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        return cls(**json.loads(text))

@@ -1,0 +1,34 @@
+"""Per-dimension statistics of test-set encodings, and which latent variables have collapsed.
+
+A latent variable is inactive when its mean barely varies over the inputs (variance of the mean
+below 0.01): the decoder cannot read anything from it, and the encoder variance sits near 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INACTIVE_THRESHOLD = 0.01
+
+
+@dataclass(frozen=True)
+class LatentStats:
+    mean_of_mu: np.ndarray  # (d,)
+    variance_of_mu: np.ndarray  # (d,) over the test set
+    mean_variance: np.ndarray  # (d,) mean encoder variance exp(logvar)
+
+    @property
+    def inactive(self) -> np.ndarray:
+        return self.variance_of_mu < INACTIVE_THRESHOLD
+
+    @property
+    def inactive_count(self) -> int:
+        return int(self.inactive.sum())
+
+
+def latent_stats(mu: np.ndarray, logvar: np.ndarray) -> LatentStats:
+    """Statistics over axis -2 (the test images) of (..., n, d) encodings."""
+    mu64, logvar64 = mu.astype(np.float64), logvar.astype(np.float64)
+    return LatentStats(mean_of_mu=mu64.mean(axis=-2), variance_of_mu=mu64.var(axis=-2), mean_variance=np.exp(logvar64).mean(axis=-2))

@@ -1,0 +1,166 @@
+"""The training loop: one epoch at a time, tracking the chosen digits after every step.
+
+The whole data set lives on the device as one uint8 tensor; batches are index gathers, never
+per-item transforms. Tracked codes and batch losses collect in device buffers and reach the
+host once per epoch, so tracking costs one tiny forward pass per step and no synchronisation.
+Shuffling and sampling noise come from generators seeded by (seed, epoch), which makes a resumed
+run step-for-step identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from data.mnist import Mnist
+from errors import ProjectError
+from train import checkpoints, runfile
+from train.config import RunConfig, parse_track
+from train.model import VAE, loss_terms
+from train.runfile import EpochResult, Steps
+from train.tracking import select_tracked
+
+EVAL_BATCH = 2000
+PROGRESS_EVERY = 25  # steps between progress-bar loss updates (each one syncs the device)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ProjectError("--device cuda: no CUDA device is available to this PyTorch build")
+    return torch.device(name)
+
+
+def _generator(device: torch.device, seed: int, epoch: int, purpose: int) -> torch.Generator:
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed * 1_000_003 + epoch * 1_009 + purpose)
+    return generator
+
+
+def _as_pixels(images: torch.Tensor) -> torch.Tensor:
+    return images.float().div_(255.0)
+
+
+@torch.no_grad()
+def encode_eval(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Means and log-variances in eval mode (no sampling, no grad), batch by batch."""
+    was_training = model.training
+    model.eval()
+    parts = [model.encode(_as_pixels(images[start:start + EVAL_BATCH])) for start in range(0, len(images), EVAL_BATCH)]
+    model.train(was_training)
+    return torch.cat([mu for mu, _ in parts]), torch.cat([logvar for _, logvar in parts])
+
+
+@torch.no_grad()
+def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator):
+    """Per-image (reconstruction, penalty) on `images`, plus their codes."""
+    model.eval()
+    totals = torch.zeros(2, dtype=torch.float64, device=images.device)
+    mus, logvars = [], []
+    for start in range(0, len(images), EVAL_BATCH):
+        x = _as_pixels(images[start:start + EVAL_BATCH])
+        logits, mu, logvar = model(x, sample=mode == "variational", generator=generator)
+        reconstruction, penalty = loss_terms(logits, x, mu, logvar, mode)
+        totals += torch.stack([reconstruction, penalty]).double()
+        mus.append(mu)
+        logvars.append(logvar)
+    model.train()
+    return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars)
+
+
+class Trainer:
+    """Owns the model, optimizer and data tensors of one run."""
+
+    def __init__(self, config: RunConfig, mnist: Mnist, run_dir: Path, progress: bool = True):
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        self.model = VAE(config.layers).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.train_x = torch.from_numpy(mnist.train_images.reshape(-1, 784)).to(self.device)  # (N, 784) uint8
+        self.test_x = torch.from_numpy(mnist.test_images.reshape(-1, 784)).to(self.device)
+        self.test_labels = mnist.test_labels
+        self.tracked_index = select_tracked(mnist.train_labels, parse_track(config.track), config.seed)
+        self.tracked_label = mnist.train_labels[self.tracked_index]
+        self.tracked_image = mnist.train_images[self.tracked_index]
+        self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
+        self.run_path = self.run_dir / runfile.RUN_FILE_NAME
+
+    # -- run file lifecycle -------------------------------------------------------------
+    def start(self) -> int:
+        """Create the run file with step 0; returns the first epoch to train (1)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        mu0, logvar0 = encode_eval(self.model, self.tracked_x)
+        runfile.create(self.run_path, self.config.to_json(), self.tracked_index, self.tracked_label, self.tracked_image,
+                       self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy())
+        return 1
+
+    def resume(self) -> int:
+        """Restore the last checkpoint and cut the run file back to it; returns the next epoch."""
+        run = runfile.RunFile(self.run_path)
+        if not np.array_equal(run.read("tracked/index"), self.tracked_index):
+            raise ProjectError(f"{self.run_path}: tracked digits differ from this data set; resume with the same MNIST source")
+        done = checkpoints.load_resume(self.run_dir, self.model, self.optimizer)
+        runfile.truncate_to_epochs(self.run_path, done)
+        return done + 1
+
+    # -- training -----------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> EpochResult:
+        config, model = self.config, self.model
+        started = time.perf_counter()
+        n_train, batch_size = len(self.train_x), config.batch_size
+        n_steps = math.ceil(n_train / batch_size)
+        order = torch.randperm(n_train, generator=_generator(torch.device("cpu"), config.seed, epoch, 1)).to(self.device)
+        noise = _generator(self.device, config.seed, epoch, 2)
+        n_tracked, latent = len(self.tracked_x), config.latent_dim
+        track_mu = torch.empty(n_steps, n_tracked, latent, device=self.device)
+        track_logvar = torch.empty_like(track_mu)
+        batch_loss = torch.empty(n_steps, 2, device=self.device)
+        batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
+        batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
+        tracked_pixels = _as_pixels(self.tracked_x)
+
+        bar = tqdm(range(n_steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
+        model.train()
+        for step in bar:
+            x = _as_pixels(self.train_x[order[step * batch_size:(step + 1) * batch_size]])
+            logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
+            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
+            self.optimizer.zero_grad(set_to_none=True)
+            (reconstruction + penalty).backward()  # summed over the batch, as in the classic example
+            self.optimizer.step()
+            with torch.no_grad():
+                model.eval()
+                track_mu[step], track_logvar[step] = model.encode(tracked_pixels)
+                model.train()
+                batch_loss[step, 0] = reconstruction / len(x)
+                batch_loss[step, 1] = penalty / len(x)
+            if self.progress and (step + 1) % PROGRESS_EVERY == 0:
+                recent = batch_loss[max(0, step + 1 - 100):step + 1].mean(dim=0).tolist()
+                bar.set_postfix(recon=f"{recent[0]:.1f}", penalty=f"{recent[1]:.2f}")
+        bar.close()
+        seconds = time.perf_counter() - started
+
+        train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
+        test_loss, test_mu, test_logvar = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
+        steps = Steps(mu=track_mu.cpu().numpy(), logvar=track_logvar.cpu().numpy(),
+                      epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
+                      loss=batch_loss.cpu().numpy())
+        return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,
+                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy())
+
+    def run(self, first_epoch: int, on_epoch=None) -> None:
+        """Train to the configured epoch count, flushing each epoch (weights, run file, resume state)."""
+        for epoch in range(first_epoch, self.config.epochs + 1):
+            result = self.train_epoch(epoch)
+            checkpoints.save_model(self.run_dir, epoch, self.model, self.config.layers)
+            runfile.append_epoch(self.run_path, result)
+            checkpoints.save_resume(self.run_dir, epoch, self.model, self.optimizer)
+            if on_epoch:
+                on_epoch(epoch, result)

@@ -1,0 +1,217 @@
+"""The HDF5 run file: the contract between the training and rendering stages.
+
+This module is the single source of truth for dataset names, dtypes and shapes; no other module
+spells an HDF5 path. Layout (schema_version 1):
+
+    attrs  schema_version (int), config (JSON: every option, library versions, start time)
+    tracked/index   (n,) int64      tracked/label (n,) uint8      tracked/image (n, 28, 28) uint8
+    trajectory/mu, trajectory/logvar   (steps, n, d) float32   step 0 = before training
+    trajectory/epoch (steps,) int32 (0 for step 0, then 1-based)   trajectory/batch (steps,) int32 (0-based)
+    trajectory/loss  (steps, 2) float32   [reconstruction, penalty] per image of that batch (NaN at step 0)
+    epochs/train_loss, epochs/test_loss (E, 2) float32   same columns, per image
+    epochs/seconds   (E,) float32   wall-clock training time of each epoch (added, not in the brief)
+    encodings/mu, encodings/logvar (E, n_test, d) float32   test set at the end of each epoch
+    encodings/label  (n_test,) uint8
+
+Crash safety: the file is never modified in place. Each flush copies it, appends to the copy,
+fsyncs and renames it over the original, so `run.h5` is always a complete, closed HDF5 file
+holding whole epochs, whatever moment the process is killed at (SIGKILL included).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import h5py
+import numpy as np
+
+from errors import ProjectError
+
+SCHEMA_VERSION = 1
+RUN_FILE_NAME = "run.h5"
+
+# name -> (dtype, shape after the growing axis, or None for fixed datasets given in full)
+TRAJECTORY = {
+    "trajectory/mu": np.float32,
+    "trajectory/logvar": np.float32,
+    "trajectory/epoch": np.int32,
+    "trajectory/batch": np.int32,
+    "trajectory/loss": np.float32,
+}
+EPOCHS = {
+    "epochs/train_loss": np.float32,
+    "epochs/test_loss": np.float32,
+    "epochs/seconds": np.float32,
+    "encodings/mu": np.float32,
+    "encodings/logvar": np.float32,
+}
+LOSS_COLUMNS = ("reconstruction", "penalty")
+
+
+@dataclass
+class Steps:
+    """Per-step tracking rows, in order: mu/logvar (s, n, d), epoch/batch (s,), loss (s, 2)."""
+
+    mu: np.ndarray
+    logvar: np.ndarray
+    epoch: np.ndarray
+    batch: np.ndarray
+    loss: np.ndarray
+
+    def as_datasets(self) -> dict[str, np.ndarray]:
+        return {f"trajectory/{name}": value for name, value in self.__dict__.items()}
+
+
+@dataclass
+class EpochResult:
+    """What one finished epoch adds: its steps plus epoch-level metrics and test encodings."""
+
+    steps: Steps
+    train_loss: np.ndarray  # (2,)
+    test_loss: np.ndarray  # (2,)
+    seconds: float
+    test_mu: np.ndarray  # (n_test, d)
+    test_logvar: np.ndarray  # (n_test, d)
+
+    def as_rows(self) -> dict[str, np.ndarray]:
+        return {
+            **self.steps.as_datasets(),
+            "epochs/train_loss": self.train_loss[None],
+            "epochs/test_loss": self.test_loss[None],
+            "epochs/seconds": np.asarray([self.seconds]),
+            "encodings/mu": self.test_mu[None],
+            "encodings/logvar": self.test_logvar[None],
+        }
+
+
+def _fsync_replace(tmp: Path, final: Path) -> None:
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    directory = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+@contextmanager
+def _rewrite(path: Path) -> Iterator[h5py.File]:
+    """Open a copy of `path` for writing; on success it atomically replaces `path`."""
+    tmp = path.with_name(path.name + ".partial")
+    shutil.copyfile(path, tmp)
+    try:
+        with h5py.File(tmp, "a") as handle:
+            yield handle
+        _fsync_replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_label: np.ndarray,
+           tracked_image: np.ndarray, test_label: np.ndarray, step0_mu: np.ndarray, step0_logvar: np.ndarray) -> None:
+    """A new run file holding the tracked digits and step 0 (the untrained encoder)."""
+    n, d = step0_mu.shape
+    tmp = path.with_name(path.name + ".partial")
+    with h5py.File(tmp, "w") as handle:
+        handle.attrs["schema_version"] = SCHEMA_VERSION
+        handle.attrs["config"] = config_json
+        handle["tracked/index"] = tracked_index.astype(np.int64)
+        handle["tracked/label"] = tracked_label.astype(np.uint8)
+        handle["tracked/image"] = tracked_image.astype(np.uint8)
+        handle["encodings/label"] = test_label.astype(np.uint8)
+        tail_shapes = {
+            "trajectory/mu": (n, d), "trajectory/logvar": (n, d), "trajectory/epoch": (), "trajectory/batch": (),
+            "trajectory/loss": (2,), "epochs/train_loss": (2,), "epochs/test_loss": (2,), "epochs/seconds": (),
+            "encodings/mu": (len(test_label), d), "encodings/logvar": (len(test_label), d),
+        }
+        for name, dtype in {**TRAJECTORY, **EPOCHS}.items():
+            tail = tail_shapes[name]
+            # Chunks of ~1 epoch of steps for trajectories; one epoch per chunk for encodings.
+            rows_per_chunk = 1 if name.startswith("encodings/") else max(1, min(1024, (1 << 18) // max(1, int(np.prod(tail)) * 4)))
+            handle.create_dataset(name, shape=(0, *tail), maxshape=(None, *tail), dtype=dtype, chunks=(rows_per_chunk, *tail))
+        _append(handle, Steps(mu=step0_mu[None], logvar=step0_logvar[None], epoch=np.zeros(1, np.int32),
+                              batch=np.zeros(1, np.int32), loss=np.full((1, 2), np.nan, np.float32)).as_datasets())
+    _fsync_replace(tmp, path)
+
+
+def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
+    for name, values in rows.items():
+        dataset = handle[name]
+        start = dataset.shape[0]
+        dataset.resize(start + len(values), axis=0)
+        dataset[start:] = np.asarray(values, dtype=dataset.dtype)
+
+
+def append_epoch(path: Path, result: EpochResult) -> None:
+    """Add one finished epoch, atomically."""
+    with _rewrite(path) as handle:
+        _append(handle, result.as_rows())
+
+
+def truncate_to_epochs(path: Path, epochs: int) -> None:
+    """Drop everything recorded after epoch `epochs` (used by --resume to redo a partial epoch)."""
+    with _rewrite(path) as handle:
+        keep_steps = int(np.count_nonzero(handle["trajectory/epoch"][:] <= epochs))
+        for name in TRAJECTORY:
+            handle[name].resize(keep_steps, axis=0)
+        for name in EPOCHS:
+            handle[name].resize(min(epochs, handle[name].shape[0]), axis=0)
+
+
+def resolve(path: Path | str) -> Path:
+    """A run directory or a run file -> the run file path."""
+    path = Path(path)
+    return path / RUN_FILE_NAME if path.is_dir() else path
+
+
+class RunFile:
+    """Read access to a finished or in-progress run file; arrays are read on demand."""
+
+    def __init__(self, path: Path | str):
+        self.path = resolve(path)
+        if not self.path.exists():
+            raise ProjectError(f"{self.path}: no such run file")
+        try:
+            with h5py.File(self.path, "r") as handle:
+                attrs = dict(handle.attrs)
+                self._names = set()
+                handle.visit(self._names.add)
+        except OSError as exc:
+            raise ProjectError(f"{self.path}: not an HDF5 run file ({exc})") from exc
+        if "schema_version" not in attrs or "config" not in attrs:
+            raise ProjectError(f"{self.path}: not a vae-trajectories run file (no schema_version/config attributes)")
+        self.schema_version = int(attrs["schema_version"])
+        if self.schema_version > SCHEMA_VERSION:
+            raise ProjectError(f"{self.path}: schema_version {self.schema_version} is newer than this program ({SCHEMA_VERSION}); update it")
+        self.config = json.loads(attrs["config"])
+
+    def has(self, name: str) -> bool:
+        return name in self._names
+
+    def read(self, name: str, selection=slice(None)) -> np.ndarray:
+        if not self.has(name):
+            raise ProjectError(f"{self.path}: run file has no '{name}' dataset")
+        with h5py.File(self.path, "r") as handle:
+            return handle[name][selection]
+
+    def length(self, name: str) -> int:
+        if not self.has(name):
+            return 0
+        with h5py.File(self.path, "r") as handle:
+            return handle[name].shape[0]
+
+    @property
+    def epochs_done(self) -> int:
+        return self.length("epochs/test_loss")
+
+    @property
+    def latent_dim(self) -> int:
+        with h5py.File(self.path, "r") as handle:
+            return handle["trajectory/mu"].shape[-1] if "trajectory/mu" in handle else int(self.config["arch"].split("-")[-1])
