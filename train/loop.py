@@ -111,7 +111,8 @@ class Trainer:
         return done + 1
 
     # -- training -----------------------------------------------------------------------
-    def train_epoch(self, epoch: int) -> EpochResult:
+    def train_epoch(self, epoch: int, track: bool = True) -> EpochResult:
+        """One pass over the training set; `track=False` (benchmarks only) skips the tracked digits."""
         config, model = self.config, self.model
         started = time.perf_counter()
         n_train, batch_size = len(self.train_x), config.batch_size
@@ -119,8 +120,7 @@ class Trainer:
         order = torch.randperm(n_train, generator=_generator(torch.device("cpu"), config.seed, epoch, 1)).to(self.device)
         noise = _generator(self.device, config.seed, epoch, 2)
         n_tracked, latent = len(self.tracked_x), config.latent_dim
-        track_mu = torch.empty(n_steps, n_tracked, latent, device=self.device)
-        track_logvar = torch.empty_like(track_mu)
+        track_codes = torch.empty(n_steps, n_tracked, 2 * latent, device=self.device)  # [mu | logvar]
         batch_loss = torch.empty(n_steps, 2, device=self.device)
         batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
         batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
@@ -136,9 +136,8 @@ class Trainer:
             (reconstruction + penalty).backward()  # summed over the batch, as in the classic example
             self.optimizer.step()
             with torch.no_grad():
-                model.eval()
-                track_mu[step], track_logvar[step] = model.encode(tracked_pixels)
-                model.train()
+                if track:  # eval-mode encoding: the net has no dropout or batch-norm, so no mode switch is needed
+                    torch.addmm(model.heads.bias, model.encoder(tracked_pixels), model.heads.weight.t(), out=track_codes[step])
                 batch_loss[step, 0] = reconstruction / len(x)
                 batch_loss[step, 1] = penalty / len(x)
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:
@@ -149,7 +148,8 @@ class Trainer:
 
         train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
         test_loss, test_mu, test_logvar = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
-        steps = Steps(mu=track_mu.cpu().numpy(), logvar=track_logvar.cpu().numpy(),
+        codes = track_codes.cpu().numpy()
+        steps = Steps(mu=codes[..., :latent], logvar=codes[..., latent:],
                       epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
                       loss=batch_loss.cpu().numpy())
         return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,

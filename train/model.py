@@ -27,14 +27,13 @@ class VAE(nn.Module):
         *body, latent = layers
         # Encoder: every hidden layer ends in a ReLU; the two heads read the last hidden layer.
         self.encoder = nn.Sequential(*_dense_stack(body), nn.ReLU()) if len(body) > 1 else nn.Identity()
-        self.mu_head = nn.Linear(body[-1], latent)
-        self.logvar_head = nn.Linear(body[-1], latent)
+        self.heads = nn.Linear(body[-1], 2 * latent)  # [mu | logvar], one matmul for both
         # Decoder mirrors the encoder; it returns logits, the sigmoid lives in the loss / `generate`.
         self.decoder = _dense_stack([latent, *reversed(body)])
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.encoder(x)  # (B, h)
-        return self.mu_head(hidden), self.logvar_head(hidden)  # (B, d) each
+        mu, logvar = self.heads(self.encoder(x)).chunk(2, dim=-1)  # (B, d) each
+        return mu, logvar
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
