@@ -190,5 +190,60 @@ def info(run: Path) -> None:
         click.echo(f"inactive latent variables (var of mean < 0.01): {stats.inactive_count} of {len(stats.inactive)}")
 
 
+# -- render -------------------------------------------------------------------------------
+def latest_run() -> Path:
+    """The most recently written run under outputs/runs."""
+    runs = sorted(RUNS_DIR.glob("*/run.h5"), key=lambda path: path.stat().st_mtime)
+    if not runs:
+        raise ProjectError(f"no runs under {RUNS_DIR}/; train one first (python cli.py train) or pass --run")
+    return runs[-1].parent
+
+
+@main.group()
+def render() -> None:
+    """Videos and figures from a run file."""
+
+
+@render.command("trajectories")
+@click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
+@click.option("--epochs", default="1-5", show_default=True, help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net.")
+@click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
+@click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
+@click.option("--duration", help="Spread the frames over this long, e.g. 40s or 1m30s.")
+@click.option("--size", default="1080p", show_default=True, help="720p, 1080p, 4k or WxH.")
+@click.option("--fps", type=float, default=30.0, show_default=True)
+@click.option("--crf", type=int, help="Quality (lower is better): default 18 for mp4, 31 for webm.")
+@click.option("--format", "video_format", default="mp4", show_default=True, help="mp4, webm, gif, or mov (ProRes 4444, transparent).")
+@click.option("--theme", "theme_name", default="light", show_default=True, help="light or dark.")
+@click.option("--trail", type=click.IntRange(min=0), default=12, show_default=True, help="Frames of fading trail (0: none).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: <run>/videos/trajectories_e<epochs>.<format>).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def render_trajectories_command(run_dir, epochs, dims, every, duration, size, fps, crf, video_format, theme_name, trail, out, quiet) -> None:
+    """MP4 of the tracked digits as variance circles moving through the latent space."""
+    from render.probe import probe
+    from render.steps import parse_duration, parse_epochs
+    from render.style import theme
+    from render.trajectories import parse_dims, render_trajectories
+    from render.video import VideoSpec, parse_size
+    from train.runfile import RunFile
+
+    spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps, crf=crf)
+    chosen_theme = theme(theme_name)
+    first, last = parse_epochs(epochs)
+    seconds = parse_duration(duration) if duration else None
+    if run_dir is None:
+        run_dir = latest_run()
+        click.echo(f"run: {run_dir} (latest)")
+    run = RunFile(run_dir)
+    axes = parse_dims(dims, run.latent_dim, 2)
+    label = f"e{first}" if first == last else f"e{first}-{last}"
+    out = out or run.path.parent / "videos" / f"trajectories_{label}.{spec.format}"
+    video, poster = render_trajectories(run, out, spec, chosen_theme, first, last, dims=axes, every=every,
+                                        duration=seconds, trail=trail, progress=not quiet)
+    click.echo(f"video: {video}  ({probe(video, decode=False).describe()})")
+    click.echo(f"poster: {poster}")
+
+
 if __name__ == "__main__":
     main()

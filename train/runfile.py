@@ -214,4 +214,7 @@ class RunFile:
     @property
     def latent_dim(self) -> int:
         with h5py.File(self.path, "r") as handle:
-            return handle["trajectory/mu"].shape[-1] if "trajectory/mu" in handle else int(self.config["arch"].split("-")[-1])
+            for name in ("trajectory/mu", "encodings/mu"):
+                if name in handle:
+                    return handle[name].shape[-1]
+        raise ProjectError(f"{self.path}: the run file holds no trajectories or encodings")

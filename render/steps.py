@@ -1,0 +1,60 @@
+"""Which recorded steps become video frames (`--epochs`, `--every`, `--duration`)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from errors import ProjectError
+
+
+def parse_epochs(text: str) -> tuple[int, int]:
+    """`2-10`, `3` or `0` -> inclusive (first, last) epoch; 0 is the untrained step."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
+    if not match:
+        raise ProjectError(f"--epochs {text!r}: use a range like 2-10, a single epoch like 3, or 0 for the untrained net")
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) is not None else first
+    if last < first:
+        raise ProjectError(f"--epochs {text}: the range runs backwards; did you mean {last}-{first}?")
+    return first, last
+
+
+def select_steps(step_epochs: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Step indices from the start of epoch `first` (the step just before it) to the end of `last`."""
+    recorded = int(step_epochs.max()) if len(step_epochs) else 0
+    if last > recorded:
+        raise ProjectError(f"--epochs {first}-{last}: the run has {recorded} finished epoch{'s' * (recorded != 1)} (1-{recorded})")
+    inside = np.flatnonzero((step_epochs >= max(first, 0)) & (step_epochs <= last))
+    if first >= 1:  # the state at the start of epoch `first` is the last step of the epoch before
+        inside = np.concatenate([[inside[0] - 1], inside])
+    return inside
+
+
+def parse_duration(text: str) -> float:
+    """`40s`, `40`, `1m30s` or `1:30` -> seconds."""
+    text = text.strip().lower()
+    if match := re.fullmatch(r"(\d+):(\d{1,2}(?:\.\d+)?)", text):
+        seconds = int(match.group(1)) * 60 + float(match.group(2))
+    elif match := re.fullmatch(r"(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?", text):
+        seconds = int(match.group(1) or 0) * 60 + float(match.group(2) or 0)
+    else:
+        seconds = 0.0
+    if seconds <= 0:
+        raise ProjectError(f"--duration {text!r}: use seconds like 40s, or 1m30s")
+    return seconds
+
+
+def frame_steps(steps: np.ndarray, fps: float, every: int | None = None, duration: float | None = None) -> np.ndarray:
+    """The steps shown, one per frame: every K-th, or evenly spread to last `duration` seconds."""
+    if every is not None and duration is not None:
+        raise ProjectError("--every and --duration both choose the frames; give one of them")
+    if duration is not None:
+        count = max(2, int(round(duration * fps)))
+        return steps[np.round(np.linspace(0, len(steps) - 1, count)).astype(int)]
+    every = every or 1
+    if every < 1:
+        raise ProjectError("--every must be >= 1")
+    chosen = steps[::every]
+    return chosen if chosen[-1] == steps[-1] else np.append(chosen, steps[-1])  # always end on the last step

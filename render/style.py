@@ -1,0 +1,43 @@
+"""Looks shared by every renderer: class colours, light/dark themes, projector-sized fonts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless, and the rasteriser every renderer draws with
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+
+from errors import ProjectError  # noqa: E402
+
+# One colour per digit 0-9 (matplotlib's tab10), the same in every video and figure.
+CLASS_COLORS = tuple(mcolors.to_hex(c) for c in plt.get_cmap("tab10").colors)
+CLASS_RGB = tuple(tuple(int(round(255 * v)) for v in mcolors.to_rgb(c)) for c in CLASS_COLORS)
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str
+    foreground: str  # text, spines
+    muted: str  # counter, secondary text
+    grid: str
+
+
+THEMES = {
+    "light": Theme("light", background="#ffffff", foreground="#1a1a1a", muted="#666666", grid="#e3e3e3"),
+    "dark": Theme("dark", background="#101214", foreground="#f0f0f0", muted="#a0a0a0", grid="#2c3035"),
+}
+
+
+def theme(name: str) -> Theme:
+    if name not in THEMES:
+        raise ProjectError(f"--theme {name!r}: choose one of {', '.join(THEMES)}")
+    return THEMES[name]
+
+
+def font_points(height_px: int, dpi: float, fraction: float) -> float:
+    """A font size (points) that is `fraction` of the frame height, so text scales with --size."""
+    return fraction * height_px * 72.0 / dpi

@@ -1,0 +1,184 @@
+"""The signature video: tracked digits as variance circles moving through the latent space.
+
+Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
+variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4).
+
+Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame restores
+that background and draws only what moves (one collection of circles, one of trails, the counter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from matplotlib.collections import EllipseCollection, LineCollection
+from matplotlib.colors import to_rgba_array
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.lines import Line2D
+
+from errors import ProjectError
+from render.steps import frame_steps, select_steps
+from render.style import CLASS_COLORS, Theme, font_points
+from render.video import VideoSpec
+from train.runfile import RunFile
+
+DPI = 100
+FILL_ALPHA = 0.28
+TRAIL_ALPHA = 0.55
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The selected steps of a run, projected on two latent dimensions."""
+
+    mu: np.ndarray  # (steps, n, 2)
+    radius: np.ndarray  # (steps, n)
+    epoch: np.ndarray  # (steps,)
+    batch: np.ndarray  # (steps,)
+    labels: np.ndarray  # (n,)
+    batches_per_epoch: dict[int, int]
+    title: str
+
+
+def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
+    """`0,1` -> (0, 1), checked against the run's latent size."""
+    try:
+        dims = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ProjectError(f"--dims {text!r}: give {count} comma-separated latent indices, like {','.join(map(str, range(count)))}") from None
+    if len(dims) != count or len(set(dims)) != count:
+        raise ProjectError(f"--dims {text!r}: give {count} different latent indices")
+    if not all(0 <= d < latent_dim for d in dims):
+        raise ProjectError(f"--dims {text!r}: this run's latent indices are 0..{latent_dim - 1}")
+    return dims
+
+
+def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int]) -> Trajectory:
+    if not run.has("trajectory/mu") or run.length("trajectory/mu") == 0:
+        raise ProjectError(f"{run.path}: the run file holds no trajectories")
+    step_epochs = run.read("trajectory/epoch")
+    steps = select_steps(step_epochs, first_epoch, last_epoch)
+    window = slice(int(steps[0]), int(steps[-1]) + 1)
+    mu = run.read("trajectory/mu", window)[:, :, list(dims)]
+    logvar = run.read("trajectory/logvar", window)[:, :, list(dims)]
+    batch = run.read("trajectory/batch")
+    per_epoch = {int(e): int(batch[step_epochs == e].max()) + 1 for e in np.unique(step_epochs) if e > 0}
+    config = run.config
+    dims_note = f"  ·  z{dims[0]}, z{dims[1]}" if run.latent_dim > 2 else ""
+    return Trajectory(mu=mu.astype(np.float64), radius=np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0),
+                      epoch=step_epochs[window], batch=batch[window], labels=run.read("tracked/label"),
+                      batches_per_epoch=per_epoch, title=f"{config.get('arch', '?')}  ·  {config.get('mode', '?')}{dims_note}")
+
+
+def _fitted_limits(traj: Trajectory, box_w: float, box_h: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis limits that hold every circle of the selected steps, padded, with equal aspect in the box."""
+    low = (traj.mu - traj.radius[..., None]).min(axis=(0, 1))
+    high = (traj.mu + traj.radius[..., None]).max(axis=(0, 1))
+    center, span = (low + high) / 2, np.maximum(high - low, 1e-3) * 1.08
+    units_per_px = max(span[0] / box_w, span[1] / box_h)
+    half_w, half_h = units_per_px * box_w / 2, units_per_px * box_h / 2
+    return (center[0] - half_w, center[0] + half_w), (center[1] - half_h, center[1] + half_h)
+
+
+class TrajectoryScene:
+    """A figure whose static parts are drawn once; `frame(i)` returns the RGBA image of frame i."""
+
+    def __init__(self, traj: Trajectory, shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12):
+        self.traj, self.shown, self.trail = traj, shown, trail
+        width, height = spec.size
+        self.height = height
+        face = "none" if spec.transparent else theme.background
+        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=face)
+        self.canvas = FigureCanvasAgg(self.figure)
+        text_pt = font_points(height, DPI, 0.028)
+        # Axes on the left three quarters, legend on the right; everything in figure fractions.
+        ax = self.figure.add_axes((0.075, 0.1, 0.70, 0.78), facecolor=face)
+        self.ax = ax
+        box_w, box_h = 0.70 * width, 0.78 * height
+        xlim, ylim = _fitted_limits(traj, box_w, box_h)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_aspect("equal", adjustable="box")
+        ax.grid(True, color=theme.grid, linewidth=max(1.0, height / 1080))
+        ax.set_axisbelow(True)
+        ax.tick_params(colors=theme.muted, labelsize=text_pt * 0.8, length=0, pad=text_pt * 0.4)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        self.figure.text(0.075, 0.925, traj.title, color=theme.foreground, fontsize=text_pt * 1.25, va="bottom", ha="left")
+        handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
+                          markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
+        legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left", bbox_to_anchor=(0.80, 0.49),
+                                    frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
+                                    title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55)
+        legend.get_title().set_color(theme.muted)
+
+        rgba = to_rgba_array([CLASS_COLORS[label] for label in traj.labels])
+        self.circles = EllipseCollection(np.ones(len(rgba)), np.ones(len(rgba)), np.zeros(len(rgba)), units="xy",
+                                         offsets=traj.mu[0], offset_transform=ax.transData,
+                                         facecolors=np.c_[rgba[:, :3], np.full(len(rgba), FILL_ALPHA)],
+                                         edgecolors=np.c_[rgba[:, :3], np.full(len(rgba), 0.95)],
+                                         linewidths=max(1.0, 1.6 * height / 1080), animated=True)
+        ax.add_collection(self.circles)
+        self.trail_rgb = np.repeat(rgba[:, :3], max(trail - 1, 1), axis=0)
+        self.trails = LineCollection([], linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
+        ax.add_collection(self.trails)
+        self.counter = self.figure.text(0.775, 0.925, "", color=theme.muted, fontsize=text_pt, ha="right", va="bottom", animated=True)
+
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def _counter_text(self, step: int) -> str:
+        epoch = int(self.traj.epoch[step])
+        if epoch == 0:
+            return "before training"
+        return f"epoch {epoch}  ·  batch {int(self.traj.batch[step]) + 1}/{self.traj.batches_per_epoch[epoch]}"
+
+    def frame(self, index: int) -> np.ndarray:
+        traj, step = self.traj, int(self.shown[index])
+        self.canvas.restore_region(self.background)
+        if self.trail > 1 and index > 0:
+            history = self.shown[max(0, index - self.trail + 1):index + 1]  # (k,) steps, oldest first
+            path = traj.mu[history].transpose(1, 0, 2)  # (n, k, 2)
+            segments = np.stack([path[:, :-1], path[:, 1:]], axis=2).reshape(-1, 2, 2)  # (n*(k-1), 2, 2)
+            k = len(history)
+            fade = np.linspace(0.0, TRAIL_ALPHA, self.trail)[-(k - 1):]  # older segments fainter
+            colors = np.c_[self.trail_rgb.reshape(len(traj.labels), -1, 3)[:, :k - 1].reshape(-1, 3), np.tile(fade, len(traj.labels))]
+            self.trails.set_segments(segments)
+            self.trails.set_color(colors)
+            self.ax.draw_artist(self.trails)
+        diameter = 2.0 * traj.radius[step]
+        self.circles.set_offsets(traj.mu[step])
+        self.circles.set_widths(diameter)
+        self.circles.set_heights(diameter)
+        self.ax.draw_artist(self.circles)
+        self.counter.set_text(self._counter_text(step))
+        self.figure.draw_artist(self.counter)
+        return np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def frames(self) -> Iterator[np.ndarray]:
+        for index in range(len(self.shown)):
+            yield self.frame(index)
+
+    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        """Latent (x, y) -> (column, row) in the frame, for checks and overlays."""
+        display = self.ax.transData.transform(np.atleast_2d(xy))
+        return np.c_[display[:, 0], self.height - display[:, 1]]
+
+
+def render_trajectories(run: RunFile, out: Path, spec: VideoSpec, theme: Theme, first_epoch: int, last_epoch: int,
+                        dims: tuple[int, int] = (0, 1), every: int | None = None, duration: float | None = None,
+                        trail: int = 12, progress: bool = True) -> tuple[Path, Path]:
+    """Write the video and a poster PNG of its last frame; returns both paths."""
+    from render.video import atomic_write_png, write_video
+
+    traj = load_trajectory(run, first_epoch, last_epoch, dims)
+    shown = frame_steps(np.arange(len(traj.epoch)), spec.fps, every=every, duration=duration)
+    scene = TrajectoryScene(traj, shown, spec, theme, trail=trail)
+    last = write_video(scene.frames(), out, spec, total=len(shown), progress=progress, description="trajectories")
+    poster = out.with_suffix(".png")
+    atomic_write_png(poster, last)
+    return out, poster

@@ -1,0 +1,189 @@
+"""The trajectories video: real encodes, decoded back with the bundled ffmpeg, and pixels checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from errors import ProjectError
+from render.probe import probe
+from render.steps import frame_steps, parse_epochs, select_steps
+from render.style import CLASS_RGB, theme
+from render.trajectories import TrajectoryScene, load_trajectory
+from render.video import VideoSpec, write_video
+from train import runfile
+from train.runfile import EpochResult, RunFile, Steps
+
+STEPS = 10  # per epoch
+LABELS = np.array([0, 3, 7], np.uint8)
+CENTERS = np.array([[-2.13, 1.17], [1.56, -1.29], [0.37, 2.21]])  # off the grid lines
+START = np.array([4.0, 4.0])  # where every digit begins, outside the final circles
+RADII = np.array([0.5, 0.3, 0.4])
+
+
+def synthetic_run(directory: Path, epochs: int = 2) -> Path:
+    """A run file through the project's own writer: 3 digits drifting to known circles."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / runfile.RUN_FILE_NAME
+    config = '{"arch": "784-16-2", "mode": "variational", "epochs": %d}' % epochs
+    logvar = np.repeat(np.log(RADII ** 2)[:, None], 2, axis=1)  # r^2 = sigma^2 on both axes
+    runfile.create(path, config, np.arange(3), LABELS, np.zeros((3, 28, 28), np.uint8), np.arange(5, dtype=np.uint8) % 10,
+                   np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32))
+    for epoch in range(1, epochs + 1):
+        t = (np.arange(STEPS) + 1 + (epoch - 1) * STEPS) / (epochs * STEPS)  # 0 -> 1 over the run
+        mu = (START + t[:, None, None] * (CENTERS[None] - START)).astype(np.float32)
+        lv = (t[:, None, None] * logvar[None]).astype(np.float32)
+        steps = Steps(mu=mu, logvar=lv, epoch=np.full(STEPS, epoch, np.int32), batch=np.arange(STEPS, dtype=np.int32),
+                      loss=np.ones((STEPS, 2), np.float32))
+        runfile.append_epoch(path, EpochResult(steps=steps, train_loss=np.ones(2, np.float32), test_loss=np.ones(2, np.float32),
+                                               seconds=1.0, test_mu=np.zeros((5, 2), np.float32), test_logvar=np.zeros((5, 2), np.float32)))
+    return path
+
+
+@pytest.fixture
+def run_path(tmp_path):
+    return synthetic_run(tmp_path / "run")
+
+
+def render(args):
+    return CliRunner().invoke(main, ["render", "trajectories", "--quiet", *args])
+
+
+def test_mp4_plays_everywhere(run_path, tmp_path):
+    out = tmp_path / "clip.mp4"
+    result = render(["--run", str(run_path), "--epochs", "1-2", "--size", "640x360", "--fps", "25", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    info = probe(out)
+    assert (info.codec, info.profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (info.width, info.height, info.fps) == (640, 360, 25)
+    assert info.frames == 1 + 2 * STEPS  # the step before epoch 1, then every step
+    assert info.duration == pytest.approx(info.frames / 25, abs=0.05)
+    assert info.faststart
+    assert out.with_suffix(".png").exists() and str(out) in result.output
+
+
+def test_default_output_name_and_later_start(run_path):
+    result = render(["--run", str(run_path.parent), "--epochs", "2", "--size", "720p"])
+    assert result.exit_code == 0, result.output
+    video = run_path.parent / "videos" / "trajectories_e2.mp4"
+    info = probe(video)
+    assert info.frames == 1 + STEPS and (info.width, info.height) == (1280, 720)
+
+
+@pytest.mark.parametrize("fmt, codec, pix_fmt", [("webm", "vp9", "yuv420p"), ("gif", "gif", None), ("mov", "prores", "yuva")])
+def test_other_formats(run_path, tmp_path, fmt, codec, pix_fmt):
+    out = tmp_path / f"clip.{fmt}"
+    result = render(["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    info = probe(out)
+    assert info.codec == codec and info.frames == 1 + STEPS
+    if pix_fmt:
+        assert info.pix_fmt.startswith(pix_fmt)
+
+
+def test_duration_and_every_choose_frames(run_path, tmp_path):
+    out = tmp_path / "timed.mp4"
+    assert render(["--run", str(run_path), "--epochs", "1-2", "--size", "320x180", "--duration", "2s", "--out", str(out)]).exit_code == 0
+    info = probe(out)
+    assert info.frames == 60 and info.duration == pytest.approx(2.0, abs=0.05)
+    assert frame_steps(np.arange(21), 30, every=4).tolist() == [0, 4, 8, 12, 16, 20]
+    assert frame_steps(np.arange(22), 30, every=4).tolist()[-1] == 21  # always ends on the last step
+
+
+def test_circle_sits_on_its_mean_with_radius_r(run_path):
+    run = RunFile(run_path)
+    traj = load_trajectory(run, 1, 2, (0, 1))
+    shown = np.arange(len(traj.epoch))
+    scene = TrajectoryScene(traj, shown, VideoSpec(size=(960, 540)), theme("light"), trail=0)
+    frame = scene.frame(len(shown) - 1)  # the last step: circles at CENTERS with RADII
+    for label, center, radius in zip(LABELS, CENTERS, RADII):
+        col, row = scene.to_pixels(center)[0]
+        color = np.array(CLASS_RGB[label], float)
+        fill = frame[int(round(row)), int(round(col)), :3].astype(float)
+        # The fill is the class colour at low opacity over white: same hue, nearest to this class.
+        tinted = 255 - (255 - color) * 0.28
+        assert np.abs(fill - tinted).max() < 12
+        # Walk right from the centre: the edge (opaque class colour) sits r latent units away.
+        r_px = scene.to_pixels(center + [radius, 0])[0][0] - col
+        line = frame[int(round(row)), int(round(col)):int(round(col + 2 * r_px)), :3].astype(float)
+        edge = np.argmin(np.abs(line - color).sum(axis=1))
+        assert abs(edge - r_px) <= 2.5, (label, edge, r_px)
+
+
+def test_axis_limits_fit_the_selected_steps(run_path):
+    run = RunFile(run_path)
+    late = TrajectoryScene(load_trajectory(run, 2, 2, (0, 1)), np.arange(STEPS + 1), VideoSpec(size=(640, 360)), theme("light"))
+    early = TrajectoryScene(load_trajectory(run, 1, 2, (0, 1)), np.arange(2 * STEPS + 1), VideoSpec(size=(640, 360)), theme("dark"))
+    # Every circle of the selection is inside the axes, and the early view includes the origin.
+    for scene, traj in ((late, late.traj), (early, early.traj)):
+        x0, x1 = scene.ax.get_xlim()
+        y0, y1 = scene.ax.get_ylim()
+        assert x0 <= (traj.mu[..., 0] - traj.radius).min() and (traj.mu[..., 0] + traj.radius).max() <= x1
+        assert y0 <= (traj.mu[..., 1] - traj.radius).min() and (traj.mu[..., 1] + traj.radius).max() <= y1
+    span = lambda scene: np.diff(scene.ax.get_xlim())[0] * np.diff(scene.ax.get_ylim())[0]  # noqa: E731
+    assert span(late) < 0.8 * span(early)  # a later start zooms in
+
+
+def test_failed_render_leaves_no_file(tmp_path):
+    out = tmp_path / "broken.mp4"
+
+    def frames():
+        for index in range(8):
+            if index == 5:
+                raise RuntimeError("drawing failed")
+            yield np.zeros((64, 64, 4), np.uint8)
+
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        write_video(frames(), out, VideoSpec(size=(64, 64)), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_epoch_selection_rules():
+    step_epochs = np.array([0] + [1] * 3 + [2] * 3)
+    assert select_steps(step_epochs, *parse_epochs("0")).tolist() == [0]
+    assert select_steps(step_epochs, *parse_epochs("2")).tolist() == [3, 4, 5, 6]  # starts where epoch 1 ended
+    assert select_steps(step_epochs, *parse_epochs("1-2")).tolist() == list(range(7))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "12-15"], "the run has 2 finished epochs (1-2)"),
+    (["--epochs", "5-2"], "runs backwards"),
+    (["--epochs", "two"], "--epochs 'two'"),
+    (["--size", "huge"], "--size 'huge'"),
+    (["--size", "641x360"], "must be even"),
+    (["--format", "avi"], "--format 'avi'"),
+    (["--theme", "neon"], "--theme 'neon'"),
+    (["--dims", "0,2"], "latent indices are 0..1"),
+    (["--every", "2", "--duration", "3s"], "give one of them"),
+    (["--out", "/proc/nowhere/clip.mp4"], "cannot create the output directory"),
+    (["--out", "clip.webm"], "must end in .mp4"),
+])
+def test_bad_render_input_gets_one_clear_line(run_path, args, message):
+    result = render(["--run", str(run_path), "--size", "320x180", "--epochs", "1-2", *args])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (run_path.parent / "videos").exists() or not any((run_path.parent / "videos").iterdir())
+
+
+def test_run_without_trajectories_is_refused(tmp_path):
+    path = tmp_path / "run.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["schema_version"] = 1
+        handle.attrs["config"] = "{}"
+    result = render(["--run", str(path)])
+    assert result.exit_code == 1 and "holds no trajectories" in result.output, result.output
+
+
+def test_latest_run_is_used_and_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    synthetic_run(tmp_path / "outputs" / "runs" / "older")
+    newest = synthetic_run(tmp_path / "outputs" / "runs" / "newer")
+    result = render(["--epochs", "2", "--size", "320x180"])
+    assert result.exit_code == 0, result.output
+    assert "newer (latest)" in result.output
+    assert probe(newest.parent / "videos" / "trajectories_e2.mp4").frames == 1 + STEPS
