@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from matplotlib.collections import EllipseCollection, LineCollection
-from matplotlib.colors import to_rgba_array
+from matplotlib.collections import EllipseCollection, PathCollection
+from matplotlib.colors import to_rgba, to_rgba_array
+from matplotlib.path import Path as MplPath
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
@@ -29,6 +30,7 @@ from train.runfile import RunFile
 DPI = 100
 FILL_ALPHA = 0.28
 TRAIL_ALPHA = 0.55
+TRAIL_LEVELS = 4  # the trail fades in this many steps: one compound path per (level, class) keeps drawing cheap
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,7 @@ class TrajectoryScene:
                                          edgecolors=np.c_[rgba[:, :3], np.full(len(rgba), 0.95)],
                                          linewidths=max(1.0, 1.6 * height / 1080), animated=True)
         ax.add_collection(self.circles)
-        self.trail_rgb = np.repeat(rgba[:, :3], max(trail - 1, 1), axis=0)
-        self.trails = LineCollection([], linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
+        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
         ax.add_collection(self.trails)
         self.counter = self.figure.text(0.775, 0.925, "", color=theme.muted, fontsize=text_pt, ha="right", va="bottom", animated=True)
 
@@ -137,18 +138,29 @@ class TrajectoryScene:
             return "before training"
         return f"epoch {epoch}  ·  batch {int(self.traj.batch[step]) + 1}/{self.traj.batches_per_epoch[epoch]}"
 
+    def _set_trails(self, history: np.ndarray) -> None:
+        """Segments between the last positions of every digit, older ones fainter."""
+        points = self.traj.mu[history].transpose(1, 0, 2)  # (n, k, 2), oldest first
+        starts, ends = points[:, :-1], points[:, 1:]  # (n, k-1, 2) each
+        age = np.arange(starts.shape[1])[::-1]  # 0 = newest segment
+        level = np.minimum(age * TRAIL_LEVELS // max(self.trail - 1, 1), TRAIL_LEVELS - 1)
+        paths, colors = [], []
+        for lvl in np.unique(level):
+            for label in np.unique(self.traj.labels):
+                a = starts[self.traj.labels == label][:, level == lvl].reshape(-1, 2)
+                b = ends[self.traj.labels == label][:, level == lvl].reshape(-1, 2)
+                vertices = np.stack([a, b], axis=1).reshape(-1, 2)
+                codes = np.tile([MplPath.MOVETO, MplPath.LINETO], len(a)).astype(MplPath.code_type)
+                paths.append(MplPath(vertices, codes))
+                colors.append((*to_rgba(CLASS_COLORS[label])[:3], TRAIL_ALPHA * (1 - lvl / TRAIL_LEVELS)))
+        self.trails.set_paths(paths)
+        self.trails.set_edgecolor(colors)
+
     def frame(self, index: int) -> np.ndarray:
         traj, step = self.traj, int(self.shown[index])
         self.canvas.restore_region(self.background)
         if self.trail > 1 and index > 0:
-            history = self.shown[max(0, index - self.trail + 1):index + 1]  # (k,) steps, oldest first
-            path = traj.mu[history].transpose(1, 0, 2)  # (n, k, 2)
-            segments = np.stack([path[:, :-1], path[:, 1:]], axis=2).reshape(-1, 2, 2)  # (n*(k-1), 2, 2)
-            k = len(history)
-            fade = np.linspace(0.0, TRAIL_ALPHA, self.trail)[-(k - 1):]  # older segments fainter
-            colors = np.c_[self.trail_rgb.reshape(len(traj.labels), -1, 3)[:, :k - 1].reshape(-1, 3), np.tile(fade, len(traj.labels))]
-            self.trails.set_segments(segments)
-            self.trails.set_color(colors)
+            self._set_trails(self.shown[max(0, index - self.trail + 1):index + 1])
             self.ax.draw_artist(self.trails)
         diameter = 2.0 * traj.radius[step]
         self.circles.set_offsets(traj.mu[step])

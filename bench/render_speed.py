@@ -1,0 +1,120 @@
+"""Trajectories video speed and memory, against what a user writes by hand.
+
+Baseline: matplotlib `FuncAnimation` moving 60 `Circle` patches, saved with `FFMpegWriter` at
+1920x1080, 30 fps, with exactly our encoder settings (libx264 High, yuv420p, CRF 18, preset medium).
+Ours: `render trajectories` on the same steps. Floor: ffmpeg alone re-encoding our finished video
+with the same settings. Memory: peak RSS of a 300- and a 3,000-frame render, each in its own process.
+Goals: >= 5x the baseline's frames/s; <= 1.5x the ffmpeg-alone time; 3,000 frames within 10% of 300.
+
+    python bench/render_speed.py [--run outputs/runs/784-256-2-variational-s0] [--frames 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import imageio_ffmpeg  # noqa: E402
+import numpy as np  # noqa: E402
+
+from render.probe import probe  # noqa: E402
+from render.style import theme  # noqa: E402
+from render.trajectories import TrajectoryScene, load_trajectory  # noqa: E402
+from render.video import VideoSpec, write_video  # noqa: E402
+from train.runfile import RunFile  # noqa: E402
+
+DEFAULT_RUN = ROOT / "outputs" / "runs" / "784-256-2-variational-s0"
+X264 = ["-profile:v", "high", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+
+
+def ours(run: Path, frames: int, out: Path) -> float:
+    traj = load_trajectory(RunFile(run), 2, 10, (0, 1))
+    shown = np.arange(min(frames, len(traj.epoch)))
+    started = time.perf_counter()
+    scene = TrajectoryScene(traj, shown, VideoSpec(), theme("light"))
+    write_video(scene.frames(), out, VideoSpec(), total=len(shown), progress=False)
+    return time.perf_counter() - started
+
+
+def baseline(run: Path, frames: int, out: Path) -> float:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FFMpegWriter, FuncAnimation
+    from matplotlib.patches import Circle
+
+    matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
+    traj = load_trajectory(RunFile(run), 2, 10, (0, 1))
+    started = time.perf_counter()
+    fig, ax = plt.subplots(figsize=(19.2, 10.8), dpi=100)
+    ax.set_xlim(-5, 5)
+    ax.set_ylim(-4, 4)
+    ax.set_aspect("equal")
+    colors = plt.get_cmap("tab10").colors
+    circles = [ax.add_patch(Circle(traj.mu[0, i], traj.radius[0, i], color=colors[label], alpha=0.3)) for i, label in enumerate(traj.labels)]
+    title = ax.set_title("")
+
+    def update(step):
+        for i, circle in enumerate(circles):
+            circle.set_center(traj.mu[step, i])
+            circle.set_radius(traj.radius[step, i])
+        title.set_text(f"step {step}")
+        return circles
+
+    animation = FuncAnimation(fig, update, frames=min(frames, len(traj.epoch)))
+    animation.save(str(out), writer=FFMpegWriter(fps=30, codec="libx264", extra_args=X264), dpi=100)
+    return time.perf_counter() - started
+
+
+def ffmpeg_alone(source: Path, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), "-c:v", "libx264", *X264, str(out)], check=True)
+    return time.perf_counter() - started
+
+
+def peak_memory_mib(run: Path, frames: int) -> float:
+    """Peak RSS of a render of `frames` frames, in a fresh process."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; import tempfile, resource;"
+            f"from bench.render_speed import ours; d = tempfile.mkdtemp();"
+            f"ours(Path({str(run)!r}), {frames}, Path(d) / 'm.mp4');"
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(result.stdout.split()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=DEFAULT_RUN)
+    parser.add_argument("--frames", type=int, default=300)
+    args = parser.parse_args()
+    if not (args.run / "run.h5").exists():
+        sys.exit(f"no run at {args.run}; train it first: python cli.py train")
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        base_s = baseline(args.run, args.frames, scratch / "baseline.mp4")
+        ours_s = ours(args.run, args.frames, scratch / "ours.mp4")
+        floor_s = ffmpeg_alone(scratch / "ours.mp4", scratch / "reencoded.mp4")
+        info, base_info = probe(scratch / "ours.mp4"), probe(scratch / "baseline.mp4")
+    frames = info.frames
+    print(f"frames: {frames} at 1920x1080, 30 fps; ours: {info.describe()}; baseline: {base_info.describe()}")
+    print(f"baseline (FuncAnimation + Circle patches + FFMpegWriter): {frames / base_s:6.1f} frames/s")
+    print(f"ours (blitted collections, streamed to ffmpeg):          {frames / ours_s:6.1f} frames/s = {base_s / ours_s:.1f}x baseline (goal >= 5x)")
+    print(f"ffmpeg alone re-encoding our video, same settings:       {frames / floor_s:6.1f} frames/s; ours takes {ours_s / floor_s:.2f}x its time (goal <= 1.5x)")
+    short, long = peak_memory_mib(args.run, 300), peak_memory_mib(args.run, 3000)
+    print(f"peak memory: 300 frames {short:.0f} MiB, 3000 frames {long:.0f} MiB ({100 * (long / short - 1):+.1f}%, goal within 10%)")
+    print(json.dumps({"baseline_fps": frames / base_s, "ours_fps": frames / ours_s, "speedup": base_s / ours_s,
+                      "vs_ffmpeg_alone": ours_s / floor_s, "mem_300_mib": short, "mem_3000_mib": long}))
+
+
+if __name__ == "__main__":
+    main()
