@@ -138,16 +138,17 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out
         if clashes:
             raise ProjectError("--resume continues the saved config; these options differ: " + ", ".join(clashes))
         config = RunConfig(**{**saved, "device": device})
-    elif run_path.exists() or (run_dir.exists() and any(run_dir.iterdir())):
-        if not overwrite:
-            raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
-        shutil.rmtree(run_dir)
+    replacing = not resume and (run_path.exists() or (run_dir.exists() and any(run_dir.iterdir())))
+    if replacing and not overwrite:
+        raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
 
     mnist = load_mnist(data_dir)
     if not resume:
         config = RunConfig(**{**options, "extra": _provenance(mnist.source)})
     click.echo(f"MNIST: {len(mnist.train_images)} train / {len(mnist.test_images)} test images from {mnist.source}")
     trainer = Trainer(config, mnist, run_dir, progress=not quiet)
+    if replacing:  # only now that data and tracking are known good is the old run removed
+        shutil.rmtree(run_dir)
     first_epoch = trainer.resume() if resume else trainer.start()
     click.echo(f"run: {run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
 
@@ -206,7 +207,7 @@ def render() -> None:
 
 @render.command("trajectories")
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
-@click.option("--epochs", default="1-5", show_default=True, help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net.")
+@click.option("--epochs", help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net (default: every finished epoch).")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
 @click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
 @click.option("--duration", help="Spread the frames over this long, e.g. 40s or 1m30s.")
@@ -230,12 +231,12 @@ def render_trajectories_command(run_dir, epochs, dims, every, duration, size, fp
 
     spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps, crf=crf)
     chosen_theme = theme(theme_name)
-    first, last = parse_epochs(epochs)
     seconds = parse_duration(duration) if duration else None
     if run_dir is None:
         run_dir = latest_run()
         click.echo(f"run: {run_dir} (latest)")
     run = RunFile(run_dir)
+    first, last = parse_epochs(epochs) if epochs else (1, max(run.epochs_done, 1))
     axes = parse_dims(dims, run.latent_dim, 2)
     label = f"e{first}" if first == last else f"e{first}-{last}"
     out = out or run.path.parent / "videos" / f"trajectories_{label}.{spec.format}"

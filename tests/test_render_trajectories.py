@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from errors import ProjectError
 from render.probe import probe
 from render.steps import frame_steps, parse_epochs, select_steps
 from render.style import CLASS_RGB, theme

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -169,3 +168,14 @@ def test_info_refuses_a_file_that_is_not_a_run(tmp_path):
     for path, message in ((tmp_path / "notes.txt", "not an HDF5 run file"), (tmp_path / "other.h5", "not a vae-trajectories run file")):
         result = CliRunner().invoke(main, ["info", str(path)])
         assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_overwrite_with_bad_data_keeps_the_old_run(short_run, tmp_path, monkeypatch):
+    out, _ = short_run
+    monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(tmp_path / "empty-cache"))
+    (tmp_path / "broken").mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / "broken" / name).write_bytes(b"\x00\x00\x08\x03garbage")
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path / "broken"), "--out", str(out), "--overwrite", "--quiet"])
+    assert result.exit_code == 1 and "not a valid IDX file" in result.output
+    assert h5py.File(out / "run.h5", "r")["epochs/test_loss"].shape == (2, 2)
