@@ -28,7 +28,8 @@ class VideoInfo:
 
 
 def _faststart(path: Path) -> bool:
-    head = path.read_bytes()[:1 << 20] if path.stat().st_size < (1 << 20) else open(path, "rb").read(1 << 20)
+    with open(path, "rb") as stream:
+        head = stream.read(1 << 20)  # the top-level atoms of a faststart file sit in its first bytes
     moov, mdat = head.find(b"moov"), head.find(b"mdat")
     return moov != -1 and (mdat == -1 or moov < mdat)
 
