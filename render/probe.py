@@ -21,6 +21,7 @@ class VideoInfo:
     frames: int  # counted by decoding every frame
     duration: float  # seconds, as the container states it
     faststart: bool  # moov atom before the media data (mp4/mov)
+    color: str = ""  # what the stream says of its colours, e.g. "tv, bt709"; "" when untagged
 
     def describe(self) -> str:
         profile = f" {self.profile}" if self.profile else ""
@@ -39,10 +40,11 @@ def probe(path: Path | str, decode: bool = True) -> VideoInfo:
     path = Path(path)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     header = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
-    stream = re.search(r"Stream #\S+.*?: Video: (\w+)(?: \(([^)]*)\))?.*?, (\w+)(?:\([^)]*\))?, (\d+)x(\d+).*?, ([\d.]+) (?:fps|tbr)", header)
+    stream = re.search(r"Stream #\S+.*?: Video: (\w+)(?: \(([^)]*)\))?.*?, (\w+)(?:\(([^)]*)\))?, (\d+)x(\d+).*?, ([\d.]+) (?:fps|tbr)", header)
     if not stream:
         raise ValueError(f"{path}: no video stream found:\n{header}")
-    codec, profile, pix_fmt, width, height, fps = stream.groups()
+    codec, profile, pix_fmt, pix_notes, width, height, fps = stream.groups()
+    color = ", ".join(note for note in (pix_notes or "").split(", ") if note not in ("progressive", "top first", "bottom first"))
     duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", header)
     seconds = int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
     if decode:  # decode every frame: proves the file plays to the end
@@ -56,4 +58,4 @@ def probe(path: Path | str, decode: bool = True) -> VideoInfo:
         frames = imageio_ffmpeg.count_frames_and_secs(str(path))[0]
     return VideoInfo(codec=codec, profile=profile if profile and not profile.startswith(("avc1", "0x")) else "", pix_fmt=pix_fmt,
                      width=int(width), height=int(height), fps=float(fps), frames=frames, duration=seconds,
-                     faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".mov") else False)
+                     faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".mov") else False, color=color)

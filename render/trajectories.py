@@ -4,12 +4,13 @@ Each digit is a circle at its latent mean with radius r, r^2 the geometric mean 
 variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4).
 
 Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame restores
-that background and draws only what moves (one collection of circles, one of trails, the counter).
+that background and draws only what moves (one collection of circles, one of trails), and the counter is stamped with Pillow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +25,7 @@ from matplotlib.lines import Line2D
 from errors import ProjectError
 from render.steps import frame_steps, select_steps
 from render.style import CLASS_COLORS, Theme, font_points
+from render.text_stamp import TextStamp
 from render.video import VideoSpec
 from train.runfile import RunFile
 
@@ -86,6 +88,14 @@ def _fitted_limits(traj: Trajectory, box_w: float, box_h: float) -> tuple[tuple[
     return (center[0] - half_w, center[0] + half_w), (center[1] - half_h, center[1] + half_h)
 
 
+@lru_cache(maxsize=64)
+def _segment_codes(count: int) -> np.ndarray:
+    """Path codes of `count` separate segments: move, line, move, line, ..."""
+    codes = np.tile([MplPath.MOVETO, MplPath.LINETO], count).astype(MplPath.code_type)
+    codes.flags.writeable = False
+    return codes
+
+
 class TrajectoryScene:
     """A figure whose static parts are drawn once; `frame(i)` returns the RGBA image of frame i."""
 
@@ -127,7 +137,12 @@ class TrajectoryScene:
         ax.add_collection(self.circles)
         self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
         ax.add_collection(self.trails)
-        self.counter = self.figure.text(0.775, 0.925, "", color=theme.muted, fontsize=text_pt, ha="right", va="bottom", animated=True)
+        self.counter = TextStamp((0.775 * width, (1 - 0.925) * height), text_pt * DPI / 72, theme.muted)
+        # Trails are drawn one compound path per (fade level, class): rows grouped by class once.
+        self._by_class = np.argsort(traj.labels, kind="stable")
+        classes, starts = np.unique(traj.labels[self._by_class], return_index=True)
+        self._class_rows = [(int(c), slice(a, b)) for c, a, b in zip(classes, starts, [*starts[1:], len(traj.labels)])]
+        self._trail_rgb = {int(c): to_rgba(CLASS_COLORS[c])[:3] for c in classes}
 
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
@@ -140,19 +155,17 @@ class TrajectoryScene:
 
     def _set_trails(self, history: np.ndarray) -> None:
         """Segments between the last positions of every digit, older ones fainter."""
-        points = self.traj.mu[history].transpose(1, 0, 2)  # (n, k, 2), oldest first
-        starts, ends = points[:, :-1], points[:, 1:]  # (n, k-1, 2) each
-        age = np.arange(starts.shape[1])[::-1]  # 0 = newest segment
+        points = self.traj.mu[history][:, self._by_class].transpose(1, 0, 2)  # (n, k, 2), oldest first, by class
+        segments = np.stack([points[:, :-1], points[:, 1:]], axis=2)  # (n, k-1, 2 ends, 2)
+        age = np.arange(segments.shape[1])[::-1]  # 0 = newest segment
         level = np.minimum(age * TRAIL_LEVELS // max(self.trail - 1, 1), TRAIL_LEVELS - 1)
         paths, colors = [], []
         for lvl in np.unique(level):
-            for label in np.unique(self.traj.labels):
-                a = starts[self.traj.labels == label][:, level == lvl].reshape(-1, 2)
-                b = ends[self.traj.labels == label][:, level == lvl].reshape(-1, 2)
-                vertices = np.stack([a, b], axis=1).reshape(-1, 2)
-                codes = np.tile([MplPath.MOVETO, MplPath.LINETO], len(a)).astype(MplPath.code_type)
-                paths.append(MplPath(vertices, codes))
-                colors.append((*to_rgba(CLASS_COLORS[label])[:3], TRAIL_ALPHA * (1 - lvl / TRAIL_LEVELS)))
+            columns = np.flatnonzero(level == lvl)  # a contiguous run of ages
+            for label, rows in self._class_rows:
+                vertices = segments[rows, columns[0]:columns[-1] + 1].reshape(-1, 2)
+                paths.append(MplPath(vertices, _segment_codes(len(vertices) // 2)))
+                colors.append((*self._trail_rgb[label], TRAIL_ALPHA * (1 - lvl / TRAIL_LEVELS)))
         self.trails.set_paths(paths)
         self.trails.set_edgecolor(colors)
 
@@ -167,9 +180,9 @@ class TrajectoryScene:
         self.circles.set_widths(diameter)
         self.circles.set_heights(diameter)
         self.ax.draw_artist(self.circles)
-        self.counter.set_text(self._counter_text(step))
-        self.figure.draw_artist(self.counter)
-        return np.asarray(self.canvas.buffer_rgba()).copy()
+        pixels = np.asarray(self.canvas.buffer_rgba()).copy()
+        self.counter.draw(pixels, self._counter_text(step))
+        return pixels
 
     def frames(self) -> Iterator[np.ndarray]:
         for index in range(len(self.shown)):

@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from errors import ProjectError
+from render.yuv import COLOR_TAGS, Yuv420Converter
 
 FORMATS = ("mp4", "webm", "gif", "mov")
 NAMED_SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
@@ -69,10 +70,10 @@ class VideoSpec:
         rate = ["-r", str(Fraction(self.fps).limit_denominator())]  # constant frame rate out
         if self.format == "mp4":  # H.264 High, yuv420p, moov atom first: PowerPoint, Keynote, QuickTime, browsers
             crf = self.crf if self.crf is not None else DEFAULT_CRF["mp4"]
-            return "libx264", "yuv420p", ["-profile:v", "high", "-preset", "medium", "-crf", str(crf), "-movflags", "+faststart", *rate]
+            return "libx264", "yuv420p", ["-profile:v", "high", "-preset", "medium", "-crf", str(crf), "-movflags", "+faststart", *COLOR_TAGS, *rate]
         if self.format == "webm":
             crf = self.crf if self.crf is not None else DEFAULT_CRF["webm"]
-            return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", *rate]
+            return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", *COLOR_TAGS, *rate]
         if self.format == "gif":  # one global palette built from the whole clip, then dithered
             return "gif", "pal8", ["-filter_complex", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer", *rate]
         # mov: ProRes 4444 with alpha, for compositing over slides
@@ -110,7 +111,10 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
 
     # -- Prepare ----------------------------------------------------------------------------
-    writer = imageio_ffmpeg.write_frames(str(tmp), (width, height), pix_fmt_in="rgba", pix_fmt_out=pix_fmt_out, fps=spec.fps,
+    # yuv420p outputs get frames already converted (see render/yuv.py); the others get rgba.
+    to_yuv = Yuv420Converter(width, height).convert if pix_fmt_out == "yuv420p" else None
+    writer = imageio_ffmpeg.write_frames(str(tmp), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
+                                         pix_fmt_out=pix_fmt_out, fps=spec.fps,
                                          quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level="error",
                                          output_params=output_params)
     writer.send(None)  # starts ffmpeg
@@ -121,7 +125,7 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
         while (frame := pending.get()) is not None:
             if not failure:
                 try:
-                    writer.send(frame)
+                    writer.send(to_yuv(frame) if to_yuv else frame)
                 except BaseException as exc:  # ffmpeg died: remember why, keep draining the queue
                     failure.append(exc)
 
