@@ -246,5 +246,63 @@ def render_trajectories_command(run_dir, epochs, dims, every, duration, size, fp
     click.echo(f"poster: {poster}")
 
 
+def _open_run(run_dir):
+    from train.runfile import RunFile
+
+    if run_dir is None:
+        run_dir = latest_run()
+        click.echo(f"run: {run_dir} (latest)")
+    return RunFile(run_dir)
+
+
+def _report(paths) -> None:
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
+run_option = click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
+theme_option = click.option("--theme", "theme_name", default="light", show_default=True, help="light or dark.")
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bar.")
+
+
+def _still_out(suffixes: str):
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=f"Output file ({suffixes}).")
+
+
+@render.command("slices")
+@run_option
+@click.option("--epoch", type=int, help="Decoder of this epoch (default: the last).")
+@click.option("--grid", "count", type=click.IntRange(min=2, max=40), help="Values per latent axis (default 15 for d=2, 5 for d=3, 3 for d=4; 10x10 samples for d>=5).")
+@click.option("--range", "span", type=click.FloatRange(min=0, min_open=True), help="Plain linear values in [-R, R] instead of Gaussian quantiles.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Samples drawn for d >= 5.")
+@click.option("--video", is_flag=True, help="d = 3: also an MP4 sweeping z3 through its range.")
+@click.option("--seconds", type=click.FloatRange(min=0.5), default=6.0, show_default=True, help="Length of the --video sweep.")
+@click.option("--size", default="1080p", show_default=True, help="--video size: 720p, 1080p, 4k or WxH.")
+@click.option("--fps", type=float, default=30.0, show_default=True)
+@click.option("--format", "video_format", default="mp4", show_default=True, help="--video format: mp4, webm, gif or mov.")
+@theme_option
+@_still_out(".png at 300 dpi, .svg or .pdf; default <run>/figures/slices_e<epoch>.png")
+@quiet_option
+@user_errors
+def render_slices_command(run_dir, epoch, count, span, seed, video, seconds, size, fps, video_format, theme_name, out, quiet) -> None:
+    """Generated digits on a latent grid: manifold (d=2), five z3 panels (d=3), nested 9x9 (d=4), N(0, I) samples (d>=5)."""
+    from render.slices import render_slices
+    from render.sources import chosen_epoch, decoder_at, output_path
+    from render.style import theme
+    from render.video import VideoSpec, parse_size
+
+    chosen_theme = theme(theme_name)
+    run = _open_run(run_dir)
+    if video and run.latent_dim != 3:
+        raise ProjectError(f"--video sweeps z3 of a 3-D latent space; this run's latent size is {run.latent_dim}")
+    spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps) if video else None
+    epoch = chosen_epoch(run, epoch)
+    video_name = f"slices_e{epoch}.{spec.format}" if spec else ""
+    video_out = out.with_suffix(f".{spec.format}") if out and spec else output_path(run, None, "videos", video_name)
+    out = output_path(run, out, "figures", f"slices_e{epoch}.png")
+    _report(render_slices(run, decoder_at(run, epoch), epoch, chosen_theme, out, count, span, seed, spec, video_out, seconds,
+                          progress=not quiet))
+
+
 if __name__ == "__main__":
     main()

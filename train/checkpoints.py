@@ -50,7 +50,10 @@ def load_model(run_dir: Path, epoch: int | None = None) -> tuple[VAE, int]:
         raise ProjectError(f"{run_dir}: no checkpoint for epoch {epoch} (have {saved[0].stem[7:]}..{saved[-1].stem[7:]})")
     payload = _load(path)
     model = VAE(tuple(payload["layers"]))
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError:
+        raise ProjectError(f"{path}: the checkpoint does not fit this version's network; retrain the run") from None
     return model.eval(), int(payload["epoch"])
 
 
