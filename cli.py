@@ -304,5 +304,71 @@ def render_slices_command(run_dir, epoch, count, span, seed, video, seconds, siz
                           progress=not quiet))
 
 
+@render.command("latent")
+@run_option
+@click.option("--epoch", type=int, help="Test-set encodings of this epoch (default: the last).")
+@click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions, counted from 0 (latent size > 2).")
+@theme_option
+@_still_out(".png at 300 dpi, .svg or .pdf; default <run>/figures/latent_e<epoch>.png")
+@user_errors
+def render_latent_command(run_dir, epoch, dims, theme_name, out) -> None:
+    """The test set in the latent plane: variance circles (VAE) or plain markers (no sampling), with N(0, I) contours."""
+    from render.figures import check_still_path, save_figure
+    from render.latent_map import latent_figure
+    from render.sources import chosen_epoch, is_variational, output_path, run_title
+    from render.style import theme
+    from render.trajectories import parse_dims
+
+    chosen_theme = theme(theme_name)
+    run = _open_run(run_dir)
+    epoch = chosen_epoch(run, epoch)
+    axes = parse_dims(dims, run.latent_dim, 2)
+    out = output_path(run, out, "figures", f"latent_e{epoch}.png")
+    check_still_path(out)
+    figure = latent_figure(run.read("encodings/mu", epoch - 1), run.read("encodings/logvar", epoch - 1), run.read("encodings/label"),
+                           is_variational(run), chosen_theme, f"{run_title(run)}  ·  epoch {epoch}", axes)
+    _report([save_figure(figure, out)])
+
+
+@render.command("compare")
+@click.option("--run", "run_dirs", multiple=True, required=True, type=click.Path(path_type=Path), help="A run directory; give two or more.")
+@click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions for the latent panels, counted from 0.")
+@theme_option
+@_still_out(".png at 300 dpi, .svg or .pdf; default outputs/figures/compare_<run>_vs_<run>.png")
+@user_errors
+def render_compare_command(run_dirs, dims, theme_name, out) -> None:
+    """One row per run: latent plane, samples from N(0, I), reconstructions, final test losses."""
+    from render.compare import check_comparable, compare_figure
+    from render.figures import check_still_path, save_figure
+    from render.style import theme
+    from render.trajectories import parse_dims
+    from train.runfile import RunFile
+
+    chosen_theme = theme(theme_name)
+    runs = [RunFile(path) for path in run_dirs]
+    check_comparable(runs)
+    axes = parse_dims(dims, runs[0].latent_dim, 2)
+    out = out or Path("outputs") / "figures" / f"compare_{'_vs_'.join(run.path.parent.name for run in runs)}.png"
+    check_still_path(out)
+    _report([save_figure(compare_figure(runs, chosen_theme, axes), out)])
+
+
+@render.command("collapse")
+@run_option
+@theme_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the three files (default: <run>/figures).")
+@user_errors
+def render_collapse_command(run_dir, theme_name, out) -> None:
+    """Which latent variables are inactive: bar chart, per-epoch heat-map, and collapse.json."""
+    from render.collapse import render_collapse
+    from render.sources import chosen_epoch, output_path
+    from render.style import theme
+
+    chosen_theme = theme(theme_name)
+    run = _open_run(run_dir)
+    chosen_epoch(run, None)  # refuses a run without a finished epoch
+    _report(render_collapse(run, chosen_theme, output_path(run, out, "figures", "")))
+
+
 if __name__ == "__main__":
     main()
