@@ -370,5 +370,48 @@ def render_collapse_command(run_dir, theme_name, out) -> None:
     _report(render_collapse(run, chosen_theme, output_path(run, out, "figures", "")))
 
 
+@render.command("scatter3d")
+@run_option
+@click.option("--epoch", type=int, help="Test-set encodings of this epoch (default: the last).")
+@click.option("--epochs", help="Animate the points through these epochs while turning, e.g. 1-10.")
+@click.option("--dims", default="0,1,2", show_default=True, help="Three latent dimensions, counted from 0; the third is vertical.")
+@click.option("--seconds", type=click.FloatRange(min=0.5), default=12.0, show_default=True, help="One full turn takes this long.")
+@click.option("--size", default="1080p", show_default=True, help="720p, 1080p, 4k or WxH.")
+@click.option("--fps", type=float, default=30.0, show_default=True)
+@click.option("--crf", type=int, help="Quality (lower is better): default 18 for mp4, 31 for webm.")
+@click.option("--format", "video_format", default="mp4", show_default=True, help="mp4, webm, gif, or mov (ProRes 4444).")
+@theme_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: <run>/videos/scatter3d_e<epoch>.<format>).")
+@quiet_option
+@user_errors
+def render_scatter3d_command(run_dir, epoch, epochs, dims, seconds, size, fps, crf, video_format, theme_name, out, quiet) -> None:
+    """MP4 of the test set's latent means in 3-D, the camera turning once around the vertical axis."""
+    from render.probe import probe
+    from render.scatter3d import render_scatter3d
+    from render.sources import chosen_epoch, output_path, run_title
+    from render.steps import parse_epochs
+    from render.style import theme
+    from render.trajectories import parse_dims
+    from render.video import VideoSpec, parse_size
+
+    spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps, crf=crf)
+    chosen_theme = theme(theme_name)
+    run = _open_run(run_dir)
+    if run.latent_dim < 3:
+        raise ProjectError(f"scatter3d needs a latent size of at least 3; this run's is {run.latent_dim} (try: render latent)")
+    axes = parse_dims(dims, run.latent_dim, 3)
+    if epochs:
+        first, last = parse_epochs(epochs)
+        first, last = chosen_epoch(run, max(first, 1)), chosen_epoch(run, last)
+        label, title = f"e{first}-{last}", run_title(run)
+    else:
+        first = last = chosen_epoch(run, epoch)
+        label, title = f"e{first}", f"{run_title(run)}  ·  epoch {first}"
+    out = output_path(run, out, "videos", f"scatter3d_{label}.{spec.format}")
+    video, poster = render_scatter3d(run, out, spec, chosen_theme, first, last, axes, seconds, title, progress=not quiet)
+    click.echo(f"video: {video}  ({probe(video, decode=False).describe()})")
+    click.echo(f"poster: {poster}")
+
+
 if __name__ == "__main__":
     main()

@@ -28,13 +28,15 @@ class TextStamp:
         self.color = np.array(to_rgb(color), dtype=np.float32) * 255
         self.color_u16 = np.rint(self.color).astype(np.uint16)
 
-    def draw(self, frame: np.ndarray, text: str) -> None:
-        """Blend `text` over `frame` (H, W, 4) uint8, straight (not premultiplied) RGBA, in place."""
+    def draw(self, frame: np.ndarray, text: str, at: tuple[float, float] | None = None) -> None:
+        """Blend `text` over `frame` (H, W, 4) uint8, straight (not premultiplied) RGBA, in place;
+        `at` moves the anchor point for this call (labels that follow a rotating view)."""
         left, top, right, bottom = self.font.getbbox(text, anchor=self.anchor)
         mask = Image.new("L", (right - left, bottom - top))
         ImageDraw.Draw(mask).text((-left, -top), text, font=self.font, fill=255, anchor=self.anchor)
         coverage = np.asarray(mask).astype(np.uint16)
-        x0, y0 = self.xy[0] + left, self.xy[1] + top
+        anchor_x, anchor_y = (round(at[0]), round(at[1])) if at is not None else self.xy
+        x0, y0 = anchor_x + left, anchor_y + top
         # Clip to the frame.
         cx0, cy0 = max(x0, 0), max(y0, 0)
         cx1, cy1 = min(x0 + coverage.shape[1], frame.shape[1]), min(y0 + coverage.shape[0], frame.shape[0])
