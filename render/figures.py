@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from errors import ProjectError
+from render.outputs import ensure_output_dir
 from render.style import Theme
 
 STILL_DPI = 300
@@ -47,12 +48,7 @@ def check_still_path(path: Path) -> None:
     """Refuse a suffix we cannot write, and an output directory we cannot write to, before any work."""
     if path.suffix.lower() not in STILL_FORMATS:
         raise ProjectError(f"{path}: the file name must end in {', '.join(STILL_FORMATS)}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProjectError(f"cannot create the output directory {path.parent}: {exc.strerror}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise ProjectError(f"cannot write to the output directory {path.parent}")
+    ensure_output_dir(path)
 
 
 def save_figure(figure: Figure, path: Path) -> Path:

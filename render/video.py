@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from errors import ProjectError
+from render.outputs import ensure_output_dir
 from render.yuv import COLOR_TAGS, Yuv420Converter
 
 FORMATS = ("mp4", "webm", "gif", "mov")
@@ -83,12 +84,7 @@ class VideoSpec:
 def _check_destination(path: Path, spec: VideoSpec) -> None:
     if path.suffix.lower() != f".{spec.format}":
         raise ProjectError(f"{path}: the file name must end in .{spec.format} for --format {spec.format}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProjectError(f"cannot create the output directory {path.parent}: {exc.strerror}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise ProjectError(f"cannot write to the output directory {path.parent}")
+    ensure_output_dir(path)
 
 
 def atomic_write_png(path: Path, rgba: np.ndarray) -> None:

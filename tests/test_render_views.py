@@ -1,0 +1,191 @@
+"""Slices, scatter3d, latent, compare and collapse, on tiny real runs (2,000 digits, one epoch) of latent size 2, 3, 4 and 8."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from matplotlib.collections import EllipseCollection, PathCollection
+from PIL import Image
+
+from cli import main
+from render.digits import SIDE, decode, enlarge, mosaic
+from render.latent_map import latent_figure
+from render.probe import probe
+from render.scatter3d import ELEVATION_DEG, Cloud, ScatterScene
+from render.slices import decode_grid, layout, nested_mosaic, slices_figure
+from render.sources import decoder_at
+from render.style import CLASS_RGB, theme
+from render.video import VideoSpec
+from train.runfile import RunFile
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def runs(small_data_dir, tmp_path_factory):
+    """One-epoch runs: variational with latent 2, 3, 4, 8, and a deterministic latent-2 twin."""
+    root = tmp_path_factory.mktemp("view-runs")
+    made = {}
+    for name, arch, mode in [("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"), ("d4", "784-32-4", "variational"),
+                             ("d8", "784-32-8", "variational"), ("d2det", "784-32-2", "deterministic")]:
+        result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", "1",
+                     "--track", "1-per-class", "--quiet")
+        assert result.exit_code == 0, result.output
+        made[name] = root / name
+    return made
+
+
+# -- slices ------------------------------------------------------------------------------------
+def test_grids_step_the_right_variables():
+    two = layout(2, 4).codes
+    assert two.shape == (4, 4, 2)
+    assert np.all(np.diff(two[0, :, 0]) > 0) and np.all(np.diff(two[:, 0, 1]) < 0)  # z1 grows rightwards, z2 upwards
+    three = layout(3).codes
+    assert three.shape == (5, 5, 5, 3) and np.allclose(three[:, 2, 2, 2], layout(3).values)  # one z3 per panel
+    four = layout(4).codes
+    assert four.shape == (3, 3, 3, 3, 4) and len(np.unique(four.reshape(-1, 4), axis=0)) == 81
+    assert np.allclose(layout(2, 3, span=2.0).values, [-2, 0, 2])
+    eight = layout(8)
+    assert eight.codes.shape == (10, 10, 8) and np.array_equal(eight.codes, layout(8).codes)  # seeded N(0, I)
+
+
+def test_mosaic_blocks_hold_the_decoded_digits(runs):
+    model = decoder_at(RunFile(runs["d4"]))
+    codes = layout(4).codes
+    digits = decode_grid(model, codes)
+    assert digits.shape == (3, 3, 3, 3, SIDE, SIDE)
+    assert np.array_equal(digits[1, 2, 0, 1], decode(model, codes[1, 2, 0, 1][None])[0])
+    picture = nested_mosaic(digits, gap=10)
+    assert picture.shape == (3 * 84 + 20, 3 * 84 + 20)
+    top, left = 1 * (84 + 10) + 0 * SIDE, 2 * (84 + 10) + 1 * SIDE  # block (1, 2), inner (0, 1)
+    assert np.array_equal(picture[top:top + SIDE, left:left + SIDE], digits[1, 2, 0, 1])
+    flat = mosaic(digits[0, 0], gap=2)
+    assert np.array_equal(flat[30:58, 60:88], digits[0, 0, 1, 2])
+    big = enlarge(digits[0, 0, 0, 0], 3)
+    assert big.shape == (84, 84) and np.all(big[::3, ::3] == digits[0, 0, 0, 0]) and np.all(big[1::3, 2::3] == digits[0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("name, digits", [("d2", 225), ("d3", 125), ("d4", 81), ("d8", 100)])
+def test_slices_figure_per_latent_size(runs, name, digits, tmp_path):
+    run = RunFile(runs[name])
+    _, drawn = slices_figure(decoder_at(run), run.latent_dim, theme("light"), "t")
+    assert drawn == digits
+    out = tmp_path / f"{name}.png"
+    result = cli("render", "slices", "--run", runs[name], "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    with Image.open(out) as image:
+        assert round(image.info["dpi"][0]) == 300
+
+
+def test_slices_video_sweeps_z3(runs, tmp_path):
+    out = tmp_path / "s.png"
+    result = cli("render", "slices", "--run", runs["d3"], "--out", out, "--video", "--seconds", "1", "--fps", "12", "--size", "320x180", "--quiet")
+    assert result.exit_code == 0, result.output
+    info = probe(out.with_suffix(".mp4"))
+    assert (info.codec, info.pix_fmt, info.width, info.height, info.frames) == ("h264", "yuv420p", 320, 180, 12)
+
+
+def test_slices_video_needs_a_3d_run(runs):
+    result = cli("render", "slices", "--run", runs["d2"], "--video")
+    assert result.exit_code == 1 and "latent size is 2" in result.output and "Traceback" not in result.output
+
+
+# -- scatter3d ---------------------------------------------------------------------------------
+def test_scatter3d_video(runs, tmp_path):
+    out = tmp_path / "turn.mp4"
+    result = cli("render", "scatter3d", "--run", runs["d8"], "--dims", "0,3,5", "--seconds", "1", "--fps", "15", "--size", "480x270",
+                 "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    info = probe(out)
+    assert (info.codec, info.profile, info.width, info.height, info.frames) == ("h264", "High", 480, 270, 15)
+    assert out.with_suffix(".png").exists()
+
+
+def test_scatter3d_refuses_a_2d_run(runs):
+    result = cli("render", "scatter3d", "--run", runs["d2"])
+    assert result.exit_code == 1 and "at least 3" in result.output
+
+
+def test_nearer_point_hides_the_farther_one():
+    """Two points on one line of sight: the nearer one's class colour is what the pixel shows."""
+    azimuth, e = -np.pi / 4, np.radians(ELEVATION_DEG)  # the view of frame 0
+    sight = np.array([np.sin(azimuth) * np.cos(e), np.cos(azimuth) * np.cos(e), -np.sin(e)])  # moves depth only
+    across = np.array([np.cos(azimuth), -np.sin(azimuth), 0.0])
+    points = np.array([sight * 0.8, -sight * 0.8, across * 0.9, -across * 0.9])  # [far, near, side, side]
+    labels = np.array([3, 7, 0, 0], np.uint8)
+    scene = ScatterScene(Cloud(points[None], labels, np.array([1]), (0, 1, 2), "t"), VideoSpec(size=(640, 360)), theme("light"), frames=8)
+    pixels, depth = scene.project((points - scene.centre) / scene.half, azimuth)
+    assert np.allclose(pixels[0], pixels[1]) and depth[1] < depth[0]
+    frame = scene.frame(0)
+    column, row = np.rint(pixels[1]).astype(int)
+    assert tuple(frame[row, column, :3]) == CLASS_RGB[7]
+
+
+# -- latent ------------------------------------------------------------------------------------
+def test_latent_still_formats(runs, tmp_path):
+    for suffix, magic in [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]:
+        out = tmp_path / f"latent{suffix}"
+        result = cli("render", "latent", "--run", runs["d2"], "--out", out)
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes()[:len(magic)] == magic
+    result = cli("render", "latent", "--run", runs["d2"], "--out", tmp_path / "latent.jpg")
+    assert result.exit_code == 1 and ".png, .svg, .pdf" in result.output
+
+
+def test_latent_circles_for_vae_markers_without_sampling(runs):
+    import matplotlib
+
+    run = RunFile(runs["d2"])
+    mu, logvar, labels = run.read("encodings/mu", 0), run.read("encodings/logvar", 0), run.read("encodings/label")
+    figure = latent_figure(mu, logvar, labels, True, theme("light"), "t")
+    circles = [c for c in figure.axes[0].collections if isinstance(c, EllipseCollection)][0]
+    expected = np.sort(2 * np.exp(logvar.astype(np.float64).sum(axis=1) / 4))
+    assert np.allclose(np.sort(circles._widths), expected / 2)  # matplotlib keeps half-widths
+    det = RunFile(runs["d2det"])
+    figure = latent_figure(det.read("encodings/mu", 0), det.read("encodings/logvar", 0), labels, False, theme("light"), "t")
+    assert not [c for c in figure.axes[0].collections if isinstance(c, EllipseCollection)]
+    markers = [c for c in figure.axes[0].collections if isinstance(c, PathCollection)][0]
+    assert np.allclose(markers.get_sizes(), matplotlib.rcParams["lines.markersize"] ** 2)
+
+
+# -- compare -----------------------------------------------------------------------------------
+def test_compare_rows(runs, tmp_path):
+    out = tmp_path / "cmp.png"
+    result = cli("render", "compare", "--run", runs["d2"], "--run", runs["d2det"], "--out", out)
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        width, height = image.size
+    assert width == 18 * 300 and height == round((5.4 * 2 + 0.6) * 300)
+
+
+def test_compare_refuses_mismatched_latent_sizes(runs):
+    result = cli("render", "compare", "--run", runs["d2"], "--run", runs["d3"])
+    assert result.exit_code == 1
+    assert "latent sizes differ" in result.output and "d2 has 2" in result.output and "d3 has 3" in result.output
+    assert "Traceback" not in result.output
+    assert "at least two" in cli("render", "compare", "--run", runs["d2"]).output
+
+
+# -- collapse ----------------------------------------------------------------------------------
+def test_collapse_numbers_match_the_encodings(runs, tmp_path):
+    result = cli("render", "collapse", "--run", runs["d8"], "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    numbers = json.loads((tmp_path / "collapse.json").read_text())
+    with h5py.File(runs["d8"] / "run.h5") as handle:
+        mu, logvar = handle["encodings/mu"][:].astype(np.float64), handle["encodings/logvar"][:].astype(np.float64)
+    assert np.allclose(numbers["variance_of_mean"], mu.var(axis=1))
+    assert np.allclose(numbers["mean_encoder_variance"], np.exp(logvar).mean(axis=1))
+    inactive = np.flatnonzero(mu[-1].var(axis=0) < 0.01)
+    assert numbers["inactive"] == inactive.tolist() and numbers["inactive_count"] == len(inactive)
+    for name in ("collapse_bars.png", "collapse_history.png"):
+        with Image.open(tmp_path / name) as image:
+            assert round(image.info["dpi"][0]) == 300
+    info = cli("info", runs["d8"]).output
+    assert f"inactive latent variables (var of mean < 0.01): {len(inactive)} of 8" in info
