@@ -95,8 +95,7 @@ class ScatterScene:
         d = self.cloud.dims
         figure.text(0.04, 0.925, f"{self.cloud.title}  ·  test set in z{d[0] + 1}, z{d[1] + 1}, z{d[2] + 1}", color=theme.foreground,
                     fontsize=text_pt * 1.1, va="bottom", ha="left")
-        legend_theme = theme
-        class_legend(figure, legend_theme, loc="center left", bbox_to_anchor=(0.83, 0.5))
+        class_legend(figure, theme, loc="center left", bbox_to_anchor=(0.83, 0.5))
         for text in figure.legends[0].get_texts():
             text.set_fontsize(text_pt)
         figure.legends[0].get_title().set_fontsize(text_pt)

@@ -1,8 +1,10 @@
 """The project's one video writer: frames in, a finished, playable file out.
 
 Frames (H, W, 4) uint8 RGBA arrays come from any iterable and are streamed to the ffmpeg
-bundled with imageio-ffmpeg, so memory stays flat however long the video is. A writer thread
-feeds ffmpeg while the caller draws the next frame, so drawing and encoding use both cores.
+bundled with imageio-ffmpeg, so memory stays flat however long the video is. For mp4 and webm the
+frames are handed over as BT.709 yuv420p that we convert ourselves (render/yuv.py), for gif and mov
+as rgba. A writer thread feeds ffmpeg while the caller draws the next frame, so drawing and
+encoding use both cores.
 The file appears under its final name only when complete and verified (frame count checked);
 a failure or Ctrl-C kills ffmpeg and leaves nothing behind.
 """
