@@ -76,6 +76,22 @@ def test_training_learns_and_variances_shrink(short_run):
     assert "final test loss per image" in output and "inactive latent variables: " in output
 
 
+def test_last_tracked_step_matches_the_saved_encoder(short_run):
+    """The per-step codes (read from the digits' ink only) equal the full encoder of the epoch's checkpoint."""
+    import torch
+
+    from train.checkpoints import load_model
+
+    out, _ = short_run
+    model, _ = load_model(out, epoch=2)
+    with h5py.File(out / "run.h5", "r") as run:
+        pixels = torch.from_numpy(run["tracked/image"][:].reshape(-1, 784)).float() / 255
+        last_mu, last_logvar = run["trajectory/mu"][-1], run["trajectory/logvar"][-1]
+    with torch.no_grad():
+        mu, logvar = model.encode(pixels)
+    assert np.allclose(last_mu, mu.numpy(), atol=1e-5) and np.allclose(last_logvar, logvar.numpy(), atol=1e-5)
+
+
 def test_same_seed_same_numbers(short_run, small_data_dir, tmp_path):
     out, _ = short_run
     train(small_data_dir, tmp_path / "again", "--epochs", "2", "--track", "2-per-class")

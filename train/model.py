@@ -6,18 +6,63 @@ to any `784-...-d` stack. Both modes keep the log-variance head, so their run fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-def _dense_stack(sizes: list[int]) -> nn.Sequential:
+@dataclass(frozen=True)
+class Ink:
+    """Images as their non-zero pixels: flat pixel numbers, per-image start offsets, intensities."""
+
+    pixel: torch.Tensor  # (nnz,) int64, 0..783
+    offset: torch.Tensor  # (B,) int64
+    value: torch.Tensor  # (nnz,) float32
+
+    @classmethod
+    def of(cls, pixels: torch.Tensor) -> "Ink":
+        image, pixel = pixels.nonzero(as_tuple=True)  # row-major: grouped by image
+        offset = torch.searchsorted(image, torch.arange(len(pixels), device=pixels.device))
+        return cls(pixel=pixel, offset=offset, value=pixels[image, pixel].float())
+
+
+class InputLayer(nn.Module):
+    """The first dense layer, its weight stored input-major: (784, out), a row per pixel.
+
+    Same numbers and initialisation as `nn.Linear`, but the row layout lets `ink_forward` sum just
+    the rows of a digit's ink (~150 of 784 pixels) with `embedding_bag`. That halves the cost of
+    encoding the tracked digits after every step, which is what tracking adds to training.
+    """
+
+    def __init__(self, fan_in: int, fan_out: int):
+        super().__init__()
+        like = nn.Linear(fan_in, fan_out)  # the same random draws as a plain layer
+        self.weight_t = nn.Parameter(like.weight.detach().t().contiguous())
+        self.bias = nn.Parameter(like.bias.detach().clone())
+        self._register_load_state_dict_pre_hook(_accept_linear_weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.bias, x, self.weight_t)
+
+    def ink_forward(self, ink: Ink) -> torch.Tensor:
+        return F.embedding_bag(ink.pixel, self.weight_t, ink.offset, mode="sum", per_sample_weights=ink.value) + self.bias
+
+
+def _accept_linear_weight(state_dict, prefix, *_):
+    """Checkpoints from before `InputLayer` hold an `nn.Linear` weight (out, in): transpose it."""
+    if prefix + "weight" in state_dict:
+        state_dict[prefix + "weight_t"] = state_dict.pop(prefix + "weight").t().contiguous()
+
+
+def _dense_stack(sizes: list[int], first: type[nn.Module] = nn.Linear) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
     layers: list[nn.Module] = []
     for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
         if index:
             layers.append(nn.ReLU())
-        layers.append(nn.Linear(fan_in, fan_out))
+        layers.append((first if index == 0 else nn.Linear)(fan_in, fan_out))
     return nn.Sequential(*layers)
 
 
@@ -26,7 +71,7 @@ class VAE(nn.Module):
         super().__init__()
         *body, latent = layers
         # Encoder: every hidden layer ends in a ReLU; the two heads read the last hidden layer.
-        self.encoder = nn.Sequential(*_dense_stack(body), nn.ReLU()) if len(body) > 1 else nn.Identity()
+        self.encoder = nn.Sequential(*_dense_stack(body, first=InputLayer), nn.ReLU()) if len(body) > 1 else nn.Identity()
         self.heads = nn.Linear(body[-1], 2 * latent)  # [mu | logvar], one matmul for both
         # Decoder mirrors the encoder; it returns logits, the sigmoid lives in the loss / `generate`.
         self.decoder = _dense_stack([latent, *reversed(body)])
@@ -34,6 +79,22 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.heads(self.encoder(x)).chunk(2, dim=-1)  # (B, d) each
         return mu, logvar
+
+    @torch.no_grad()
+    def encode_ink_into(self, ink: Ink, pixels: torch.Tensor, out: torch.Tensor) -> None:
+        """[mu | logvar] of `pixels` (B, 784) into `out` (B, 2d): the per-step tracking pass.
+
+        The first layer reads only the ink (`ink` is `Ink.of(pixels)`); a net without hidden
+        layers has no such layer and takes the dense path.
+        """
+        if isinstance(self.encoder, nn.Identity):
+            hidden = pixels
+        else:
+            first, *rest = self.encoder  # iterating is cheaper than slicing a Sequential each step
+            hidden = first.ink_forward(ink)
+            for layer in rest:
+                hidden = layer(hidden)
+        torch.addmm(self.heads.bias, hidden, self.heads.weight.t(), out=out)
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
