@@ -28,6 +28,11 @@ class TextStamp:
         self.color = np.array(to_rgb(color), dtype=np.float32) * 255
         self.color_u16 = np.rint(self.color).astype(np.uint16)
 
+    def box(self, text: str) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1): the pixels `draw(frame, text)` may touch."""
+        left, top, right, bottom = self.font.getbbox(text, anchor=self.anchor)
+        return self.xy[0] + left, self.xy[1] + top, self.xy[0] + right, self.xy[1] + bottom
+
     def draw(self, frame: np.ndarray, text: str, at: tuple[float, float] | None = None) -> None:
         """Blend `text` over `frame` (H, W, 4) uint8, straight (not premultiplied) RGBA, in place;
         `at` moves the anchor point for this call (labels that follow a rotating view)."""

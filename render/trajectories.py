@@ -3,8 +3,10 @@
 Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
 variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4).
 
-Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame restores
-that background and draws only what moves (one collection of circles, one of trails), and the counter is stamped with Pillow.
+Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame draws
+only what moves (one collection of circles, one of trails) and stamps the counter with Pillow.
+The scene knows where it drew, so after the first frame it hands the video writer just the tiles
+that changed (`TileUpdate`): no whole-frame restore, copy or comparison per frame.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from errors import ProjectError
 from render.steps import frame_steps, select_steps
 from render.style import CLASS_COLORS, Theme, font_points
 from render.text_stamp import TextStamp
+from render.tiles import TileGrid, TileUpdate
 from render.video import VideoSpec
 from train.runfile import RunFile
 
 DPI = 100
+AA_PAD_PX = 2  # antialiasing reaches this far past a shape's geometric edge (and then some)
 FILL_ALPHA = 0.28
 TRAIL_ALPHA = 0.55
 TRAIL_LEVELS = 4  # the trail fades in this many steps: one compound path per (level, class) keeps drawing cheap
@@ -137,6 +141,9 @@ class TrajectoryScene:
         ax.add_collection(self.circles)
         self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
         ax.add_collection(self.trails)
+        # How far past its centre line or edge each moving shape can paint, in pixels.
+        self._circle_pad = self.circles.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
+        self._trail_pad = self.trails.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
         self.counter = TextStamp((0.775 * width, (1 - 0.925) * height), text_pt * DPI / 72, theme.muted)
         # Trails are drawn one compound path per (fade level, class): rows grouped by class once.
         self._by_class = np.argsort(traj.labels, kind="stable")
@@ -145,7 +152,12 @@ class TrajectoryScene:
         self._trail_rgb = {int(c): to_rgba(CLASS_COLORS[c])[:3] for c in classes}
 
         self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.pixels = np.asarray(self.canvas.buffer_rgba())  # the canvas's own memory, drawn into in place
+        self.background = self.pixels.copy()
+        self.grid = TileGrid(width, height)
+        self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
+        origin = self.to_pixels([0.0, 0.0])[0]
+        self._px_origin, self._px_per_unit = origin, self.to_pixels([1.0, 1.0])[0] - origin  # (+x, -y): rows grow down
 
     def _counter_text(self, step: int) -> str:
         epoch = int(self.traj.epoch[step])
@@ -169,24 +181,50 @@ class TrajectoryScene:
         self.trails.set_paths(paths)
         self.trails.set_edgecolor(colors)
 
-    def frame(self, index: int) -> np.ndarray:
+    def _draw_moving(self, index: int) -> np.ndarray:
+        """Draw trails, circles and counter of frame `index` over the canvas; returns the (m, 4)
+        pixel boxes (x0, y0, x1, y1) that hold everything drawn."""
         traj, step = self.traj, int(self.shown[index])
-        self.canvas.restore_region(self.background)
+        text = self._counter_text(step)
+        boxes = [np.array([self.counter.box(text)], dtype=np.float64)]
         if self.trail > 1 and index > 0:
-            self._set_trails(self.shown[max(0, index - self.trail + 1):index + 1])
+            history = self.shown[max(0, index - self.trail + 1):index + 1]
+            self._set_trails(history)
             self.ax.draw_artist(self.trails)
+            points = self._px_origin + traj.mu[history] * self._px_per_unit  # (k, n, 2)
+            boxes.append(np.c_[points.min(axis=0) - self._trail_pad, points.max(axis=0) + self._trail_pad])
         diameter = 2.0 * traj.radius[step]
         self.circles.set_offsets(traj.mu[step])
         self.circles.set_widths(diameter)
         self.circles.set_heights(diameter)
         self.ax.draw_artist(self.circles)
-        pixels = np.asarray(self.canvas.buffer_rgba()).copy()
-        self.counter.draw(pixels, self._counter_text(step))
-        return pixels
+        centers = self._px_origin + traj.mu[step] * self._px_per_unit
+        reach = (traj.radius[step] * self._px_per_unit[0] + self._circle_pad)[:, None]
+        boxes.append(np.c_[centers - reach, centers + reach])
+        self.counter.draw(self.pixels, text)
+        return np.concatenate(boxes)
 
-    def frames(self) -> Iterator[np.ndarray]:
-        for index in range(len(self.shown)):
-            yield self.frame(index)
+    def frame(self, index: int) -> np.ndarray:
+        """The whole RGBA image of frame `index` (a copy), drawn from the background up."""
+        self.pixels[...] = self.background
+        self._drawn = self.grid.covering(self._draw_moving(index))
+        return self.pixels.copy()
+
+    def update(self, index: int) -> TileUpdate:
+        """Frame `index` as the tiles that differ from the frame drawn before it: those the moving
+        shapes covered then (put back to background) and those they cover now."""
+        grid, before = self.grid, self._drawn
+        rows, cols = np.nonzero(before)
+        grid.put(self.pixels, rows, cols, grid.gather(self.background, rows, cols))
+        self._drawn = grid.covering(self._draw_moving(index))
+        rows, cols = np.nonzero(before | self._drawn)
+        return TileUpdate(rows, cols, grid.gather(self.pixels, rows, cols))
+
+    def frames(self) -> Iterator[np.ndarray | TileUpdate]:
+        """The first frame whole, then updates: what `write_video` streams."""
+        yield self.frame(0)
+        for index in range(1, len(self.shown)):
+            yield self.update(index)
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         """Latent (x, y) -> (column, row) in the frame, for checks and overlays."""

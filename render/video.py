@@ -1,10 +1,11 @@
 """The project's one video writer: frames in, a finished, playable file out.
 
 Frames (H, W, 4) uint8 RGBA arrays come from any iterable and are streamed to the ffmpeg
-bundled with imageio-ffmpeg, so memory stays flat however long the video is. For mp4 and webm the
-frames are handed over as BT.709 yuv420p that we convert ourselves (render/yuv.py), for gif and mov
-as rgba. A writer thread feeds ffmpeg while the caller draws the next frame, so drawing and
-encoding use both cores.
+bundled with imageio-ffmpeg, so memory stays flat however long the video is. After the first,
+a frame may also come as a `TileUpdate` (only the tiles a scene redrew), which spares copying
+and comparing whole frames. For mp4 and webm the frames are handed over as BT.709 yuv420p that
+we convert ourselves (render/yuv.py), for gif and mov as rgba. A writer thread feeds ffmpeg
+while the caller draws the next frame, so drawing and encoding use both cores.
 The file appears under its final name only when complete and verified (frame count checked);
 a failure or Ctrl-C kills ffmpeg and leaves nothing behind.
 """
@@ -26,6 +27,7 @@ from tqdm import tqdm
 
 from errors import ProjectError
 from render.outputs import ensure_output_dir
+from render.tiles import TileGrid, TileUpdate
 from render.yuv import COLOR_TAGS, Yuv420Converter
 
 FORMATS = ("mp4", "webm", "gif", "mov")
@@ -98,9 +100,13 @@ def atomic_write_png(path: Path, rgba: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total: int | None = None,
+def write_video(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpec, total: int | None = None,
                 progress: bool = True, description: str = "rendering") -> np.ndarray:
-    """Encode RGBA `frames` into `path`; returns the last frame (for a poster image)."""
+    """Encode RGBA `frames` into `path`; returns the last frame (for a poster image).
+
+    The arrays handed over belong to the writer from then on: a `TileUpdate` is pasted into
+    the frame before it.
+    """
     # -- Input args -----------------------------------------------------------------------
     path = Path(path)
     _check_destination(path, spec)
@@ -111,6 +117,7 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
     # -- Prepare ----------------------------------------------------------------------------
     # yuv420p outputs get frames already converted (see render/yuv.py); the others get rgba.
     to_yuv = Yuv420Converter(width, height).convert if pix_fmt_out == "yuv420p" else None
+    grid = TileGrid(width, height)
     writer = imageio_ffmpeg.write_frames(str(tmp), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
                                          pix_fmt_out=pix_fmt_out, fps=spec.fps,
                                          quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level="error",
@@ -119,11 +126,19 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
     pending: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     failure: list[BaseException] = []
 
+    latest: list[np.ndarray] = []  # the whole current frame, for rgba formats and the poster
+
     def feed_ffmpeg() -> None:
-        while (frame := pending.get()) is not None:
+        while (item := pending.get()) is not None:
             if not failure:
                 try:
-                    writer.send(to_yuv(frame) if to_yuv else frame)
+                    changed = None
+                    if isinstance(item, TileUpdate):
+                        changed = item.rows, item.cols
+                        grid.put(latest[0], item.rows, item.cols, item.tiles)
+                    else:
+                        latest[:] = [item]
+                    writer.send(to_yuv(latest[0], changed) if to_yuv else latest[0])
                 except BaseException as exc:  # ffmpeg died: remember why, keep draining the queue
                     failure.append(exc)
 
@@ -131,15 +146,14 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
     feeder.start()
 
     # -- Write frames -------------------------------------------------------------------------
-    count, last, finished = 0, None, False
+    count, finished = 0, False
     try:
         for frame in tqdm(frames, total=total, desc=description, unit="frame", disable=not progress, leave=False):
-            if frame.shape != (height, width, 4) or frame.dtype != np.uint8:
-                raise ValueError(f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 4) uint8")
+            _check_frame(frame, count, grid)
             if failure:
                 break
             pending.put(frame)
-            count, last = count + 1, frame
+            count += 1
         finished = not failure
     finally:
         pending.put(None)
@@ -158,7 +172,16 @@ def write_video(frames: Iterable[np.ndarray], path: Path, spec: VideoSpec, total
         tmp.unlink(missing_ok=True)
         raise ProjectError(f"{path.name}: no frames to write")
     _verify_and_publish(tmp, path, count)
-    return last
+    return latest[0]
+
+
+def _check_frame(frame: np.ndarray | TileUpdate, index: int, grid: TileGrid) -> None:
+    if isinstance(frame, TileUpdate):
+        expected = (len(frame.rows), grid.tile_h, grid.tile_w, 4)
+        if index == 0 or frame.tiles.shape != expected or frame.tiles.dtype != np.uint8:
+            raise ValueError(f"frame {index}: a tile update needs a whole frame before it and {expected} uint8 tiles")
+    elif frame.shape != (grid.height, grid.width, 4) or frame.dtype != np.uint8:
+        raise ValueError(f"frame {index} is {frame.shape} {frame.dtype}, expected ({grid.height}, {grid.width}, 4) uint8")
 
 
 def _verify_and_publish(tmp: Path, path: Path, expected_frames: int) -> None:

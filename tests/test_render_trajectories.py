@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import h5py
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -13,6 +15,7 @@ from cli import main
 from render.probe import probe
 from render.steps import frame_steps, parse_epochs, select_steps
 from render.style import CLASS_RGB, theme
+from render.tiles import TileGrid, TileUpdate
 from render.trajectories import TrajectoryScene, load_trajectory
 from render.video import VideoSpec, write_video
 from train import runfile
@@ -112,6 +115,57 @@ def test_circle_sits_on_its_mean_with_radius_r(run_path):
         line = frame[int(round(row)), int(round(col)):int(round(col + 2 * r_px)), :3].astype(float)
         edge = np.argmin(np.abs(line - color).sum(axis=1))
         assert abs(edge - r_px) <= 2.5, (label, edge, r_px)
+
+
+def decoded_rgb(path: Path, width: int, height: int) -> np.ndarray:
+    """Every frame of a video as (frames, H, W, 3) uint8, decoded by the bundled ffmpeg."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    raw = subprocess.run(command, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_tile_updates_rebuild_every_whole_frame(run_path, size):
+    """The scene's stream (a whole frame, then only the tiles that changed) adds up, frame by
+    frame, to exactly the picture drawn from scratch: trails, circles and counter included."""
+    traj = load_trajectory(RunFile(run_path), 1, 2, (0, 1))
+    shown = np.arange(len(traj.epoch))
+    streamed = TrajectoryScene(traj, shown, VideoSpec(size=size), theme("dark"), trail=6)
+    reference = TrajectoryScene(traj, shown, VideoSpec(size=size), theme("dark"), trail=6)
+    grid = TileGrid(*size)
+    sent = []
+    for index, item in enumerate(streamed.frames()):
+        if index == 0:
+            picture = item.copy()
+        else:
+            assert isinstance(item, TileUpdate)
+            grid.put(picture, item.rows, item.cols, item.tiles)
+            sent.append(len(item.rows) / (grid.rows * grid.cols))
+        np.testing.assert_array_equal(picture, reference.frame(index), err_msg=f"frame {index}")
+    assert index == len(shown) - 1
+    assert max(sent) < 0.5  # updates really are partial: three digits move, the axes stay
+
+
+def test_tile_updates_encode_like_whole_frames(run_path, tmp_path):
+    """Handing the writer tile updates gives the same video and poster as handing it whole frames."""
+    traj = load_trajectory(RunFile(run_path), 1, 2, (0, 1))
+    shown = np.arange(len(traj.epoch))
+    spec = VideoSpec(size=(320, 180))
+    scene = TrajectoryScene(traj, shown, spec, theme("light"))
+    whole = [scene.frame(index) for index in range(len(shown))]
+    poster = write_video(TrajectoryScene(traj, shown, spec, theme("light")).frames(), tmp_path / "updates.mp4", spec, progress=False)
+    write_video(iter(whole), tmp_path / "whole.mp4", spec, progress=False)
+    np.testing.assert_array_equal(poster, whole[-1])
+    assert probe(tmp_path / "updates.mp4").frames == len(shown)
+    np.testing.assert_array_equal(decoded_rgb(tmp_path / "updates.mp4", 320, 180), decoded_rgb(tmp_path / "whole.mp4", 320, 180))
+
+
+def test_tile_update_needs_a_whole_frame_first(tmp_path):
+    grid = TileGrid(64, 64)
+    update = TileUpdate(np.array([0]), np.array([0]), np.zeros((1, grid.tile_h, grid.tile_w, 4), np.uint8))
+    with pytest.raises(ValueError, match="a tile update needs a whole frame before it"):
+        write_video(iter([update]), tmp_path / "clip.mp4", VideoSpec(size=(64, 64)), progress=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_axis_limits_fit_the_selected_steps(run_path):
