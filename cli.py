@@ -93,10 +93,13 @@ def _print_summary(run_path: Path) -> None:
     test_loss = run.read("epochs/test_loss")[-1]
     stats = latent_stats(run.read("encodings/mu", -1), run.read("encodings/logvar", -1))
     click.echo(f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}")
-    click.echo("  dim   mean(mu)   var(mu)   mean(sigma^2)")
+    # Without sampling nothing trains the log-variance head: its output would only look like data.
+    variational = run.config.get("mode") == "variational"
+    click.echo("  dim   mean(mu)   var(mu)   mean(sigma^2)" + ("" if variational else " (untrained without sampling)"))
     for dim in range(len(stats.variance_of_mu)):
         flag = "  inactive" if stats.inactive[dim] else ""
-        click.echo(f"  {dim:>3}  {stats.mean_of_mu[dim]:>9.3f} {stats.variance_of_mu[dim]:>9.3f} {stats.mean_variance[dim]:>12.3f}{flag}")
+        sigma2 = f"{stats.mean_variance[dim]:>12.3f}" if variational else f"{'-':>12}"
+        click.echo(f"  {dim:>3}  {stats.mean_of_mu[dim]:>9.3f} {stats.variance_of_mu[dim]:>9.3f} {sigma2}{flag}")
     click.echo(f"inactive latent variables: {stats.inactive_count} of {len(stats.inactive)}")
 
 

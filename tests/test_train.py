@@ -101,7 +101,10 @@ def test_same_seed_same_numbers(short_run, small_data_dir, tmp_path):
 
 
 def test_deterministic_mode_keeps_the_layout(small_data_dir, tmp_path):
-    train(small_data_dir, tmp_path / "det", "--epochs", "1", "--mode", "deterministic", "--arch", "784-64-8-3", "--track", "1-per-class")
+    result = train(small_data_dir, tmp_path / "det", "--epochs", "1", "--mode", "deterministic", "--arch", "784-64-8-3", "--track", "1-per-class")
+    # The summary shows no encoder variances: nothing trains them without sampling.
+    assert "(untrained without sampling)" in result.output
+    assert [line.split()[3] for line in result.output.splitlines() if line.strip().startswith(("0 ", "1 ", "2 "))] == ["-"] * 3
     with h5py.File(tmp_path / "det" / "run.h5", "r") as run:
         assert run["trajectory/logvar"].shape == (21, 10, 3)
         mu, penalty = run["encodings/mu"][0], run["epochs/test_loss"][0, 1]
