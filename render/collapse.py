@@ -48,9 +48,9 @@ def bar_figure(numbers: dict, theme: Theme, title: str):
     ax = figure.add_subplot(1, panels, 1)
     ax.bar(dims, np.maximum(var_mu, 1e-6), color=colors, hatch=["//" if off else "" for off in inactive], edgecolor=theme.background)
     ax.set_yscale("log")
-    ax.axhline(numbers["threshold"], color=theme.foreground, linestyle="--", linewidth=1.2)
-    ax.text(dims[-1] + 0.5, numbers["threshold"] * 1.15, "inactive below 0.01", ha="right", va="bottom", color=theme.foreground,
-            fontsize=FONT_PT * 0.75)
+    ax.axhline(numbers["threshold"], color=theme.foreground, linestyle="--", linewidth=1.2, label=f"inactive below {numbers['threshold']:g}")
+    # A legend, not a text label: "best" keeps it off the bars, wherever they stand.
+    ax.legend(loc="best", fontsize=FONT_PT * 0.8, facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground)
     ax.set_title("variance of the mean over the test set", fontsize=FONT_PT)
     _dimension_axis(ax, dims, theme)
     if panels == 2:
