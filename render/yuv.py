@@ -3,9 +3,10 @@
 Handing ffmpeg rgba costs it a colour conversion and 2.7x the pipe traffic of yuv420p on every
 frame, and on two cores that time is taken from x264. Our frames are a static picture with a
 few small moving shapes, so we convert the first frame whole and afterwards only the tiles whose
-pixels differ from the previous frame, or only the tiles a scene says it redrew. Doing the conversion ourselves also fixes the matrix:
-ffmpeg's default for rgb input is BT.601, which HD players (untagged 1080p means BT.709) show
-slightly off-colour; we use BT.709 and tag the stream with it (`COLOR_TAGS`).
+pixels differ from the previous frame, or just the tiles a scene says it redrew. Doing the
+conversion ourselves also fixes the matrix: ffmpeg's default for rgb input is BT.601, which HD
+players (untagged 1080p means BT.709) show slightly off-colour; we use BT.709 and tag the stream
+with it (`COLOR_TAGS`).
 """
 
 from __future__ import annotations
