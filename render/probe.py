@@ -35,8 +35,28 @@ def _faststart(path: Path) -> bool:
     return moov != -1 and (mdat == -1 or moov < mdat)
 
 
+def _frame_stats(path: Path, *how: str) -> int:
+    """The last `frame=` count ffmpeg reports while reading the first video stream of `path`."""
+    log = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-stats", "-i", str(path),
+                          "-map", "0:v:0", *how, "-f", "null", "-"], capture_output=True, text=True)
+    counts = re.findall(r"frame=\s*(\d+)", log.stderr)
+    if log.returncode != 0 or not counts:
+        raise ValueError(f"{path}: does not read back:\n{log.stderr[-2000:]}")
+    return int(counts[-1])
+
+
+def count_frames(path: Path | str) -> int:
+    """Frames in the first video stream, counted from its packets without decoding them.
+
+    Proves the container is complete and indexed (ffmpeg finished it) at ~1/30 of the cost of a
+    decode; imageio-ffmpeg's `count_frames_and_secs` decodes, ~1 s per 300 frames at 1080p.
+    """
+    return _frame_stats(Path(path), "-c", "copy")
+
+
 def probe(path: Path | str, decode: bool = True) -> VideoInfo:
-    """Stream facts from `ffmpeg -i`; with `decode`, the frame count comes from a full decode."""
+    """Stream facts from `ffmpeg -i`; with `decode`, the frame count comes from a full decode
+    (proving the file plays to the end), else from its packets."""
     path = Path(path)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     header = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
@@ -47,15 +67,7 @@ def probe(path: Path | str, decode: bool = True) -> VideoInfo:
     color = ", ".join(note for note in (pix_notes or "").split(", ") if note not in ("progressive", "top first", "bottom first"))
     duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", header)
     seconds = int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
-    if decode:  # decode every frame: proves the file plays to the end
-        log = subprocess.run([ffmpeg, "-hide_banner", "-v", "error", "-stats", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
-                             capture_output=True, text=True)
-        counts = re.findall(r"frame=\s*(\d+)", log.stderr)
-        if log.returncode != 0 or not counts:
-            raise ValueError(f"{path}: does not decode:\n{log.stderr[-2000:]}")
-        frames = int(counts[-1])
-    else:
-        frames = imageio_ffmpeg.count_frames_and_secs(str(path))[0]
+    frames = _frame_stats(path) if decode else count_frames(path)
     return VideoInfo(codec=codec, profile=profile if profile and not profile.startswith(("avc1", "0x")) else "", pix_fmt=pix_fmt,
                      width=int(width), height=int(height), fps=float(fps), frames=frames, duration=seconds,
                      faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".mov") else False, color=color)

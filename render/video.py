@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from errors import ProjectError
 from render.outputs import ensure_output_dir
+from render.probe import count_frames
 from render.tiles import TileGrid, TileUpdate
 from render.yuv import COLOR_TAGS, Yuv420Converter
 
@@ -187,8 +188,8 @@ def _check_frame(frame: np.ndarray | TileUpdate, index: int, grid: TileGrid) -> 
 def _verify_and_publish(tmp: Path, path: Path, expected_frames: int) -> None:
     """Check ffmpeg really wrote every frame (its exit status is not reported), then rename."""
     try:
-        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(tmp)) if tmp.exists() else (0, 0)
-    except (RuntimeError, OSError):
+        frames = count_frames(tmp) if tmp.exists() else 0
+    except (ValueError, OSError):
         frames = 0
     if frames != expected_frames:
         tmp.unlink(missing_ok=True)

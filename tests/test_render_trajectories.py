@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from render.probe import probe
+from render.probe import count_frames, probe
 from render.steps import frame_steps, parse_epochs, select_steps
 from render.style import CLASS_RGB, theme
 from render.tiles import TileGrid, TileUpdate
@@ -194,6 +194,20 @@ def test_failed_render_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError, match="drawing failed"):
         write_video(frames(), out, VideoSpec(size=(64, 64)), progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_frame_count_without_decoding_sees_a_cut_file(run_path, tmp_path):
+    """The writer's completeness check counts packets instead of decoding: it must still see
+    every frame of a whole file and miss frames of a cut one."""
+    out = tmp_path / "clip.mp4"
+    assert render(["--run", str(run_path), "--epochs", "1-2", "--size", "320x180", "--out", str(out)]).exit_code == 0
+    assert count_frames(out) == probe(out).frames == 1 + 2 * STEPS
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(out.read_bytes()[:out.stat().st_size // 2])
+    try:
+        assert count_frames(cut) < 1 + 2 * STEPS
+    except ValueError as error:  # or ffmpeg refuses it outright
+        assert "cut.mp4" in str(error)
 
 
 def test_epoch_selection_rules():
