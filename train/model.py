@@ -47,7 +47,7 @@ class InputLayer(nn.Module):
         return torch.addmm(self.bias, x, self.weight_t)
 
     def ink_forward(self, ink: Ink) -> torch.Tensor:
-        return F.embedding_bag(ink.pixel, self.weight_t, ink.offset, mode="sum", per_sample_weights=ink.value) + self.bias
+        return F.embedding_bag(ink.pixel, self.weight_t, ink.offset, mode="sum", per_sample_weights=ink.value).add_(self.bias)
 
 
 def _accept_linear_weight(state_dict, prefix, *_):
@@ -92,8 +92,8 @@ class VAE(nn.Module):
         else:
             first, *rest = self.encoder  # iterating is cheaper than slicing a Sequential each step
             hidden = first.ink_forward(ink)
-            for layer in rest:
-                hidden = layer(hidden)
+            for layer in rest:  # every tensor here is fresh and grad-free: ReLU in place saves an allocation a layer
+                hidden = torch.relu_(hidden) if isinstance(layer, nn.ReLU) else layer(hidden)
         torch.addmm(self.heads.bias, hidden, self.heads.weight.t(), out=out)
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
