@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import h5py
@@ -208,6 +211,24 @@ def test_frame_count_without_decoding_sees_a_cut_file(run_path, tmp_path):
         assert count_frames(cut) < 1 + 2 * STEPS
     except ValueError as error:  # or ffmpeg refuses it outright
         assert "cut.mp4" in str(error)
+
+
+def test_ctrl_c_leaves_no_file_and_says_so(run_path, tmp_path):
+    """A real SIGINT in the middle of an encode: one line, exit 130, no video and no partial file."""
+    out = tmp_path / "videos" / "long.mp4"
+    command = [sys.executable, "cli.py", "render", "trajectories", "--run", str(run_path), "--epochs", "1-2", "--size", "320x180",
+               "--duration", "600s", "--quiet", "--out", str(out)]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    deadline = time.monotonic() + 60
+    while not any(out.parent.glob(".*partial*")) and time.monotonic() < deadline:  # wait until ffmpeg is writing
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "interrupted; nothing partial was kept" in output and "Traceback" not in output
+    assert list(out.parent.iterdir()) == []
 
 
 def test_epoch_selection_rules():
