@@ -128,12 +128,32 @@ class ScatterScene:
         pixels, depth = self.project((raw - self.centre) / self.half, azimuth)
         out = self.static.copy()
         self._draw_plot(out, pixels, depth, azimuth)
-        corner_px, _ = self.project(np.eye(3) * 1.12 + np.array([-1.0, -1.0, -1.0]) * (1 - np.eye(3)), azimuth)
-        for axis, (px, py) in enumerate(corner_px):
+        for axis, (px, py) in enumerate(self._axis_label_points(azimuth)):
             self.axis_label.draw(out, f"z{self.cloud.dims[axis] + 1}", at=(px, py))
         if len(self.cloud.epochs) > 1:
             self.counter.draw(out, f"epoch {epoch:.1f}")
         return out
+
+    def _axis_label_points(self, azimuth: float) -> np.ndarray:
+        """(3, 2) pixels naming the axes, outside the cloud: each horizontal axis at the middle of
+        the nearer bottom edge along it, the vertical one at the middle of the leftmost vertical
+        edge; each pushed outward from the cube's centre (where mplot3d puts its labels)."""
+        signs = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+        centre_px = self.project(np.zeros((1, 3)), azimuth)[0][0]
+        points = []
+        for axis in range(3):
+            others = [a for a in range(3) if a != axis]
+            middles = np.zeros((4, 3))
+            middles[:, others] = signs  # the middles of the four cube edges along `axis`
+            pixels, depth = self.project(middles, azimuth)
+            if axis < 2:  # horizontal: of the two bottom edges, the nearer
+                bottom = np.flatnonzero(middles[:, 2] == -1)
+                pick = bottom[np.argmin(depth[bottom])]
+            else:
+                pick = np.argmin(pixels[:, 0])
+            outward = pixels[pick] - centre_px
+            points.append(pixels[pick] + outward / max(np.hypot(*outward), 1e-9) * 0.045 * self.height)
+        return np.array(points)
 
     def _draw_plot(self, out: np.ndarray, pixels: np.ndarray, depth: np.ndarray, azimuth: float) -> None:
         """Cube and points through the z-buffer over the plot area, then one colour lookup per pixel.
