@@ -15,7 +15,7 @@ from cli import main
 from render.digits import SIDE, decode, enlarge, mosaic
 from render.latent_map import latent_figure
 from render.probe import probe
-from render.scatter3d import ELEVATION_DEG, Cloud, ScatterScene
+from render.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene
 from render.slices import decode_grid, layout, nested_mosaic, slices_figure
 from render.sources import decoder_at
 from render.style import CLASS_RGB, theme
@@ -126,6 +126,31 @@ def test_nearer_point_hides_the_farther_one():
     frame = scene.frame(0)
     column, row = np.rint(pixels[1]).astype(int)
     assert tuple(frame[row, column, :3]) == CLASS_RGB[7]
+
+
+def _inside_convex_hull(point: np.ndarray, corners: np.ndarray) -> bool:
+    """Monotone-chain hull of a few 2-D points, then a same-side test against each hull edge."""
+    pts = sorted(map(tuple, corners))
+    cross = lambda o, a, b: (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])  # noqa: E731
+    lower, upper = [], []
+    for chain, ordered in ((lower, pts), (upper, pts[::-1])):
+        for p in ordered:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], p) <= 0:
+                chain.pop()
+            chain.append(p)
+    hull = lower[:-1] + upper[:-1]
+    return all(cross(hull[i], hull[(i + 1) % len(hull)], point) > 0 for i in range(len(hull)))
+
+
+def test_axis_names_stay_outside_the_cube():
+    """Through a whole turn, z1, z2 and z3 are written outside the cube's outline, never over the cloud."""
+    scene = ScatterScene(Cloud(np.random.default_rng(0).normal(size=(1, 500, 3)), np.zeros(500, np.uint8), np.array([1]), (0, 1, 2), "t"),
+                         VideoSpec(size=(640, 360)), theme("light"), frames=12)
+    for index in range(12):
+        azimuth = 2 * np.pi * index / 12 - np.pi / 4
+        corners, _ = scene.project(CORNERS, azimuth)
+        for label in scene._axis_label_points(azimuth):
+            assert not _inside_convex_hull(label, corners), (index, label)
 
 
 # -- latent ------------------------------------------------------------------------------------
