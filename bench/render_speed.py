@@ -7,13 +7,14 @@ with the same settings. Memory: peak RSS of a 300- and a 3,000-frame render, eac
 Goals: >= 5x the baseline's frames/s; <= 1.5x the ffmpeg-alone time; 3,000 frames within 10% of 300.
 Scatter3d: mplot3d + view_init in FuncAnimation (10,000 test means, 1080p) against `render scatter3d`; goal >= 5x.
 
-    python bench/render_speed.py [--run outputs/runs/784-256-2-variational-s0] [--frames 300]
+    python bench/render_speed.py [--run outputs/runs/784-256-2-variational-s0] [--frames 300] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,15 +135,20 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--run3d", type=Path, default=ROOT / "outputs" / "runs" / "784-256-3-variational-s0")
     parser.add_argument("--frames3d", type=int, default=90)
+    parser.add_argument("--repeats", type=int, default=1, help="repeat each comparison; medians are reported (this machine drifts)")
     args = parser.parse_args()
     if not (args.run / "run.h5").exists():
         sys.exit(f"no run at {args.run}; train it first: python cli.py train")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        base_s = baseline(args.run, args.frames, scratch / "baseline.mp4")
-        ours_s = ours(args.run, args.frames, scratch / "ours.mp4")
-        floor_s = ffmpeg_alone(scratch / "ours.mp4", scratch / "reencoded.mp4")
+        runs = []
+        for _ in range(args.repeats):  # (baseline, ours, ffmpeg alone) seconds, measured back to back
+            runs.append((baseline(args.run, args.frames, scratch / "baseline.mp4"), ours(args.run, args.frames, scratch / "ours.mp4"),
+                         ffmpeg_alone(scratch / "ours.mp4", scratch / "reencoded.mp4")))
         info, base_info = probe(scratch / "ours.mp4"), probe(scratch / "baseline.mp4")
+    base_s, ours_s, floor_s = (statistics.median(column) for column in zip(*runs))
+    if args.repeats > 1:
+        print("speedups: " + ", ".join(f"{b / o:.2f}x" for b, o, _ in runs) + "; vs ffmpeg alone: " + ", ".join(f"{o / f:.2f}x" for _, o, f in runs))
     frames = info.frames
     print(f"frames: {frames} at 1920x1080, 30 fps; ours: {info.describe()}; baseline: {base_info.describe()}")
     print(f"baseline (FuncAnimation + Circle patches + FFMpegWriter): {frames / base_s:6.1f} frames/s")
@@ -151,9 +157,12 @@ def main() -> None:
     if args.run3d.exists():
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
-            s_base = scatter_baseline(args.run3d, args.frames3d, scratch / "b3.mp4")
-            s_ours = scatter_ours(args.run3d, args.frames3d, scratch / "o3.mp4")
+            runs3 = [(scatter_baseline(args.run3d, args.frames3d, scratch / "b3.mp4"), scatter_ours(args.run3d, args.frames3d, scratch / "o3.mp4"))
+                     for _ in range(args.repeats)]
             n3 = probe(scratch / "o3.mp4").frames
+        s_base, s_ours = (statistics.median(column) for column in zip(*runs3))
+        if args.repeats > 1:
+            print("scatter3d speedups: " + ", ".join(f"{b / o:.2f}x" for b, o in runs3))
         print(f"scatter3d baseline (mplot3d + view_init + FFMpegWriter, 10,000 points): {n3 / s_base:6.1f} frames/s")
         print(f"scatter3d ours (numpy z-buffer rasteriser, streamed):                  {n3 / s_ours:6.1f} frames/s = {s_base / s_ours:.1f}x (goal >= 5x)")
     else:
