@@ -185,8 +185,7 @@ class TrajectoryScene:
         """Draw trails, circles and counter of frame `index` over the canvas; returns the (m, 4)
         pixel boxes (x0, y0, x1, y1) that hold everything drawn."""
         traj, step = self.traj, int(self.shown[index])
-        text = self._counter_text(step)
-        boxes = [np.array([self.counter.box(text)], dtype=np.float64)]
+        boxes = []
         if self.trail > 1 and index > 0:
             history = self.shown[max(0, index - self.trail + 1):index + 1]
             self._set_trails(history)
@@ -201,7 +200,7 @@ class TrajectoryScene:
         centers = self._px_origin + traj.mu[step] * self._px_per_unit
         reach = (traj.radius[step] * self._px_per_unit[0] + self._circle_pad)[:, None]
         boxes.append(np.c_[centers - reach, centers + reach])
-        self.counter.draw(self.pixels, text)
+        boxes.append(np.array([self.counter.draw(self.pixels, self._counter_text(step))], dtype=np.float64))
         return np.concatenate(boxes)
 
     def frame(self, index: int) -> np.ndarray:
