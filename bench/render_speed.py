@@ -148,6 +148,36 @@ def peak_memory_mib(run: Path, frames: int) -> float:
     return int(result.stdout.split()[-1]) / 1024  # KiB (Linux) -> MiB
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass  # the process ended while we looked
+    return found
+
+
+def gif_ffmpeg_peak_mib(run: Path, every: int) -> float | None:
+    """Peak RSS of the ffmpeg processes behind a 720p GIF render (every `every`-th step of epoch 2),
+    polled from /proc: the GIF palette is where an ffmpeg one-liner would hold the whole clip."""
+    if not Path("/proc/self/status").exists():
+        return None
+    command = [sys.executable, str(ROOT / "cli.py"), "render", "trajectories", "--run", str(run), "--epochs", "2", "--every", str(every),
+               "--size", "720p", "--format", "gif", "--quiet", "--out", str(Path(tempfile.mkdtemp()) / "m.gif")]
+    process, peak = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), 0
+    while process.poll() is None:
+        for child in _children(process.pid):
+            try:
+                lines = Path(f"/proc/{child}/status").read_text().splitlines()
+            except OSError:
+                continue
+            peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))])
+        time.sleep(0.02)
+    return peak / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=DEFAULT_RUN)
@@ -192,6 +222,9 @@ def main() -> None:
         print(f"scatter3d: no 3-D run at {args.run3d}; train one: python cli.py train --arch 784-256-3")
     short, long = peak_memory_mib(args.run, 300), peak_memory_mib(args.run, 3000)
     print(f"peak memory: 300 frames {short:.0f} MiB, 3000 frames {long:.0f} MiB ({100 * (long / short - 1):+.1f}%, goal within 10%)")
+    gif_short, gif_long = gif_ffmpeg_peak_mib(args.run, 4), gif_ffmpeg_peak_mib(args.run, 1)
+    if gif_short and gif_long:
+        print(f"GIF, ffmpeg's peak memory at 720p: 150 frames {gif_short:.0f} MiB, 600 frames {gif_long:.0f} MiB ({100 * (gif_long / gif_short - 1):+.1f}%)")
     print(json.dumps({"baseline_fps": frames / base_s, "ours_fps": frames / ours_s, "speedup": base_s / ours_s,
                       "vs_ffmpeg_alone": ours_s / floor_s,
                       "predrawn_speedup": base_s / predrawn_s, "ffmpeg_alone_speedup": base_s / floor_s, "mem_300_mib": short, "mem_3000_mib": long}))

@@ -4,8 +4,9 @@ Frames (H, W, 4) uint8 RGBA arrays come from any iterable and are streamed to th
 bundled with imageio-ffmpeg, so memory stays flat however long the video is. After the first,
 a frame may also come as a `TileUpdate` (only the tiles a scene redrew), which spares copying
 and comparing whole frames. For mp4 and webm the frames are handed over as BT.709 yuv420p that
-we convert ourselves (render/yuv.py), for gif and mov as rgba. A writer thread feeds ffmpeg
-while the caller draws the next frame, so drawing and encoding use both cores.
+we convert ourselves (render/yuv.py), for gif and mov as rgba (a GIF is made afterwards from a
+lossless intermediate, render/gif.py, so not even its palette holds the clip in memory). A writer
+thread feeds ffmpeg while the caller draws the next frame, so drawing and encoding use both cores.
 The file appears under its final name only when complete and verified (frame count checked);
 a failure or Ctrl-C kills ffmpeg and leaves nothing behind.
 """
@@ -26,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from errors import ProjectError
+from render.gif import LOSSLESS_STAGE, STAGE_SUFFIX, gif_from_stage
 from render.outputs import ensure_output_dir
 from render.probe import count_frames
 from render.tiles import TileGrid, TileUpdate
@@ -80,8 +82,9 @@ class VideoSpec:
         if self.format == "webm":
             crf = self.crf if self.crf is not None else DEFAULT_CRF["webm"]
             return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", *COLOR_TAGS, *rate]
-        if self.format == "gif":  # one global palette built from the whole clip, then dithered
-            return "gif", "pal8", ["-filter_complex", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer", *rate]
+        if self.format == "gif":  # the lossless stage that render/gif.py turns into the GIF
+            codec, pix_fmt, arguments = LOSSLESS_STAGE
+            return codec, pix_fmt, [*arguments, *rate]
         # mov: ProRes 4444 with alpha, for compositing over slides
         return "prores_ks", "yuva444p10le", ["-profile:v", "4444", "-vendor", "apl0", "-qscale:v", "9", *rate]
 
@@ -114,12 +117,14 @@ def write_video(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: Vid
     width, height = spec.size
     codec, pix_fmt_out, output_params = spec.encoder()
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    staged = spec.format == "gif"  # frames go to a lossless stage first, the GIF is made from it
+    encoded = tmp.with_suffix(STAGE_SUFFIX) if staged else tmp
 
     # -- Prepare ----------------------------------------------------------------------------
     # yuv420p outputs get frames already converted (see render/yuv.py); the others get rgba.
     to_yuv = Yuv420Converter(width, height).convert if pix_fmt_out == "yuv420p" else None
     grid = TileGrid(width, height)
-    writer = imageio_ffmpeg.write_frames(str(tmp), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
+    writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
                                          pix_fmt_out=pix_fmt_out, fps=spec.fps,
                                          quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level="error",
                                          output_params=output_params)
@@ -166,12 +171,17 @@ def write_video(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: Vid
                 writer.throw(KeyboardInterrupt)  # imageio-ffmpeg's signal to kill ffmpeg at once
             except BaseException:
                 pass
-            tmp.unlink(missing_ok=True)
+            encoded.unlink(missing_ok=True)
     if failure:
         raise ProjectError(f"ffmpeg failed while writing {path.name}: {str(failure[0]).splitlines()[0]}")
     if count == 0:
-        tmp.unlink(missing_ok=True)
+        encoded.unlink(missing_ok=True)
         raise ProjectError(f"{path.name}: no frames to write")
+    if staged:
+        try:
+            gif_from_stage(encoded, tmp, spec.fps)
+        finally:
+            encoded.unlink(missing_ok=True)
     _verify_and_publish(tmp, path, count)
     return latest[0]
 

@@ -185,8 +185,9 @@ def test_axis_limits_fit_the_selected_steps(run_path):
     assert span(late) < 0.8 * span(early)  # a later start zooms in
 
 
-def test_failed_render_leaves_no_file(tmp_path):
-    out = tmp_path / "broken.mp4"
+@pytest.mark.parametrize("fmt", ["mp4", "gif"])  # gif: its lossless stage must go too
+def test_failed_render_leaves_no_file(tmp_path, fmt):
+    out = tmp_path / f"broken.{fmt}"
 
     def frames():
         for index in range(8):
@@ -195,8 +196,31 @@ def test_failed_render_leaves_no_file(tmp_path):
             yield np.zeros((64, 64, 4), np.uint8)
 
     with pytest.raises(RuntimeError, match="drawing failed"):
-        write_video(frames(), out, VideoSpec(size=(64, 64)), progress=False)
+        write_video(frames(), out, VideoSpec(format=fmt, size=(64, 64)), progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_palette_comes_from_every_frame_without_holding_them(tmp_path):
+    """The staged GIF (lossless intermediate, then palette, then dithering) is byte for byte the
+    GIF of ffmpeg's one-command recipe, which holds the whole clip in memory; a colour that only
+    frames in the middle of the clip show is in its palette."""
+    width, height, count = 96, 64, 40
+    frames = np.full((count, height, width, 4), 255, np.uint8)
+    for index, frame in enumerate(frames):
+        frame[8:40, 2 + index:34 + index, :3] = (31, 119, 180)  # a blue square moving right
+        if 20 <= index < 23:
+            frame[44:60, 60:90, :3] = (214, 39, 40)  # red, only in frames 20-22
+    out = tmp_path / "clip.gif"
+    write_video(iter(frames.copy()), out, VideoSpec(format="gif", size=(width, height)), progress=False)
+    recipe = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}", "-r", "30",
+              "-i", "-", "-filter_complex", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer",
+              "-r", "30", "-f", "gif", str(tmp_path / "recipe.gif")]
+    subprocess.run(recipe, input=frames.tobytes(), check=True)
+    assert out.read_bytes() == (tmp_path / "recipe.gif").read_bytes()
+    decoded = decoded_rgb(out, width, height)
+    assert len(decoded) == count
+    assert np.abs(decoded[21, 52, 75].astype(int) - (214, 39, 40)).max() <= 8
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.gif", "recipe.gif"]  # no stage or palette left
 
 
 def test_frame_count_without_decoding_sees_a_cut_file(run_path, tmp_path):
