@@ -1,7 +1,9 @@
 """The signature video: tracked digits as variance circles moving through the latent space.
 
 Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
-variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4).
+variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4). A run trained
+without sampling never trains its variance head, so its digits are drawn as dots of one fixed
+size instead (as the lecture does: "the dimension of points has no significance there").
 
 Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame draws
 only what moves (one collection of circles, one of trails) and stamps the counter with Pillow.
@@ -35,6 +37,8 @@ from train.runfile import RunFile
 DPI = 100
 AA_PAD_PX = 2  # antialiasing reaches this far past a shape's geometric edge (and then some)
 FILL_ALPHA = 0.28
+DOT_FILL_ALPHA = 0.8  # runs without sampling: small opaque dots, not variance circles
+DOT_RADIUS = 0.006  # of the frame height: 6.5 px at 1080p
 TRAIL_ALPHA = 0.55
 TRAIL_LEVELS = 4  # the trail fades in this many steps: one compound path per (level, class) keeps drawing cheap
 
@@ -44,12 +48,13 @@ class Trajectory:
     """The selected steps of a run, projected on two latent dimensions."""
 
     mu: np.ndarray  # (steps, n, 2)
-    radius: np.ndarray  # (steps, n)
+    radius: np.ndarray  # (steps, n); zeros for a run without sampling (no variance to show)
     epoch: np.ndarray  # (steps,)
     batch: np.ndarray  # (steps,)
     labels: np.ndarray  # (n,)
     batches_per_epoch: dict[int, int]
     title: str
+    variational: bool = True
 
 
 def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
@@ -76,10 +81,13 @@ def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple
     batch = run.read("trajectory/batch")
     per_epoch = {int(e): int(batch[step_epochs == e].max()) + 1 for e in np.unique(step_epochs) if e > 0}
     config = run.config
+    variational = config.get("mode", "variational") == "variational"
     dims_note = f"  ·  z{dims[0]}, z{dims[1]}" if run.latent_dim > 2 else ""
-    return Trajectory(mu=mu.astype(np.float64), radius=np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0),
-                      epoch=step_epochs[window], batch=batch[window], labels=run.read("tracked/label"),
-                      batches_per_epoch=per_epoch, title=f"{config.get('arch', '?')}  ·  {config.get('mode', '?')}{dims_note}")
+    mode_note = "" if variational else " (no sampling)"
+    radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
+    return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=step_epochs[window], batch=batch[window],
+                      labels=run.read("tracked/label"), batches_per_epoch=per_epoch, variational=variational,
+                      title=f"{config.get('arch', '?')}  ·  {config.get('mode', '?')}{mode_note}{dims_note}")
 
 
 def _fitted_limits(traj: Trajectory, box_w: float, box_h: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -133,9 +141,10 @@ class TrajectoryScene:
         legend.get_title().set_color(theme.muted)
 
         rgba = to_rgba_array([CLASS_COLORS[label] for label in traj.labels])
+        fill_alpha = FILL_ALPHA if traj.variational else DOT_FILL_ALPHA
         self.circles = EllipseCollection(np.ones(len(rgba)), np.ones(len(rgba)), np.zeros(len(rgba)), units="xy",
                                          offsets=traj.mu[0], offset_transform=ax.transData,
-                                         facecolors=np.c_[rgba[:, :3], np.full(len(rgba), FILL_ALPHA)],
+                                         facecolors=np.c_[rgba[:, :3], np.full(len(rgba), fill_alpha)],
                                          edgecolors=np.c_[rgba[:, :3], np.full(len(rgba), 0.95)],
                                          linewidths=max(1.0, 1.6 * height / 1080), animated=True)
         ax.add_collection(self.circles)
@@ -158,6 +167,8 @@ class TrajectoryScene:
         self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
         origin = self.to_pixels([0.0, 0.0])[0]
         self._px_origin, self._px_per_unit = origin, self.to_pixels([1.0, 1.0])[0] - origin  # (+x, -y): rows grow down
+        # Radii in latent units, per step and digit: the variance circles, or dots of one size in pixels.
+        self.radius = traj.radius if traj.variational else np.full(traj.radius.shape, DOT_RADIUS * height / self._px_per_unit[0])
 
     def _counter_text(self, step: int) -> str:
         epoch = int(self.traj.epoch[step])
@@ -192,13 +203,13 @@ class TrajectoryScene:
             self.ax.draw_artist(self.trails)
             points = self._px_origin + traj.mu[history] * self._px_per_unit  # (k, n, 2)
             boxes.append(np.c_[points.min(axis=0) - self._trail_pad, points.max(axis=0) + self._trail_pad])
-        diameter = 2.0 * traj.radius[step]
+        diameter = 2.0 * self.radius[step]
         self.circles.set_offsets(traj.mu[step])
         self.circles.set_widths(diameter)
         self.circles.set_heights(diameter)
         self.ax.draw_artist(self.circles)
         centers = self._px_origin + traj.mu[step] * self._px_per_unit
-        reach = (traj.radius[step] * self._px_per_unit[0] + self._circle_pad)[:, None]
+        reach = (self.radius[step] * self._px_per_unit[0] + self._circle_pad)[:, None]
         boxes.append(np.c_[centers - reach, centers + reach])
         boxes.append(np.array([self.counter.draw(self.pixels, self._counter_text(step))], dtype=np.float64))
         return np.concatenate(boxes)

@@ -31,11 +31,11 @@ START = np.array([4.0, 4.0])  # where every digit begins, outside the final circ
 RADII = np.array([0.5, 0.3, 0.4])
 
 
-def synthetic_run(directory: Path, epochs: int = 2) -> Path:
+def synthetic_run(directory: Path, epochs: int = 2, mode: str = "variational") -> Path:
     """A run file through the project's own writer: 3 digits drifting to known circles."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / runfile.RUN_FILE_NAME
-    config = '{"arch": "784-16-2", "mode": "variational", "epochs": %d}' % epochs
+    config = '{"arch": "784-16-2", "mode": "%s", "epochs": %d}' % (mode, epochs)
     logvar = np.repeat(np.log(RADII ** 2)[:, None], 2, axis=1)  # r^2 = sigma^2 on both axes
     runfile.create(path, config, np.arange(3), LABELS, np.zeros((3, 28, 28), np.uint8), np.arange(5, dtype=np.uint8) % 10,
                    np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32))
@@ -118,6 +118,25 @@ def test_circle_sits_on_its_mean_with_radius_r(run_path):
         line = frame[int(round(row)), int(round(col)):int(round(col + 2 * r_px)), :3].astype(float)
         edge = np.argmin(np.abs(line - color).sum(axis=1))
         assert abs(edge - r_px) <= 2.5, (label, edge, r_px)
+
+
+def test_run_without_sampling_draws_dots_not_circles(tmp_path):
+    """Its variance head is never trained, so a radius from it would mean nothing: every digit is
+    a dot of one size (0.6% of the frame height), whatever its log-variance says."""
+    traj = load_trajectory(RunFile(synthetic_run(tmp_path / "run", mode="deterministic")), 1, 2, (0, 1))
+    assert "no sampling" in traj.title and not traj.radius.any()
+    scene = TrajectoryScene(traj, np.arange(len(traj.epoch)), VideoSpec(size=(960, 540)), theme("light"), trail=0)
+    frame = scene.frame(len(traj.epoch) - 1)
+    for label, center, radius in zip(LABELS, CENTERS, RADII):
+        col, row = scene.to_pixels(center)[0]
+        color = np.array(CLASS_RGB[label], float)
+        dot = frame[int(round(row)), int(round(col)), :3].astype(float)
+        assert np.abs(dot - (255 - (255 - color) * 0.8)).max() < 12  # a strong fill, not the circles' faint one
+        line = frame[int(round(row)), int(round(col)):int(round(col + 60)), :3].astype(float)
+        edge = np.argmin(np.abs(line - color).sum(axis=1))
+        assert abs(edge - 0.006 * 540) <= 1.5, (label, edge)
+        r_px = scene.to_pixels(center + [radius, 0])[0][0] - col
+        assert r_px > 10 and (frame[int(round(row)), int(round(col + r_px)), :3] == 255).all()  # no circle at r
 
 
 def decoded_rgb(path: Path, width: int, height: int) -> np.ndarray:
