@@ -25,7 +25,8 @@ def select_steps(step_epochs: np.ndarray, first: int, last: int) -> np.ndarray:
     """Step indices from the start of epoch `first` (the step just before it) to the end of `last`."""
     recorded = int(step_epochs.max()) if len(step_epochs) else 0
     if last > recorded:
-        raise ProjectError(f"--epochs {first}-{last}: the run has {recorded} finished epoch{'s' * (recorded != 1)} (1-{recorded})")
+        asked = f"{first}-{last}" if last != first else f"{first}"
+        raise ProjectError(f"--epochs {asked}: the run has {recorded} finished epoch{'s' * (recorded != 1)} (1-{recorded})")
     inside = np.flatnonzero((step_epochs >= max(first, 0)) & (step_epochs <= last))
     if first >= 1:  # the state at the start of epoch `first` is the last step of the epoch before
         inside = np.concatenate([[inside[0] - 1], inside])
@@ -53,7 +54,7 @@ def frame_steps(steps: np.ndarray, fps: float, every: int | None = None, duratio
     if duration is not None:
         count = max(2, int(round(duration * fps)))
         return steps[np.round(np.linspace(0, len(steps) - 1, count)).astype(int)]
-    every = every or 1
+    every = 1 if every is None else every
     if every < 1:
         raise ProjectError("--every must be >= 1")
     chosen = steps[::every]

@@ -283,6 +283,7 @@ def test_epoch_selection_rules():
 
 @pytest.mark.parametrize("args, message", [
     (["--epochs", "12-15"], "the run has 2 finished epochs (1-2)"),
+    (["--epochs", "3"], "--epochs 3: the run has 2 finished epochs"),
     (["--epochs", "5-2"], "runs backwards"),
     (["--epochs", "two"], "--epochs 'two'"),
     (["--size", "huge"], "--size 'huge'"),
@@ -291,6 +292,7 @@ def test_epoch_selection_rules():
     (["--theme", "neon"], "--theme 'neon'"),
     (["--dims", "0,2"], "latent indices are 0..1"),
     (["--every", "2", "--duration", "3s"], "give one of them"),
+    (["--every", "0"], "--every must be >= 1"),
     (["--out", "/proc/nowhere/clip.mp4"], "cannot create the output directory"),
     (["--out", "clip.webm"], "must end in .mp4"),
 ])
