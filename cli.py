@@ -405,7 +405,7 @@ def render_scatter3d_command(run_dir, epoch, epochs, dims, seconds, size, fps, c
     axes = parse_dims(dims, run.latent_dim, 3)
     if epochs:
         first, last = parse_epochs(epochs)
-        first, last = chosen_epoch(run, max(first, 1)), chosen_epoch(run, last)
+        first, last = chosen_epoch(run, max(first, 1), "--epochs"), chosen_epoch(run, last, "--epochs")
         label, title = f"e{first}-{last}", run_title(run)
     else:
         first = last = chosen_epoch(run, epoch)

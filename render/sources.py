@@ -21,15 +21,15 @@ def is_variational(run: RunFile) -> bool:
     return run.config.get("mode") == "variational"
 
 
-def chosen_epoch(run: RunFile, epoch: int | None) -> int:
-    """`epoch` checked against the finished epochs, or the last finished one."""
+def chosen_epoch(run: RunFile, epoch: int | None, option: str = "--epoch") -> int:
+    """`epoch` checked against the finished epochs, or the last finished one; errors name `option`."""
     done = run.epochs_done
     if done == 0:
         raise ProjectError(f"{run.path}: no finished epoch yet, so no test-set encodings or trained decoder")
     if epoch is None:
         return done
     if not 1 <= epoch <= done:
-        raise ProjectError(f"--epoch {epoch}: this run has epochs 1..{done}")
+        raise ProjectError(f"{option} {epoch}: this run has epochs 1..{done}")
     return epoch
 
 

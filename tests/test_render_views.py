@@ -113,6 +113,11 @@ def test_scatter3d_refuses_a_2d_run(runs):
     assert result.exit_code == 1 and "at least 3" in result.output
 
 
+def test_scatter3d_names_the_option_of_an_epoch_past_the_run(runs):
+    result = cli("render", "scatter3d", "--run", runs["d8"], "--epochs", "1-99")
+    assert result.exit_code == 1 and "--epochs 99: this run has epochs 1.." in result.output, result.output
+
+
 def test_nearer_point_hides_the_farther_one():
     """Two points on one line of sight: the nearer one's class colour is what the pixel shows."""
     azimuth, e = -np.pi / 4, np.radians(ELEVATION_DEG)  # the view of frame 0
