@@ -86,6 +86,13 @@ def fetch_into_cache(cache: Path | None = None) -> str:
     raise ProjectError("could not fetch MNIST; " + "; ".join(failures))
 
 
+def _noting_skipped(found: Mnist, tried: list[str]) -> Mnist:
+    """`found`, its source naming the places passed over, so a mistyped --data-dir shows."""
+    if not tried:
+        return found
+    return Mnist(**{**found.__dict__, "source": f"{found.source}; nothing usable in {', '.join(tried)}"})
+
+
 def load_mnist(data_dir: Path | str | None = None, fetch: bool = True) -> Mnist:
     """MNIST from the first source that has it (see the module docstring)."""
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
@@ -93,14 +100,14 @@ def load_mnist(data_dir: Path | str | None = None, fetch: bool = True) -> Mnist:
     local = [Path(data_dir).expanduser()] if data_dir else []
     for directory in [*local, cache_dir()]:
         try:
-            return read_directory(directory)
+            return _noting_skipped(read_directory(directory), tried)
         except FileNotFoundError:
             tried.append(f"{directory} (no IDX files)")
     if fetch:
         try:
             origin = fetch_into_cache()
             found = read_directory(cache_dir())
-            return Mnist(**{**found.__dict__, "source": f"{found.source} (fetched from the {origin})"})
+            return _noting_skipped(Mnist(**{**found.__dict__, "source": f"{found.source} (fetched from the {origin})"}), tried)
         except ProjectError as exc:
             tried.append(str(exc))
     raise ProjectError("MNIST not found; tried " + "; ".join(tried) + f". Pass --data-dir or set ${DATA_DIR_ENV}.")

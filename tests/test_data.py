@@ -69,6 +69,14 @@ def test_mismatched_counts_are_refused(small_data_dir, tmp_path):
         read_directory(tmp_path)
 
 
+def test_a_data_dir_passed_over_is_named(small_data_dir, tmp_path, monkeypatch):
+    """A --data-dir without IDX files (a typo, say) falls through to the cache, and says so."""
+    monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(small_data_dir))
+    found = load_mnist(tmp_path / "typo", fetch=False)
+    assert found.source == f"{small_data_dir}; nothing usable in {tmp_path / 'typo'} (no IDX files)"
+    assert len(found.train_images) == 2000
+
+
 def test_no_source_lists_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(ProjectError) as error:
