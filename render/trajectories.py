@@ -3,7 +3,7 @@
 Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
 variances: r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4). A run trained
 without sampling never trains its variance head, so its digits are drawn as dots of one fixed
-size instead (as the lecture does: "the dimension of points has no significance there").
+size instead, as in the lecture ("the dimension of points in the latent space has no significance").
 
 Speed comes from blitting: axes, grid, legend and title are rasterised once; each frame draws
 only what moves (one collection of circles, one of trails) and stamps the counter with Pillow.
