@@ -92,6 +92,28 @@ def test_last_tracked_step_matches_the_saved_encoder(short_run):
     assert np.allclose(last_mu, mu.numpy(), atol=1e-5) and np.allclose(last_logvar, logvar.numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("layers", [(784, 2), (784, 64, 2), (784, 64, 16, 3)])
+def test_tracking_pass_is_the_encoder(small_mnist, layers):
+    """The bound per-step pass (ink-only first layer, in-place ReLUs, fused heads) gives the
+    encoder's numbers for nets without, with one and with two hidden layers, step after step."""
+    import torch
+
+    from train.model import VAE, TrackingPass
+
+    torch.manual_seed(0)
+    model = VAE(layers)
+    pixels = torch.from_numpy(small_mnist.train_images[:30].reshape(-1, 784)).float() / 255
+    out = torch.full((2, 30, 2 * layers[-1]), float("nan"))
+    track = TrackingPass(model, pixels, out)
+    with torch.no_grad():
+        for step in range(2):
+            track(step)
+            mu, logvar = model.encode(pixels)
+            assert torch.allclose(out[step], torch.cat([mu, logvar], dim=1), atol=1e-5)
+            for parameter in model.parameters():  # an optimizer step: the pass must follow the weights in place
+                parameter.add_(0.01 * torch.randn_like(parameter))
+
+
 def test_same_seed_same_numbers(short_run, small_data_dir, tmp_path):
     out, _ = short_run
     train(small_data_dir, tmp_path / "again", "--epochs", "2", "--track", "2-per-class")

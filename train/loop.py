@@ -21,7 +21,7 @@ from data.mnist import Mnist
 from errors import ProjectError
 from train import checkpoints, runfile
 from train.config import RunConfig, parse_track
-from train.model import VAE, Ink, loss_terms
+from train.model import VAE, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
 from train.tracking import select_tracked
 
@@ -125,8 +125,7 @@ class Trainer:
         batch_loss = torch.empty(n_steps, 2, device=self.device)
         batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
         batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
-        tracked_pixels = _as_pixels(self.tracked_x)
-        tracked_ink = Ink.of(tracked_pixels)
+        track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
 
         bar = tqdm(range(n_steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         model.train()
@@ -138,8 +137,8 @@ class Trainer:
             (reconstruction + penalty).backward()  # summed over the batch, as in the classic example
             self.optimizer.step()
             with torch.no_grad():
-                if track:  # eval-mode encoding: the net has no dropout or batch-norm, so no mode switch is needed
-                    model.encode_ink_into(tracked_ink, tracked_pixels, out=track_codes[step])
+                if track:
+                    track_step(step)
                 batch_loss[step, 0] = reconstruction / len(x)
                 batch_loss[step, 1] = penalty / len(x)
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:

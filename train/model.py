@@ -80,22 +80,6 @@ class VAE(nn.Module):
         mu, logvar = self.heads(self.encoder(x)).chunk(2, dim=-1)  # (B, d) each
         return mu, logvar
 
-    @torch.no_grad()
-    def encode_ink_into(self, ink: Ink, pixels: torch.Tensor, out: torch.Tensor) -> None:
-        """[mu | logvar] of `pixels` (B, 784) into `out` (B, 2d): the per-step tracking pass.
-
-        The first layer reads only the ink (`ink` is `Ink.of(pixels)`); a net without hidden
-        layers has no such layer and takes the dense path.
-        """
-        if isinstance(self.encoder, nn.Identity):
-            hidden = pixels
-        else:
-            first, *rest = self.encoder  # iterating is cheaper than slicing a Sequential each step
-            hidden = first.ink_forward(ink)
-            for layer in rest:  # every tensor here is fresh and grad-free: ReLU in place saves an allocation a layer
-                hidden = torch.relu_(hidden) if isinstance(layer, nn.ReLU) else layer(hidden)
-        torch.addmm(self.heads.bias, hidden, self.heads.weight.t(), out=out)
-
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps
@@ -112,6 +96,34 @@ class VAE(nn.Module):
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """Pixel intensities in [0, 1], (B, 28, 28)."""
         return torch.sigmoid(self.decode(z)).reshape(-1, 28, 28)
+
+
+class TrackingPass:
+    """Encodes the tracked digits after an optimizer step: `track(step)` writes [mu | logvar] of
+    every digit into row `step` of `out` (steps, B, 2d). Call it under `torch.no_grad()`.
+
+    This pass is all that tracking adds to a training step, so everything its ~600 calls an epoch
+    share (the digits' ink, the layers, the output rows, the transposed head weight) is looked up
+    once here; per call, that Python and dispatcher work was a sixth of the pass. The first layer
+    reads only the ink (see `InputLayer`); a net without hidden layers takes the dense path. The
+    net has no dropout or batch-norm, so this is its eval-mode encoding without a mode switch.
+    """
+
+    def __init__(self, model: VAE, pixels: torch.Tensor, out: torch.Tensor):
+        self.rows = out.unbind(0)
+        self.heads_bias, self.heads_weight_t = model.heads.bias, model.heads.weight.t()  # views: they follow the optimizer
+        self.pixels, self.first, self.ink, self.rest = pixels, None, None, []
+        if not isinstance(model.encoder, nn.Identity):
+            self.first, *rest = model.encoder
+            self.ink = Ink.of(pixels)
+            # Every tensor after the first layer is fresh and grad-free: ReLU in place saves an allocation a layer.
+            self.rest = [torch.relu_ if isinstance(layer, nn.ReLU) else layer for layer in rest]
+
+    def __call__(self, step: int) -> None:
+        hidden = self.pixels if self.first is None else self.first.ink_forward(self.ink)
+        for layer in self.rest:
+            hidden = layer(hidden)
+        torch.addmm(self.heads_bias, hidden, self.heads_weight_t, out=self.rows[step])
 
 
 def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
