@@ -40,9 +40,14 @@ DEFAULT_RUN = ROOT / "outputs" / "runs" / "784-256-2-variational-s0"
 X264 = ["-profile:v", "high", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 
 
-def ours(run: Path, frames: int, out: Path) -> float:
+def _benched_steps(run: Path, frames: int):
+    """The trajectory both of our measurements draw: the first `frames` steps from epoch 2."""
     traj = load_trajectory(RunFile(run), 2, 10, (0, 1))
-    shown = np.arange(min(frames, len(traj.epoch)))
+    return traj, np.arange(min(frames, len(traj.epoch)))
+
+
+def ours(run: Path, frames: int, out: Path) -> float:
+    traj, shown = _benched_steps(run, frames)
     started = time.perf_counter()
     scene = TrajectoryScene(traj, shown, VideoSpec(), theme("light"))
     write_video(scene.frames(), out, VideoSpec(), total=len(shown), progress=False)
@@ -51,8 +56,8 @@ def ours(run: Path, frames: int, out: Path) -> float:
 
 def predrawn(run: Path, frames: int, out: Path) -> float:
     """Our writer alone: every frame (tile updates included) drawn before the clock starts."""
-    traj = load_trajectory(RunFile(run), 2, 10, (0, 1))
-    drawn = list(TrajectoryScene(traj, np.arange(min(frames, len(traj.epoch))), VideoSpec(), theme("light")).frames())
+    traj, shown = _benched_steps(run, frames)
+    drawn = list(TrajectoryScene(traj, shown, VideoSpec(), theme("light")).frames())
     started = time.perf_counter()
     write_video(iter(drawn), out, VideoSpec(), total=len(drawn), progress=False)
     return time.perf_counter() - started
@@ -139,8 +144,8 @@ def peak_memory_mib(run: Path, frames: int) -> float:
     figure follow the size of the benchmark process instead of the render.
     """
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; import tempfile, resource;"
-            f"from bench.render_speed import ours; d = tempfile.mkdtemp();"
-            f"ours(Path({str(run)!r}), {frames}, Path(d) / 'm.mp4');"
+            f"from bench.render_speed import ours; d = tempfile.TemporaryDirectory();"
+            f"ours(Path({str(run)!r}), {frames}, Path(d.name) / 'm.mp4'); d.cleanup();"
             f"status = Path('/proc/self/status'); lines = status.read_text().splitlines() if status.exists() else [];"
             f"hwm = [int(line.split()[1]) for line in lines if line.startswith('VmHWM:')];"
             f"print(hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
@@ -149,6 +154,7 @@ def peak_memory_mib(run: Path, frames: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid`, from /proc (no psutil needed)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -164,17 +170,18 @@ def gif_ffmpeg_peak_mib(run: Path, every: int) -> float | None:
     polled from /proc: the GIF palette is where an ffmpeg one-liner would hold the whole clip."""
     if not Path("/proc/self/status").exists():
         return None
-    command = [sys.executable, str(ROOT / "cli.py"), "render", "trajectories", "--run", str(run), "--epochs", "2", "--every", str(every),
-               "--size", "720p", "--format", "gif", "--quiet", "--out", str(Path(tempfile.mkdtemp()) / "m.gif")]
-    process, peak = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), 0
-    while process.poll() is None:
-        for child in _children(process.pid):
-            try:
-                lines = Path(f"/proc/{child}/status").read_text().splitlines()
-            except OSError:
-                continue
-            peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))])
-        time.sleep(0.02)
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, str(ROOT / "cli.py"), "render", "trajectories", "--run", str(run), "--epochs", "2", "--every", str(every),
+                   "--size", "720p", "--format", "gif", "--quiet", "--out", str(Path(scratch) / "m.gif")]
+        process, peak = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), 0
+        while process.poll() is None:
+            for child in _children(process.pid):
+                try:
+                    lines = Path(f"/proc/{child}/status").read_text().splitlines()
+                except OSError:
+                    continue
+                peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))])
+            time.sleep(0.02)
     return peak / 1024
 
 
