@@ -25,4 +25,5 @@ test: setup
 
 bench: setup
 	$(PY) bench/train_speed.py
+	$(PY) bench/runfile_append.py
 	$(PY) bench/render_speed.py

@@ -158,10 +158,11 @@ class Trainer:
 
     def run(self, first_epoch: int, on_epoch=None) -> None:
         """Train to the configured epoch count, flushing each epoch (weights, run file, resume state)."""
-        for epoch in range(first_epoch, self.config.epochs + 1):
-            result = self.train_epoch(epoch)
-            checkpoints.save_model(self.run_dir, epoch, self.model, self.config.layers)
-            runfile.append_epoch(self.run_path, result)
-            checkpoints.save_resume(self.run_dir, epoch, self.model, self.optimizer)
-            if on_epoch:
-                on_epoch(epoch, result)
+        with runfile.EpochAppender(self.run_path) as appender:
+            for epoch in range(first_epoch, self.config.epochs + 1):
+                result = self.train_epoch(epoch)
+                checkpoints.save_model(self.run_dir, epoch, self.model, self.config.layers)
+                appender.append(result)
+                checkpoints.save_resume(self.run_dir, epoch, self.model, self.optimizer)
+                if on_epoch:
+                    on_epoch(epoch, result)

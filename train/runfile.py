@@ -13,9 +13,10 @@ spells an HDF5 path. Layout (schema_version 1):
     encodings/mu, encodings/logvar (E, n_test, d) float32   test set at the end of each epoch
     encodings/label  (n_test,) uint8
 
-Crash safety: the file is never modified in place. Each flush copies it, appends to the copy,
-fsyncs and renames it over the original, so `run.h5` is always a complete, closed HDF5 file
-holding whole epochs, whatever moment the process is killed at (SIGKILL included).
+Crash safety: `run.h5` is never modified in place. Each flush appends to another file, fsyncs it
+and renames it over `run.h5`, so `run.h5` is always a complete, closed HDF5 file holding whole
+epochs, whatever moment the process is killed at (SIGKILL included). See `EpochAppender` for how
+that other file avoids a copy of the whole run per epoch.
 """
 
 from __future__ import annotations
@@ -90,15 +91,23 @@ class EpochResult:
         }
 
 
-def _fsync_replace(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb+") as handle:
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    directory = os.open(final.parent, os.O_RDONLY)
+
+
+def _fsync_directory(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _fsync_replace(tmp: Path, final: Path) -> None:
+    _fsync(tmp)
+    os.replace(tmp, final)
+    _fsync_directory(final.parent)
 
 
 @contextmanager
@@ -149,10 +158,107 @@ def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
         dataset[start:] = np.asarray(values, dtype=dataset.dtype)
 
 
+def _readers_lock(path: Path) -> bool:
+    """Whether an HDF5 reader of `path` holds a lock that a writer would run into.
+
+    HDF5 takes `flock` locks unless HDF5_USE_FILE_LOCKING says not to, and some file systems
+    (and Windows) do not enforce them; a shared lock tried against an exclusive one tells.
+    """
+    if os.environ.get("HDF5_USE_FILE_LOCKING", "").strip().upper() in ("FALSE", "0"):
+        return False
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    with open(path, "rb") as reader, open(path, "rb") as writer:
+        try:
+            fcntl.flock(reader, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+    return False
+
+
+class EpochAppender:
+    """Adds finished epochs to a run file atomically, at the cost of the epoch rather than of the run.
+
+    `run.h5` itself is never written to, so each epoch is appended to a second file that is then
+    renamed over it. Making that file by copying the whole run made every flush cost as much as the
+    run so far, a total quadratic in the epochs: by epoch 100 of a 16-d run, 0.36 s a flush to copy
+    590 MB. So the file a flush replaces is kept, by a hard link, as the *spare*: it is one epoch
+    behind, and the next flush appends two epochs to it and swaps again. A spare whose state is
+    unknown (left by a killed process, or damaged) or that a reader still has open (HDF5 locks the
+    file, and a reader must never see it change) is replaced by a fresh copy. Where readers' locks
+    cannot be seen (HDF5_USE_FILE_LOCKING=FALSE, file systems that ignore them) or there are no hard
+    links, no spare is kept and every flush copies, as before. Use it as a context manager: leaving
+    it deletes the spare.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.spare = self.path.with_name(self.path.name + ".spare")
+        self.retiring = self.path.with_name(self.path.name + ".retiring")
+        self.spare_lacks: list[dict[str, np.ndarray]] | None = None  # rows the spare misses; None: no spare
+        self._discard_spares()  # a killed process may have left them, in any state
+        self.keep_spares = _readers_lock(self.path)
+
+    def __enter__(self) -> "EpochAppender":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._discard_spares()
+
+    def _discard_spares(self) -> None:
+        self.spare_lacks = None
+        for leftover in (self.spare, self.retiring):
+            leftover.unlink(missing_ok=True)
+
+    def _append_to_spare(self, rows: list[dict[str, np.ndarray]]) -> None:
+        with h5py.File(self.spare, "r+") as handle:
+            for epoch_rows in rows:
+                _append(handle, epoch_rows)
+
+    def _spare_caught_up(self, rows: dict[str, np.ndarray]) -> bool:
+        """Bring the kept spare up to date with `rows`; False if there is none, or it cannot be
+        opened (a reader holds it, it is damaged or gone)."""
+        if self.spare_lacks is None:
+            return False
+        try:
+            self._append_to_spare([*self.spare_lacks, rows])
+        except OSError:
+            return False
+        return True
+
+    def append(self, result: EpochResult) -> None:
+        rows = result.as_rows()
+        try:
+            if not self._spare_caught_up(rows):
+                self._discard_spares()
+                shutil.copyfile(self.path, self.spare)
+                self._append_to_spare([rows])
+            _fsync(self.spare)
+        except BaseException:
+            self._discard_spares()
+            raise
+        kept = self.keep_spares
+        if kept:
+            try:
+                os.link(self.path, self.retiring)  # the file about to be replaced lives on as the next spare
+            except OSError:
+                kept = False
+        os.replace(self.spare, self.path)
+        if kept:
+            os.replace(self.retiring, self.spare)
+        _fsync_directory(self.path.parent)
+        self.spare_lacks = [rows] if kept else None
+
+
 def append_epoch(path: Path, result: EpochResult) -> None:
-    """Add one finished epoch, atomically."""
-    with _rewrite(path) as handle:
-        _append(handle, result.as_rows())
+    """Add one finished epoch, atomically (a one-off: it copies the file; training keeps an `EpochAppender`)."""
+    with EpochAppender(path) as appender:
+        appender.append(result)
 
 
 def truncate_to_epochs(path: Path, epochs: int) -> None:
