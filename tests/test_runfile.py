@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from train import runfile
-from train.runfile import EpochAppender, EpochResult, Steps
+from train.runfile import EpochAppender, EpochResult, RunFile, Steps
 
 N_TRACKED, LATENT, STEPS, N_TEST = 3, 2, 5, 7
 
@@ -127,3 +127,18 @@ def test_without_reader_locks_every_flush_copies(run_path, monkeypatch):
             assert not appender.spare.exists()
     assert_holds_epochs(run_path, 3)
     assert sorted(p.name for p in run_path.parent.iterdir()) == ["run.h5"]
+
+
+def test_a_run_file_reads_one_snapshot_while_training_appends(run_path):
+    """A render reads several arrays; with a flush between two reads they once disagreed (IndexError)."""
+    with EpochAppender(run_path) as appender:
+        appender.append(epoch_result(1))
+        with RunFile(run_path) as run:
+            epochs_first = run.read("trajectory/epoch")
+            appender.append(epoch_result(2))
+            appender.append(epoch_result(3))  # the held file is now the spare: the appender copies instead
+            assert run.read("trajectory/batch").shape == epochs_first.shape == (1 + STEPS,)
+            assert run.epochs_done == 1 and run.length("trajectory/mu") == 1 + STEPS
+    assert_holds_epochs(run_path, 3)
+    with RunFile(run_path) as run:
+        assert run.epochs_done == 3

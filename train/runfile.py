@@ -278,25 +278,42 @@ def resolve(path: Path | str) -> Path:
 
 
 class RunFile:
-    """Read access to a finished or in-progress run file; arrays are read on demand."""
+    """Read access to a finished or in-progress run file, as one snapshot.
+
+    The file is opened once and held: a training run replaces `run.h5` after every epoch, and a
+    render that opened it afresh for each array read `trajectory/epoch` of one epoch and
+    `trajectory/batch` of the next. A held file stays as it was (see `EpochAppender`); it closes
+    with `close()`, at the end of a `with` block, or when the object is dropped.
+    """
 
     def __init__(self, path: Path | str):
         self.path = resolve(path)
         if not self.path.exists():
             raise ProjectError(f"{self.path}: no such run file")
         try:
-            with h5py.File(self.path, "r") as handle:
-                attrs = dict(handle.attrs)
-                self._names = set()
-                handle.visit(self._names.add)
+            self._file = h5py.File(self.path, "r")
         except OSError as exc:
             raise ProjectError(f"{self.path}: not an HDF5 run file ({exc})") from exc
+        self._names: set[str] = set()
+        self._file.visit(self._names.add)
+        attrs = dict(self._file.attrs)
         if "schema_version" not in attrs or "config" not in attrs:
+            self.close()
             raise ProjectError(f"{self.path}: not a vae-trajectories run file (no schema_version/config attributes)")
         self.schema_version = int(attrs["schema_version"])
         if self.schema_version > SCHEMA_VERSION:
+            self.close()
             raise ProjectError(f"{self.path}: schema_version {self.schema_version} is newer than this program ({SCHEMA_VERSION}); update it")
         self.config = json.loads(attrs["config"])
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "RunFile":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
 
     def has(self, name: str) -> bool:
         return name in self._names
@@ -304,14 +321,10 @@ class RunFile:
     def read(self, name: str, selection=slice(None)) -> np.ndarray:
         if not self.has(name):
             raise ProjectError(f"{self.path}: run file has no '{name}' dataset")
-        with h5py.File(self.path, "r") as handle:
-            return handle[name][selection]
+        return self._file[name][selection]
 
     def length(self, name: str) -> int:
-        if not self.has(name):
-            return 0
-        with h5py.File(self.path, "r") as handle:
-            return handle[name].shape[0]
+        return self._file[name].shape[0] if self.has(name) else 0
 
     @property
     def epochs_done(self) -> int:
@@ -319,8 +332,7 @@ class RunFile:
 
     @property
     def latent_dim(self) -> int:
-        with h5py.File(self.path, "r") as handle:
-            for name in ("trajectory/mu", "encodings/mu"):
-                if name in handle:
-                    return handle[name].shape[-1]
+        for name in ("trajectory/mu", "encodings/mu"):
+            if self.has(name):
+                return self._file[name].shape[-1]
         raise ProjectError(f"{self.path}: the run file holds no trajectories or encodings")
