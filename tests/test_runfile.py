@@ -50,6 +50,8 @@ def assert_holds_epochs(path, epochs: int) -> None:
 def test_each_flush_extends_the_spare_instead_of_copying_the_run(run_path):
     inodes = []
     with EpochAppender(run_path) as appender:
+        if not appender.keep_spares:
+            pytest.skip("this file system does not enforce HDF5's file locks, so every flush copies")
         for epoch in range(1, 5):
             appender.append(epoch_result(epoch))
             assert_holds_epochs(run_path, epoch)

@@ -186,7 +186,7 @@ class EpochAppender:
 
     `run.h5` itself is never written to, so each epoch is appended to a second file that is then
     renamed over it. Making that file by copying the whole run made every flush cost as much as the
-    run so far, a total quadratic in the epochs: by epoch 100 of a 16-d run, 0.36 s a flush to copy
+    run so far, a total quadratic in the epochs: by epoch 100 of a 16-d run, 0.37 s a flush to copy
     590 MB. So the file a flush replaces is kept, by a hard link, as the *spare*: it is one epoch
     behind, and the next flush appends two epochs to it and swaps again. A spare whose state is
     unknown (left by a killed process, or damaged) or that a reader still has open (HDF5 locks the
