@@ -196,6 +196,13 @@ def test_bad_input_gets_one_clear_line(args, message, small_data_dir, tmp_path):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_an_output_path_that_cannot_be_made_gets_one_line(small_data_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(tmp_path / "notes.txt" / "run"), "--quiet"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == f"Error: {tmp_path / 'notes.txt' / 'run'}: Not a directory"
+
+
 def test_existing_run_is_not_overwritten(short_run, small_data_dir):
     out, _ = short_run
     before = (out / "run.h5").stat().st_mtime_ns
