@@ -158,7 +158,7 @@ def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
         dataset[start:] = np.asarray(values, dtype=dataset.dtype)
 
 
-def _readers_lock(path: Path) -> bool:
+def _reader_locks_enforced(path: Path) -> bool:
     """Whether an HDF5 reader of `path` holds a lock that a writer would run into.
 
     HDF5 takes `flock` locks unless HDF5_USE_FILE_LOCKING says not to, and some file systems
@@ -202,7 +202,7 @@ class EpochAppender:
         self.retiring = self.path.with_name(self.path.name + ".retiring")
         self.spare_lacks: list[dict[str, np.ndarray]] | None = None  # rows the spare misses; None: no spare
         self._discard_spares()  # a killed process may have left them, in any state
-        self.keep_spares = _readers_lock(self.path)
+        self.keep_spares = _reader_locks_enforced(self.path)
 
     def __enter__(self) -> "EpochAppender":
         return self
