@@ -26,11 +26,7 @@ RUNS_DIR = Path("outputs") / "runs"
 
 
 def user_errors(command):
-    """Turn `ProjectError` into click's one-line error and Ctrl-C into a clean exit 130.
-
-    An `OSError` that reaches here (a path that cannot be created, a full disk) is the user's to
-    fix, not a bug: it gets one line too, naming the file.
-    """
+    """Turn `ProjectError` into click's one-line error and Ctrl-C into a clean exit 130."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -38,9 +34,6 @@ def user_errors(command):
             return command(*args, **kwargs)
         except ProjectError as exc:
             raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
         except KeyboardInterrupt:
             click.echo("\ninterrupted; nothing partial was kept", err=True)
             sys.exit(130)

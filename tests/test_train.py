@@ -200,7 +200,7 @@ def test_an_output_path_that_cannot_be_made_gets_one_line(small_data_dir, tmp_pa
     (tmp_path / "notes.txt").write_text("a file, not a folder")
     result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(tmp_path / "notes.txt" / "run"), "--quiet"])
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1] == f"Error: {tmp_path / 'notes.txt' / 'run'}: Not a directory"
+    assert result.output.splitlines()[-1] == f"Error: cannot create the run directory {tmp_path / 'notes.txt' / 'run'}: Not a directory"
 
 
 def test_existing_run_is_not_overwritten(short_run, small_data_dir):

@@ -96,7 +96,10 @@ class Trainer:
     # -- run file lifecycle -------------------------------------------------------------
     def start(self) -> int:
         """Create the run file with step 0; returns the first epoch to train (1)."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # --out names a place that cannot hold a folder
+            raise ProjectError(f"cannot create the run directory {self.run_dir}: {exc.strerror}") from None
         mu0, logvar0 = encode_eval(self.model, self.tracked_x)
         runfile.create(self.run_path, self.config.to_json(), self.tracked_index, self.tracked_label, self.tracked_image,
                        self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy())
