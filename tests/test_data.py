@@ -10,7 +10,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from data import fetch
 from data.idx import IDX_NAMES, OFFICIAL_MD5, md5_of, read_idx, write_idx
 from data.mnist import cache_dir, load_mnist, read_directory
@@ -83,6 +85,15 @@ def test_no_source_lists_what_was_tried(tmp_path, monkeypatch):
         load_mnist(tmp_path / "nowhere", fetch=False)
     message = str(error.value)
     assert "nowhere" in message and "empty-cache" in message and "--data-dir" in message
+
+
+def test_a_cache_that_cannot_be_made_is_refused_before_any_download(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(tmp_path / "notes.txt" / "mnist"))
+    result = CliRunner().invoke(main, ["data", "fetch"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: cannot create the MNIST cache {tmp_path / 'notes.txt' / 'mnist'}: Not a directory "
+                                          "(set VAE_TRAJECTORIES_CACHE to another folder)"]
 
 
 class _RunsCommand:
