@@ -52,7 +52,6 @@ EPOCHS = {
     "encodings/mu": np.float32,
     "encodings/logvar": np.float32,
 }
-LOSS_COLUMNS = ("reconstruction", "penalty")
 
 
 @dataclass
