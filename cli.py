@@ -125,6 +125,7 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out
     """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
     from data.mnist import load_mnist
     from train.config import RunConfig
+    from train.lock import training_lock
     from train.loop import Trainer
     from train.runfile import RUN_FILE_NAME, RunFile
 
@@ -150,16 +151,17 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out
         config = RunConfig(**{**options, "extra": _provenance(mnist.source)})
     click.echo(f"MNIST: {len(mnist.train_images)} train / {len(mnist.test_images)} test images from {mnist.source}")
     trainer = Trainer(config, mnist, run_dir, progress=not quiet)
-    if replacing:  # only now that data and tracking are known good is the old run removed
-        shutil.rmtree(run_dir)
-    first_epoch = trainer.resume() if resume else trainer.start()
-    click.echo(f"run: {run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
 
     def report(epoch, result):
         click.echo(f"epoch {epoch:>3}/{config.epochs}  train {result.train_loss.sum():8.2f}  test {result.test_loss.sum():8.2f}"
                    f"  (recon {result.test_loss[0]:.2f} + penalty {result.test_loss[1]:.2f})  {result.seconds:.1f}s")
 
-    trainer.run(first_epoch, on_epoch=report)
+    with training_lock(run_dir):  # before the old run is touched: another process may still be training it
+        if replacing:  # only now that data and tracking are known good is the old run removed
+            shutil.rmtree(run_dir)
+        first_epoch = trainer.resume() if resume else trainer.start()
+        click.echo(f"run: {run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
+        trainer.run(first_epoch, on_epoch=report)
     _print_summary(run_path)
     click.echo(f"run file: {run_path}")
 

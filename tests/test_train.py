@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from train.lock import lock_path
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS_PER_EPOCH = 20  # 2,000 images, batch 100
@@ -175,6 +176,29 @@ def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, 
         for name in ("trajectory/mu", "trajectory/logvar", "trajectory/epoch", "trajectory/batch", "trajectory/loss",
                      "encodings/mu", "epochs/test_loss", "epochs/train_loss"):
             assert np.array_equal(resumed[name][:], uninterrupted[name][:], equal_nan=True), name
+
+
+def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process(small_data_dir, tmp_path):
+    out = tmp_path / "busy"
+    process = _train_process(small_data_dir, out)
+    try:
+        deadline = time.time() + 120
+        while not (out / "checkpoints" / "model-e001.pt").exists() and time.time() < deadline:
+            time.sleep(0.01)
+        for flag in ("--resume", "--overwrite"):
+            result = CliRunner().invoke(main, ["train", flag, "--out", str(out), "--data-dir", str(small_data_dir), "--quiet",
+                                               "--arch", "784-512-256-2", "--track", "1-per-class", "--epochs", "12"])
+            assert result.exit_code == 1
+            assert result.output.splitlines()[-1] == (f"Error: {out} is being trained by another process (pid {process.pid}); "
+                                                      "let it finish or stop it first")
+            assert (out / "run.h5").exists()
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # The lock went with the killed process: the run resumes at once, and the lock file goes when it ends.
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert not lock_path(out).exists()
 
 
 @pytest.mark.parametrize("args, message", [

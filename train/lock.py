@@ -1,0 +1,55 @@
+"""One training process per run folder.
+
+A `train --resume` or `--overwrite` of a run that another process is still training would delete
+that run under it, or interleave two processes' epochs in one run's files. So training holds an
+exclusive lock for its whole length, on a file beside the run folder (inside, `--overwrite` would
+delete it with the folder). The lock goes with the process, however it ends: a killed run can be
+resumed at once.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from errors import ProjectError
+
+
+def lock_path(run_dir: Path) -> Path:
+    return run_dir.with_name(f".{run_dir.name}.lock")
+
+
+@contextmanager
+def training_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's lock, or fail at once with one line naming the process that has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks, and no lock
+        yield
+        return
+    path = lock_path(run_dir)
+    try:
+        try:
+            handle = open(path, "a+")
+        except FileNotFoundError:  # the first run in a new folder
+            path.parent.mkdir(parents=True)
+            handle = open(path, "a+")
+    except OSError as exc:
+        raise ProjectError(f"cannot create the run directory {run_dir}: {exc.strerror}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise ProjectError(f"{run_dir} is being trained by another process (pid {holder}); "
+                               "let it finish or stop it first") from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)  # still holding the lock, so no other process is inside
