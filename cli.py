@@ -173,6 +173,7 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out
 def info(run: Path) -> None:
     """What a run holds: config, steps, epochs, per-epoch losses, inactive latent variables."""
     from train.latents import latent_stats
+    from train.lock import training_pid
     from train.runfile import RunFile
 
     run_file = RunFile(run)
@@ -184,8 +185,11 @@ def info(run: Path) -> None:
         click.echo(f"started {extra.get('started', '?')}; data {extra.get('data_source', '?')}; versions {json.dumps(extra.get('versions', {}))}")
     steps = run_file.length("trajectory/mu")
     click.echo(f"tracked digits: {run_file.length('tracked/index')}, latent size {run_file.latent_dim}, steps recorded: {steps} (step 0 + {max(0, steps - 1)} batches)")
-    epochs = run_file.epochs_done
-    click.echo(f"epochs completed: {epochs} of {config.get('epochs', '?')}")
+    epochs, planned = run_file.epochs_done, config.get("epochs", "?")
+    pid = training_pid(run_file.path.parent)
+    state = (f"training now, pid {pid}" if pid else "finished" if epochs == planned
+             else f"stopped; continue with: python cli.py train --resume --out {run_file.path.parent}")
+    click.echo(f"epochs completed: {epochs} of {planned}  ({state})")
     if epochs:
         test_loss = run_file.read("epochs/test_loss")
         train_loss = run_file.read("epochs/train_loss")

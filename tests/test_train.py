@@ -139,7 +139,7 @@ def test_info_reports_the_run(short_run):
     out, _ = short_run
     result = CliRunner().invoke(main, ["info", str(out)])
     assert result.exit_code == 0
-    assert "steps recorded: 41" in result.output and "epochs completed: 2 of 2" in result.output
+    assert "steps recorded: 41" in result.output and "epochs completed: 2 of 2  (finished)" in result.output
     assert "inactive latent variables" in result.output
 
 
@@ -192,9 +192,11 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
             assert result.output.splitlines()[-1] == (f"Error: {out} is being trained by another process (pid {process.pid}); "
                                                       "let it finish or stop it first")
             assert (out / "run.h5").exists()
+        assert f"(training now, pid {process.pid})" in CliRunner().invoke(main, ["info", str(out)]).output
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert f"(stopped; continue with: python cli.py train --resume --out {out})" in CliRunner().invoke(main, ["info", str(out)]).output
     # The lock went with the killed process: the run resumes at once, and the lock file goes when it ends.
     result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
     assert result.exit_code == 0, result.output

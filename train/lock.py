@@ -21,6 +21,21 @@ def lock_path(run_dir: Path) -> Path:
     return run_dir.with_name(f".{run_dir.name}.lock")
 
 
+def training_pid(run_dir: Path) -> str | None:
+    """The pid of the process training `run_dir` now ("?" if unreadable), or None: no process, or no locks here."""
+    try:
+        import fcntl
+        handle = open(lock_path(run_dir))
+    except (ImportError, OSError):
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # held for an instant: only a trainer starting then would be refused
+        except BlockingIOError:
+            return handle.read().strip() or "?"
+        return None
+
+
 @contextmanager
 def training_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run folder's lock, or fail at once with one line naming the process that has it."""
@@ -43,8 +58,7 @@ def training_lock(run_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise ProjectError(f"{run_dir} is being trained by another process (pid {holder}); "
+            raise ProjectError(f"{run_dir} is being trained by another process (pid {handle.read().strip() or '?'}); "
                                "let it finish or stop it first") from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
