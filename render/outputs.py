@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from errors import ProjectError
+from errors import ProjectError, make_folder
 
 
 def ensure_output_dir(path: Path) -> None:
     """Create the folder of `path` if needed and check that we may write there."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProjectError(f"cannot create the output directory {path.parent}: {exc.strerror}") from None
+    make_folder(path.parent, "output directory")
     if not os.access(path.parent, os.W_OK):
         raise ProjectError(f"cannot write to the output directory {path.parent}")

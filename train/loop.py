@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from data.mnist import Mnist
-from errors import ProjectError
+from errors import ProjectError, make_folder
 from train import checkpoints, runfile
 from train.config import RunConfig, parse_track
 from train.model import VAE, TrackingPass, loss_terms
@@ -96,10 +96,7 @@ class Trainer:
     # -- run file lifecycle -------------------------------------------------------------
     def start(self) -> int:
         """Create the run file with step 0; returns the first epoch to train (1)."""
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # --out names a place that cannot hold a folder
-            raise ProjectError(f"cannot create the run directory {self.run_dir}: {exc.strerror}") from None
+        make_folder(self.run_dir, "run directory")
         mu0, logvar0 = encode_eval(self.model, self.tracked_x)
         runfile.create(self.run_path, self.config.to_json(), self.tracked_index, self.tracked_label, self.tracked_image,
                        self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy())
