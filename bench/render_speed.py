@@ -30,10 +30,9 @@ sys.path.insert(0, str(ROOT))
 import imageio_ffmpeg  # noqa: E402
 import numpy as np  # noqa: E402
 
-from render.probe import probe  # noqa: E402
 from render.style import theme  # noqa: E402
-from render.trajectories import TrajectoryScene, load_trajectory  # noqa: E402
-from render.video import VideoSpec, write_video  # noqa: E402
+from render.video import VideoSpec, probe, write_video  # noqa: E402
+from render.views.trajectories import TrajectoryScene, load_trajectory  # noqa: E402
 from train.runfile import RunFile  # noqa: E402
 
 DEFAULT_RUN = ROOT / "outputs" / "runs" / "784-256-2-variational-s0"
@@ -101,13 +100,13 @@ def ffmpeg_alone(source: Path, out: Path) -> float:
 
 
 def scatter_ours(run: Path, frames: int, out: Path) -> float:
-    from render.scatter3d import ScatterScene, load_cloud
+    from render.views.scatter3d import ScatterScene, load_cloud
 
     started = time.perf_counter()
     run_file = RunFile(run)
     cloud = load_cloud(run_file, run_file.epochs_done, run_file.epochs_done, (0, 1, 2), "bench")
     scene = ScatterScene(cloud, VideoSpec(), theme("light"), frames)
-    write_video(iter(scene), out, VideoSpec(), total=frames, progress=False)
+    write_video(scene.frames(), out, VideoSpec(), total=frames, progress=False)
     return time.perf_counter() - started
 
 
@@ -121,7 +120,8 @@ def scatter_baseline(run: Path, frames: int, out: Path) -> float:
 
     matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
     run_file = RunFile(run)
-    mu, labels = run_file.read("encodings/mu", run_file.epochs_done - 1), run_file.read("encodings/label")
+    final = run_file.encodings(run_file.epochs_done)
+    mu, labels = final.mu, final.label
     started = time.perf_counter()
     fig = plt.figure(figsize=(19.2, 10.8), dpi=100)
     ax = fig.add_subplot(projection="3d")

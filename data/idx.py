@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from atomic import atomic_path
 from errors import ProjectError
 
 # Base names of the four files, by (split, kind).
@@ -68,13 +68,9 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     if array.dtype != np.uint8:
         raise ValueError(f"IDX writer only handles uint8, got {array.dtype}")
     header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as out:
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
         out.write(header)
         out.write(np.ascontiguousarray(array).tobytes())
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
 
 
 def md5_of(path: Path) -> str:

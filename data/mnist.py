@@ -87,6 +87,21 @@ def fetch_into_cache(cache: Path | None = None) -> str:
     raise ProjectError("could not fetch MNIST; " + "; ".join(failures))
 
 
+def cache_report(force: bool = False) -> str:
+    """What `data fetch` does: build the cache (again, with `force`) unless it is complete; returns
+    one line saying where it is, what it holds and where it came from."""
+    target = cache_dir()
+    if not force:
+        try:
+            found = read_directory(target)
+            return f"MNIST already cached in {target} ({len(found.train_images)} train, {len(found.test_images)} test)"
+        except FileNotFoundError:
+            pass
+    origin = fetch_into_cache(target)
+    found = read_directory(target)
+    return f"MNIST cached in {target} from the {origin} ({len(found.train_images)} train, {len(found.test_images)} test, MD5s verified)"
+
+
 def _noting_skipped(found: Mnist, tried: list[str]) -> Mnist:
     """`found`, its source naming the places passed over, so a mistyped --data-dir shows."""
     if not tried:

@@ -6,12 +6,12 @@ and saves it with `save_figure`, which picks the format from the suffix and writ
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from atomic import atomic_path
 from errors import ProjectError
 from render.outputs import ensure_output_dir
 from render.style import Theme
@@ -55,10 +55,6 @@ def save_figure(figure: Figure, path: Path) -> Path:
     """PNG at 300 dpi, or SVG/PDF (vector, digits kept as crisp images), by the suffix; atomic."""
     path = Path(path)
     check_still_path(path)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=STILL_DPI, facecolor=figure.get_facecolor(), format=path.suffix[1:].lower())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -1,6 +1,7 @@
-"""What the renderers read from a run: its file, its trained decoder at an epoch, its name.
+"""What the renderers read from a run: which run, its title, its epochs, its trained decoder, where outputs go.
 
-Kept in one place so every command resolves `--run`, `--epoch` and checkpoints the same way.
+Kept in one place so every command resolves `--run`, `--epoch`, `--dims` and default output
+names the same way.
 """
 
 from __future__ import annotations
@@ -9,16 +10,31 @@ from pathlib import Path
 
 from errors import ProjectError
 from train.checkpoints import load_model
-from train.runfile import RunFile
+from train.launch import RUNS_DIR
+from train.runfile import RUN_FILE_NAME, RunFile
+
+
+def latest_run() -> Path:
+    """The most recently written run under outputs/runs."""
+    runs = sorted(RUNS_DIR.glob(f"*/{RUN_FILE_NAME}"), key=lambda path: path.stat().st_mtime)
+    if not runs:
+        raise ProjectError(f"no runs under {RUNS_DIR}/; train one first (python cli.py train) or pass --run")
+    return runs[-1].parent
+
+
+def open_run(run_dir: Path | None) -> tuple[RunFile, bool]:
+    """The run at `run_dir`, or the latest one when None; and whether it was the latest."""
+    if run_dir is None:
+        return RunFile(latest_run()), True
+    return RunFile(run_dir), False
 
 
 def run_title(run: RunFile) -> str:
-    config = run.config
-    return f"{config.get('arch', '?')}  ·  {config.get('mode', '?')}"
+    return f"{run.config.arch}  ·  {run.config.mode}"
 
 
-def is_variational(run: RunFile) -> bool:
-    return run.config.get("mode") == "variational"
+def run_folder(run: RunFile) -> Path:
+    return Path(run.path).parent
 
 
 def chosen_epoch(run: RunFile, epoch: int | None, option: str = "--epoch") -> int:
@@ -33,12 +49,30 @@ def chosen_epoch(run: RunFile, epoch: int | None, option: str = "--epoch") -> in
     return epoch
 
 
+def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
+    """`0,1` -> (0, 1), checked against the run's latent size."""
+    try:
+        dims = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ProjectError(f"--dims {text!r}: give {count} comma-separated latent indices, like {','.join(map(str, range(count)))}") from None
+    if len(dims) != count or len(set(dims)) != count:
+        raise ProjectError(f"--dims {text!r}: give {count} different latent indices")
+    if not all(0 <= d < latent_dim for d in dims):
+        raise ProjectError(f"--dims {text!r}: this run's latent indices are 0..{latent_dim - 1}")
+    return dims
+
+
 def decoder_at(run: RunFile, epoch: int | None = None):
     """The trained net (CPU, eval mode) saved at the end of `epoch` (default: the last)."""
-    model, _ = load_model(Path(run.path).parent, chosen_epoch(run, epoch))
+    model, _ = load_model(run_folder(run), chosen_epoch(run, epoch))
     return model
 
 
 def output_path(run: RunFile, out: Path | None, folder: str, name: str) -> Path:
     """`--out` when given, else <run>/<folder>/<name>."""
-    return Path(out) if out is not None else Path(run.path).parent / folder / name
+    return Path(out) if out is not None else run_folder(run) / folder / name
+
+
+def epochs_label(first: int, last: int) -> str:
+    """How output names carry an epoch range: e3, or e2-10."""
+    return f"e{first}" if first == last else f"e{first}-{last}"

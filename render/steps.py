@@ -1,4 +1,4 @@
-"""Which recorded steps become video frames (`--epochs`, `--every`, `--duration`)."""
+"""Which recorded steps become video frames, and for how long (`--epochs`, `--every`, `--duration`)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,11 @@ def parse_epochs(text: str) -> tuple[int, int]:
     return first, last
 
 
-def select_steps(step_epochs: np.ndarray, first: int, last: int) -> np.ndarray:
-    """Step indices from the start of epoch `first` (the step just before it) to the end of `last`."""
-    recorded = int(step_epochs.max()) if len(step_epochs) else 0
-    if last > recorded:
+def check_epoch_range(first: int, last: int, epochs_done: int) -> None:
+    """Refuse an `--epochs` range past the run's finished epochs, saying which it has."""
+    if last > epochs_done:
         asked = f"{first}-{last}" if last != first else f"{first}"
-        raise ProjectError(f"--epochs {asked}: the run has {recorded} finished epoch{'s' * (recorded != 1)} (1-{recorded})")
-    inside = np.flatnonzero((step_epochs >= max(first, 0)) & (step_epochs <= last))
-    if first >= 1:  # the state at the start of epoch `first` is the last step of the epoch before
-        inside = np.concatenate([[inside[0] - 1], inside])
-    return inside
+        raise ProjectError(f"--epochs {asked}: the run has {epochs_done} finished epoch{'s' * (epochs_done != 1)} (1-{epochs_done})")
 
 
 def parse_duration(text: str) -> float:

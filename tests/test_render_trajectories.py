@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from render.probe import count_frames, probe
-from render.steps import frame_steps, parse_epochs, select_steps
+from render.steps import frame_steps, parse_epochs
 from render.style import CLASS_RGB, theme
-from render.tiles import TileGrid, TileUpdate
-from render.trajectories import TrajectoryScene, load_trajectory
-from render.video import VideoSpec, write_video
+from render.video import TileUpdate, VideoSpec, probe, write_video
+from render.video.probe import count_frames
+from render.video.tiles import TileGrid
+from render.views.trajectories import TrajectoryScene, load_trajectory
 from train import runfile
-from train.runfile import EpochResult, RunFile, Steps
+from train.runfile import EpochResult, RunFile, Steps, epoch_window
 
 STEPS = 10  # per epoch
 LABELS = np.array([0, 3, 7], np.uint8)
@@ -276,9 +276,10 @@ def test_ctrl_c_leaves_no_file_and_says_so(run_path, tmp_path):
 
 def test_epoch_selection_rules():
     step_epochs = np.array([0] + [1] * 3 + [2] * 3)
-    assert select_steps(step_epochs, *parse_epochs("0")).tolist() == [0]
-    assert select_steps(step_epochs, *parse_epochs("2")).tolist() == [3, 4, 5, 6]  # starts where epoch 1 ended
-    assert select_steps(step_epochs, *parse_epochs("1-2")).tolist() == list(range(7))
+    steps = np.arange(len(step_epochs))
+    assert steps[epoch_window(step_epochs, *parse_epochs("0"))].tolist() == [0]
+    assert steps[epoch_window(step_epochs, *parse_epochs("2"))].tolist() == [3, 4, 5, 6]  # starts where epoch 1 ended
+    assert steps[epoch_window(step_epochs, *parse_epochs("1-2"))].tolist() == list(range(7))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -13,13 +13,12 @@ from PIL import Image
 
 from cli import main
 from render.digits import SIDE, decode, enlarge, mosaic
-from render.latent_map import latent_figure
-from render.probe import probe
-from render.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene
-from render.slices import decode_grid, layout, nested_mosaic, slices_figure
 from render.sources import decoder_at
 from render.style import CLASS_RGB, theme
-from render.video import VideoSpec
+from render.video import VideoSpec, probe
+from render.views.latent_map import latent_figure
+from render.views.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene
+from render.views.slices import decode_grid, layout, nested_mosaic, slices_figure
 from train.runfile import RunFile
 
 
@@ -85,11 +84,29 @@ def test_slices_figure_per_latent_size(runs, name, digits, tmp_path):
 
 
 def test_slices_video_sweeps_z3(runs, tmp_path):
+    """The sweep and its poster are named after the still with _sweep, so the poster never replaces the still."""
     out = tmp_path / "s.png"
-    result = cli("render", "slices", "--run", runs["d3"], "--out", out, "--video", "--seconds", "1", "--fps", "12", "--size", "320x180", "--quiet")
+    result = cli("render", "slices", "--run", runs["d3"], "--out", out, "--video", "--duration", "1s", "--fps", "12", "--size", "320x180",
+                 "--crf", "30", "--quiet")
     assert result.exit_code == 0, result.output
-    info = probe(out.with_suffix(".mp4"))
+    info = probe(tmp_path / "s_sweep.mp4")
     assert (info.codec, info.pix_fmt, info.width, info.height, info.frames) == ("h264", "yuv420p", 320, 180, 12)
+    with Image.open(out) as still, Image.open(tmp_path / "s_sweep.png") as poster:
+        assert round(still.info["dpi"][0]) == 300 and poster.size == (320, 180)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.png", "s_sweep.mp4", "s_sweep.png"]
+    assert f"wrote {out}" in result.output and f"video: {tmp_path / 's_sweep.mp4'}" in result.output
+
+
+def test_slices_video_default_names_and_old_seconds_option(runs):
+    """Without --out: the still in figures/, the sweep and its poster in videos/; --seconds still means the clip's length."""
+    result = cli("render", "slices", "--run", runs["d3"], "--video", "--seconds", "0.5", "--fps", "10", "--size", "160x90", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (runs["d3"] / "figures" / "slices_e1.png").exists()
+    assert probe(runs["d3"] / "videos" / "slices_e1.mp4").frames == 5
+    with Image.open(runs["d3"] / "videos" / "slices_e1.png") as poster:
+        assert poster.size == (160, 90)
+    both = cli("render", "slices", "--run", runs["d3"], "--video", "--seconds", "1", "--duration", "2s")
+    assert both.exit_code == 1 and "--seconds is the old name of --duration" in both.output
 
 
 def test_slices_video_needs_a_3d_run(runs):
@@ -172,14 +189,14 @@ def test_latent_still_formats(runs, tmp_path):
 def test_latent_circles_for_vae_markers_without_sampling(runs):
     import matplotlib
 
-    run = RunFile(runs["d2"])
-    mu, logvar, labels = run.read("encodings/mu", 0), run.read("encodings/logvar", 0), run.read("encodings/label")
+    first = RunFile(runs["d2"]).encodings(1)
+    mu, logvar, labels = first.mu, first.logvar, first.label
     figure = latent_figure(mu, logvar, labels, True, theme("light"), "t")
     circles = [c for c in figure.axes[0].collections if isinstance(c, EllipseCollection)][0]
     expected = np.sort(2 * np.exp(logvar.astype(np.float64).sum(axis=1) / 4))
     assert np.allclose(np.sort(circles._widths), expected / 2)  # matplotlib keeps half-widths
-    det = RunFile(runs["d2det"])
-    figure = latent_figure(det.read("encodings/mu", 0), det.read("encodings/logvar", 0), labels, False, theme("light"), "t")
+    det = RunFile(runs["d2det"]).encodings(1)
+    figure = latent_figure(det.mu, det.logvar, labels, False, theme("light"), "t")
     assert not [c for c in figure.axes[0].collections if isinstance(c, EllipseCollection)]
     markers = [c for c in figure.axes[0].collections if isinstance(c, PathCollection)][0]
     assert np.allclose(markers.get_sizes(), matplotlib.rcParams["lines.markersize"] ** 2)

@@ -136,11 +136,11 @@ def test_a_run_file_reads_one_snapshot_while_training_appends(run_path):
     with EpochAppender(run_path) as appender:
         appender.append(epoch_result(1))
         with RunFile(run_path) as run:
-            epochs_first = run.read("trajectory/epoch")
+            epochs_first = run.trajectory().epoch
             appender.append(epoch_result(2))
             appender.append(epoch_result(3))  # the held file is now the spare: the appender copies instead
-            assert run.read("trajectory/batch").shape == epochs_first.shape == (1 + STEPS,)
-            assert run.epochs_done == 1 and run.length("trajectory/mu") == 1 + STEPS
+            assert run.trajectory().batch.shape == epochs_first.shape == (1 + STEPS,)
+            assert run.epochs_done == 1 and run.steps_recorded == 1 + STEPS
     assert_holds_epochs(run_path, 3)
     with RunFile(run_path) as run:
         assert run.epochs_done == 3

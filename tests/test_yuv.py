@@ -8,10 +8,9 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from render.probe import probe
 from render.style import CLASS_RGB
-from render.video import VideoSpec, write_video
-from render.yuv import Yuv420Converter
+from render.video import VideoSpec, probe, write_video
+from render.video.yuv import Yuv420Converter
 
 
 def planes(buffer: np.ndarray, width: int, height: int):

@@ -1,1 +1,1 @@
-"""Training stage: the dense VAE, its loop, and the HDF5 run file the renderers read."""
+"""Training stage: the dense VAE, its loop, and the HDF5 run file (`runfile.py`, the schema) that the renderers read."""

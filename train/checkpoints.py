@@ -6,11 +6,11 @@ plain tensors and numbers, never arbitrary pickled objects.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
+from atomic import atomic_path
 from errors import ProjectError
 from train.model import VAE
 
@@ -20,9 +20,8 @@ RESUME_FILE = "resume.pt"
 
 def _save(payload: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def _load(path: Path) -> dict:

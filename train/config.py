@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from errors import ProjectError
 
@@ -76,6 +76,21 @@ class RunConfig:
             raise ProjectError("--epochs and --batch-size must be >= 1 and --lr > 0")
         if self.tag and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.tag):
             raise ProjectError(f"--tag {self.tag!r}: use letters, digits, '.', '_' or '-'")
+
+    @classmethod
+    def from_saved(cls, saved: dict) -> "RunConfig":
+        """The config a run file holds; keys this version does not know are left out, and keys an
+        early or hand-made file lacks take their defaults."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{key: value for key, value in saved.items() if key in known})
+        except (TypeError, AttributeError, ValueError) as exc:  # a value of the wrong type
+            raise ProjectError(f"a value of the wrong type ({exc})") from None
+
+    @property
+    def variational(self) -> bool:
+        """Whether z is sampled (and so the variance head trained)."""
+        return self.mode == "variational"
 
     @property
     def layers(self) -> tuple[int, ...]:

@@ -105,7 +105,7 @@ class Trainer:
     def resume(self) -> int:
         """Restore the last checkpoint and cut the run file back to it; returns the next epoch."""
         with runfile.RunFile(self.run_path) as run:
-            tracked_index = run.read("tracked/index")
+            tracked_index = run.tracked().index
         if not np.array_equal(tracked_index, self.tracked_index):
             raise ProjectError(f"{self.run_path}: tracked digits differ from this data set; resume with the same MNIST source")
         done = checkpoints.load_resume(self.run_dir, self.model, self.optimizer)

@@ -1,7 +1,10 @@
 """The HDF5 run file: the contract between the training and rendering stages.
 
-This module is the single source of truth for dataset names, dtypes and shapes; no other module
-spells an HDF5 path. Layout (schema_version 1):
+`DATASETS` below is the schema: every dataset's name, dtype and shape, and whether it grows by one
+row per training step, per epoch, or not at all. It drives creation, appends, truncation on resume
+and the checks made when a file is opened, and no other module spells an HDF5 path: other code
+reads a run through `RunFile`'s typed readers and writes one through `create` and `EpochAppender`.
+Layout (schema_version 1), n tracked digits, d latent size, E finished epochs:
 
     attrs  schema_version (int), config (JSON: every option, library versions, start time)
     tracked/index   (n,) int64      tracked/label (n,) uint8      tracked/image (n, 28, 28) uint8
@@ -9,9 +12,12 @@ spells an HDF5 path. Layout (schema_version 1):
     trajectory/epoch (steps,) int32 (0 for step 0, then 1-based)   trajectory/batch (steps,) int32 (0-based)
     trajectory/loss  (steps, 2) float32   [reconstruction, penalty] per image of that batch (NaN at step 0)
     epochs/train_loss, epochs/test_loss (E, 2) float32   same columns, per image
-    epochs/seconds   (E,) float32   wall-clock training time of each epoch (added, not in the brief)
+    epochs/seconds   (E,) float32   wall-clock training time of each epoch
     encodings/mu, encodings/logvar (E, n_test, d) float32   test set at the end of each epoch
     encodings/label  (n_test,) uint8
+
+A later schema adds datasets (with the version that added them in `Dataset.since`) and never
+renames or drops one, so files of every older version stay readable.
 
 Crash safety: `run.h5` is never modified in place. Each flush appends to another file, fsyncs it
 and renames it over `run.h5`, so `run.h5` is always a complete, closed HDF5 file holding whole
@@ -24,34 +30,66 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np
 
+from atomic import atomic_path, fsync_directory, fsync_file
 from errors import ProjectError
+from train.config import RunConfig
 
 SCHEMA_VERSION = 1
 RUN_FILE_NAME = "run.h5"
+STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 
-# name -> (dtype, shape after the growing axis, or None for fixed datasets given in full)
-TRAJECTORY = {
-    "trajectory/mu": np.float32,
-    "trajectory/logvar": np.float32,
-    "trajectory/epoch": np.int32,
-    "trajectory/batch": np.int32,
-    "trajectory/loss": np.float32,
-}
-EPOCHS = {
-    "epochs/train_loss": np.float32,
-    "epochs/test_loss": np.float32,
-    "epochs/seconds": np.float32,
-    "encodings/mu": np.float32,
-    "encodings/logvar": np.float32,
-}
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset of the schema. `shape` names each axis: a growing axis first ("steps" or
+    "epochs"), then "n" (tracked digits), "n_test" (test images), "d" (latent size) or a fixed size."""
+
+    name: str
+    dtype: type
+    shape: tuple[str | int, ...]
+    since: int = 1  # the schema_version that added it
+
+    @property
+    def grows(self) -> str | None:
+        return self.shape[0] if self.shape[0] in (STEPS, EPOCHS) else None
+
+    @property
+    def group(self) -> str:
+        return self.name.split("/")[0]
+
+    def chunk_rows(self, tail: tuple[int, ...]) -> int:
+        """Test-set encodings: one epoch a chunk (a view reads one epoch); others: ~256 KiB chunks."""
+        if "n_test" in self.shape:
+            return 1
+        return max(1, min(1024, (1 << 18) // max(1, int(np.prod(tail)) * 4)))
+
+
+DATASETS = (
+    Dataset("trajectory/mu", np.float32, (STEPS, "n", "d")),
+    Dataset("trajectory/logvar", np.float32, (STEPS, "n", "d")),
+    Dataset("trajectory/epoch", np.int32, (STEPS,)),
+    Dataset("trajectory/batch", np.int32, (STEPS,)),
+    Dataset("trajectory/loss", np.float32, (STEPS, 2)),
+    Dataset("epochs/train_loss", np.float32, (EPOCHS, 2)),
+    Dataset("epochs/test_loss", np.float32, (EPOCHS, 2)),
+    Dataset("epochs/seconds", np.float32, (EPOCHS,)),
+    Dataset("encodings/mu", np.float32, (EPOCHS, "n_test", "d")),
+    Dataset("encodings/logvar", np.float32, (EPOCHS, "n_test", "d")),
+    Dataset("encodings/label", np.uint8, ("n_test",)),
+    Dataset("tracked/index", np.int64, ("n",)),
+    Dataset("tracked/label", np.uint8, ("n",)),
+    Dataset("tracked/image", np.uint8, ("n", 28, 28)),
+)
+SCHEMA = {dataset.name: dataset for dataset in DATASETS}
+GROWING = {dataset.name: dataset for dataset in DATASETS if dataset.grows}
+GROUP_CONTENTS = {"trajectory": "trajectories", "epochs": "per-epoch losses", "encodings": "test-set encodings",
+                  "tracked": "tracked digits"}
 
 
 @dataclass
@@ -90,63 +128,36 @@ class EpochResult:
         }
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
+@dataclass(frozen=True)
+class Tracked:
+    """The digits followed through training: training-set indices, classes, pixels."""
+
+    index: np.ndarray  # (n,) int64
+    label: np.ndarray  # (n,) uint8
+    image: np.ndarray  # (n, 28, 28) uint8
 
 
-def _fsync_directory(path: Path) -> None:
-    directory = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+@dataclass(frozen=True)
+class Losses:
+    """Per-epoch losses per image, columns [reconstruction, penalty], and training seconds."""
+
+    train: np.ndarray  # (E, 2)
+    test: np.ndarray  # (E, 2)
+    seconds: np.ndarray  # (E,)
 
 
-def _fsync_replace(tmp: Path, final: Path) -> None:
-    _fsync(tmp)
-    os.replace(tmp, final)
-    _fsync_directory(final.parent)
+@dataclass(frozen=True)
+class Encodings:
+    """Test-set encodings: (n_test, d) for one epoch, or (epochs, n_test, d) for several."""
+
+    mu: np.ndarray
+    logvar: np.ndarray
+    label: np.ndarray  # (n_test,)
 
 
-@contextmanager
-def _rewrite(path: Path) -> Iterator[h5py.File]:
-    """Open a copy of `path` for writing; on success it atomically replaces `path`."""
-    tmp = path.with_name(path.name + ".partial")
-    shutil.copyfile(path, tmp)
-    try:
-        with h5py.File(tmp, "a") as handle:
-            yield handle
-        _fsync_replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_label: np.ndarray,
-           tracked_image: np.ndarray, test_label: np.ndarray, step0_mu: np.ndarray, step0_logvar: np.ndarray) -> None:
-    """A new run file holding the tracked digits and step 0 (the untrained encoder)."""
-    n, d = step0_mu.shape
-    tmp = path.with_name(path.name + ".partial")
-    with h5py.File(tmp, "w") as handle:
-        handle.attrs["schema_version"] = SCHEMA_VERSION
-        handle.attrs["config"] = config_json
-        handle["tracked/index"] = tracked_index.astype(np.int64)
-        handle["tracked/label"] = tracked_label.astype(np.uint8)
-        handle["tracked/image"] = tracked_image.astype(np.uint8)
-        handle["encodings/label"] = test_label.astype(np.uint8)
-        tail_shapes = {
-            "trajectory/mu": (n, d), "trajectory/logvar": (n, d), "trajectory/epoch": (), "trajectory/batch": (),
-            "trajectory/loss": (2,), "epochs/train_loss": (2,), "epochs/test_loss": (2,), "epochs/seconds": (),
-            "encodings/mu": (len(test_label), d), "encodings/logvar": (len(test_label), d),
-        }
-        for name, dtype in {**TRAJECTORY, **EPOCHS}.items():
-            tail = tail_shapes[name]
-            # Chunks of ~1 epoch of steps for trajectories; one epoch per chunk for encodings.
-            rows_per_chunk = 1 if name.startswith("encodings/") else max(1, min(1024, (1 << 18) // max(1, int(np.prod(tail)) * 4)))
-            handle.create_dataset(name, shape=(0, *tail), maxshape=(None, *tail), dtype=dtype, chunks=(rows_per_chunk, *tail))
-        _append(handle, Steps(mu=step0_mu[None], logvar=step0_logvar[None], epoch=np.zeros(1, np.int32),
-                              batch=np.zeros(1, np.int32), loss=np.full((1, 2), np.nan, np.float32)).as_datasets())
-    _fsync_replace(tmp, path)
+def _check_rows(rows: dict[str, np.ndarray]) -> None:
+    if rows.keys() != GROWING.keys():
+        raise ValueError(f"an epoch's rows must fill exactly {sorted(GROWING)}, not {sorted(rows)}")
 
 
 def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
@@ -155,6 +166,28 @@ def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
         start = dataset.shape[0]
         dataset.resize(start + len(values), axis=0)
         dataset[start:] = np.asarray(values, dtype=dataset.dtype)
+
+
+def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_label: np.ndarray,
+           tracked_image: np.ndarray, test_label: np.ndarray, step0_mu: np.ndarray, step0_logvar: np.ndarray) -> None:
+    """A new run file holding the tracked digits and step 0 (the untrained encoder)."""
+    n, d = step0_mu.shape
+    sizes = {"n": n, "d": d, "n_test": len(test_label)}
+    fixed = {"tracked/index": tracked_index, "tracked/label": tracked_label, "tracked/image": tracked_image,
+             "encodings/label": test_label}
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as handle:
+            handle.attrs["schema_version"] = SCHEMA_VERSION
+            handle.attrs["config"] = config_json
+            for dataset in DATASETS:
+                if not dataset.grows:
+                    handle[dataset.name] = np.asarray(fixed[dataset.name]).astype(dataset.dtype)
+                    continue
+                tail = tuple(sizes.get(axis, axis) for axis in dataset.shape[1:])
+                handle.create_dataset(dataset.name, shape=(0, *tail), maxshape=(None, *tail), dtype=dataset.dtype,
+                                      chunks=(dataset.chunk_rows(tail), *tail))
+            _append(handle, Steps(mu=step0_mu[None], logvar=step0_logvar[None], epoch=np.zeros(1, np.int32),
+                                  batch=np.zeros(1, np.int32), loss=np.full((1, 2), np.nan, np.float32)).as_datasets())
 
 
 def _reader_locks_enforced(path: Path) -> bool:
@@ -232,12 +265,13 @@ class EpochAppender:
 
     def append(self, result: EpochResult) -> None:
         rows = result.as_rows()
+        _check_rows(rows)
         try:
             if not self._spare_caught_up(rows):
                 self._discard_spares()
                 shutil.copyfile(self.path, self.spare)
                 self._append_to_spare([rows])
-            _fsync(self.spare)
+            fsync_file(self.spare)
         except BaseException:
             self._discard_spares()
             raise
@@ -250,7 +284,7 @@ class EpochAppender:
         os.replace(self.spare, self.path)
         if kept:
             os.replace(self.retiring, self.spare)
-        _fsync_directory(self.path.parent)
+        fsync_directory(self.path.parent)
         self.spare_lacks = [rows] if kept else None
 
 
@@ -262,18 +296,26 @@ def append_epoch(path: Path, result: EpochResult) -> None:
 
 def truncate_to_epochs(path: Path, epochs: int) -> None:
     """Drop everything recorded after epoch `epochs` (used by --resume to redo a partial epoch)."""
-    with _rewrite(path) as handle:
-        keep_steps = int(np.count_nonzero(handle["trajectory/epoch"][:] <= epochs))
-        for name in TRAJECTORY:
-            handle[name].resize(keep_steps, axis=0)
-        for name in EPOCHS:
-            handle[name].resize(min(epochs, handle[name].shape[0]), axis=0)
+    with atomic_path(path) as tmp:
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "a") as handle:
+            kept = {STEPS: int(np.count_nonzero(handle["trajectory/epoch"][:] <= epochs)), EPOCHS: epochs}
+            for name, dataset in GROWING.items():
+                handle[name].resize(min(kept[dataset.grows], handle[name].shape[0]), axis=0)
 
 
 def resolve(path: Path | str) -> Path:
     """A run directory or a run file -> the run file path."""
     path = Path(path)
     return path / RUN_FILE_NAME if path.is_dir() else path
+
+
+def epoch_window(step_epochs: np.ndarray, first: int, last: int) -> slice:
+    """The steps from the start of epoch `first` (the step just before it) to the end of `last`;
+    epoch 0 is the untrained step."""
+    inside = np.flatnonzero((step_epochs >= max(first, 0)) & (step_epochs <= last))
+    start = int(inside[0]) - (1 if first >= 1 else 0)  # the state at the start of epoch `first` ends the epoch before
+    return slice(start, int(inside[-1]) + 1)
 
 
 class RunFile:
@@ -283,6 +325,9 @@ class RunFile:
     render that opened it afresh for each array read `trajectory/epoch` of one epoch and
     `trajectory/batch` of the next. A held file stays as it was (see `EpochAppender`); it closes
     with `close()`, at the end of a `with` block, or when the object is dropped.
+
+    Its structure (attributes, which datasets, their ranks, dtypes and agreeing lengths) is checked
+    when it is opened, which reads no array: a damaged or foreign file is one line naming the file.
     """
 
     def __init__(self, path: Path | str):
@@ -293,17 +338,78 @@ class RunFile:
             self._file = h5py.File(self.path, "r")
         except OSError as exc:
             raise ProjectError(f"{self.path}: not an HDF5 run file ({exc})") from exc
-        self._names: set[str] = set()
-        self._file.visit(self._names.add)
-        attrs = dict(self._file.attrs)
+        try:
+            self.schema_version, self.config = self._read_attributes()
+            self.sizes = self._check_structure()
+        except ProjectError:
+            self.close()
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError) as exc:  # HDF5's answers for damaged internals
+            self.close()
+            raise ProjectError(f"{self.path}: damaged run file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from exc
+
+    def _problem(self, text: str) -> ProjectError:
+        return ProjectError(f"{self.path}: {text}")
+
+    def _read_attributes(self) -> tuple[int, RunConfig]:
+        attrs = self._file.attrs
         if "schema_version" not in attrs or "config" not in attrs:
-            self.close()
-            raise ProjectError(f"{self.path}: not a vae-trajectories run file (no schema_version/config attributes)")
-        self.schema_version = int(attrs["schema_version"])
-        if self.schema_version > SCHEMA_VERSION:
-            self.close()
-            raise ProjectError(f"{self.path}: schema_version {self.schema_version} is newer than this program ({SCHEMA_VERSION}); update it")
-        self.config = json.loads(attrs["config"])
+            raise self._problem("not a vae-trajectories run file (no schema_version/config attributes)")
+        version = attrs["schema_version"]
+        if isinstance(version, np.ndarray) and version.shape == ():
+            version = version[()]
+        if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)):
+            raise self._problem(f"schema_version {version!r} is not a whole number")
+        version = int(version)
+        if version > SCHEMA_VERSION:
+            raise self._problem(f"schema_version {version} is newer than this program ({SCHEMA_VERSION}); update it")
+        if version < 1:
+            raise self._problem(f"schema_version {version} is not a version this program wrote")
+        text = attrs["config"]
+        try:
+            saved = json.loads(text.decode() if isinstance(text, bytes) else text)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            raise self._problem("its config attribute is not JSON") from None
+        if not isinstance(saved, dict):
+            raise self._problem(f"its config attribute is not a JSON object (found {type(saved).__name__})")
+        try:
+            return version, RunConfig.from_saved(saved)
+        except ProjectError as exc:
+            raise self._problem(f"its config is not valid: {exc}") from None
+
+    def _check_structure(self) -> dict[str, int]:
+        """The sizes behind the schema's axis names, after checking every dataset of this file's
+        version is there with its rank and dtype, and that the sizes agree."""
+        expected = [dataset for dataset in DATASETS if dataset.since <= self.schema_version]
+        missing = [d.name for d in expected if not isinstance(self._file.get(d.name), h5py.Dataset)]
+        if missing:
+            contents = GROUP_CONTENTS[SCHEMA[missing[0]].group]
+            raise self._problem(f"the run file holds no {contents} ({', '.join(missing)} missing)")
+        sizes: dict[str, tuple[int, str]] = {}  # axis name -> (size, the dataset it was first seen in)
+        for dataset in expected:
+            found = self._file[dataset.name]
+            if found.ndim != len(dataset.shape):
+                raise self._problem(f"{dataset.name} has {found.ndim} axes, expected {len(dataset.shape)}")
+            if found.dtype != np.dtype(dataset.dtype):
+                raise self._problem(f"{dataset.name} is {found.dtype}, expected {np.dtype(dataset.dtype)}")
+            for axis, size in zip(dataset.shape, found.shape):
+                if isinstance(axis, int):
+                    if size != axis:
+                        raise self._problem(f"{dataset.name} has shape {found.shape}, expected {axis} along one axis")
+                    continue
+                seen = sizes.setdefault(axis, (size, dataset.name))
+                if seen[0] != size:
+                    raise self._problem(f"datasets disagree in length: {dataset.name} has {size} {axis}, {seen[1]} has {seen[0]}")
+        counts = {axis: size for axis, (size, _) in sizes.items()}
+        if counts[STEPS] < 1:
+            raise self._problem("the run file holds no trajectories (not even step 0)")
+        last_epoch = int(self._file["trajectory/epoch"][counts[STEPS] - 1])
+        if last_epoch != counts[EPOCHS]:
+            raise self._problem(f"datasets disagree in length: the steps reach epoch {last_epoch}, epochs/ holds {counts[EPOCHS]}")
+        if self.config.latent_dim != counts["d"]:
+            raise self._problem(f"its config says latent size {self.config.latent_dim} (--arch {self.config.arch}), "
+                                f"its datasets hold {counts['d']}")
+        return counts
 
     def close(self) -> None:
         self._file.close()
@@ -314,24 +420,63 @@ class RunFile:
     def __exit__(self, *_) -> None:
         self.close()
 
-    def has(self, name: str) -> bool:
-        return name in self._names
-
-    def read(self, name: str, selection=slice(None)) -> np.ndarray:
-        if not self.has(name):
-            raise ProjectError(f"{self.path}: run file has no '{name}' dataset")
+    def _read(self, name: str, selection=slice(None)) -> np.ndarray:
         return self._file[name][selection]
 
-    def length(self, name: str) -> int:
-        return self._file[name].shape[0] if self.has(name) else 0
-
+    # -- sizes ----------------------------------------------------------------------------
     @property
     def epochs_done(self) -> int:
-        return self.length("epochs/test_loss")
+        return self.sizes[EPOCHS]
+
+    @property
+    def steps_recorded(self) -> int:
+        """Step 0 plus one per batch trained."""
+        return self.sizes[STEPS]
 
     @property
     def latent_dim(self) -> int:
-        for name in ("trajectory/mu", "encodings/mu"):
-            if self.has(name):
-                return self._file[name].shape[-1]
-        raise ProjectError(f"{self.path}: the run file holds no trajectories or encodings")
+        return self.sizes["d"]
+
+    @property
+    def tracked_count(self) -> int:
+        return self.sizes["n"]
+
+    # -- typed readers ----------------------------------------------------------------------
+    def tracked(self) -> Tracked:
+        return Tracked(index=self._read("tracked/index"), label=self._read("tracked/label"), image=self._read("tracked/image"))
+
+    def trajectory(self, first_epoch: int = 0, last_epoch: int | None = None) -> Steps:
+        """The recorded steps from the start of `first_epoch` to the end of `last_epoch` (default:
+        the last finished); epoch 0 is the untrained step alone."""
+        last_epoch = self.epochs_done if last_epoch is None else last_epoch
+        if not 0 <= first_epoch <= last_epoch <= self.epochs_done:
+            raise ValueError(f"epochs {first_epoch}-{last_epoch} outside the run's 0-{self.epochs_done}")
+        window = epoch_window(self._read("trajectory/epoch"), first_epoch, last_epoch)
+        return Steps(**{name.split("/")[1]: self._read(name, window) for name in GROWING if SCHEMA[name].grows == STEPS})
+
+    def batches_per_epoch(self) -> dict[int, int]:
+        """Epoch -> how many batches it trained."""
+        epochs, batches = self._read("trajectory/epoch"), self._read("trajectory/batch")
+        return {int(e): int(batches[epochs == e].max()) + 1 for e in np.unique(epochs) if e > 0}
+
+    def losses(self) -> Losses:
+        return Losses(train=self._read("epochs/train_loss"), test=self._read("epochs/test_loss"), seconds=self._read("epochs/seconds"))
+
+    def _check_epoch(self, epoch: int) -> None:
+        if not 1 <= epoch <= self.epochs_done:
+            raise ValueError(f"epoch {epoch} outside the run's 1-{self.epochs_done}")
+
+    def encodings(self, epoch: int) -> Encodings:
+        """The test set encoded at the end of `epoch` (1-based): (n_test, d) arrays."""
+        self._check_epoch(epoch)
+        return Encodings(mu=self._read("encodings/mu", epoch - 1), logvar=self._read("encodings/logvar", epoch - 1),
+                         label=self._read("encodings/label"))
+
+    def encoding_history(self, first_epoch: int = 1, last_epoch: int | None = None) -> Encodings:
+        """The test set at the end of each of the epochs `first_epoch`..`last_epoch`: (epochs, n_test, d)."""
+        last_epoch = self.epochs_done if last_epoch is None else last_epoch
+        self._check_epoch(first_epoch)
+        self._check_epoch(last_epoch)
+        window = slice(first_epoch - 1, last_epoch)
+        return Encodings(mu=self._read("encodings/mu", window), logvar=self._read("encodings/logvar", window),
+                         label=self._read("encodings/label"))

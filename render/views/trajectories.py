@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -26,12 +25,12 @@ from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 
-from errors import ProjectError
-from render.steps import frame_steps, select_steps
+from render.sources import epochs_label, output_path, parse_dims
+from render.steps import check_epoch_range, frame_steps, parse_epochs
 from render.style import CLASS_COLORS, Theme, font_points
 from render.text_stamp import TextStamp
-from render.tiles import TileGrid, TileUpdate
-from render.video import VideoSpec
+from render.video import Rendered, TileUpdate, VideoOptions, VideoSpec, render_video
+from render.video.tiles import TileGrid
 from train.runfile import RunFile
 
 DPI = 100
@@ -57,37 +56,18 @@ class Trajectory:
     variational: bool = True
 
 
-def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
-    """`0,1` -> (0, 1), checked against the run's latent size."""
-    try:
-        dims = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ProjectError(f"--dims {text!r}: give {count} comma-separated latent indices, like {','.join(map(str, range(count)))}") from None
-    if len(dims) != count or len(set(dims)) != count:
-        raise ProjectError(f"--dims {text!r}: give {count} different latent indices")
-    if not all(0 <= d < latent_dim for d in dims):
-        raise ProjectError(f"--dims {text!r}: this run's latent indices are 0..{latent_dim - 1}")
-    return dims
-
-
 def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int]) -> Trajectory:
-    if not run.has("trajectory/mu") or run.length("trajectory/mu") == 0:
-        raise ProjectError(f"{run.path}: the run file holds no trajectories")
-    step_epochs = run.read("trajectory/epoch")
-    steps = select_steps(step_epochs, first_epoch, last_epoch)
-    window = slice(int(steps[0]), int(steps[-1]) + 1)
-    mu = run.read("trajectory/mu", window)[:, :, list(dims)]
-    logvar = run.read("trajectory/logvar", window)[:, :, list(dims)]
-    batch = run.read("trajectory/batch")
-    per_epoch = {int(e): int(batch[step_epochs == e].max()) + 1 for e in np.unique(step_epochs) if e > 0}
+    check_epoch_range(first_epoch, last_epoch, run.epochs_done)
+    steps = run.trajectory(first_epoch, last_epoch)
+    mu, logvar = steps.mu[:, :, list(dims)], steps.logvar[:, :, list(dims)]
     config = run.config
-    variational = config.get("mode", "variational") == "variational"
+    variational = config.variational
     dims_note = f"  ·  z{dims[0]}, z{dims[1]}" if run.latent_dim > 2 else ""
     mode_note = "" if variational else " (no sampling)"
     radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
-    return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=step_epochs[window], batch=batch[window],
-                      labels=run.read("tracked/label"), batches_per_epoch=per_epoch, variational=variational,
-                      title=f"{config.get('arch', '?')}  ·  {config.get('mode', '?')}{mode_note}{dims_note}")
+    return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch,
+                      labels=run.tracked().label, batches_per_epoch=run.batches_per_epoch(), variational=variational,
+                      title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}")
 
 
 def _fitted_limits(traj: Trajectory, box_w: float, box_h: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -111,8 +91,11 @@ def _segment_codes(count: int) -> np.ndarray:
 class TrajectoryScene:
     """A figure whose static parts are drawn once; `frame(i)` returns the RGBA image of frame i."""
 
+    label = "trajectories"
+
     def __init__(self, traj: Trajectory, shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12):
         self.traj, self.shown, self.trail = traj, shown, trail
+        self.frame_count = len(shown)
         width, height = spec.size
         self.height = height
         face = "none" if spec.transparent else theme.background
@@ -242,16 +225,13 @@ class TrajectoryScene:
         return np.c_[display[:, 0], self.height - display[:, 1]]
 
 
-def render_trajectories(run: RunFile, out: Path, spec: VideoSpec, theme: Theme, first_epoch: int, last_epoch: int,
-                        dims: tuple[int, int] = (0, 1), every: int | None = None, duration: float | None = None,
-                        trail: int = 12, progress: bool = True) -> tuple[Path, Path]:
-    """Write the video and a poster PNG of its last frame; returns both paths."""
-    from render.video import atomic_write_png, write_video
-
-    traj = load_trajectory(run, first_epoch, last_epoch, dims)
-    shown = frame_steps(np.arange(len(traj.epoch)), spec.fps, every=every, duration=duration)
-    scene = TrajectoryScene(traj, shown, spec, theme, trail=trail)
-    last = write_video(scene.frames(), out, spec, total=len(shown), progress=progress, description="trajectories")
-    poster = out.with_suffix(".png")
-    atomic_write_png(poster, last)
-    return out, poster
+def render_trajectories(run: RunFile, video: VideoOptions, epochs: str | None = None, dims: str = "0,1",
+                        every: int | None = None, trail: int = 12) -> Rendered:
+    """The trajectories video of `epochs` (text like 2-10; default: every finished epoch) and its
+    poster, by default <run>/videos/trajectories_e<epochs>.<format>."""
+    first, last = parse_epochs(epochs) if epochs else (1, max(run.epochs_done, 1))
+    traj = load_trajectory(run, first, last, parse_dims(dims, run.latent_dim, 2))
+    out = output_path(run, video.out, "videos", f"trajectories_{epochs_label(first, last)}.{video.spec.format}")
+    shown = frame_steps(np.arange(len(traj.epoch)), video.spec.fps, every=every, duration=video.duration)
+    scene = TrajectoryScene(traj, shown, video.spec, video.theme, trail=trail)
+    return render_video(scene, out, video.spec, progress=video.progress)

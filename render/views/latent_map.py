@@ -7,14 +7,18 @@ N(0, I) at 1 and 2 standard deviations.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from matplotlib.collections import EllipseCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
-from render.figures import FONT_PT, new_figure, style_axes
+from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
+from render.sources import chosen_epoch, output_path, parse_dims, run_title
 from render.style import CLASS_COLORS, Theme
+from train.runfile import RunFile
 
 CIRCLE_ALPHA = 0.06  # 10,000 overlapping discs: each faint, dense regions dark
 EDGE_ALPHA = 0.18
@@ -83,3 +87,15 @@ def latent_figure(mu: np.ndarray, logvar: np.ndarray, labels: np.ndarray, variat
     ax.set_title(f"{title}\n{what}; dashed: N(0, I) at 1\u03c3 and 2\u03c3", fontsize=FONT_PT, pad=10)
     class_legend(figure, theme, loc="center left", bbox_to_anchor=(0.86, 0.5))
     return figure
+
+
+def render_latent(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, dims: str = "0,1") -> Path:
+    """The still of the test set at `epoch` (default: the last), by default <run>/figures/latent_e<epoch>.png."""
+    epoch = chosen_epoch(run, epoch)
+    axes = parse_dims(dims, run.latent_dim, 2)
+    out = output_path(run, out, "figures", f"latent_e{epoch}.png")
+    check_still_path(out)
+    encoded = run.encodings(epoch)
+    figure = latent_figure(encoded.mu, encoded.logvar, encoded.label, run.config.variational, theme,
+                           f"{run_title(run)}  ·  epoch {epoch}", axes)
+    return save_figure(figure, out)

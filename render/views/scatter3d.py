@@ -11,18 +11,22 @@ each disc has a one-pixel rim half-way to the background, which keeps overlappin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from render.latent_map import class_legend
+from errors import ProjectError
+from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, run_title
+from render.steps import parse_epochs
 from render.style import CLASS_RGB, Theme, font_points
 from render.text_stamp import TextStamp
-from render.video import VideoSpec
+from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
+from render.views.latent_map import class_legend
+from train.runfile import RunFile
 
+DEFAULT_SECONDS = 12.0  # one turn
 ELEVATION_DEG = 18.0
 FOG = 0.45  # how far the farthest point fades toward the background
 RIM = 0.45  # how far a disc's rim fades toward the background
@@ -41,9 +45,9 @@ class Cloud:
     title: str
 
 
-def load_cloud(run, first_epoch: int, last_epoch: int, dims: tuple[int, int, int], title: str) -> Cloud:
-    snapshots = run.read("encodings/mu", slice(first_epoch - 1, last_epoch))[:, :, list(dims)]
-    return Cloud(positions=snapshots.astype(np.float64), labels=run.read("encodings/label"),
+def load_cloud(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int, int], title: str) -> Cloud:
+    history = run.encoding_history(first_epoch, last_epoch)
+    return Cloud(positions=history.mu[:, :, list(dims)].astype(np.float64), labels=history.label,
                  epochs=np.arange(first_epoch, last_epoch + 1), dims=dims, title=title)
 
 
@@ -56,11 +60,13 @@ def disc_offsets(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return dx[inside], dy[inside], distance[inside] > radius - 1
 
 
-class ScatterScene:
+class ScatterScene(WholeFrames):
     """`frame(i)`: the cloud seen from azimuth 360 i / frames, at the epoch position of frame i."""
 
+    label = "scatter3d"
+
     def __init__(self, cloud: Cloud, spec: VideoSpec, theme: Theme, frames: int):
-        self.cloud, self.frames_total = cloud, frames
+        self.cloud, self.frame_count = cloud, frames
         self.width, self.height = spec.size
         self.background_rgb = np.array(to_rgb(theme.background)) * 255
         # Equal-aspect normalisation: one half-span for all three axes, from robust extents.
@@ -107,7 +113,7 @@ class ScatterScene:
         snapshots = self.cloud.positions
         if len(snapshots) == 1:
             return snapshots[0], float(self.cloud.epochs[0])
-        t = index / max(self.frames_total - 1, 1) * (len(snapshots) - 1)
+        t = index / max(self.frame_count - 1, 1) * (len(snapshots) - 1)
         k = min(int(t), len(snapshots) - 2)
         w = t - k
         return snapshots[k] * (1 - w) + snapshots[k + 1] * w, float(self.cloud.epochs[k] + w)
@@ -123,7 +129,7 @@ class ScatterScene:
         return pixels, depth
 
     def frame(self, index: int) -> np.ndarray:
-        azimuth = 2 * np.pi * index / self.frames_total - np.pi / 4
+        azimuth = 2 * np.pi * index / self.frame_count - np.pi / 4
         raw, epoch = self._positions(index)
         pixels, depth = self.project((raw - self.centre) / self.half, azimuth)
         out = self.static.copy()
@@ -190,19 +196,24 @@ class ScatterScene:
         pixels32 = out.reshape(-1).view(np.uint32).reshape(self.height, self.width)
         pixels32[top:bottom, left:right] = np.take(table.reshape(-1).view(np.uint32), zbuffer)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.frames_total):
-            yield self.frame(index)
 
-
-def render_scatter3d(run, out, spec: VideoSpec, theme: Theme, first_epoch: int, last_epoch: int, dims: tuple[int, int, int],
-                     seconds: float, title: str, progress: bool = True):
-    """Write the turning-scatter video and a poster PNG of its first frame; returns both paths."""
-    from render.video import atomic_write_png, write_video
-
-    cloud = load_cloud(run, first_epoch, last_epoch, dims, title)
-    scene = ScatterScene(cloud, spec, theme, frames=max(2, round(seconds * spec.fps)))
-    write_video(iter(scene), out, spec, total=scene.frames_total, progress=progress, description="scatter3d")
-    poster = out.with_suffix(".png")
-    atomic_write_png(poster, scene.frame(0))
-    return out, poster
+def render_scatter3d(run: RunFile, video: VideoOptions, epoch: int | None = None, epochs: str | None = None,
+                     dims: str = "0,1,2") -> Rendered:
+    """The turning scatter of the test set at `epoch` (default: the last), or moving through
+    `epochs` (text like 1-10) as it turns, and its poster; by default
+    <run>/videos/scatter3d_e<epoch or epochs>.<format>. One turn takes the whole clip."""
+    if run.latent_dim < 3:
+        raise ProjectError(f"scatter3d needs a latent size of at least 3; this run's is {run.latent_dim} (try: render latent)")
+    axes = parse_dims(dims, run.latent_dim, 3)
+    if epochs:
+        first, last = parse_epochs(epochs)
+        first, last = chosen_epoch(run, max(first, 1), "--epochs"), chosen_epoch(run, last, "--epochs")
+        title = run_title(run)
+    else:
+        first = last = chosen_epoch(run, epoch)
+        title = f"{run_title(run)}  ·  epoch {first}"
+    out = output_path(run, video.out, "videos", f"scatter3d_{epochs_label(first, last)}.{video.spec.format}")
+    duration = video.duration if video.duration is not None else DEFAULT_SECONDS
+    scene = ScatterScene(load_cloud(run, first, last, axes, title), video.spec, video.theme,
+                         frames=max(2, round(duration * video.spec.fps)))
+    return render_video(scene, out, video.spec, progress=video.progress)

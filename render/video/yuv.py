@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from render.tiles import TileGrid
+from render.video.tiles import TileGrid
 
 KR, KB = 0.2126, 0.0722  # BT.709 luma weights of red and blue
 KG = 1.0 - KR - KB

@@ -8,28 +8,30 @@ Writes a bar chart of the last epoch, a heat-map of the history, and collapse.js
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from render.figures import FONT_PT, new_figure, save_figure, style_axes
-from render.sources import is_variational, run_title
+from atomic import atomic_path
+from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
+from render.sources import chosen_epoch, output_path, run_folder, run_title
 from render.style import CLASS_COLORS, Theme
 from train.latents import INACTIVE_THRESHOLD, latent_stats
+from train.runfile import RunFile
 
 ACTIVE_COLOR = CLASS_COLORS[0]
 
 
-def collapse_numbers(run) -> dict:
+def collapse_numbers(run: RunFile) -> dict:
     """Per epoch and dimension: variance of the mean, mean encoder variance (None without sampling)."""
-    mu, logvar = run.read("encodings/mu"), run.read("encodings/logvar")  # (E, n, d)
-    stats = latent_stats(mu, logvar)
-    variational = is_variational(run)
+    history = run.encoding_history()
+    mu = history.mu  # (E, n, d)
+    stats = latent_stats(mu, history.logvar)
+    variational = run.config.variational
     last_inactive = stats.inactive[-1]
     return {
-        "run": str(run.path.parent), "arch": run.config.get("arch"), "mode": run.config.get("mode"),
+        "run": str(run_folder(run)), "arch": run.config.arch, "mode": run.config.mode,
         "threshold": INACTIVE_THRESHOLD, "epochs": list(range(1, mu.shape[0] + 1)),
         "variance_of_mean": stats.variance_of_mu.tolist(),  # [epoch][dim]
         "mean_encoder_variance": stats.mean_variance.tolist() if variational else None,  # untrained without sampling
@@ -99,16 +101,15 @@ def heatmap_figure(numbers: dict, theme: Theme, title: str):
 
 
 def write_json(numbers: dict, path: Path) -> Path:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(numbers, indent=1) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(numbers, indent=1) + "\n")
     return path
 
 
-def render_collapse(run, theme: Theme, folder: Path) -> list[Path]:
-    """collapse_bars.png, collapse_history.png and collapse.json in `folder`."""
-    from render.figures import check_still_path
-
+def render_collapse(run: RunFile, theme: Theme, folder: Path | None = None) -> list[Path]:
+    """collapse_bars.png, collapse_history.png and collapse.json in `folder` (default <run>/figures)."""
+    chosen_epoch(run, None)  # refuses a run without a finished epoch
+    folder = output_path(run, folder, "figures", "")
     numbers = collapse_numbers(run)
     title = run_title(run)
     bars, history = folder / "collapse_bars.png", folder / "collapse_history.png"

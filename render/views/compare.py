@@ -7,14 +7,18 @@ title carries the final test losses.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from errors import ProjectError
 from render.digits import decode, enlarge, ink_to_rgb, mosaic, reconstruct
 from render.figures import FONT_PT, new_figure, style_axes
-from render.latent_map import class_legend, draw_latent, fitted_limits, plane
-from render.sources import decoder_at, is_variational, run_title
+from render.figures import check_still_path, save_figure
+from render.sources import decoder_at, parse_dims, run_folder, run_title
 from render.style import Theme
+from render.views.latent_map import class_legend, draw_latent, fitted_limits, plane
+from train.runfile import RunFile
 
 SAMPLES = 8  # an 8x8 mosaic of generated digits
 SAMPLE_SEED = 0
@@ -32,9 +36,9 @@ def check_comparable(runs) -> None:
             raise ProjectError(f"compare: {run.path} has no finished epoch")
 
 
-def loss_line(run) -> str:
-    reconstruction, penalty = (float(v) for v in run.read("epochs/test_loss", run.epochs_done - 1))
-    name = "KL" if is_variational(run) else "\u00bd|\u03bc|\u00b2"
+def loss_line(run: RunFile) -> str:
+    reconstruction, penalty = (float(v) for v in run.losses().test[run.epochs_done - 1])
+    name = "KL" if run.config.variational else "\u00bd|\u03bc|\u00b2"
     return f"test loss {reconstruction + penalty:.1f} = reconstruction {reconstruction:.1f} + {name} {penalty:.1f}"
 
 
@@ -48,19 +52,18 @@ def compare_figure(runs, theme: Theme, dims: tuple[int, int] = (0, 1)):
     latent_dim = runs[0].latent_dim
     prior = np.random.default_rng(SAMPLE_SEED).standard_normal((SAMPLES * SAMPLES, latent_dim))
     figure = new_figure(theme, 18, 5.4 * len(runs) + 0.6)
-    boxes = np.array([fitted_limits(*plane(run.read("encodings/mu", -1), run.read("encodings/logvar", -1), is_variational(run), dims))
-                      for run in runs])
+    finals = [run.encodings(run.epochs_done) for run in runs]
+    boxes = np.array([fitted_limits(*plane(final.mu, final.logvar, run.config.variational, dims)) for run, final in zip(runs, finals)])
     half = max(boxes[:, 1].max() - boxes[:, 0].min(), boxes[:, 3].max() - boxes[:, 2].min()) / 2
     cx, cy = (boxes[:, 0].min() + boxes[:, 1].max()) / 2, (boxes[:, 2].min() + boxes[:, 3].max()) / 2
     shared = (cx - half, cx + half, cy - half, cy + half)  # one scale for every row
     row_h = 1 / len(runs)
-    for row, run in enumerate(runs):
+    for row, (run, final) in enumerate(zip(runs, finals)):
         model = decoder_at(run)
         bottom = 1 - (row + 1) * row_h
         latent_ax = figure.add_axes((0.045, bottom + row_h * 0.1, 0.24, row_h * 0.72))
         epoch = run.epochs_done
-        draw_latent(latent_ax, run.read("encodings/mu", epoch - 1), run.read("encodings/logvar", epoch - 1),
-                    run.read("encodings/label"), is_variational(run), theme, dims, shared)
+        draw_latent(latent_ax, final.mu, final.logvar, final.label, run.config.variational, theme, dims, shared)
         latent_ax.set_title("test set in the latent plane", fontsize=FONT_PT * 0.9)
 
         samples_ax = figure.add_axes((0.34, bottom + row_h * 0.1, 0.24, row_h * 0.72))
@@ -68,8 +71,8 @@ def compare_figure(runs, theme: Theme, dims: tuple[int, int] = (0, 1)):
         _digits(samples_ax, mosaic(samples, gap=2), theme, "samples from N(0, I)")
 
         recon_ax = figure.add_axes((0.62, bottom + row_h * 0.22, 0.37, row_h * 0.48))
-        labels, images = run.read("tracked/label"), run.read("tracked/image")
-        chosen = images[one_per_class(labels)]
+        tracked = run.tracked()
+        chosen = tracked.image[one_per_class(tracked.label)]
         pairs = np.stack([chosen, reconstruct(model, chosen)])  # (2, classes, 28, 28)
         _digits(recon_ax, mosaic(pairs, gap=2), theme, "tracked digits (top) and their reconstructions")
 
@@ -85,3 +88,13 @@ def _digits(ax, ink: np.ndarray, theme: Theme, title: str) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=FONT_PT * 0.9)
+
+
+def render_compare(run_dirs: list[Path], theme: Theme, out: Path | None = None, dims: str = "0,1") -> Path:
+    """The comparison still, by default outputs/figures/compare_<run>_vs_<run>.png."""
+    runs = [RunFile(path) for path in run_dirs]
+    check_comparable(runs)
+    axes = parse_dims(dims, runs[0].latent_dim, 2)
+    out = out or Path("outputs") / "figures" / f"compare_{'_vs_'.join(run_folder(run).name for run in runs)}.png"
+    check_still_path(out)
+    return save_figure(compare_figure(runs, theme, axes), out)

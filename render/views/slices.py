@@ -14,18 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
+from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, grid_values, ink_to_rgb, mosaic
-from render.figures import FONT_PT, new_figure, style_axes
+from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
+from render.sources import chosen_epoch, decoder_at, output_path, run_title
 from render.style import Theme, font_points
 from render.text_stamp import TextStamp
-from render.video import VideoSpec
+from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
+from train.runfile import RunFile
 
 DEFAULT_COUNT = {2: 15, 3: 5, 4: 3}  # values per axis; d >= 5 draws DEFAULT_SAMPLES x DEFAULT_SAMPLES
 DEFAULT_SAMPLES = 10
+DEFAULT_SECONDS = 6.0  # the --video sweep
 OUTER_GAP = 10  # pixels between the blocks of a nested or paneled layout, in digit pixels
 ENLARGE = 6  # digit pixels -> image pixels before matplotlib places the picture
 
@@ -161,12 +164,14 @@ def slices_figure(model, latent_dim: int, theme: Theme, title: str, count: int |
     return figure, int(np.prod(digits.shape[:-2]))
 
 
-class SweepFrames:
+class SweepFrames(WholeFrames):
     """Video frames of a 3-D run's (z1, z2) grid while z3 sweeps its range, drawn with numpy.
 
     Every frame is the same picture with new digits, so it is composed directly as pixels: the
     grid enlarged by whole pixels, centred, with the z3 value and a slider showing where it is.
     """
+
+    label = "slices"
 
     def __init__(self, model, spec: VideoSpec, theme: Theme, title: str, count: int = 5, span: float | None = None,
                  seconds: float = 6.0):
@@ -175,11 +180,12 @@ class SweepFrames:
         self.model, self.theme = model, theme
         self.values = grid_values(count, span)
         self.count = count
-        self.frames_total = max(2, round(seconds * spec.fps))
+        self.frame_count = max(2, round(seconds * spec.fps))
         self.width, self.height = spec.size
         grid_px = count * SIDE + (count - 1) * 2
-        self.scale = max(1, int(self.height * 0.74) // grid_px)
-        self.side = grid_px * self.scale
+        room = min(int(self.height * 0.74), self.width)
+        self.scale = max(1, room // grid_px)  # whole pixels where the grid fits; shrunk (box filter) where it does not
+        self.side = grid_px * self.scale if grid_px <= room else room
         self.left, self.top = (self.width - self.side) // 2, int(self.height * 0.14)
         self.background = np.empty((self.height, self.width, 4), np.uint8)
         self.background[..., :3] = np.rint(np.array(to_rgb(theme.background)) * 255)
@@ -194,7 +200,7 @@ class SweepFrames:
 
     def z3(self, index: int) -> float:
         """Eased sweep from the lowest to the highest value: smooth start and stop."""
-        t = index / (self.frames_total - 1)
+        t = index / (self.frame_count - 1)
         eased = (1 - np.cos(np.pi * t)) / 2
         return float(self.values[0] + (self.values[-1] - self.values[0]) * eased)
 
@@ -203,6 +209,10 @@ class SweepFrames:
         codes = square_grid(self.values, {2: z3}, 3)
         digits = decode_grid(self.model, codes)
         picture = enlarge(ink_to_rgb(mosaic(digits, gap=2), self.theme), self.scale)
+        if picture.shape[0] != self.side:
+            from PIL import Image
+
+            picture = np.asarray(Image.fromarray(picture).resize((self.side, self.side), Image.Resampling.BOX))
         out = self.background.copy()
         out[self.top:self.top + self.side, self.left:self.left + self.side, :3] = picture
         thickness = max(2, self.height // 270)
@@ -215,25 +225,34 @@ class SweepFrames:
         self.value.draw(out, f"z3 = {_label(z3)}")
         return out
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.frames_total):
-            yield self.frame(index)
+def sweep_path(still: Path, default_still: Path, spec: VideoSpec) -> Path:
+    """Where the z3 sweep goes: <run>/videos/slices_e<epoch>.<format> beside the default still,
+    else beside `--out` with `_sweep` added (`s.png` -> `s_sweep.mp4`, poster `s_sweep.png`), so
+    that its poster never replaces the still."""
+    if still == default_still:
+        return still.parent.parent / "videos" / f"{still.stem}.{spec.format}"
+    return still.with_name(f"{still.stem}_sweep.{spec.format}")
 
 
-def render_slices(run, model, epoch: int, theme: Theme, out: Path, count: int | None = None, span: float | None = None,
-                  seed: int = 0, video: VideoSpec | None = None, video_out: Path | None = None, seconds: float = 6.0,
-                  progress: bool = True) -> list[Path]:
-    """Write the still (and, for d = 3 with `video`, the sweep video to `video_out`); returns the paths."""
-    from render.figures import check_still_path, save_figure
-    from render.sources import run_title
-    from render.video import write_video
-
-    check_still_path(out)
+def render_slices(run: RunFile, video: VideoOptions, sweep: bool = False, epoch: int | None = None, count: int | None = None,
+                  span: float | None = None, seed: int = 0) -> tuple[Path, Rendered | None]:
+    """The still for the run's latent size (default <run>/figures/slices_e<epoch>.png, or `video.out`)
+    and, with `sweep` (d = 3 only), the video sweeping z3 and its poster."""
+    if sweep and run.latent_dim != 3:
+        raise ProjectError(f"--video sweeps z3 of a 3-D latent space; this run's latent size is {run.latent_dim}")
+    epoch = chosen_epoch(run, epoch)
+    default_still = output_path(run, None, "figures", f"slices_e{epoch}.png")
+    still = output_path(run, video.out, "figures", default_still.name)
+    check_still_path(still)
+    video_out = sweep_path(still, default_still, video.spec) if sweep else None
+    if video_out:
+        check_destination(video_out, video.spec)
+    model = decoder_at(run, epoch)
     title = f"{run_title(run)}  ·  epoch {epoch}"
-    figure, _ = slices_figure(model, run.latent_dim, theme, title, count, span, seed)
-    written = [save_figure(figure, out)]
-    if video is not None:
-        sweep = SweepFrames(model, video, theme, title, count or DEFAULT_COUNT[3], span, seconds)
-        write_video(iter(sweep), video_out, video, total=sweep.frames_total, progress=progress, description="slices")
-        written.append(video_out)
-    return written
+    figure, _ = slices_figure(model, run.latent_dim, video.theme, title, count, span, seed)
+    save_figure(figure, still)
+    if video_out is None:
+        return still, None
+    duration = video.duration if video.duration is not None else DEFAULT_SECONDS
+    scene = SweepFrames(model, video.spec, video.theme, title, count or DEFAULT_COUNT[3], span, duration)
+    return still, render_video(scene, video_out, video.spec, progress=video.progress)

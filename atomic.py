@@ -1,0 +1,113 @@
+"""Whole files appear under their name complete, or not at all.
+
+Every writer of a whole file (a new run file, checkpoints, IDX files, figures, videos and their
+posters, JSON) goes through `atomic_paths`: it writes under a temporary name in the final folder
+(so the rename is atomic) that no other process or call shares (two renders to one `--out` once
+wrote the same temporary file and published a broken video), flushes it to disk, and renames it.
+Any exception removes the temporary files instead: Ctrl-C, and SIGTERM too once `sigterm_raises`
+has made it an exception. A process killed outright (SIGKILL, power loss) leaves its temporary
+files behind; the next write into that folder removes those of processes that no longer exist.
+The run file's per-epoch appends have a crash-safe scheme of their own (`train.runfile.EpochAppender`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+# .<stem>.<pid>-<token>.partial<suffix>: the suffix stays last, since ffmpeg and Pillow choose the
+# format by it; the pid tells whether the writer still exists.
+_TEMPORARY = re.compile(r"\..*\.(\d+)-[0-9a-f]{8}\.partial(\..*)?")
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def sigterm_raises() -> None:
+    """Make SIGTERM raise `Terminated` (the CLI calls this once at start-up)."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def temporary_name(final: Path) -> Path:
+    """A name beside `final` that is this process's and this call's alone."""
+    return final.with_name(f".{final.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial{final.suffix}")
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename in `path` durable (a no-op where directories cannot be opened)."""
+    try:
+        directory = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but is another user's
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files in `folder` whose writing process no longer exists."""
+    try:
+        candidates = list(folder.glob(".*.partial*"))
+    except OSError:
+        return
+    for path in candidates:
+        match = _TEMPORARY.fullmatch(path.name)
+        if match and int(match.group(1)) != os.getpid() and not _process_exists(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_paths(*finals: Path | str) -> Iterator[list[Path]]:
+    """Temporary paths to write `finals` under; on success all are synced and renamed together.
+
+    The writer must create every temporary file. On any exception none of them is published
+    and all are removed.
+    """
+    finals_ = [Path(final) for final in finals]
+    temporaries = [temporary_name(final) for final in finals_]
+    for folder in {final.parent for final in finals_}:
+        remove_stale_temporaries(folder)
+    try:
+        yield temporaries
+        for temporary in temporaries:
+            fsync_file(temporary)
+        for temporary, final in zip(temporaries, finals_):
+            os.replace(temporary, final)
+        for folder in {final.parent for final in finals_}:
+            fsync_directory(folder)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)  # gone already after a rename
+
+
+@contextmanager
+def atomic_path(final: Path | str) -> Iterator[Path]:
+    """`atomic_paths` for one file."""
+    with atomic_paths(final) as (temporary,):
+        yield temporary

@@ -1,0 +1,83 @@
+"""What a video should be: container, size, rate and quality, checked before any frame is drawn.
+
+`VideoSpec` also knows the encoder settings that make each container play everywhere.
+`VideoOptions` bundles it with what every video command shares (theme, output, length, progress),
+so that the CLI declares those options once for all views.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from errors import ProjectError
+from render.style import Theme
+from render.video.gif import LOSSLESS_STAGE
+from render.video.yuv import COLOR_TAGS
+
+FORMATS = ("mp4", "webm", "gif", "mov")
+NAMED_SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+DEFAULT_CRF = {"mp4": 18, "webm": 31}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`720p`, `1080p`, `4k` or `WxH` (both even, as H.264 in yuv420p requires)."""
+    if text.lower() in NAMED_SIZES:
+        return NAMED_SIZES[text.lower()]
+    match = re.fullmatch(r"(\d+)x(\d+)", text.lower())
+    if not match:
+        raise ProjectError(f"--size {text!r}: use 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1600x900)")
+    width, height = int(match.group(1)), int(match.group(2))
+    if width % 2 or height % 2 or not (64 <= width <= 7680 and 64 <= height <= 4320):
+        raise ProjectError(f"--size {text!r}: width and height must be even and between 64x64 and 7680x4320")
+    return width, height
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """Container, size and rate of a video, with the encoder settings that make it play everywhere."""
+
+    format: str = "mp4"
+    size: tuple[int, int] = (1920, 1080)
+    fps: float = 30.0
+    crf: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ProjectError(f"--format {self.format!r}: choose one of {', '.join(FORMATS)}")
+        if not 1 <= self.fps <= 240:
+            raise ProjectError(f"--fps {self.fps}: choose between 1 and 240")
+        if self.crf is not None and not 0 <= self.crf <= 63:
+            raise ProjectError(f"--crf {self.crf}: choose between 0 and 63 (lower is better quality)")
+
+    @property
+    def transparent(self) -> bool:
+        return self.format == "mov"
+
+    def encoder(self) -> tuple[str, str, list[str]]:
+        """(codec, output pixel format, extra ffmpeg output arguments)."""
+        rate = ["-r", str(Fraction(self.fps).limit_denominator())]  # constant frame rate out
+        if self.format == "mp4":  # H.264 High, yuv420p, moov atom first: PowerPoint, Keynote, QuickTime, browsers
+            crf = self.crf if self.crf is not None else DEFAULT_CRF["mp4"]
+            return "libx264", "yuv420p", ["-profile:v", "high", "-preset", "medium", "-crf", str(crf), "-movflags", "+faststart", *COLOR_TAGS, *rate]
+        if self.format == "webm":
+            crf = self.crf if self.crf is not None else DEFAULT_CRF["webm"]
+            return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", *COLOR_TAGS, *rate]
+        if self.format == "gif":  # the lossless stage that render/gif.py turns into the GIF
+            codec, pix_fmt, arguments = LOSSLESS_STAGE
+            return codec, pix_fmt, [*arguments, *rate]
+        # mov: ProRes 4444 with alpha, for compositing over slides
+        return "prores_ks", "yuva444p10le", ["-profile:v", "4444", "-vendor", "apl0", "-qscale:v", "9", *rate]
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """The options every video command takes, parsed: see `cli.video_options`."""
+
+    spec: VideoSpec
+    theme: Theme
+    out: Path | None = None  # None: the view's default name
+    duration: float | None = None  # seconds of the whole clip; None: the view's own choice
+    progress: bool = True

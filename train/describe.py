@@ -1,0 +1,65 @@
+"""A run in words: the summary printed after training and what `info` reports.
+
+Both read a run only through `RunFile`, so they describe a run the same way while it trains,
+after it finished, or after it was stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Iterator
+
+from train.latents import latent_stats
+from train.lock import training_pid
+from train.runfile import RunFile
+
+
+def run_state(run: RunFile) -> str:
+    """Training now (by which process), finished, or stopped (and how to continue it)."""
+    pid = training_pid(run.path.parent)
+    if pid:
+        return f"training now, pid {pid}"
+    if run.epochs_done == run.config.epochs:
+        return "finished"
+    return f"stopped; continue with: python cli.py train --resume --out {run.path.parent}"
+
+
+def summary_lines(run: RunFile) -> Iterator[str]:
+    """The final test loss, and per latent variable its statistics and whether it is inactive."""
+    test_loss = run.losses().test[-1]
+    last = run.encodings(run.epochs_done)
+    stats = latent_stats(last.mu, last.logvar)
+    yield f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
+    # Without sampling nothing trains the log-variance head: its output would only look like data.
+    variational = run.config.variational
+    yield "  dim   mean(mu)   var(mu)   mean(sigma^2)" + ("" if variational else " (untrained without sampling)")
+    for dim in range(len(stats.variance_of_mu)):
+        flag = "  inactive" if stats.inactive[dim] else ""
+        sigma2 = f"{stats.mean_variance[dim]:>12.3f}" if variational else f"{'-':>12}"
+        yield f"  {dim:>3}  {stats.mean_of_mu[dim]:>9.3f} {stats.variance_of_mu[dim]:>9.3f} {sigma2}{flag}"
+    yield f"inactive latent variables: {stats.inactive_count} of {len(stats.inactive)}"
+
+
+def info_lines(run: RunFile) -> Iterator[str]:
+    """Config, provenance, sizes, state, per-epoch losses and inactive latent variables."""
+    config = run.config
+    options = {key: value for key, value in asdict(config).items() if key != "extra"}
+    yield f"run file: {run.path}  (schema {run.schema_version})"
+    yield "config: " + json.dumps(options, sort_keys=True)
+    extra = config.extra
+    if extra:
+        yield f"started {extra.get('started', '?')}; data {extra.get('data_source', '?')}; versions {json.dumps(extra.get('versions', {}))}"
+    steps = run.steps_recorded
+    yield f"tracked digits: {run.tracked_count}, latent size {run.latent_dim}, steps recorded: {steps} (step 0 + {max(0, steps - 1)} batches)"
+    epochs = run.epochs_done
+    yield f"epochs completed: {epochs} of {config.epochs}  ({run_state(run)})"
+    if epochs:
+        losses = run.losses()
+        yield "  epoch     train      test   (test recon + penalty)"
+        for epoch in range(epochs):
+            test, train = losses.test[epoch], losses.train[epoch]
+            yield f"  {epoch + 1:>5}  {train.sum():8.2f}  {test.sum():8.2f}   ({test[0]:.2f} + {test[1]:.2f})"
+        last = run.encodings(epochs)
+        stats = latent_stats(last.mu, last.logvar)
+        yield f"inactive latent variables (var of mean < 0.01): {stats.inactive_count} of {len(stats.inactive)}"
