@@ -18,7 +18,7 @@ import secrets
 import signal
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 # .<stem>.<pid>-<token>.partial<suffix>: the suffix stays last, since ffmpeg and Pillow choose the
 # format by it; the pid tells whether the writer still exists.
@@ -36,6 +36,41 @@ def _raise_terminated(signum, frame) -> None:
 def sigterm_raises() -> None:
     """Make SIGTERM raise `Terminated` (the CLI calls this once at start-up)."""
     signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+@contextmanager
+def signals_at_safe_points() -> Iterator[Callable[[], None]]:
+    """Hold Ctrl-C (and SIGTERM, where `sigterm_raises` made it an exception) until the caller is
+    at a point where stopping is clean, and yield the check that raises it there.
+
+    An exception raised at an arbitrary instruction can land in a callback that swallows it (a
+    garbage-collection callback inside matplotlib, say), leaving a half-updated object behind and
+    turning Ctrl-C into an unrelated error. A second Ctrl-C is not held. Outside the main thread
+    signals cannot be caught, and nothing changes.
+    """
+    pending: list[int] = []
+    watched = [signal.SIGINT] + ([signal.SIGTERM] if signal.getsignal(signal.SIGTERM) is _raise_terminated else [])
+
+    def hold(signum, frame) -> None:
+        if signum == signal.SIGINT and signal.SIGINT in pending:
+            raise KeyboardInterrupt
+        pending.append(signum)
+
+    def check() -> None:
+        if pending:
+            raise KeyboardInterrupt if pending[0] == signal.SIGINT else Terminated()
+
+    try:
+        previous = {signum: signal.signal(signum, hold) for signum in watched}
+    except ValueError:  # not the main thread
+        yield lambda: None
+        return
+    try:
+        yield check
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        check()  # one that came after the last check
 
 
 def temporary_name(final: Path) -> Path:

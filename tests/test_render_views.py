@@ -13,11 +13,11 @@ from PIL import Image
 
 from cli import main
 from render.digits import SIDE, decode, enlarge, mosaic
-from render.sources import decoder_at
+from render.sources import decoder_at, run_title
 from render.style import CLASS_RGB, theme
 from render.video import VideoSpec, probe
 from render.views.latent_map import latent_figure
-from render.views.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene
+from render.views.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene, load_cloud
 from render.views.slices import decode_grid, layout, nested_mosaic, slices_figure
 from train.runfile import RunFile
 
@@ -111,7 +111,7 @@ def test_slices_video_default_names_and_old_seconds_option(runs):
 
 def test_slices_video_needs_a_3d_run(runs):
     result = cli("render", "slices", "--run", runs["d2"], "--video")
-    assert result.exit_code == 1 and "latent size is 2" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "latent size is 2" in result.output and isinstance(result.exception, SystemExit)
 
 
 # -- scatter3d ---------------------------------------------------------------------------------
@@ -122,7 +122,13 @@ def test_scatter3d_video(runs, tmp_path):
     assert result.exit_code == 0, result.output
     info = probe(out)
     assert (info.codec, info.profile, info.width, info.height, info.frames) == ("h264", "High", 480, 270, 15)
-    assert out.with_suffix(".png").exists()
+    # The poster is the last frame, as for every video view.
+    run = RunFile(runs["d8"])
+    scene = ScatterScene(load_cloud(run, 1, 1, (0, 3, 5), f"{run_title(run)}  ·  epoch 1"), VideoSpec(size=(480, 270)), theme("light"),
+                         frames=15)
+    with Image.open(out.with_suffix(".png")) as poster:
+        assert np.array_equal(np.asarray(poster), scene.frame(14))
+    assert f"poster: {out.with_suffix('.png')}" in result.output
 
 
 def test_scatter3d_refuses_a_2d_run(runs):
@@ -216,7 +222,7 @@ def test_compare_refuses_mismatched_latent_sizes(runs):
     result = cli("render", "compare", "--run", runs["d2"], "--run", runs["d3"])
     assert result.exit_code == 1
     assert "latent sizes differ" in result.output and "d2 has 2" in result.output and "d3 has 3" in result.output
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a ProjectError, not a bug's exception
     assert "at least two" in cli("render", "compare", "--run", runs["d2"]).output
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from train import runfile
+from errors import ProjectError
 from train.runfile import EpochAppender, EpochResult, RunFile, Steps
 
 N_TRACKED, LATENT, STEPS, N_TEST = 3, 2, 5, 7
@@ -144,3 +145,106 @@ def test_a_run_file_reads_one_snapshot_while_training_appends(run_path):
     assert_holds_epochs(run_path, 3)
     with RunFile(run_path) as run:
         assert run.epochs_done == 3
+
+
+# -- the schema table and the checks made at open ---------------------------------------------
+def test_every_dataset_of_the_table_is_created_with_its_dtype_and_shape(run_path):
+    sizes = {"steps": 1, "epochs": 0, "n": N_TRACKED, "d": LATENT, "n_test": N_TEST}
+    with h5py.File(run_path, "r") as handle:
+        names = set()
+        handle.visititems(lambda name, item: names.add(name) if isinstance(item, h5py.Dataset) else None)
+        assert names == {dataset.name for dataset in runfile.DATASETS}
+        for dataset in runfile.DATASETS:
+            assert handle[dataset.name].dtype == np.dtype(dataset.dtype), dataset.name
+            assert handle[dataset.name].shape == tuple(sizes.get(axis, axis) for axis in dataset.shape), dataset.name
+            if dataset.grows:
+                assert handle[dataset.name].maxshape[0] is None, dataset.name
+
+
+def test_typed_readers_return_what_was_appended(run_path):
+    append_epoch = runfile.append_epoch
+    for epoch in (1, 2):
+        append_epoch(run_path, epoch_result(epoch))
+    with RunFile(run_path) as run:
+        assert (run.epochs_done, run.steps_recorded, run.latent_dim, run.tracked_count) == (2, 1 + 2 * STEPS, LATENT, N_TRACKED)
+        second = run.trajectory(2, 2)  # from the last step of epoch 1 to the end of epoch 2
+        assert second.epoch.tolist() == [1] + [2] * STEPS and np.array_equal(second.mu[1:], epoch_result(2).steps.mu)
+        assert run.trajectory(0, 0).epoch.tolist() == [0] and np.isnan(run.trajectory(0, 0).loss).all()
+        assert run.batches_per_epoch() == {1: STEPS, 2: STEPS}
+        assert np.array_equal(run.encodings(2).mu, epoch_result(2).test_mu)
+        assert run.encoding_history().mu.shape == (2, N_TEST, LATENT)
+        assert np.array_equal(run.losses().test[0], epoch_result(1).test_loss)
+        assert run.tracked().index.tolist() == list(range(N_TRACKED))
+        assert run.config.arch == "784-256-2" and run.config.variational  # "{}": every option at its default
+
+
+def _damage(path, how) -> None:
+    with h5py.File(path, "a") as handle:
+        how(handle)
+
+
+def _resize(name, rows):
+    return lambda handle: handle[name].resize(rows, axis=0)
+
+
+def _replace(name, value):
+    def how(handle):
+        del handle[name]
+        handle[name] = value
+    return how
+
+
+def _set_attr(name, value):
+    def how(handle):
+        handle.attrs[name] = value
+    return how
+
+
+@pytest.mark.parametrize("how, message", [
+    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (1); update it"),
+    (_set_attr("schema_version", "one"), "schema_version 'one' is not a whole number"),
+    (_set_attr("config", "[1, 2]"), "its config attribute is not a JSON object (found list)"),
+    (_set_attr("config", "{not json"), "its config attribute is not JSON"),
+    (_set_attr("config", '{"epochs": "many"}'), "its config is not valid"),
+    (_set_attr("config", '{"arch": "784-16-5"}'), "its config says latent size 5 (--arch 784-16-5), its datasets hold 2"),
+    (_resize("trajectory/batch", 0), "datasets disagree in length: trajectory/batch has 0 steps, trajectory/mu has 6"),
+    (_resize("epochs/seconds", 3), "datasets disagree in length: epochs/seconds has 3 epochs"),
+    (_replace("encodings/label", np.zeros(N_TEST + 1, np.uint8)), "datasets disagree in length: encodings/label has 8 test images, encodings/mu has 7"),
+    (_replace("tracked/image", np.zeros((N_TRACKED, 28), np.uint8)), "tracked/image has 2 axes, expected 3"),
+    (_replace("tracked/label", np.zeros(N_TRACKED, np.float64)), "tracked/label is float64, expected uint8"),
+    (lambda handle: handle.__delitem__("epochs/test_loss"), "the run file holds no per-epoch losses (epochs/test_loss missing)"),
+])
+def test_a_damaged_structure_is_one_line_naming_the_file(run_path, how, message):
+    runfile.append_epoch(run_path, epoch_result(1))
+    _damage(run_path, how)
+    with pytest.raises(ProjectError) as error:
+        RunFile(run_path)
+    assert str(error.value).startswith(f"{run_path}: ") and message in str(error.value), str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_file_cut_short_is_one_line(run_path):
+    runfile.append_epoch(run_path, epoch_result(1))
+    data = run_path.read_bytes()
+    run_path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(ProjectError, match=f"^{run_path}: "):
+        RunFile(run_path)
+
+
+def test_files_of_an_older_schema_stay_readable(run_path, monkeypatch):
+    """A later schema adds a dataset (with the version that added it): a version-1 file, which lacks
+    it, still opens and reads, and a new file is created with it."""
+    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=2)
+    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(runfile, "DATASETS", (*runfile.DATASETS, newer))
+    monkeypatch.setattr(runfile, "SCHEMA", {**runfile.SCHEMA, newer.name: newer})
+    with RunFile(run_path) as run:  # written as version 1 by the fixture
+        assert run.schema_version == 1 and run.steps_recorded == 1
+    fresh = run_path.with_name("fresh.h5")
+    runfile.create(fresh, "{}", np.arange(N_TRACKED), np.zeros(N_TRACKED, np.uint8), np.zeros((N_TRACKED, 28, 28), np.uint8),
+                   np.zeros(N_TEST, np.uint8), np.zeros((N_TRACKED, LATENT), np.float32), np.zeros((N_TRACKED, LATENT), np.float32))
+    with h5py.File(fresh, "r") as handle:
+        assert handle.attrs["schema_version"] == 2 and handle["epochs/grad_norm"].shape == (0,)
+    _damage(fresh, lambda handle: handle.__delitem__("epochs/grad_norm"))
+    with pytest.raises(ProjectError, match="epochs/grad_norm missing"):
+        RunFile(fresh)  # a version-2 file must have it

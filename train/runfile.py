@@ -88,6 +88,7 @@ DATASETS = (
 )
 SCHEMA = {dataset.name: dataset for dataset in DATASETS}
 GROWING = {dataset.name: dataset for dataset in DATASETS if dataset.grows}
+AXIS_WORDS = {STEPS: "steps", EPOCHS: "epochs", "n": "tracked digits", "n_test": "test images", "d": "latent variables"}
 GROUP_CONTENTS = {"trajectory": "trajectories", "epochs": "per-epoch losses", "encodings": "test-set encodings",
                   "tracked": "tracked digits"}
 
@@ -399,7 +400,7 @@ class RunFile:
                     continue
                 seen = sizes.setdefault(axis, (size, dataset.name))
                 if seen[0] != size:
-                    raise self._problem(f"datasets disagree in length: {dataset.name} has {size} {axis}, {seen[1]} has {seen[0]}")
+                    raise self._problem(f"datasets disagree in length: {dataset.name} has {size} {AXIS_WORDS[axis]}, {seen[1]} has {seen[0]}")
         counts = {axis: size for axis, (size, _) in sizes.items()}
         if counts[STEPS] < 1:
             raise self._problem("the run file holds no trajectories (not even step 0)")

@@ -23,7 +23,7 @@ import imageio_ffmpeg
 import numpy as np
 from tqdm import tqdm
 
-from atomic import atomic_path, atomic_paths
+from atomic import atomic_path, atomic_paths, signals_at_safe_points
 from errors import ProjectError
 from render.outputs import ensure_output_dir
 from render.video.gif import STAGE_SUFFIX, gif_from_stage
@@ -154,12 +154,14 @@ def encode(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpe
     # -- Write frames -------------------------------------------------------------------------
     count, finished = 0, False
     try:
-        for frame in tqdm(frames, total=total, desc=description, unit="frame", disable=not progress, leave=False):
-            _check_frame(frame, count, grid)
-            if failure:
-                break
-            pending.put(frame)
-            count += 1
+        with signals_at_safe_points() as stop_if_asked:  # Ctrl-C and SIGTERM stop between two frames
+            for frame in tqdm(frames, total=total, desc=description, unit="frame", disable=not progress, leave=False):
+                stop_if_asked()
+                _check_frame(frame, count, grid)
+                if failure:
+                    break
+                pending.put(frame)
+                count += 1
         finished = not failure
     finally:
         pending.put(None)

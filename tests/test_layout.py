@@ -1,0 +1,52 @@
+"""How the code is held together: the run-file schema spelled in one module, and one set of video
+options that behaves the same on every video command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+VIDEO_COMMANDS = [["render", "trajectories"], ["render", "scatter3d"], ["render", "slices", "--video"]]
+VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--format", "--theme", "--out", "--quiet", "--duration"]
+
+
+def test_no_module_but_the_run_file_spells_a_dataset_path():
+    """Other code reads a run through RunFile's typed readers (tests may spell paths to check the
+    layout independently or to damage a file on purpose)."""
+    spelled = re.compile(r"""["'](trajectory|encodings|epochs|tracked)/""")
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (".venv", "tests", "outputs") or relative == Path("train/runfile.py"):
+            continue
+        offenders += [f"{relative}:{number}" for number, line in enumerate(path.read_text().splitlines(), 1) if spelled.search(line)]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("command", VIDEO_COMMANDS, ids=lambda command: command[1])
+def test_every_video_command_has_the_same_video_options(command):
+    text = CliRunner().invoke(main, [*command[:2], "--help"]).output
+    assert all(re.search(rf"^\s+{option}\b", text, re.MULTILINE) for option in VIDEO_OPTIONS), text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--crf", "99"], "--crf 99: choose between 0 and 63 (lower is better quality)"),
+    (["--fps", "0"], "--fps 0.0: choose between 1 and 240"),
+    (["--format", "avi"], "--format 'avi': choose one of mp4, webm, gif, mov"),
+    (["--size", "huge"], "--size 'huge': use 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1600x900)"),
+    (["--theme", "neon"], "--theme 'neon': choose one of light, dark"),
+    (["--duration", "soon"], "--duration 'soon': use seconds like 40s, or 1m30s"),
+    (["--duration", "2s", "--seconds", "2"], "--seconds is the old name of --duration; give one of them"),
+])
+@pytest.mark.parametrize("command", VIDEO_COMMANDS, ids=lambda command: command[1])
+def test_a_bad_video_option_is_the_same_line_on_every_video_command(command, args, message, tmp_path):
+    """Checked before the run is even looked for: the run given here does not exist."""
+    result = CliRunner().invoke(main, [*command, "--run", str(tmp_path / "no-run"), *args])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip().splitlines()[-1] == f"Error: {message}"
