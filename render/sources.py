@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from errors import ProjectError
-from train.checkpoints import load_model
 from train.launch import RUNS_DIR
 from train.runfile import RUN_FILE_NAME, RunFile
 
@@ -64,6 +63,8 @@ def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
 
 def decoder_at(run: RunFile, epoch: int | None = None):
     """The trained net (CPU, eval mode) saved at the end of `epoch` (default: the last)."""
+    from train.checkpoints import load_model  # torch: imported by the views that decode, not by every render
+
     model, _ = load_model(run_folder(run), chosen_epoch(run, epoch))
     return model
 

@@ -4,6 +4,8 @@ options that behaves the same on every video command."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,11 @@ def test_a_bad_video_option_is_the_same_line_on_every_video_command(command, arg
     result = CliRunner().invoke(main, [*command, "--run", str(tmp_path / "no-run"), *args])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.strip().splitlines()[-1] == f"Error: {message}"
+
+
+def test_the_video_views_without_a_decoder_do_not_load_torch():
+    """torch costs ~470 MiB of memory to import; trajectories and scatter3d never decode, so a render
+    of them must not pay it (it once did, through a module-level import of the checkpoint loader)."""
+    code = "import sys, cli, render.views.trajectories, render.views.scatter3d; print('torch' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"
