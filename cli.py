@@ -22,7 +22,10 @@ from errors import ProjectError
 
 
 def user_errors(command):
-    """Turn `ProjectError` into click's one-line error and Ctrl-C into a clean exit 130."""
+    """Turn `ProjectError` into click's one-line error, and Ctrl-C and SIGTERM into clean exits (130, 143).
+
+    It goes right under the command's decorator, so that it also covers the options that
+    `video_options` parses before the command runs."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
