@@ -12,6 +12,7 @@ User mistakes surface as one line and a non-zero exit (`ProjectError` -> `click.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from pathlib import Path
 
@@ -41,6 +42,16 @@ def user_errors(command):
             sys.exit(143)
 
     return wrapper
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange lets nan and inf through: no bound refuses nan, and inf passes a lower one."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,8 +87,8 @@ def data_fetch(force: bool) -> None:
               help="deterministic = the same net without sampling (z = mean, quadratic penalty kept).")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--track", default="6-per-class", show_default=True, help="N-per-class or indices:12,345,...")
 @click.option("--tag", default="", help="Suffix for the run directory name.")
@@ -178,7 +189,7 @@ def video_options(out_help: str, duration_help: str):
 
         for option in reversed((
             click.option("--duration", help=f"Length of the whole clip, e.g. 40s, 1m30s or 12 ({duration_help})."),
-            click.option("--seconds", type=click.FloatRange(min=0, min_open=True), hidden=True, help="Old name of --duration."),
+            click.option("--seconds", type=FiniteFloatRange(min=0, min_open=True), hidden=True, help="Old name of --duration."),
             click.option("--size", default="1080p", show_default=True, help="720p, 1080p, 4k or WxH."),
             click.option("--fps", type=float, default=30.0, show_default=True),
             click.option("--crf", type=int, help="Quality (lower is better): default 18 for mp4, 31 for webm."),
@@ -229,7 +240,7 @@ def render_scatter3d_command(run_dir, epoch, epochs, dims, video) -> None:
 @run_option
 @click.option("--epoch", type=int, help="Decoder of this epoch (default: the last).")
 @click.option("--grid", "count", type=click.IntRange(min=2, max=40), help="Values per latent axis (default 15 for d=2, 5 for d=3, 3 for d=4; 10x10 samples for d>=5).")
-@click.option("--range", "span", type=click.FloatRange(min=0, min_open=True), help="Plain linear values in [-R, R] instead of Gaussian quantiles.")
+@click.option("--range", "span", type=FiniteFloatRange(min=0, min_open=True, max=100), help="Plain linear values in [-R, R] instead of Gaussian quantiles.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Samples drawn for d >= 5.")
 @click.option("--video", "sweep", is_flag=True, help="d = 3: also a video sweeping z3 through its range.")
 @video_options("The still: .png at 300 dpi, .svg or .pdf; default <run>/figures/slices_e<epoch>.png. The --video sweep goes to "

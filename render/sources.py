@@ -48,6 +48,13 @@ def chosen_epoch(run: RunFile, epoch: int | None, option: str = "--epoch") -> in
     return epoch
 
 
+def require_latent_size(run: RunFile, minimum: int, view: str) -> None:
+    """Refuse a run with too few latent variables for `view`, naming the views that can show it."""
+    if run.latent_dim < minimum:
+        other = "render latent" if run.latent_dim >= 2 else "render slices, or render collapse"
+        raise ProjectError(f"{view} needs a latent size of at least {minimum}; this run's is {run.latent_dim} (try: {other})")
+
+
 def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
     """`0,1` -> (0, 1), checked against the run's latent size."""
     try:
@@ -65,7 +72,7 @@ def decoder_at(run: RunFile, epoch: int | None = None):
     """The trained net (CPU, eval mode) saved at the end of `epoch` (default: the last)."""
     from train.checkpoints import load_model  # torch: imported by the views that decode, not by every render
 
-    model, _ = load_model(run_folder(run), chosen_epoch(run, epoch))
+    model, _ = load_model(run_folder(run), chosen_epoch(run, epoch), layers=run.config.layers)
     return model
 
 

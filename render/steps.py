@@ -8,6 +8,8 @@ import numpy as np
 
 from errors import ProjectError
 
+MAX_SECONDS = 3600.0  # 108,000 frames at 30 fps
+
 
 def parse_epochs(text: str) -> tuple[int, int]:
     """`2-10`, `3` or `0` -> inclusive (first, last) epoch; 0 is the untrained step."""
@@ -39,6 +41,8 @@ def parse_duration(text: str) -> float:
         seconds = 0.0
     if seconds <= 0:
         raise ProjectError(f"--duration {text!r}: use seconds like 40s, or 1m30s")
+    if seconds > MAX_SECONDS:
+        raise ProjectError(f"--duration {text!r}: at most an hour ({MAX_SECONDS:g} s)")
     return seconds
 
 

@@ -38,7 +38,11 @@ def test_every_video_command_has_the_same_video_options(command):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--crf", "99"], "--crf 99: choose between 0 and 63 (lower is better quality)"),
+    (["--crf", "99"], "--crf 99: choose between 1 and 51 for mp4 (lower is better quality)"),
+    (["--crf", "0"], "--crf 0: choose between 1 and 51 for mp4 (lower is better quality)"),  # x264's lossless: not in the High profile
+    (["--crf", "64", "--format", "webm"], "--crf 64: choose between 0 and 63 for webm (lower is better quality)"),
+    (["--crf", "20", "--format", "gif"], "--crf sets the quality of mp4 and webm; --format gif takes none"),
+    (["--fps", "nan"], "--fps nan: choose between 1 and 240"),
     (["--fps", "0"], "--fps 0.0: choose between 1 and 240"),
     (["--format", "avi"], "--format 'avi': choose one of mp4, webm, gif, mov"),
     (["--size", "huge"], "--size 'huge': use 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1600x900)"),

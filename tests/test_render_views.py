@@ -28,10 +28,10 @@ def cli(*args):
 
 @pytest.fixture(scope="module")
 def runs(small_data_dir, tmp_path_factory):
-    """One-epoch runs: variational with latent 2, 3, 4, 8, and a deterministic latent-2 twin."""
+    """One-epoch runs: variational with latent 1, 2, 3, 4, 8, and a deterministic latent-2 twin."""
     root = tmp_path_factory.mktemp("view-runs")
     made = {}
-    for name, arch, mode in [("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"), ("d4", "784-32-4", "variational"),
+    for name, arch, mode in [("d1", "784-32-1", "variational"), ("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"), ("d4", "784-32-4", "variational"),
                              ("d8", "784-32-8", "variational"), ("d2det", "784-32-2", "deterministic")]:
         result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", "1",
                      "--track", "1-per-class", "--quiet")
@@ -70,7 +70,7 @@ def test_mosaic_blocks_hold_the_decoded_digits(runs):
     assert big.shape == (84, 84) and np.all(big[::3, ::3] == digits[0, 0, 0, 0]) and np.all(big[1::3, 2::3] == digits[0, 0, 0, 0])
 
 
-@pytest.mark.parametrize("name, digits", [("d2", 225), ("d3", 125), ("d4", 81), ("d8", 100)])
+@pytest.mark.parametrize("name, digits", [("d1", 15), ("d2", 225), ("d3", 125), ("d4", 81), ("d8", 100)])
 def test_slices_figure_per_latent_size(runs, name, digits, tmp_path):
     run = RunFile(runs[name])
     _, drawn = slices_figure(decoder_at(run), run.latent_dim, theme("light"), "t")
@@ -242,3 +242,30 @@ def test_collapse_numbers_match_the_encodings(runs, tmp_path):
             assert round(image.info["dpi"][0]) == 300
     info = cli("info", runs["d8"]).output
     assert f"inactive latent variables (var of mean < 0.01): {len(inactive)} of 8" in info
+
+
+# -- runs the views cannot draw as asked ---------------------------------------------------------
+@pytest.mark.parametrize("view, needs", [("trajectories", 2), ("latent", 2), ("scatter3d", 3)])
+def test_a_latent_size_of_one_is_refused_by_the_plane_views_with_what_to_use(runs, view, needs):
+    result = cli("render", view, "--run", runs["d1"], "--quiet" if view != "latent" else "--theme=light")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == (f"Error: {view} needs a latent size of at least {needs}; this run's is 1 "
+                                              "(try: render slices, or render collapse)")
+
+
+def test_a_latent_size_of_one_has_slices_and_collapse(runs, tmp_path):
+    result = cli("render", "collapse", "--run", runs["d1"], "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "collapse.json").read_text())["latent_size"] == 1
+
+
+def test_a_checkpoint_of_another_net_is_one_line(runs, tmp_path):
+    import shutil
+
+    run = tmp_path / "d3"
+    shutil.copytree(runs["d3"], run)
+    shutil.copy(runs["d2"] / "checkpoints" / "model-e001.pt", run / "checkpoints" / "model-e001.pt")
+    result = cli("render", "slices", "--run", run, "--quiet")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == (f"Error: {run / 'checkpoints' / 'model-e001.pt'}: the checkpoint is of a 784-32-2 net, "
+                                              "the run is 784-32-3")

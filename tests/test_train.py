@@ -185,11 +185,13 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
         deadline = time.time() + 120
         while not (out / "checkpoints" / "model-e001.pt").exists() and time.time() < deadline:
             time.sleep(0.01)
-        for flag in ("--resume", "--overwrite"):
-            result = CliRunner().invoke(main, ["train", flag, "--out", str(out), "--data-dir", str(small_data_dir), "--quiet",
+        alias = tmp_path / "alias"
+        alias.symlink_to(out)  # the same run by another name: once trained a second time in parallel
+        for flag, name in (("--resume", out), ("--overwrite", out), ("--resume", alias), ("--overwrite", alias)):
+            result = CliRunner().invoke(main, ["train", flag, "--out", str(name), "--data-dir", str(small_data_dir), "--quiet",
                                                "--arch", "784-512-256-2", "--track", "1-per-class", "--epochs", "40"])
             assert result.exit_code == 1
-            assert result.output.splitlines()[-1] == (f"Error: {out} is being trained by another process (pid {process.pid}); "
+            assert result.output.splitlines()[-1] == (f"Error: {name} is being trained by another process (pid {process.pid}); "
                                                       "let it finish or stop it first")
             assert (out / "run.h5").exists()
         assert f"(training now, pid {process.pid})" in CliRunner().invoke(main, ["info", str(out)]).output
@@ -211,6 +213,12 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
     (["train", "--seed", "-1"], "--seed"),
     (["train", "--mode", "sampling"], "--mode"),
     (["train", "--resume"], "--resume: no run file"),
+    (["train", "--lr", "nan"], "nan is not a finite number"),
+    (["train", "--lr", "inf"], "inf is not a finite number"),
+    (["train", "--seed", str(2**32)], "--seed"),
+    (["train", "--track", "indices:99999999999999999999999"], "index 99999999999999999999999 is outside the training set"),
+    (["train", "--arch", "784-100000-2"], "at most 65,536 units a hidden layer"),
+    (["train", "--arch", "784-256-300"], "the latent size (the last number) can be at most 256"),
     (["info", "no/such/run"], "no such run file"),
 ])
 def test_bad_input_gets_one_clear_line(args, message, small_data_dir, tmp_path):
@@ -255,3 +263,45 @@ def test_overwrite_with_bad_data_keeps_the_old_run(short_run, tmp_path, monkeypa
     result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path / "broken"), "--out", str(out), "--overwrite", "--quiet"])
     assert result.exit_code == 1 and "not a valid IDX file" in result.output
     assert h5py.File(out / "run.h5", "r")["epochs/test_loss"].shape == (2, 2)
+
+
+def test_a_loss_that_is_no_longer_finite_stops_training_with_one_line(small_data_dir, tmp_path):
+    out = tmp_path / "diverged"
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2",
+                                       "--track", "1-per-class", "--epochs", "3", "--lr", "1e6"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == (f"Error: epoch 1: the loss is no longer a finite number, so training stopped; "
+                                              f"{out} keeps no finished epoch (a smaller --lr may help)")
+    with h5py.File(out / "run.h5", "r") as run:  # the run file is whole, holding what was finished
+        assert run["epochs/test_loss"].shape[0] == 0 and run["trajectory/mu"].shape[0] == 1
+    assert not (out / "checkpoints").exists() or not list((out / "checkpoints").glob("model-*.pt"))
+
+
+def test_resume_without_its_state_keeps_the_run_and_says_what_to_do(short_run, small_data_dir, tmp_path):
+    """It once trained again from step 0, cutting a finished run back, with exit code 0."""
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(short_run[0], out)
+    (out / "checkpoints" / "resume.pt").unlink()
+    before = (out / "run.h5").read_bytes()
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == (f"Error: {out / 'checkpoints' / 'resume.pt'} is missing, so training cannot continue where "
+                                              "epoch 2 ended; the run is kept as it is (render it, or train it again from the start with --overwrite)")
+    assert (out / "run.h5").read_bytes() == before
+
+
+def test_a_resume_state_of_another_net_is_one_line(short_run, small_data_dir, tmp_path):
+    import shutil
+
+    import torch
+
+    out = tmp_path / "copy"
+    shutil.copytree(short_run[0], out)
+    state = torch.load(out / "checkpoints" / "resume.pt", weights_only=True)
+    state["model"] = {key: value[..., :1] for key, value in state["model"].items()}  # right keys, wrong shapes
+    torch.save(state, out / "checkpoints" / "resume.pt")
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "resume.pt: the checkpoint does not fit this run" in result.output.splitlines()[-1]

@@ -39,8 +39,23 @@ def save_model(run_dir: Path, epoch: int, model: VAE, layers: tuple[int, ...]) -
     _save({"layers": list(layers), "epoch": epoch, "state_dict": model.state_dict()}, model_path(run_dir, epoch))
 
 
-def load_model(run_dir: Path, epoch: int | None = None) -> tuple[VAE, int]:
-    """The trained net of `epoch` (default: the latest saved), on the CPU, in eval mode."""
+def _misfit(path: Path, exc: Exception) -> ProjectError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ProjectError(f"{path}: the checkpoint does not fit this run ({reason[:200]}); retrain the run, or resume it from its own checkpoints")
+
+
+def _restore(path: Path, restore):
+    """Run `restore` (load_state_dict calls) and return what it returns, turning a checkpoint that
+    loads but does not fit (another architecture, a missing key, a value of the wrong type) into one line."""
+    try:
+        return restore()
+    except (RuntimeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise _misfit(path, exc) from None
+
+
+def load_model(run_dir: Path, epoch: int | None = None, layers: tuple[int, ...] | None = None) -> tuple[VAE, int]:
+    """The trained net of `epoch` (default: the latest saved), on the CPU, in eval mode; with
+    `layers`, a checkpoint of another architecture is refused."""
     saved = sorted((Path(run_dir) / CHECKPOINT_DIR).glob("model-e*.pt"))
     if not saved:
         raise ProjectError(f"{run_dir}: no model checkpoints (checkpoints/model-e*.pt); was the run trained to the end of an epoch?")
@@ -48,24 +63,35 @@ def load_model(run_dir: Path, epoch: int | None = None) -> tuple[VAE, int]:
     if not path.exists():
         raise ProjectError(f"{run_dir}: no checkpoint for epoch {epoch} (have {saved[0].stem[7:]}..{saved[-1].stem[7:]})")
     payload = _load(path)
-    model = VAE(tuple(payload["layers"]))
     try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError:
-        raise ProjectError(f"{path}: the checkpoint does not fit this version's network; retrain the run") from None
-    return model.eval(), int(payload["epoch"])
+        found = tuple(int(size) for size in payload["layers"])
+        model = VAE(found)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise _misfit(path, exc) from None
+    if layers is not None and found != tuple(layers):
+        raise ProjectError(f"{path}: the checkpoint is of a {'-'.join(map(str, found))} net, the run is {'-'.join(map(str, layers))}")
+    _restore(path, lambda: model.load_state_dict(payload["state_dict"]))
+    return model.eval(), epoch if epoch is not None else int(path.stem[7:])
 
 
 def save_resume(run_dir: Path, epoch: int, model: VAE, optimizer: torch.optim.Optimizer) -> None:
-    _save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE)
+    _save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, resume_path(run_dir))
 
 
-def load_resume(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer) -> int:
-    """Restore model and optimizer from the resume state; returns the epoch it ends (0 if none yet)."""
-    path = Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE
+def resume_path(run_dir: Path) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE
+
+
+def load_resume(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer) -> int | None:
+    """Restore model and optimizer from the resume state; returns the epoch it ends, or None if there is none."""
+    path = resume_path(run_dir)
     if not path.exists():
-        return 0
+        return None
     payload = _load(path)
-    model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    return int(payload["epoch"])
+
+    def restore():
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        return int(payload["epoch"])
+
+    return _restore(path, restore)

@@ -7,6 +7,7 @@ run can be rebuilt (or resumed) from its own file.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 
@@ -14,6 +15,10 @@ from errors import ProjectError
 
 MODES = ("variational", "deterministic")
 DEVICES = ("auto", "cpu", "cuda")
+MAX_UNITS = 65_536  # per hidden layer: a 784 x 65,536 layer is already 51 million weights
+MAX_LATENT = 256  # the test-set encodings alone take 10,000 x d floats an epoch
+MAX_SEED = 2**32 - 1  # the per-(seed, epoch, purpose) generator seeds stay far below torch's 2^64
+MAX_INDEX = 10**9  # tracked indices: any larger is outside every training set, and outside numpy's int range soon after
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -25,6 +30,10 @@ def parse_arch(text: str) -> tuple[int, ...]:
         raise ProjectError(f"--arch {text!r}: the first layer must be 784 (28x28 pixels), not {sizes[0]}")
     if min(sizes) < 1:
         raise ProjectError(f"--arch {text!r}: every layer needs at least one unit")
+    if max(sizes[1:-1], default=0) > MAX_UNITS:
+        raise ProjectError(f"--arch {text!r}: at most {MAX_UNITS:,} units a hidden layer")
+    if sizes[-1] > MAX_LATENT:
+        raise ProjectError(f"--arch {text!r}: the latent size (the last number) can be at most {MAX_LATENT}")
     return sizes
 
 
@@ -46,6 +55,8 @@ def parse_track(text: str) -> TrackSpec:
         return TrackSpec(per_class=count)
     if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
         indices = tuple(int(part) for part in match.group(1).split(","))
+        if max(indices) > MAX_INDEX:
+            raise ProjectError(f"--track {text!r}: index {max(indices)} is outside the training set")
         if len(set(indices)) != len(indices):
             raise ProjectError(f"--track {text!r}: an index is listed twice")
         return TrackSpec(indices=indices)
@@ -72,8 +83,10 @@ class RunConfig:
             raise ProjectError(f"--mode {self.mode!r}: choose one of {', '.join(MODES)}")
         if self.device not in DEVICES:
             raise ProjectError(f"--device {self.device!r}: choose one of {', '.join(DEVICES)}")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ProjectError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if self.epochs < 1 or self.batch_size < 1 or not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ProjectError("--epochs and --batch-size must be >= 1 and --lr a finite number > 0")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ProjectError(f"--seed {self.seed}: choose between 0 and {MAX_SEED}")
         if self.tag and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.tag):
             raise ProjectError(f"--tag {self.tag!r}: use letters, digits, '.', '_' or '-'")
 

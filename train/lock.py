@@ -18,7 +18,9 @@ from errors import ProjectError
 
 
 def lock_path(run_dir: Path) -> Path:
-    return run_dir.with_name(f".{run_dir.name}.lock")
+    """Beside the folder itself, links resolved: a run reached through a symlink has the same lock."""
+    real = Path(run_dir).resolve()
+    return real.with_name(f".{real.name}.lock")
 
 
 def training_pid(run_dir: Path) -> str | None:

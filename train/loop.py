@@ -103,12 +103,25 @@ class Trainer:
         return 1
 
     def resume(self) -> int:
-        """Restore the last checkpoint and cut the run file back to it; returns the next epoch."""
+        """Restore the resume state and cut the run file back to its epoch; returns the next epoch.
+
+        The state is saved after the run file at the end of each epoch, so a killed run's state
+        ends the file's last epoch or the one before (then that epoch is trained again, to the
+        same numbers). Any other state would train a different run, or cut finished epochs away.
+        """
         with runfile.RunFile(self.run_path) as run:
-            tracked_index = run.tracked().index
+            tracked_index, recorded = run.tracked().index, run.epochs_done
         if not np.array_equal(tracked_index, self.tracked_index):
             raise ProjectError(f"{self.run_path}: tracked digits differ from this data set; resume with the same MNIST source")
         done = checkpoints.load_resume(self.run_dir, self.model, self.optimizer)
+        state = checkpoints.resume_path(self.run_dir)
+        if done is None and recorded > 1:  # after epoch 1 alone, training it again from the seed gives the same numbers
+            raise ProjectError(f"{state} is missing, so training cannot continue where epoch {recorded} ended; the run is kept "
+                               "as it is (render it, or train it again from the start with --overwrite)")
+        done = done or 0
+        if not recorded - 1 <= done <= recorded:
+            raise ProjectError(f"{state} ends epoch {done} but the run file holds {recorded}; the run is kept as it is "
+                               "(render it, or train it again from the start with --overwrite)")
         runfile.truncate_to_epochs(self.run_path, done)
         return done + 1
 
@@ -162,6 +175,10 @@ class Trainer:
         with runfile.EpochAppender(self.run_path) as appender:
             for epoch in range(first_epoch, self.config.epochs + 1):
                 result = self.train_epoch(epoch)
+                if not (np.isfinite(result.train_loss).all() and np.isfinite(result.test_loss).all()):
+                    kept = f"epochs 1-{epoch - 1}" if epoch > 2 else "epoch 1" if epoch == 2 else "no finished epoch"
+                    raise ProjectError(f"epoch {epoch}: the loss is no longer a finite number, so training stopped; "
+                                       f"{self.run_dir} keeps {kept} (a smaller --lr may help)")
                 checkpoints.save_model(self.run_dir, epoch, self.model, self.config.layers)
                 appender.append(result)
                 checkpoints.save_resume(self.run_dir, epoch, self.model, self.optimizer)

@@ -20,6 +20,9 @@ from render.video.yuv import COLOR_TAGS
 FORMATS = ("mp4", "webm", "gif", "mov")
 NAMED_SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 DEFAULT_CRF = {"mp4": 18, "webm": 31}
+# What each encoder accepts: x264's CRF tops at 51 and 0 is lossless, which the High profile (the
+# one PowerPoint and Keynote play) refuses; VP9 takes 0-63. GIF and ProRes take no CRF.
+CRF_RANGE = {"mp4": (1, 51), "webm": (0, 63)}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -49,8 +52,12 @@ class VideoSpec:
             raise ProjectError(f"--format {self.format!r}: choose one of {', '.join(FORMATS)}")
         if not 1 <= self.fps <= 240:
             raise ProjectError(f"--fps {self.fps}: choose between 1 and 240")
-        if self.crf is not None and not 0 <= self.crf <= 63:
-            raise ProjectError(f"--crf {self.crf}: choose between 0 and 63 (lower is better quality)")
+        if self.crf is not None:
+            if self.format not in CRF_RANGE:
+                raise ProjectError(f"--crf sets the quality of mp4 and webm; --format {self.format} takes none")
+            low, high = CRF_RANGE[self.format]
+            if not low <= self.crf <= high:
+                raise ProjectError(f"--crf {self.crf}: choose between {low} and {high} for {self.format} (lower is better quality)")
 
     @property
     def transparent(self) -> bool:

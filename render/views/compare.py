@@ -15,7 +15,7 @@ from errors import ProjectError
 from render.digits import decode, enlarge, ink_to_rgb, mosaic, reconstruct
 from render.figures import FONT_PT, new_figure, style_axes
 from render.figures import check_still_path, save_figure
-from render.sources import decoder_at, parse_dims, run_folder, run_title
+from render.sources import decoder_at, parse_dims, require_latent_size, run_folder, run_title
 from render.style import Theme
 from render.views.latent_map import class_legend, draw_latent, fitted_limits, plane
 from train.runfile import RunFile
@@ -94,6 +94,7 @@ def render_compare(run_dirs: list[Path], theme: Theme, out: Path | None = None, 
     """The comparison still, by default outputs/figures/compare_<run>_vs_<run>.png."""
     runs = [RunFile(path) for path in run_dirs]
     check_comparable(runs)
+    require_latent_size(runs[0], 2, "compare")
     axes = parse_dims(dims, runs[0].latent_dim, 2)
     out = out or Path("outputs") / "figures" / f"compare_{'_vs_'.join(run_folder(run).name for run in runs)}.png"
     check_still_path(out)

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, output_path, parse_dims, run_title
+from render.sources import chosen_epoch, output_path, parse_dims, require_latent_size, run_title
 from render.style import CLASS_COLORS, Theme
 from train.runfile import RunFile
 
@@ -91,6 +91,7 @@ def latent_figure(mu: np.ndarray, logvar: np.ndarray, labels: np.ndarray, variat
 
 def render_latent(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, dims: str = "0,1") -> Path:
     """The still of the test set at `epoch` (default: the last), by default <run>/figures/latent_e<epoch>.png."""
+    require_latent_size(run, 2, "latent")
     epoch = chosen_epoch(run, epoch)
     axes = parse_dims(dims, run.latent_dim, 2)
     out = output_path(run, out, "figures", f"latent_e{epoch}.png")

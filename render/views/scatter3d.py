@@ -17,8 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from errors import ProjectError
-from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, run_title
+from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, require_latent_size, run_title
 from render.steps import parse_epochs
 from render.style import CLASS_RGB, Theme, font_points
 from render.text_stamp import TextStamp
@@ -202,8 +201,7 @@ def render_scatter3d(run: RunFile, video: VideoOptions, epoch: int | None = None
     """The turning scatter of the test set at `epoch` (default: the last), or moving through
     `epochs` (text like 1-10) as it turns, and its poster; by default
     <run>/videos/scatter3d_e<epoch or epochs>.<format>. One turn takes the whole clip."""
-    if run.latent_dim < 3:
-        raise ProjectError(f"scatter3d needs a latent size of at least 3; this run's is {run.latent_dim} (try: render latent)")
+    require_latent_size(run, 3, "scatter3d")
     axes = parse_dims(dims, run.latent_dim, 3)
     if epochs:
         first, last = parse_epochs(epochs)

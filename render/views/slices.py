@@ -1,5 +1,6 @@
 """Generated digits on latent grids ("slices"), laid out by latent size as in the lecture.
 
+d = 1: one row of digits along z1 (default 15).
 d = 2: the classic manifold, count x count (default 15x15) at Gaussian quantiles.
 d = 3: five panels, one per value of z3, each a 5x5 grid over (z1, z2); optionally a video that
        sweeps z3 smoothly.
@@ -26,7 +27,7 @@ from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
 from train.runfile import RunFile
 
-DEFAULT_COUNT = {2: 15, 3: 5, 4: 3}  # values per axis; d >= 5 draws DEFAULT_SAMPLES x DEFAULT_SAMPLES
+DEFAULT_COUNT = {1: 15, 2: 15, 3: 5, 4: 3}  # values per axis; d >= 5 draws DEFAULT_SAMPLES x DEFAULT_SAMPLES
 DEFAULT_SAMPLES = 10
 DEFAULT_SECONDS = 6.0  # the --video sweep
 OUTER_GAP = 10  # pixels between the blocks of a nested or paneled layout, in digit pixels
@@ -58,6 +59,8 @@ def layout(latent_dim: int, count: int | None = None, span: float | None = None,
         n = count or DEFAULT_SAMPLES
         return SliceGrid(np.random.default_rng(seed).standard_normal((n, n, latent_dim)), np.array([]))
     values = grid_values(count or DEFAULT_COUNT.get(latent_dim, 3), span)
+    if latent_dim == 1:  # one row: z1 across
+        return SliceGrid(values[None, :, None], values)
     if latent_dim == 2:
         return SliceGrid(square_grid(values, {}, 2), values)
     if latent_dim == 3:
@@ -65,7 +68,7 @@ def layout(latent_dim: int, count: int | None = None, span: float | None = None,
     if latent_dim == 4:  # outer blocks: z3 across, z4 down (top = highest)
         blocks = [[square_grid(values, {2: z3, 3: z4}, 4) for z3 in values] for z4 in values[::-1]]
         return SliceGrid(np.array(blocks), values)
-    raise ValueError(f"latent size {latent_dim}: slices need at least 2 latent variables")
+    raise ValueError(f"latent size {latent_dim}: no layout")
 
 
 def decode_grid(model, codes: np.ndarray) -> np.ndarray:
@@ -109,7 +112,15 @@ def slices_figure(model, latent_dim: int, theme: Theme, title: str, count: int |
     grid = layout(latent_dim, count, span, seed)
     digits = decode_grid(model, grid.codes)
     what = "Gaussian quantiles" if span is None else f"linear span \u00b1{span:g}"
-    if latent_dim == 2:
+    if latent_dim == 1:
+        n = len(grid.values)
+        figure = new_figure(theme, max(8, 0.75 * n), 2.7)
+        ax = figure.add_axes((0.05, 0.3, 0.9, 0.3))
+        _show(ax, mosaic(digits, gap=0), theme)
+        ax.set_xticks(_centres(n), [_label(v) for v in grid.values], rotation=90, fontsize=FONT_PT * 0.7)
+        ax.set_yticks([])
+        ax.set_xlabel("z1")
+    elif latent_dim == 2:
         figure = new_figure(theme, 10, 10.6)
         ax = figure.add_axes((0.1, 0.08, 0.86, 0.82))
         _show(ax, mosaic(digits, gap=0), theme)

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 
-from render.sources import epochs_label, output_path, parse_dims
+from render.sources import epochs_label, output_path, parse_dims, require_latent_size
 from render.steps import check_epoch_range, frame_steps, parse_epochs
 from render.style import CLASS_COLORS, Theme, font_points
 from render.text_stamp import TextStamp
@@ -229,6 +229,7 @@ def render_trajectories(run: RunFile, video: VideoOptions, epochs: str | None = 
                         every: int | None = None, trail: int = 12) -> Rendered:
     """The trajectories video of `epochs` (text like 2-10; default: every finished epoch) and its
     poster, by default <run>/videos/trajectories_e<epochs>.<format>."""
+    require_latent_size(run, 2, "trajectories")
     first, last = parse_epochs(epochs) if epochs else (1, max(run.epochs_done, 1))
     traj = load_trajectory(run, first, last, parse_dims(dims, run.latent_dim, 2))
     out = output_path(run, video.out, "videos", f"trajectories_{epochs_label(first, last)}.{video.spec.format}")
