@@ -95,7 +95,12 @@ def fsync_directory(path: Path) -> None:
         os.close(directory)
 
 
-def _process_exists(pid: int) -> bool:
+def is_temporary(name: str) -> bool:
+    """Whether `name` is one of `temporary_name`'s."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+def process_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -113,7 +118,7 @@ def remove_stale_temporaries(folder: Path) -> None:
         return
     for path in candidates:
         match = _TEMPORARY.fullmatch(path.name)
-        if match and int(match.group(1)) != os.getpid() and not _process_exists(int(match.group(1))):
+        if match and int(match.group(1)) != os.getpid() and not process_exists(int(match.group(1))):
             path.unlink(missing_ok=True)
 
 

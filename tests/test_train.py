@@ -305,3 +305,80 @@ def test_a_resume_state_of_another_net_is_one_line(short_run, small_data_dir, tm
     result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "resume.pt: the checkpoint does not fit this run" in result.output.splitlines()[-1]
+
+
+# -- --overwrite replaces a run, and nothing else --------------------------------------------------
+def _train_args(small_data_dir, out, *args):
+    return ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2", "--track", "1-per-class",
+            "--epochs", "1", *args]
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(small_data_dir, tmp_path):
+    """It once deleted any folder, and said a folder of notes "already holds a run"."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("x")
+    for extra, message in (([], f"Error: {folder} is not empty and holds no run (thesis.tex); choose another --out"),
+                           (["--overwrite"], f"Error: {folder} is not empty and holds no run (thesis.tex); choose another --out")):
+        result = CliRunner().invoke(main, _train_args(small_data_dir, folder, *extra))
+        assert result.exit_code == 1 and result.output.splitlines()[-1] == message
+    assert [p.name for p in folder.iterdir()] == ["thesis.tex"]
+
+
+def test_overwrite_refuses_a_run_with_foreign_files_in_it(short_run, small_data_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(short_run[0], run)
+    (run / "notes.txt").write_text("keep me")
+    (run / "checkpoints" / "my-model.pt").write_text("mine")
+    result = CliRunner().invoke(main, _train_args(small_data_dir, run, "--overwrite"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (f"Error: {run} holds files that are not part of a run (checkpoints/my-model.pt, notes.txt); "
+                                              "--overwrite replaces only a run's own files: move them, or choose another --out")
+    assert (run / "notes.txt").read_text() == "keep me" and (run / "run.h5").read_bytes() == (short_run[0] / "run.h5").read_bytes()
+
+
+def test_overwrite_that_fails_in_its_first_epoch_gives_the_old_run_back(short_run, small_data_dir, tmp_path):
+    """It once deleted the old run first, and left a step-0 run that could not be resumed."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(short_run[0], run)
+    before = {path.relative_to(run): path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    result = CliRunner().invoke(main, _train_args(small_data_dir, run, "--overwrite", "--lr", "1e6"))  # the loss diverges in epoch 1
+    assert result.exit_code == 1 and "the loss is no longer a finite number" in result.output
+    assert f"the new run stopped before its first epoch ended; the old run is back in {run}" in result.output
+    assert {path.relative_to(run): path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
+
+
+def test_overwrite_through_a_symlinked_folder_replaces_the_run_it_points_to(short_run, small_data_dir, tmp_path):
+    import shutil
+
+    run, alias = tmp_path / "run", tmp_path / "alias"
+    shutil.copytree(short_run[0], run)
+    alias.symlink_to(run)
+    result = CliRunner().invoke(main, _train_args(small_data_dir, alias, "--overwrite"))
+    assert result.exit_code == 0, result.output
+    assert alias.is_symlink() and sorted(p.name for p in run.iterdir()) == ["checkpoints", "run.h5"]
+    with h5py.File(run / "run.h5", "r") as replaced:
+        assert json.loads(replaced.attrs["config"])["arch"] == "784-32-2" and replaced["epochs/test_loss"].shape[0] == 1
+
+
+def test_a_replacing_run_killed_before_its_first_epoch_gives_the_old_run_back(short_run, small_data_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(short_run[0], run)
+    before = (run / "run.h5").read_bytes()
+    process = _train_process(small_data_dir, run, "--overwrite", "--epochs", "3", "--batch-size", "10")  # a long first epoch
+    deadline = time.time() + 60
+    while not ((run / "run.h5").exists() and any(run.glob(".replaced-*"))) and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the new run's step 0 is written; its first epoch takes seconds
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert any(run.glob(".replaced-*"))
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(run), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (run / "run.h5").read_bytes() == before and not any(run.glob(".replaced-*"))

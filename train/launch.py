@@ -1,12 +1,15 @@
 """Starting, continuing or replacing a run: the policy behind `cli.py train`.
 
 Where a run goes, which config a `--resume` continues (the saved one: options that contradict it
-are refused), when an existing folder may be replaced (only with `--overwrite`, and only once the
-data and tracked digits are known good), and that one process at a time trains a run folder.
+are refused), when an existing folder may be replaced (only with `--overwrite`, only when it holds
+nothing but a run, and for good only once the new run has finished an epoch), and that one process
+at a time trains a run folder.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, replace
@@ -14,11 +17,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from atomic import is_temporary, process_exists
 from errors import ProjectError
 from train.config import RunConfig
 from train.runfile import RUN_FILE_NAME, RunFile
 
 RUNS_DIR = Path("outputs") / "runs"
+ASIDE_PREFIX = ".replaced-"  # + pid: a run being replaced, kept until the new one has an epoch
+# The folders a run holds, and the files that belong in each.
+RUN_FOLDERS = {
+    "checkpoints": re.compile(r"model-e\d+\.pt|resume\.pt"),
+    "videos": re.compile(r"[^/]+\.(mp4|webm|gif|mov|png)"),
+    "figures": re.compile(r"[^/]+\.(png|svg|pdf|json)"),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     config = RunConfig(**options)
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
     run_path = run_dir / RUN_FILE_NAME
+    recover_set_aside(run_dir)
     if resume:
         if not run_path.exists():
             raise ProjectError(f"--resume: no run file at {run_path}")
@@ -51,10 +63,96 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
         if clashes:
             raise ProjectError("--resume continues the saved config; these options differ: " + ", ".join(clashes))
         return Launch(replace(saved, device=config.device), run_dir, resume=True, replacing=False)
-    replacing = run_path.exists() or (run_dir.exists() and any(run_dir.iterdir()))
-    if replacing and not overwrite:
-        raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ProjectError(f"--out {run_dir}: a file, not a folder")
+    replacing = run_dir.exists() and any(run_dir.iterdir())
+    if replacing:
+        foreign = foreign_entries(run_dir)
+        if foreign and not run_path.exists():
+            raise ProjectError(f"{run_dir} is not empty and holds no run ({_listed(foreign)}); choose another --out")
+        if not overwrite:
+            raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
+        if foreign:
+            raise ProjectError(f"{run_dir} holds files that are not part of a run ({_listed(foreign)}); --overwrite replaces only a run's "
+                               "own files: move them, or choose another --out")
     return Launch(config, run_dir, resume=False, replacing=replacing)
+
+
+def _listed(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def foreign_entries(run_dir: Path) -> list[str]:
+    """What in `run_dir` a run did not make: anything but its run file (and the appender's spares),
+    its checkpoints, the videos and figures rendered from it, and our own temporary files."""
+    foreign = []
+    for entry in sorted(run_dir.iterdir()):
+        if entry.name in (RUN_FILE_NAME, f"{RUN_FILE_NAME}.spare", f"{RUN_FILE_NAME}.retiring") and entry.is_file():
+            continue
+        if entry.name.startswith(ASIDE_PREFIX) or (is_temporary(entry.name) and entry.is_file()):
+            continue
+        if entry.name in RUN_FOLDERS and entry.is_dir() and not entry.is_symlink():
+            pattern = RUN_FOLDERS[entry.name]
+            foreign += [f"{entry.name}/{inner.name}" for inner in sorted(entry.iterdir())
+                        if not (inner.is_file() and (pattern.fullmatch(inner.name) or is_temporary(inner.name)))]
+            continue
+        foreign.append(entry.name + ("/" if entry.is_dir() else ""))
+    return foreign
+
+
+class SetAside:
+    """The run being replaced, moved into a hidden folder inside its own until the new run has
+    finished an epoch: a new run that fails before that (a bad option, Ctrl-C, a full disk) gets
+    the old one back instead of leaving nothing, or a run that cannot be resumed. Moving entries
+    within the folder, not the folder, works through a symlinked folder too."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.folder = run_dir / f"{ASIDE_PREFIX}{os.getpid()}"
+        self.folder.mkdir()
+        self.moved = [entry.name for entry in sorted(run_dir.iterdir()) if not entry.name.startswith(ASIDE_PREFIX)]
+        for name in self.moved:
+            os.rename(run_dir / name, self.folder / name)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def restore(self) -> None:
+        _put_back(self.run_dir, self.folder)
+
+
+def _put_back(run_dir: Path, folder: Path) -> None:
+    """Remove what a failed new run wrote in `run_dir`, and move the set-aside run back."""
+    for entry in run_dir.iterdir():
+        if entry.name.startswith(ASIDE_PREFIX):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for entry in folder.iterdir():
+        os.rename(entry, run_dir / entry.name)
+    folder.rmdir()
+
+
+def recover_set_aside(run_dir: Path) -> None:
+    """A run set aside by a process that was killed (SIGKILL, power loss) before its new run
+    finished an epoch comes back; one whose new run got that far is deleted."""
+    if not run_dir.is_dir():
+        return
+    for folder in run_dir.glob(f"{ASIDE_PREFIX}*"):
+        pid = folder.name[len(ASIDE_PREFIX):]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_exists(int(pid)):
+            try:
+                with RunFile(run_dir / RUN_FILE_NAME) as run:
+                    established = run.epochs_done >= 1
+            except ProjectError:
+                established = False
+            if established:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                _put_back(run_dir, folder)
 
 
 def provenance(data_source: str) -> dict:
@@ -87,9 +185,24 @@ def train(launch: Launch, data_dir: Path | None, progress: bool, echo: Callable[
              f"  (recon {result.test_loss[0]:.2f} + penalty {result.test_loss[1]:.2f})  {result.seconds:.1f}s")
 
     with training_lock(launch.run_dir):  # before the old run is touched: another process may still be training it
-        if launch.replacing:  # only now that data and tracking are known good is the old run removed
-            shutil.rmtree(launch.run_dir)
-        first_epoch = trainer.resume() if launch.resume else trainer.start()
-        echo(f"run: {launch.run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
-        trainer.run(first_epoch, on_epoch=report)
+        aside = SetAside(launch.run_dir) if launch.replacing else None
+        if aside:
+            echo(f"replacing the run in {launch.run_dir}: the old one is kept aside until the new one finishes its first epoch")
+
+        def on_epoch(epoch, result):
+            nonlocal aside
+            report(epoch, result)
+            if aside:  # the new run stands: the old one can go
+                aside.discard()
+                aside = None
+
+        try:
+            first_epoch = trainer.resume() if launch.resume else trainer.start()
+            echo(f"run: {launch.run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
+            trainer.run(first_epoch, on_epoch=on_epoch)
+        except BaseException:
+            if aside:
+                aside.restore()
+                echo(f"the new run stopped before its first epoch ended; the old run is back in {launch.run_dir}")
+            raise
     return launch.run_path

@@ -296,7 +296,11 @@ def append_epoch(path: Path, result: EpochResult) -> None:
 
 
 def truncate_to_epochs(path: Path, epochs: int) -> None:
-    """Drop everything recorded after epoch `epochs` (used by --resume to redo a partial epoch)."""
+    """Drop everything recorded after epoch `epochs` (used by --resume to redo a partial epoch).
+    A file that holds no more is left as it is, unwritten."""
+    with RunFile(path) as run:
+        if run.epochs_done <= epochs:
+            return
     with atomic_path(path) as tmp:
         shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as handle:
