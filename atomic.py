@@ -17,6 +17,7 @@ import re
 import secrets
 import signal
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -120,6 +121,15 @@ def remove_stale_temporaries(folder: Path) -> None:
         match = _TEMPORARY.fullmatch(path.name)
         if match and int(match.group(1)) != os.getpid() and not process_exists(int(match.group(1))):
             path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file just published, and whether it replaced one of the same name (users re-render on
+    purpose, but should hear that an earlier file is gone)."""
+
+    path: Path
+    replaced: bool
 
 
 @contextmanager

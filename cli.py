@@ -145,14 +145,17 @@ def _open_run(run_dir: Path | None):
     return run
 
 
-def _report_still(path: Path) -> None:
-    click.echo(f"wrote {path}")
+REPLACED = "; replaced the earlier file"
+
+
+def _report_still(written) -> None:
+    click.echo(f"wrote {written.path}" + (f" ({REPLACED[2:]})" if written.replaced else ""))
 
 
 def _report_video(rendered) -> None:
     from render.video import probe
 
-    click.echo(f"video: {rendered.video}  ({probe(rendered.video, decode=False).describe()})")
+    click.echo(f"video: {rendered.video}  ({probe(rendered.video, decode=False).describe()}{REPLACED if rendered.replaced else ''})")
     click.echo(f"poster: {rendered.poster}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from atomic import atomic_path
+from atomic import Written, atomic_path
 from errors import ProjectError
 from render.outputs import ensure_output_dir
 from render.style import Theme
@@ -51,10 +51,11 @@ def check_still_path(path: Path) -> None:
     ensure_output_dir(path)
 
 
-def save_figure(figure: Figure, path: Path) -> Path:
+def save_figure(figure: Figure, path: Path) -> Written:
     """PNG at 300 dpi, or SVG/PDF (vector, digits kept as crisp images), by the suffix; atomic."""
     path = Path(path)
     check_still_path(path)
+    replaced = path.exists()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=STILL_DPI, facecolor=figure.get_facecolor(), format=path.suffix[1:].lower())
-    return path
+    return Written(path, replaced)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from cli import main
 from render.steps import frame_steps, parse_epochs
@@ -323,3 +325,31 @@ def test_latest_run_is_used_and_named(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "newer (latest)" in result.output
     assert probe(newest.parent / "videos" / "trajectories_e2.mp4").frames == 1 + STEPS
+
+
+def test_rendering_again_replaces_and_says_so(run_path, tmp_path):
+    out = tmp_path / "clip.mp4"
+    args = ["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--out", str(out)]
+    first, second = render(args), render(args)
+    assert first.exit_code == second.exit_code == 0
+    assert "replaced" not in first.output and "replaced the earlier file" in second.output.splitlines()[0]
+    still = tmp_path / "latent.png"
+    outputs = [CliRunner().invoke(main, ["render", "latent", "--run", str(run_path), "--out", str(still)]).output for _ in range(2)]
+    assert outputs == [f"wrote {still}\n", f"wrote {still} (replaced the earlier file)\n"]
+
+
+def test_two_renders_to_one_file_at_once_publish_a_whole_video(run_path, tmp_path):
+    """Both once wrote the same temporary file, and one reported success over an unplayable video."""
+    out = tmp_path / "videos" / "clip.mp4"
+    command = [sys.executable, "cli.py", "render", "trajectories", "--run", str(run_path), "--epochs", "1-2", "--size", "320x180",
+               "--duration", "4s", "--quiet", "--out", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    processes = [subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, env=env) for _ in range(2)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    info = probe(out)  # decodes every frame
+    assert info.frames == 120 and (info.width, info.height) == (320, 180)
+    with Image.open(out.with_suffix(".png")) as poster:
+        assert poster.size == (320, 180)
+    assert sorted(path.name for path in out.parent.iterdir()) == ["clip.mp4", "clip.png"]

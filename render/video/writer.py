@@ -63,6 +63,7 @@ class WholeFrames:
 class Rendered:
     video: Path
     poster: Path  # the last frame, as PNG
+    replaced: bool  # a video of that name was there before
 
 
 def poster_path(video: Path) -> Path:
@@ -83,11 +84,12 @@ def render_video(scene: Scene, out: Path, spec: VideoSpec, progress: bool = True
     out = Path(out)
     check_destination(out, spec)
     poster = poster_path(out)
+    replaced = out.exists()
     with atomic_paths(out, poster) as (video_tmp, poster_tmp):
         last = encode(scene.frames(), video_tmp, spec, total=scene.frame_count, progress=progress, description=scene.label,
                       name=out.name)
         write_png(poster_tmp, last)
-    return Rendered(out, poster)
+    return Rendered(out, poster, replaced)
 
 
 def write_png(path: Path, rgba: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from atomic import atomic_path
+from atomic import Written, atomic_path
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, output_path, run_folder, run_title
 from render.style import CLASS_COLORS, Theme
@@ -100,13 +100,14 @@ def heatmap_figure(numbers: dict, theme: Theme, title: str):
     return figure
 
 
-def write_json(numbers: dict, path: Path) -> Path:
+def write_json(numbers: dict, path: Path) -> Written:
+    replaced = path.exists()
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(numbers, indent=1) + "\n")
-    return path
+    return Written(path, replaced)
 
 
-def render_collapse(run: RunFile, theme: Theme, folder: Path | None = None) -> list[Path]:
+def render_collapse(run: RunFile, theme: Theme, folder: Path | None = None) -> list[Written]:
     """collapse_bars.png, collapse_history.png and collapse.json in `folder` (default <run>/figures)."""
     chosen_epoch(run, None)  # refuses a run without a finished epoch
     folder = output_path(run, folder, "figures", "")

@@ -13,7 +13,9 @@ import numpy as np
 
 from errors import ProjectError
 from render.digits import decode, enlarge, ink_to_rgb, mosaic, reconstruct
+from atomic import Written
 from render.figures import FONT_PT, new_figure, style_axes
+from atomic import Written
 from render.figures import check_still_path, save_figure
 from render.sources import decoder_at, parse_dims, require_latent_size, run_folder, run_title
 from render.style import Theme
@@ -90,7 +92,7 @@ def _digits(ax, ink: np.ndarray, theme: Theme, title: str) -> None:
     ax.set_title(title, fontsize=FONT_PT * 0.9)
 
 
-def render_compare(run_dirs: list[Path], theme: Theme, out: Path | None = None, dims: str = "0,1") -> Path:
+def render_compare(run_dirs: list[Path], theme: Theme, out: Path | None = None, dims: str = "0,1") -> Written:
     """The comparison still, by default outputs/figures/compare_<run>_vs_<run>.png."""
     runs = [RunFile(path) for path in run_dirs]
     check_comparable(runs)

@@ -15,6 +15,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
+from atomic import Written
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, output_path, parse_dims, require_latent_size, run_title
 from render.style import CLASS_COLORS, Theme
@@ -89,7 +90,7 @@ def latent_figure(mu: np.ndarray, logvar: np.ndarray, labels: np.ndarray, variat
     return figure
 
 
-def render_latent(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, dims: str = "0,1") -> Path:
+def render_latent(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, dims: str = "0,1") -> Written:
     """The still of the test set at `epoch` (default: the last), by default <run>/figures/latent_e<epoch>.png."""
     require_latent_size(run, 2, "latent")
     epoch = chosen_epoch(run, epoch)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, grid_values, ink_to_rgb, mosaic
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
@@ -246,7 +247,7 @@ def sweep_path(still: Path, default_still: Path, spec: VideoSpec) -> Path:
 
 
 def render_slices(run: RunFile, video: VideoOptions, sweep: bool = False, epoch: int | None = None, count: int | None = None,
-                  span: float | None = None, seed: int = 0) -> tuple[Path, Rendered | None]:
+                  span: float | None = None, seed: int = 0) -> tuple[Written, Rendered | None]:
     """The still for the run's latent size (default <run>/figures/slices_e<epoch>.png, or `video.out`)
     and, with `sweep` (d = 3 only), the video sweeping z3 and its poster."""
     if sweep and run.latent_dim != 3:
@@ -261,9 +262,9 @@ def render_slices(run: RunFile, video: VideoOptions, sweep: bool = False, epoch:
     model = decoder_at(run, epoch)
     title = f"{run_title(run)}  ·  epoch {epoch}"
     figure, _ = slices_figure(model, run.latent_dim, video.theme, title, count, span, seed)
-    save_figure(figure, still)
+    written = save_figure(figure, still)
     if video_out is None:
-        return still, None
+        return written, None
     duration = video.duration if video.duration is not None else DEFAULT_SECONDS
     scene = SweepFrames(model, video.spec, video.theme, title, count or DEFAULT_COUNT[3], span, duration)
-    return still, render_video(scene, video_out, video.spec, progress=video.progress)
+    return written, render_video(scene, video_out, video.spec, progress=video.progress)
