@@ -5,22 +5,27 @@ posters, JSON) goes through `atomic_paths`: it writes under a temporary name in 
 (so the rename is atomic) that no other process or call shares (two renders to one `--out` once
 wrote the same temporary file and published a broken video), flushes it to disk, and renames it.
 Any exception removes the temporary files instead: Ctrl-C, and SIGTERM too once `sigterm_raises`
-has made it an exception. A process killed outright (SIGKILL, power loss) leaves its temporary
+has made it an exception; a full disk becomes one line saying so. A process killed outright (SIGKILL, power loss) leaves its temporary
 files behind; the next write into that folder removes those of processes that no longer exist.
 The run file's per-epoch appends have a crash-safe scheme of their own (`train.runfile.EpochAppender`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import shutil
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from errors import ProjectError
+
+LOW_SPACE = 1 << 20  # bytes: a write that failed with less free than this most likely filled the disk
 # .<stem>.<pid>-<token>.partial<suffix>: the suffix stays last, since ffmpeg and Pillow choose the
 # format by it; the pid tells whether the writer still exists.
 _TEMPORARY = re.compile(r"\..*\.(\d+)-[0-9a-f]{8}\.partial(\..*)?")
@@ -123,6 +128,40 @@ def remove_stale_temporaries(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
+
+
+def disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether `exc` came from a full disk (or quota). torch and HDF5 do not always say so in
+    their errors, so a folder left with almost no free space after the failure counts too."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE
+    except OSError:
+        return False
+
+
+def disk_full_error(folder: Path, what: str) -> ProjectError:
+    return ProjectError(f"the disk holding {folder} is full: {what} could not be written, and nothing half-written was kept; "
+                        "free some space and run the command again")
+
+
+def ensure_free_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse a write of about `needed` bytes before it starts, where the disk cannot take it:
+    cheaper than failing half-way, and some writers (HDF5) do not fail cleanly."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < needed:
+        raise ProjectError(f"the disk holding {folder} is full: {what} needs about {_mib(needed)}, {_mib(free)} are free; "
+                           "free some space and run the command again")
+
+
 @dataclass(frozen=True)
 class Written:
     """A file just published, and whether it replaced one of the same name (users re-render on
@@ -151,6 +190,13 @@ def atomic_paths(*finals: Path | str) -> Iterator[list[Path]]:
             os.replace(temporary, final)
         for folder in {final.parent for final in finals_}:
             fsync_directory(folder)
+    except Exception as exc:
+        full = not isinstance(exc, ProjectError) and disk_full(exc, finals_[0].parent)  # before the temporaries free their space
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        if full:
+            raise disk_full_error(finals_[0].parent, finals_[0].name) from exc
+        raise
     finally:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)  # gone already after a rename

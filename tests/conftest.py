@@ -3,6 +3,7 @@ IDX subsets of it, so every test runs on real digits in seconds."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,24 @@ def small_data_dir(mnist, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_mnist(small_data_dir) -> Mnist:
     return read_directory(small_data_dir)
+
+
+class SmallDisk:
+    """A 2 MiB file system of its own (tmpfs) at `path`, to fill; `resize` makes room again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def resize(self, size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {made.stderr.strip()}")
+    yield SmallDisk(mount)
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from atomic import atomic_path
+from atomic import atomic_path, ensure_free_space
 from errors import ProjectError
 from train.model import VAE
 
@@ -18,8 +18,19 @@ CHECKPOINT_DIR = "checkpoints"
 RESUME_FILE = "resume.pt"
 
 
+def _tensor_bytes(value) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_tensor_bytes(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(item) for item in value)
+    return 0
+
+
 def _save(payload: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_free_space(path.parent, _tensor_bytes(payload) + (64 << 10), path.name)  # torch's own error would not say why
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from atomic import atomic_path, fsync_directory, fsync_file
+from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space, fsync_directory, fsync_file
 from errors import ProjectError
 from train.config import RunConfig
 
@@ -248,6 +248,16 @@ class EpochAppender:
         for leftover in (self.spare, self.retiring):
             leftover.unlink(missing_ok=True)
 
+    def _ensure_room(self, rows: dict[str, np.ndarray]) -> None:
+        """Refuse a flush the disk cannot take before HDF5 starts it: HDF5 fails badly (it once
+        crashed the process) inside a file it cannot finish writing."""
+        epoch_bytes = sum(np.asarray(values).nbytes for values in rows.values())
+        if self.spare_lacks is not None:
+            needed = epoch_bytes * (len(self.spare_lacks) + 1)
+        else:  # a fresh spare: a copy of the run first
+            needed = self.path.stat().st_size + epoch_bytes
+        ensure_free_space(self.path.parent, needed + (256 << 10), f"an epoch of {self.path.name}")  # + HDF5's own metadata
+
     def _append_to_spare(self, rows: list[dict[str, np.ndarray]]) -> None:
         with h5py.File(self.spare, "r+") as handle:
             for epoch_rows in rows:
@@ -267,14 +277,18 @@ class EpochAppender:
     def append(self, result: EpochResult) -> None:
         rows = result.as_rows()
         _check_rows(rows)
+        self._ensure_room(rows)
         try:
             if not self._spare_caught_up(rows):
                 self._discard_spares()
                 shutil.copyfile(self.path, self.spare)
                 self._append_to_spare([rows])
             fsync_file(self.spare)
-        except BaseException:
+        except BaseException as exc:
+            full = isinstance(exc, Exception) and disk_full(exc, self.path.parent)
             self._discard_spares()
+            if full:
+                raise disk_full_error(self.path.parent, f"an epoch of {self.path.name}") from exc
             raise
         kept = self.keep_spares
         if kept:
@@ -301,6 +315,7 @@ def truncate_to_epochs(path: Path, epochs: int) -> None:
     with RunFile(path) as run:
         if run.epochs_done <= epochs:
             return
+    ensure_free_space(path.parent, path.stat().st_size, f"a shortened copy of {path.name}")
     with atomic_path(path) as tmp:
         shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as handle:

@@ -13,6 +13,7 @@ with its poster; a failure, Ctrl-C or SIGTERM kills ffmpeg and leaves nothing be
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import imageio_ffmpeg
 import numpy as np
 from tqdm import tqdm
 
-from atomic import atomic_path, atomic_paths, signals_at_safe_points
+from atomic import atomic_path, atomic_paths, disk_full, disk_full_error, signals_at_safe_points
 from errors import ProjectError
 from render.outputs import ensure_output_dir
 from render.video.gif import STAGE_SUFFIX, gif_from_stage
@@ -33,6 +34,9 @@ from render.video.tiles import TileGrid, TileUpdate
 from render.video.yuv import Yuv420Converter
 
 QUEUE_FRAMES = 3  # frames in flight between the drawing thread and ffmpeg
+# ffmpeg writes to our terminal, where its lines would stand around our one-line errors (a full disk
+# printed six); set VAE_TRAJECTORIES_FFMPEG_LOG=error to see them when ffmpeg fails for another reason.
+FFMPEG_LOG_LEVEL = os.environ.get("VAE_TRAJECTORIES_FFMPEG_LOG", "quiet")
 
 
 class Scene(Protocol):
@@ -128,7 +132,7 @@ def encode(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpe
     grid = TileGrid(width, height)
     writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
                                          pix_fmt_out=pix_fmt_out, fps=spec.fps,
-                                         quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level="error",
+                                         quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level=FFMPEG_LOG_LEVEL,
                                          output_params=output_params)
     writer.send(None)  # starts ffmpeg
     pending: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
@@ -169,14 +173,21 @@ def encode(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpe
         pending.put(None)
         feeder.join()
         if finished:
-            writer.close()  # waits for ffmpeg to finish the file
+            try:
+                writer.close()  # waits for ffmpeg to finish the file
+            except Exception as exc:  # ffmpeg could not finish it (a full disk, say)
+                failure.append(exc)
         else:
             try:
                 writer.throw(KeyboardInterrupt)  # imageio-ffmpeg's signal to kill ffmpeg at once
             except BaseException:
                 pass
+        full = bool(failure) and disk_full(failure[0], path.parent)  # before the partial file frees its space
+        if failure or not finished:
             encoded.unlink(missing_ok=True)
     if failure:
+        if full:
+            raise disk_full_error(path.parent, name)
         raise ProjectError(f"ffmpeg failed while writing {name}: {str(failure[0]).splitlines()[0]}")
     if count == 0:
         encoded.unlink(missing_ok=True)
@@ -184,6 +195,10 @@ def encode(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpe
     if staged:
         try:
             gif_from_stage(encoded, path, spec.fps)
+        except ProjectError as exc:
+            if disk_full(exc, path.parent):
+                raise disk_full_error(path.parent, name) from None
+            raise
         finally:
             encoded.unlink(missing_ok=True)
     _verify(path, count, name)
@@ -206,4 +221,6 @@ def _verify(path: Path, expected_frames: int, name: str) -> None:
     except (ValueError, OSError):
         frames = 0
     if frames != expected_frames:
+        if disk_full(OSError(), path.parent):
+            raise disk_full_error(path.parent, name)
         raise ProjectError(f"ffmpeg produced {frames} of {expected_frames} frames for {name}; nothing was written")
