@@ -248,3 +248,20 @@ def test_files_of_an_older_schema_stay_readable(run_path, monkeypatch):
     _damage(fresh, lambda handle: handle.__delitem__("epochs/grad_norm"))
     with pytest.raises(ProjectError, match="epochs/grad_norm missing"):
         RunFile(fresh)  # a version-2 file must have it
+
+
+@pytest.mark.parametrize("name, reader, where", [
+    ("trajectory/mu", lambda run: run.trajectory(2, 2), "epoch 2"),
+    ("encodings/logvar", lambda run: run.encodings(2), "epoch 2"),
+    ("epochs/test_loss", lambda run: run.losses(), "epochs 1-2"),
+])
+def test_values_that_are_not_finite_are_refused_where_they_are_read(run_path, name, reader, where):
+    for epoch in (1, 2):
+        runfile.append_epoch(run_path, epoch_result(epoch))
+    with h5py.File(run_path, "a") as handle:
+        handle[name][-1] = np.inf  # the last row: in epoch 2
+    with RunFile(run_path) as run:  # opening reads no values
+        assert run.trajectory(1, 1).mu.shape[0] == 1 + STEPS and run.encodings(1).mu.shape == (N_TEST, LATENT)
+        assert np.isnan(run.trajectory(0, 1).loss[0]).all()  # step 0's loss is NaN by design: no error
+        with pytest.raises(ProjectError, match=f"^{run_path}: {name} holds values that are not finite numbers \\({where}\\)$"):
+            reader(run)

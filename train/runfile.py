@@ -441,7 +441,16 @@ class RunFile:
         self.close()
 
     def _read(self, name: str, selection=slice(None)) -> np.ndarray:
-        return self._file[name][selection]
+        try:
+            return self._file[name][selection]
+        except (OSError, RuntimeError, ValueError) as exc:  # a damaged chunk shows only when it is read
+            raise self._problem(f"{name} cannot be read (damaged: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+    def _finite(self, name: str, values: np.ndarray, where: str) -> np.ndarray:
+        """`values`, refused if any is NaN or infinite: checked where read, never by scanning the file."""
+        if not np.isfinite(values).all():
+            raise self._problem(f"{name} holds values that are not finite numbers ({where})")
+        return values
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -472,7 +481,11 @@ class RunFile:
         if not 0 <= first_epoch <= last_epoch <= self.epochs_done:
             raise ValueError(f"epochs {first_epoch}-{last_epoch} outside the run's 0-{self.epochs_done}")
         window = epoch_window(self._read("trajectory/epoch"), first_epoch, last_epoch)
-        return Steps(**{name.split("/")[1]: self._read(name, window) for name in GROWING if SCHEMA[name].grows == STEPS})
+        steps = Steps(**{name.split("/")[1]: self._read(name, window) for name in GROWING if SCHEMA[name].grows == STEPS})
+        where = f"epochs {first_epoch}-{last_epoch}" if first_epoch != last_epoch else f"epoch {first_epoch}"
+        for name in ("mu", "logvar"):  # the loss is NaN at step 0 by design, and drawn by no view
+            self._finite(f"trajectory/{name}", getattr(steps, name), where)
+        return steps
 
     def batches_per_epoch(self) -> dict[int, int]:
         """Epoch -> how many batches it trained."""
@@ -480,7 +493,9 @@ class RunFile:
         return {int(e): int(batches[epochs == e].max()) + 1 for e in np.unique(epochs) if e > 0}
 
     def losses(self) -> Losses:
-        return Losses(train=self._read("epochs/train_loss"), test=self._read("epochs/test_loss"), seconds=self._read("epochs/seconds"))
+        every = f"epochs 1-{self.epochs_done}"
+        return Losses(train=self._finite("epochs/train_loss", self._read("epochs/train_loss"), every),
+                      test=self._finite("epochs/test_loss", self._read("epochs/test_loss"), every), seconds=self._read("epochs/seconds"))
 
     def _check_epoch(self, epoch: int) -> None:
         if not 1 <= epoch <= self.epochs_done:
@@ -489,7 +504,8 @@ class RunFile:
     def encodings(self, epoch: int) -> Encodings:
         """The test set encoded at the end of `epoch` (1-based): (n_test, d) arrays."""
         self._check_epoch(epoch)
-        return Encodings(mu=self._read("encodings/mu", epoch - 1), logvar=self._read("encodings/logvar", epoch - 1),
+        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", epoch - 1), f"epoch {epoch}"),
+                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", epoch - 1), f"epoch {epoch}"),
                          label=self._read("encodings/label"))
 
     def encoding_history(self, first_epoch: int = 1, last_epoch: int | None = None) -> Encodings:
@@ -497,6 +513,7 @@ class RunFile:
         last_epoch = self.epochs_done if last_epoch is None else last_epoch
         self._check_epoch(first_epoch)
         self._check_epoch(last_epoch)
-        window = slice(first_epoch - 1, last_epoch)
-        return Encodings(mu=self._read("encodings/mu", window), logvar=self._read("encodings/logvar", window),
+        window, where = slice(first_epoch - 1, last_epoch), f"epochs {first_epoch}-{last_epoch}"
+        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", window), where),
+                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", window), where),
                          label=self._read("encodings/label"))
