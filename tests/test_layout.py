@@ -64,3 +64,29 @@ def test_the_video_views_without_a_decoder_do_not_load_torch():
     code = "import sys, cli, render.views.trajectories, render.views.scatter3d; print('torch' in sys.modules)"
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "False"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["render", "slices", "--range", "nan"], "nan is not a finite number"),
+    (["render", "slices", "--range", "inf"], "inf is not in the range 0<x<=100"),
+    (["render", "scatter3d", "--seconds", "inf"], "inf is not a finite number"),
+    (["render", "trajectories", "--fps", "inf"], "--fps inf: choose between 1 and 240"),
+    (["render", "trajectories", "--duration", "99999999s"], "--duration '99999999s': at most an hour"),
+])
+def test_float_options_of_the_views_refuse_values_that_are_not_finite(args, message, tmp_path):
+    result = CliRunner().invoke(main, [*args, "--run", str(tmp_path / "no-run")])
+    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit)
+    assert message in result.output.splitlines()[-1]
+
+
+def test_info_on_a_run_whose_datasets_disagree_is_one_line(tmp_path):
+    import h5py
+
+    from test_render_trajectories import synthetic_run
+
+    path = synthetic_run(tmp_path / "run")
+    with h5py.File(path, "a") as handle:
+        handle["encodings/mu"].resize(1, axis=0)
+    result = CliRunner().invoke(main, ["info", str(path)])
+    assert result.exit_code == 1 and result.output.splitlines() == [
+        f"Error: {path}: datasets disagree in length: encodings/mu has 1 epochs, epochs/train_loss has 2"]
