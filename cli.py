@@ -96,9 +96,10 @@ def data_fetch(force: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--threads", type=click.IntRange(min=1, max=1024), help="torch threads (default: all cores); fewer beside other work.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out, overwrite, resume, data_dir, quiet) -> None:
+def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out, overwrite, resume, data_dir, threads, quiet) -> None:
     """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
     from train import launch
     from train.describe import summary_lines
@@ -106,10 +107,69 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out
 
     options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag)
     given = {name for name in options if ctx.get_parameter_source(name).name != "DEFAULT"}
+    launch.set_threads(threads)
     run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=click.echo)
     with RunFile(run_path) as run:
         _echo_lines(summary_lines(run))
     click.echo(f"run file: {run_path}")
+
+
+# -- sweep ----------------------------------------------------------------------------------
+@main.group(invoke_without_command=True)
+@user_errors
+@click.option("--arch", help="Architectures, comma-separated (e.g. 784-256-2,784-256-32-8-2).")
+@click.option("--mode", help="variational, deterministic, or both, comma-separated.")
+@click.option("--seeds", help="Seeds: a range like 0-4, or 0,2,7.")
+@click.option("--epochs", type=click.IntRange(min=1), help="For every member (default 10).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="For every member (default 100).")
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), help="For every member (default 0.001).")
+@click.option("--track", help="For every member (default 6-per-class).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="For every member (default auto).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML file with these keys (options given here win).")
+@click.option("--name", help="The sweep's folder under outputs/sweeps/ (default: made from the lists).")
+@click.option("--out", type=click.Path(path_type=Path), help="The sweep's folder (instead of --name).")
+@click.option("--executor", default="local", show_default=True, help="local (worker processes here) or ray.")
+@click.option("--jobs", type=int, help="Local worker processes (default: one per core, at most one per member).")
+@click.option("--address", help="--executor ray: a running cluster to join (auto, or host:port); default: start one here.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--overwrite", is_flag=True, help="Train again the members whose options this plan changes.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_file, name, out, executor, jobs, address, data_dir,
+          overwrite, quiet) -> None:
+    """Many runs at once: every combination of --arch, --mode and --seeds, restartable (run the same
+    command again to continue). `sweep summary FOLDER` aggregates the numbers over seeds."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sweep.plan import SWEEPS_DIR, read_config, spec_from
+    from sweep.run import check_request, run_sweep
+
+    check_request(executor, jobs, address)
+    given = read_config(config_file) if config_file else {}
+    lists = {"arch": arch, "mode": mode, "seeds": seeds}
+    missing = [f"--{key}" for key, value in lists.items() if value is None and key not in given]
+    if missing:
+        raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
+    options = {key: value for key, value in dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device).items()}
+    options = {key: value if value is not None else given.get(key) for key, value in options.items()}
+    spec = spec_from(arch or given["arch"], mode or given["mode"], seeds if seeds is not None else given["seeds"], options,
+                     name=name or given.get("name"))
+    folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
+    run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=click.echo)
+    click.echo(f"summary: python cli.py sweep summary {folder}")
+
+
+@sweep.command("summary")
+@user_errors
+@click.argument("folder", type=click.Path(path_type=Path))
+def sweep_summary(folder: Path) -> None:
+    """Per (arch, mode), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
+    from sweep.summary import markdown, summarize, write_summary
+
+    rows = summarize(folder)
+    click.echo(markdown(rows), nl=False)
+    for written in write_summary(folder, rows):
+        _report_still(written)
 
 
 # -- info -----------------------------------------------------------------------------------

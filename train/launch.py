@@ -168,14 +168,25 @@ def provenance(data_source: str) -> dict:
     }
 
 
-def train(launch: Launch, data_dir: Path | None, progress: bool, echo: Callable[[str], None]) -> Path:
-    """Load MNIST, then train the planned run to its last epoch under the run folder's lock;
-    returns the run file. `echo` receives the lines a user follows training by."""
+def set_threads(threads: int | None) -> None:
+    """torch's intra-op threads for this process. Several training processes on too few cores must
+    each use fewer: with torch's default (all cores each) their threads spin-wait for cores the
+    others hold, and two such processes on 2 cores ran 17x slower than one."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def train(launch: Launch, data_dir: Path | None, progress: bool, echo: Callable[[str], None], mnist=None) -> Path:
+    """Load MNIST (unless given, as a sweep's worker does once for all its members), then train the
+    planned run to its last epoch under the run folder's lock; returns the run file. `echo`
+    receives the lines a user follows training by."""
     from data.mnist import load_mnist
     from train.lock import training_lock
     from train.loop import Trainer
 
-    mnist = load_mnist(data_dir)
+    mnist = mnist if mnist is not None else load_mnist(data_dir)
     config = launch.config if launch.resume else replace(launch.config, extra=provenance(mnist.source))
     echo(f"MNIST: {len(mnist.train_images)} train / {len(mnist.test_images)} test images from {mnist.source}")
     trainer = Trainer(config, mnist, launch.run_dir, progress=progress)

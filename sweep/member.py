@@ -1,0 +1,61 @@
+"""Training one member of a sweep, wherever it runs (a local worker process or a Ray task), and
+what comes back: its state and the numbers the progress line shows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from errors import ProjectError
+from train.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    state: str  # "finished", "skipped" (finished before), "failed"
+    reason: str = ""  # why it failed, in one line
+    test_loss: float | None = None  # final, per image
+    inactive: int | None = None  # inactive latent variables at the end
+    latent_size: int | None = None
+    seconds: float = 0.0  # wall time of this attempt
+
+    def line(self) -> str:
+        if self.state == "failed":
+            return f"{self.name}: failed: {self.reason}"
+        numbers = f"test loss {self.test_loss:.2f}, {self.inactive} of {self.latent_size} latent variables inactive"
+        if self.state == "skipped":
+            return f"{self.name}: already finished, {numbers}"
+        return f"{self.name}: finished, {numbers}, {self.seconds:.1f} s"
+
+
+def finished_numbers(run_dir: Path) -> dict:
+    """Final test loss and inactive latent variables of a run, from its run file."""
+    from train.latents import latent_stats
+    from train.runfile import RunFile
+
+    with RunFile(run_dir) as run:
+        last = run.encodings(run.epochs_done)
+        stats = latent_stats(last.mu, last.logvar)
+        return {"test_loss": float(run.losses().test[-1].sum()), "inactive": stats.inactive_count, "latent_size": run.latent_dim}
+
+
+def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: Path | None = None) -> Outcome:
+    """Train one member from scratch (`state` "new": whatever run is in its folder is replaced, under
+    --overwrite's rules) or continue it ("resume"); any failure is its outcome, in one line, not an
+    exception."""
+    from train import launch
+
+    started = time.perf_counter()
+    name = run_dir.name
+    try:
+        options = {key: value for key, value in asdict(config).items() if key != "extra"}
+        planned = launch.plan(options, set(), run_dir, resume=state == "resume", overwrite=state == "new")
+        launch.train(planned, data_dir, progress=False, echo=lambda _: None, mnist=mnist)
+        return Outcome(name, "finished", seconds=time.perf_counter() - started, **finished_numbers(run_dir))
+    except ProjectError as exc:
+        return Outcome(name, "failed", str(exc), seconds=time.perf_counter() - started)
+    except Exception as exc:  # a bug, or torch running out of memory: this member fails, the others go on
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Outcome(name, "failed", f"{type(exc).__name__}: {first}"[:300], seconds=time.perf_counter() - started)

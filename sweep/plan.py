@@ -1,0 +1,183 @@
+"""What a sweep is: the product of its lists, named, saved beside its members, and checked against
+what is already on disk.
+
+A member is an ordinary run (a `RunConfig`) in `<sweep>/<run name>/`. The plan file (`plan.json`)
+lists every member ever planned in that folder, so running the command again knows which members
+are finished, which to resume, and which a changed plan would contradict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from atomic import atomic_path
+from errors import ProjectError, make_folder
+from train.config import RunConfig
+from train.runfile import RUN_FILE_NAME, RunFile
+
+SWEEPS_DIR = Path("outputs") / "sweeps"
+PLAN_FILE = "plan.json"
+LIST_OPTIONS = ("arch", "mode", "seeds")  # the options that take lists; the others hold one value for all members
+SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`0-4`, `3` or `0,2,7` -> the seeds, in order."""
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match:
+            raise ProjectError(f"--seeds {text!r}: use a range like 0-4, or seeds like 0,2,7")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first:
+            raise ProjectError(f"--seeds {text}: the range {first}-{last} runs backwards; did you mean {last}-{first}?")
+        seeds += [seed for seed in range(first, last + 1) if seed not in seeds]
+    return seeds
+
+
+def _listed(value) -> list[str]:
+    """A TOML list or a comma-separated string -> its items."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """The lists and shared options, before they are multiplied out."""
+
+    archs: tuple[str, ...]
+    modes: tuple[str, ...]
+    seeds: tuple[int, ...]
+    options: dict  # epochs, batch_size, lr, device, track: one value for every member
+    name: str | None = None
+
+    def members(self) -> list[RunConfig]:
+        """The product of the lists, each checked as `train` checks its options."""
+        return [RunConfig(arch=arch, mode=mode, seed=seed, **self.options)
+                for arch, mode, seed in itertools.product(self.archs, self.modes, self.seeds)]
+
+    def default_name(self) -> str:
+        seeds = f"{self.seeds[0]}-{self.seeds[-1]}" if list(self.seeds) == list(range(self.seeds[0], self.seeds[-1] + 1)) \
+            else ",".join(map(str, self.seeds))
+        return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}_s{seeds}_e{self.options.get('epochs', 10)}"
+
+
+def spec_from(archs, modes, seeds, options: dict, name: str | None = None) -> SweepSpec:
+    """Lists from the command line or a config file, checked: every member is built once here."""
+    spec = SweepSpec(archs=tuple(_listed(archs)), modes=tuple(_listed(modes)), seeds=tuple(parse_seeds(seeds)),
+                     options={key: value for key, value in options.items() if value is not None}, name=name)
+    if not (spec.archs and spec.modes and spec.seeds):
+        raise ProjectError("a sweep needs at least one --arch, --mode and seed")
+    spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
+    return spec
+
+
+def read_config(path: Path) -> dict:
+    """A sweep's TOML file: its `arch`, `mode`, `seeds` lists, shared options and `name`."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ProjectError(f"--config {path}: no such file") from None
+    except IsADirectoryError:
+        raise ProjectError(f"--config {path}: a folder, not a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
+    known = {*LIST_OPTIONS, *SCALAR_OPTIONS, "batch-size", "name"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ProjectError(f"--config {path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if "batch-size" in data:
+        data["batch_size"] = data.pop("batch-size")
+    return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The members of a sweep folder, by run name."""
+
+    folder: Path
+    members: dict[str, RunConfig]
+
+    def path_of(self, name: str) -> Path:
+        return self.folder / name
+
+
+def _comparable(config: RunConfig) -> dict:
+    """What makes two members the same run: every option but the device (and provenance)."""
+    return {key: value for key, value in asdict(config).items() if key not in ("extra", "device")}
+
+
+def load_plan(folder: Path) -> dict[str, RunConfig]:
+    path = folder / PLAN_FILE
+    if not path.exists():
+        return {}
+    try:
+        saved = json.loads(path.read_text())
+        return {name: RunConfig.from_saved(config) for name, config in saved["members"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError, ProjectError) as exc:
+        raise ProjectError(f"{path}: not a sweep plan this program wrote ({exc})") from None
+
+
+def merge(folder: Path, spec: SweepSpec, overwrite: bool) -> tuple[Plan, list[str], set[str]]:
+    """The plan of `folder` after adding `spec`'s members (saved), the names of the members this
+    command runs, and those of them that change an existing member (refused, unless `overwrite`)."""
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError(f"{folder}: a file, not a sweep folder")
+    planned = load_plan(folder)
+    wanted = {config.run_name: config for config in spec.members()}
+    changed = []
+    for name, config in wanted.items():
+        before = planned.get(name)
+        on_disk = _config_on_disk(folder / name)
+        for other in (before, on_disk):
+            if other is not None and _comparable(other) != _comparable(config):
+                changed.append((name, other, config))
+                break
+    if changed and not overwrite:
+        name, before, after = changed[0]
+        differ = [f"--{key.replace('_', '-')} {after_value} (was {_comparable(before)[key]})"
+                  for key, after_value in _comparable(after).items() if _comparable(before)[key] != after_value]
+        more = f" and {len(changed) - 1} more member{'s' * (len(changed) > 2)}" if len(changed) > 1 else ""
+        raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; use --overwrite to train them again, "
+                           "or --name for a new sweep")
+    make_folder(folder, "sweep folder")
+    members = {**planned, **wanted}
+    with atomic_path(folder / PLAN_FILE) as tmp:
+        tmp.write_text(json.dumps({"members": {name: _comparable(config) | {"device": config.device}
+                                               for name, config in members.items()}}, indent=1, sort_keys=True) + "\n")
+    return Plan(folder, members), list(wanted), {name for name, _, _ in changed}
+
+
+def _config_on_disk(run_dir: Path) -> RunConfig | None:
+    if not (run_dir / RUN_FILE_NAME).exists():
+        return None
+    try:
+        with RunFile(run_dir) as run:
+            return run.config
+    except ProjectError:
+        return None  # damaged: the member is trained again, by the rules of --overwrite
+
+
+def member_state(run_dir: Path, config: RunConfig) -> str:
+    """"finished", "resume" (a run file with fewer epochs), or "new"."""
+    if not (run_dir / RUN_FILE_NAME).exists():
+        return "new"
+    try:
+        with RunFile(run_dir) as run:
+            return "finished" if run.epochs_done >= config.epochs else "resume"
+    except ProjectError:
+        return "new"
+
+
+def with_device(config: RunConfig, device: str) -> RunConfig:
+    return replace(config, device=device)

@@ -1,0 +1,84 @@
+"""Running a sweep: plan, skip what is finished, train the rest on an executor, report each member
+as it ends and a table at the end. One member failing does not stop the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from errors import ProjectError
+from sweep.local import cores, default_jobs, run_local, threads_per_job
+from sweep.member import Outcome, finished_numbers
+from sweep.plan import SweepSpec, member_state, merge
+
+EXECUTORS = ("local", "ray")
+
+
+def check_request(executor: str, jobs: int | None, address: str | None) -> None:
+    """Everything about how to run, refused before anything is planned or trained."""
+    if executor not in EXECUTORS:
+        raise ProjectError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    if jobs is not None and jobs < 1:
+        raise ProjectError(f"--jobs {jobs}: at least 1")
+    if address and executor != "ray":
+        raise ProjectError("--address joins a Ray cluster: give it with --executor ray")
+    if executor == "ray":
+        from sweep.ray_executor import check_address, ray_or_error
+
+        ray_or_error()
+        check_address(address)
+
+
+def table(outcomes: list[Outcome]) -> list[str]:
+    width = max(len(outcome.name) for outcome in outcomes)
+    lines = [f"{'member':<{width}}  {'state':<9}  {'test loss':>9}  inactive"]
+    for outcome in outcomes:
+        loss = f"{outcome.test_loss:9.2f}" if outcome.test_loss is not None else f"{'-':>9}"
+        inactive = f"{outcome.inactive} of {outcome.latent_size}" if outcome.inactive is not None else "-"
+        lines.append(f"{outcome.name:<{width}}  {outcome.state:<9}  {loss}  {inactive}" + (f"  ({outcome.reason})" if outcome.reason else ""))
+    return lines
+
+
+def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int | None = None, address: str | None = None,
+              data_dir: Path | None = None, overwrite: bool = False, progress: bool = True,
+              echo: Callable[[str], None] = print) -> list[Outcome]:
+    """Train the sweep's members in `folder`; returns every member's outcome, in plan order."""
+    check_request(executor, jobs, address)
+    plan, names, changed = merge(folder, spec, overwrite)
+    members = [(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
+    outcomes: dict[str, Outcome] = {}
+    for config, run_dir, state in members:
+        if state == "finished" and run_dir.name not in changed:
+            outcomes[run_dir.name] = Outcome(run_dir.name, "skipped", **finished_numbers(run_dir))
+    # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
+    to_train = [(config, run_dir, "new" if run_dir.name in changed else state)
+                for config, run_dir, state in members if run_dir.name not in outcomes]
+    jobs = jobs or default_jobs(len(to_train))
+    how = (f"{jobs} local worker{'s' * (jobs > 1)} x {threads_per_job(jobs)} thread{'s' * (threads_per_job(jobs) > 1)} ({cores()} cores)"
+           if executor == "local" else f"Ray at {address}" if address else "Ray, started here")
+    echo(f"sweep {folder}: {len(members)} members, {len(outcomes)} finished before, {len(to_train)} to train on {how}")
+    bar = tqdm(total=len(members), desc="sweep", unit="member", disable=not progress)
+    for outcome in outcomes.values():
+        bar.update()
+        bar.write(outcome.line()) if progress else echo(outcome.line())
+    if to_train:
+        if executor == "local":
+            stream = run_local(to_train, jobs, data_dir)
+        else:
+            from sweep.ray_executor import run_ray
+
+            stream = run_ray(to_train, address, data_dir, threads=1, cpus=None if address else cores())
+        for outcome in stream:
+            outcomes[outcome.name] = outcome
+            bar.update()
+            bar.write(outcome.line()) if progress else echo(outcome.line())
+    bar.close()
+    ordered = [outcomes[name] for name in names]
+    for line in ["", *table(ordered)]:
+        echo(line)
+    failed = [outcome for outcome in ordered if outcome.state == "failed"]
+    if failed:
+        raise ProjectError(f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them")
+    return ordered
