@@ -1,0 +1,191 @@
+"""Sweeps on small real runs (2,000 digits): members equal to `train` alone, restart after a killed
+driver, the summary against the run files, and bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+MEMBERS = ["784-32-2-variational-s0", "784-32-2-deterministic-s0"]
+COMPARED = ("trajectory/mu", "trajectory/logvar", "trajectory/loss", "encodings/mu", "epochs/test_loss")
+
+
+def sweep_args(small_data_dir, out, *extra):
+    return ["sweep", "--arch", "784-32-2", "--mode", "variational,deterministic", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+            "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *extra]
+
+
+def train_alone(small_data_dir, out, mode):
+    """`train` of one member's config and seed, in its own process with one thread, as a sweep worker has."""
+    subprocess.run([sys.executable, "cli.py", "train", "--arch", "784-32-2", "--mode", mode, "--seed", "0", "--epochs", "1",
+                    "--track", "1-per-class", "--data-dir", str(small_data_dir), "--out", str(out), "--threads", "1", "--quiet"],
+                   cwd=ROOT, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def alone(small_data_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("alone")
+    for mode in ("variational", "deterministic"):
+        train_alone(small_data_dir, root / mode, mode)
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_sweep(small_data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweeps") / "local"
+    result = CliRunner().invoke(main, sweep_args(small_data_dir, out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def assert_same_runs(sweep_folder: Path, alone: Path) -> None:
+    for member, mode in zip(MEMBERS, ("variational", "deterministic")):
+        with h5py.File(sweep_folder / member / "run.h5", "r") as swept, h5py.File(alone / mode / "run.h5", "r") as single:
+            for name in COMPARED:
+                assert np.array_equal(swept[name][:], single[name][:], equal_nan=True), (member, name)
+
+
+def test_local_members_are_the_runs_train_makes(local_sweep, alone):
+    out, output = local_sweep
+    assert_same_runs(out, alone)
+    assert "2 members, 0 finished before, 2 to train on" in output
+    assert all(f"{member}: finished, test loss" in output for member in MEMBERS)
+    assert json.loads((out / "plan.json").read_text())["members"].keys() == set(MEMBERS)
+    info = CliRunner().invoke(main, ["info", str(out / MEMBERS[0])])
+    assert info.exit_code == 0 and "epochs completed: 1 of 1  (finished)" in info.output
+
+
+def test_running_it_again_skips_finished_members_and_adds_new_ones(local_sweep, small_data_dir, tmp_path):
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(local_sweep[0], out)
+    before = (out / MEMBERS[0] / "run.h5").read_bytes()
+    result = CliRunner().invoke(main, [*sweep_args(small_data_dir, out)[:6], "0-1", *sweep_args(small_data_dir, out)[7:]])
+    assert result.exit_code == 0, result.output
+    assert "4 members, 2 finished before, 2 to train" in result.output
+    assert f"{MEMBERS[0]}: already finished" in result.output and (out / MEMBERS[0] / "run.h5").read_bytes() == before
+    assert (out / "784-32-2-deterministic-s1" / "run.h5").exists()
+    changed = CliRunner().invoke(main, [*sweep_args(small_data_dir, out)[:8], "2", *sweep_args(small_data_dir, out)[9:]])
+    assert changed.exit_code == 1 and "would change: --epochs 2 (was 1); use --overwrite" in changed.output.splitlines()[-1]
+    assert (out / MEMBERS[0] / "run.h5").read_bytes() == before
+
+
+def test_a_ray_sweep_started_here_makes_the_same_runs(small_data_dir, alone, tmp_path):
+    pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
+    out = tmp_path / "ray"
+    result = CliRunner().invoke(main, sweep_args(small_data_dir, out, "--executor", "ray"))
+    assert result.exit_code == 0, result.output
+    assert "to train on Ray, started here" in result.output
+    assert_same_runs(out, alone)
+    assert sorted(path.name for path in out.iterdir()) == sorted([*MEMBERS, "plan.json"])  # no archive or staging folder left
+
+
+def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_path):
+    """Every (member, epoch, batch) ends up recorded exactly once."""
+    out = tmp_path / "killed"
+    args = [*sweep_args(small_data_dir, out)[:8], "3", *sweep_args(small_data_dir, out)[9:], "--batch-size", "20"]
+    driver = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while not list(out.glob("*/checkpoints/model-e001.pt")) and time.time() < deadline:
+        time.sleep(0.02)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    time.sleep(0.5)  # its workers die with it
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    steps = 2000 // 20
+    for member in MEMBERS:
+        with h5py.File(out / member / "run.h5", "r") as run:
+            assert run["trajectory/epoch"][:].tolist() == [0] + [epoch for epoch in (1, 2, 3) for _ in range(steps)]
+            assert run["trajectory/batch"][:].tolist() == [0] + list(range(steps)) * 3
+            assert run["epochs/test_loss"].shape[0] == 3
+
+
+def test_the_summary_is_what_the_run_files_say(local_sweep):
+    out, _ = local_sweep
+    result = CliRunner().invoke(main, ["sweep", "summary", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {row["mode"]: row for row in json.loads((out / "summary.json").read_text())}
+    for member, mode in zip(MEMBERS, ("variational", "deterministic")):
+        with h5py.File(out / member / "run.h5", "r") as run:
+            test = run["epochs/test_loss"][-1].astype(np.float64)
+            mu = run["encodings/mu"][-1].astype(np.float64)
+            logvar = run["encodings/logvar"][-1].astype(np.float64)
+            seconds = run["epochs/seconds"][:]
+        row = rows[mode]
+        assert row["seeds_finished"] == row["seeds_planned"] == 1
+        assert row["test_loss"]["mean"] == pytest.approx(test.sum(), rel=1e-6) and row["test_loss"]["std"] == 0.0
+        assert row["reconstruction"]["mean"] == pytest.approx(test[0], rel=1e-6)
+        active = mu.var(axis=0) >= 0.01
+        assert row["inactive"]["mean"] == (~active).sum()
+        assert row["seconds_per_epoch"] == pytest.approx(seconds.mean(), rel=1e-6)
+        if mode == "variational" and active.any():
+            assert row["active_encoder_variance"] == pytest.approx(np.exp(logvar)[:, active].mean(), rel=1e-6)
+        else:
+            assert row["active_encoder_variance"] is None
+    assert (out / "summary.csv").read_text().splitlines()[0].startswith("arch,mode,seeds_planned,seeds_finished,test_loss_mean")
+    assert "| 784-32-2 | variational | 1 of 1 |" in (out / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--arch", "784-32-2,100-2"], "--arch '100-2': the first layer must be 784 (28x28 pixels), not 100"),
+    (["--seeds", "5-2"], "--seeds 5-2: the range 5-2 runs backwards; did you mean 2-5?"),
+    (["--jobs", "0"], "--jobs 0: at least 1"),
+    (["--executor", "spark"], "--executor 'spark': choose one of local, ray"),
+    (["--address", "localhost:1"], "--address joins a Ray cluster: give it with --executor ray"),
+])
+def test_bad_sweep_input_is_one_line_and_trains_nothing(small_data_dir, tmp_path, args, message):
+    base = sweep_args(small_data_dir, tmp_path / "sweep")
+    for flag, value in zip(args[::2], args[1::2]):
+        if flag in base:
+            base[base.index(flag) + 1] = value
+        else:
+            base += [flag, value]
+    result = CliRunner().invoke(main, base)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == f"Error: {message}"
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_bad_config_files_and_folders_are_one_line(small_data_dir, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('arch = ["784-32-2"]\nmode = "variational\nseeds = "0"\n')
+    result = CliRunner().invoke(main, ["sweep", "--config", str(config), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1 and f"Error: --config {config}: not valid TOML (" in result.output and "line 2" in result.output
+    config.write_text('arch = ["784-32-2"]\nmodes = ["variational"]\n')
+    result = CliRunner().invoke(main, ["sweep", "--config", str(config), "--out", str(tmp_path / "s")])
+    assert result.output.splitlines()[-1].startswith(f"Error: --config {config}: unknown key modes")
+    (tmp_path / "file").write_text("not a folder")
+    result = CliRunner().invoke(main, sweep_args(small_data_dir, tmp_path / "file"))
+    assert result.output.splitlines()[-1] == f"Error: {tmp_path / 'file'}: a file, not a sweep folder"
+    assert (tmp_path / "file").read_text() == "not a folder" and not (tmp_path / "s").exists()
+
+
+def test_an_unreachable_ray_address_is_one_line(small_data_dir, tmp_path):
+    pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
+    result = CliRunner().invoke(main, sweep_args(small_data_dir, tmp_path / "s", "--executor", "ray", "--address", "127.0.0.1:1"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith("Error: --address 127.0.0.1:1: no Ray cluster answers there")
+    assert not (tmp_path / "s").exists()
+
+
+def test_lecture_config_plans_every_architecture_of_the_lecture():
+    from sweep.plan import read_config, spec_from
+
+    given = read_config(ROOT / "sweeps" / "lecture.toml")
+    spec = spec_from(given["arch"], given["mode"], given["seeds"], {"epochs": given["epochs"], "track": given["track"]}, given["name"])
+    assert len(spec.members()) == 9 * 2 * 5 and {config.epochs for config in spec.members()} == {10}
+    assert "784-256-32-24-16" in spec.archs and spec.seeds == (0, 1, 2, 3, 4)
