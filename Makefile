@@ -27,3 +27,4 @@ bench: setup
 	$(PY) bench/train_speed.py
 	$(PY) bench/runfile_append.py
 	$(PY) bench/render_speed.py
+	$(PY) bench/sweep_speed.py
