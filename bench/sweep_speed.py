@@ -20,7 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 
@@ -42,10 +41,12 @@ def sweep(scratch: Path, name: str, members: int, epochs: int, *extra: str) -> f
 
 def training_seconds(folder: Path) -> float:
     """Seconds the members spent in their epochs' training loops (the rest is fixed cost and evaluation)."""
+    from train.runfile import RunFile
+
     total = 0.0
-    for run in folder.glob("*/run.h5"):
-        with h5py.File(run, "r") as handle:
-            total += float(np.sum(handle["epochs/seconds"][:]))
+    for path in folder.glob("*/run.h5"):
+        with RunFile(path) as run:
+            total += float(np.sum(run.losses().seconds))
     return total
 
 
