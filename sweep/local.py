@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -21,6 +23,7 @@ from sweep.member import Outcome, train_member
 from sweep.plan import member_state
 from train.config import RunConfig
 
+_QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
 _worker: dict = {}  # this worker process's MNIST and data folder
 
 
@@ -52,8 +55,11 @@ def _die_with_parent() -> None:
 
 
 def _start_worker(threads: int, data_dir: str | None) -> None:
+    from atomic import sigterm_raises
+
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle: it stops us with SIGTERM
+    sigterm_raises()
     from data.mnist import load_mnist
     from train.launch import set_threads
 
@@ -63,13 +69,38 @@ def _start_worker(threads: int, data_dir: str | None) -> None:
 
 
 def _run(config: RunConfig, run_dir: str, state: str) -> Outcome:
-    return train_member(config, Path(run_dir), state, _worker["mnist"], _worker["data_dir"])
+    from atomic import Terminated
+
+    try:
+        return train_member(config, Path(run_dir), state, _worker["mnist"], _worker["data_dir"])
+    except Terminated:  # the member has cleaned up on the way here; the pool would hand us the next one
+        os._exit(143)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM the workers (each cleans up as a stopped `train` does: its run file whole, no spare,
+    lock or temporary file left), SIGKILL any still there after a few seconds."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor offers no public way
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + 5
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+    pool.shutdown(wait=True)  # the workers are gone: this only joins the executor's own thread and queues
 
 
 def run_local(members: list[tuple[RunConfig, Path, str]], jobs: int, data_dir: Path | None) -> Iterator[Outcome]:
     """Train `members` ((config, folder, state) each) on `jobs` workers; yields outcomes as members end.
     A member whose worker dies is tried once more in a fresh pool, then reported as failed."""
     context = multiprocessing.get_context("spawn")  # a fork of a process that ran torch can hang
+    # After Ctrl-C the tracker process that multiprocessing starts would print a warning that it is
+    # cleaning up the pool's semaphores, after our one-line message; it takes its -W flags from ours.
+    if _QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(_QUIET_TRACKER)
     pending = list(members)
     tries = {str(run_dir): 0 for _, run_dir, _ in members}
     while pending:
@@ -94,9 +125,7 @@ def run_local(members: list[tuple[RunConfig, Path, str]], jobs: int, data_dir: P
                         else:
                             broken.append((config, run_dir, member_state(run_dir, config)))
         except BaseException:  # Ctrl-C, SIGTERM: stop the workers now, not after their members
-            for process in list(getattr(pool, "_processes", {}).values()):  # the executor offers no public way
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop(pool)
             raise
         pool.shutdown()
         pending = broken

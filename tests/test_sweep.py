@@ -189,3 +189,23 @@ def test_lecture_config_plans_every_architecture_of_the_lecture():
     spec = spec_from(given["arch"], given["mode"], given["seeds"], {"epochs": given["epochs"], "track": given["track"]}, given["name"])
     assert len(spec.members()) == 9 * 2 * 5 and {config.epochs for config in spec.members()} == {10}
     assert "784-256-32-24-16" in spec.archs and spec.seeds == (0, 1, 2, 3, 4)
+
+
+def test_ctrl_c_stops_the_workers_and_leaves_nothing_half_written(small_data_dir, tmp_path):
+    out = tmp_path / "stopped"
+    args = [*sweep_args(small_data_dir, out)[:8], "4", *sweep_args(small_data_dir, out)[9:], "--batch-size", "10"]
+    driver = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    deadline = time.time() + 120
+    while not list(out.glob("*/checkpoints/model-e001.pt")) and time.time() < deadline:
+        time.sleep(0.02)
+    children = [pid for task in Path(f"/proc/{driver.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
+    workers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]  # not multiprocessing's tracker
+    driver.send_signal(signal.SIGINT)
+    output, _ = driver.communicate(timeout=60)
+    assert driver.returncode == 130 and output.strip().splitlines()[-1] == "interrupted; nothing partial was kept", output
+    left = [path.name for path in out.rglob("*") if path.name.endswith((".lock", ".spare", ".retiring")) or ".partial" in path.name]
+    assert left == []
+    assert len(workers) >= 2 and not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # none left training
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "2 members, 0 finished before" in result.output
