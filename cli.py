@@ -236,17 +236,17 @@ def _clip_length(duration: str | None, seconds: float | None) -> float | None:
 
 
 def video_options(out_help: str, duration_help: str):
-    """The options every video command shares, declared once: --size --fps --crf --format --theme
-    --out --quiet and --duration (the whole clip's length; --seconds, its old name on scatter3d and
+    """The options every video command shares, declared once: --size --fps --crf --preset --format
+    --theme --out --quiet and --duration (the whole clip's length; --seconds, its old name on scatter3d and
     slices, still works). The command receives them parsed, as one `video: VideoOptions`."""
 
     def decorate(command):
         @functools.wraps(command)
-        def parsed(*args, size, fps, crf, video_format, theme_name, out, quiet, duration, seconds, **kwargs):
+        def parsed(*args, size, fps, crf, preset, video_format, theme_name, out, quiet, duration, seconds, **kwargs):
             from render.style import theme
             from render.video import VideoOptions, VideoSpec, parse_size
 
-            spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps, crf=crf)
+            spec = VideoSpec(format=video_format.lower(), size=parse_size(size), fps=fps, crf=crf, preset=preset)
             video = VideoOptions(spec=spec, theme=theme(theme_name), out=out, duration=_clip_length(duration, seconds), progress=not quiet)
             return command(*args, video=video, **kwargs)
 
@@ -256,6 +256,8 @@ def video_options(out_help: str, duration_help: str):
             click.option("--size", default="1080p", show_default=True, help="720p, 1080p, 4k or WxH."),
             click.option("--fps", type=float, default=30.0, show_default=True),
             click.option("--crf", type=int, help="Quality (lower is better): default 18 for mp4, 31 for webm."),
+            click.option("--preset", help="Encoder speed: x264's presets for mp4 (default veryfast; medium, slow: smaller files, "
+                                          "slower), or best, good (default), fast, fastest for webm."),
             click.option("--format", "video_format", default="mp4", show_default=True, help="mp4, webm, gif, or mov (ProRes 4444, transparent)."),
             theme_option,
             click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=out_help),

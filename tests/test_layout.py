@@ -15,7 +15,7 @@ from cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 VIDEO_COMMANDS = [["render", "trajectories"], ["render", "scatter3d"], ["render", "slices", "--video"]]
-VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--format", "--theme", "--out", "--quiet", "--duration"]
+VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--preset", "--format", "--theme", "--out", "--quiet", "--duration"]
 
 
 def test_no_module_but_the_run_file_spells_a_dataset_path():
@@ -43,6 +43,9 @@ def test_every_video_command_has_the_same_video_options(command):
     (["--crf", "64", "--format", "webm"], "--crf 64: choose between 0 and 63 for webm (lower is better quality)"),
     (["--crf", "20", "--format", "gif"], "--crf sets the quality of mp4 and webm; --format gif takes none"),
     (["--fps", "nan"], "--fps nan: choose between 1 and 240"),
+    (["--preset", "turbo"], "--preset 'turbo': choose one of ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow for mp4"),
+    (["--preset", "medium", "--format", "webm"], "--preset 'medium': choose one of best, good, fast, fastest for webm"),
+    (["--preset", "fast", "--format", "mov"], "--preset sets the encoder speed of mp4 and webm; --format mov takes none"),
     (["--fps", "0"], "--fps 0.0: choose between 1 and 240"),
     (["--format", "avi"], "--format 'avi': choose one of mp4, webm, gif, mov"),
     (["--size", "huge"], "--size 'huge': use 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1600x900)"),

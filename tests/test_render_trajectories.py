@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -353,3 +354,30 @@ def test_two_renders_to_one_file_at_once_publish_a_whole_video(run_path, tmp_pat
     with Image.open(out.with_suffix(".png")) as poster:
         assert poster.size == (320, 180)
     assert sorted(path.name for path in out.parent.iterdir()) == ["clip.mp4", "clip.png"]
+
+
+def test_encoder_defaults_are_the_chosen_ones_and_can_be_changed(run_path, tmp_path):
+    """x264 writes its settings into the stream: veryfast (subme=2, 10 frames of lookahead) unless --preset says otherwise."""
+    settings = {}
+    for preset in (None, "medium"):
+        out = tmp_path / f"{preset}.mp4"
+        assert render(["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--out", str(out),
+                       *(["--preset", preset] if preset else [])]).exit_code == 0
+        settings[preset] = re.findall(rb"(subme|rc_lookahead|ref)=(\d+)", out.read_bytes().split(b"options:")[1][:2000])
+    assert dict(settings[None])[b"subme"] == b"2" and dict(settings[None])[b"rc_lookahead"] == b"10"
+    assert dict(settings["medium"])[b"subme"] == b"7" and dict(settings["medium"])[b"rc_lookahead"] == b"40"
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "webm"])
+def test_a_decoded_frame_matches_the_drawn_one(run_path, tmp_path, fmt):
+    """With each format's default encoder settings, the circles keep their colours within the tolerance of the drawing tests."""
+    out = tmp_path / f"clip.{fmt}"
+    assert render(["--run", str(run_path), "--epochs", "2", "--size", "960x540", "--format", fmt, "--trail", "0", "--out", str(out)]).exit_code == 0
+    traj = load_trajectory(RunFile(run_path), 2, 2, (0, 1))
+    scene = TrajectoryScene(traj, np.arange(len(traj.epoch)), VideoSpec(size=(960, 540)), theme("light"), trail=0)
+    drawn = scene.frame(len(traj.epoch) - 1)[..., :3].astype(int)
+    decoded = decoded_rgb(out, 960, 540)[-1].astype(int)
+    for center in CENTERS:
+        col, row = np.rint(scene.to_pixels(center)[0]).astype(int)
+        assert np.abs(decoded[row, col] - drawn[row, col]).max() < 12, (center, decoded[row, col], drawn[row, col])
+    assert np.abs(decoded - drawn).mean() < 1.0

@@ -23,6 +23,13 @@ DEFAULT_CRF = {"mp4": 18, "webm": 31}
 # What each encoder accepts: x264's CRF tops at 51 and 0 is lossless, which the High profile (the
 # one PowerPoint and Keynote play) refuses; VP9 takes 0-63. GIF and ProRes take no CRF.
 CRF_RANGE = {"mp4": (1, 51), "webm": (0, 63)}
+# Encoder speed (`--preset`), chosen by measurement on our own clips (bench/encoder_settings.py,
+# BENCHMARKS.md): x264's veryfast encodes them in 0.45x medium's time, files within 2% of its size,
+# SSIM within 0.002 of it on every clip. No faster VP9 setting kept WebM files within 1.1x, so WebM
+# keeps libvpx's "good" quality at cpu-used 4; `--preset fast` trades 1.3x the size for 3x the speed.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+VP9_PRESETS = {"best": ("good", 2), "good": ("good", 4), "fast": ("realtime", 5), "fastest": ("realtime", 8)}  # (-deadline, -cpu-used)
+DEFAULT_PRESET = {"mp4": "veryfast", "webm": "good"}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -46,6 +53,7 @@ class VideoSpec:
     size: tuple[int, int] = (1920, 1080)
     fps: float = 30.0
     crf: int | None = None
+    preset: str | None = None  # encoder speed: x264's preset names for mp4, VP9_PRESETS for webm
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -58,6 +66,12 @@ class VideoSpec:
             low, high = CRF_RANGE[self.format]
             if not low <= self.crf <= high:
                 raise ProjectError(f"--crf {self.crf}: choose between {low} and {high} for {self.format} (lower is better quality)")
+        if self.preset is not None:
+            choices = {"mp4": X264_PRESETS, "webm": tuple(VP9_PRESETS)}.get(self.format)
+            if choices is None:
+                raise ProjectError(f"--preset sets the encoder speed of mp4 and webm; --format {self.format} takes none")
+            if self.preset not in choices:
+                raise ProjectError(f"--preset {self.preset!r}: choose one of {', '.join(choices)} for {self.format}")
 
     @property
     def transparent(self) -> bool:
@@ -68,10 +82,13 @@ class VideoSpec:
         rate = ["-r", str(Fraction(self.fps).limit_denominator())]  # constant frame rate out
         if self.format == "mp4":  # H.264 High, yuv420p, moov atom first: PowerPoint, Keynote, QuickTime, browsers
             crf = self.crf if self.crf is not None else DEFAULT_CRF["mp4"]
-            return "libx264", "yuv420p", ["-profile:v", "high", "-preset", "medium", "-crf", str(crf), "-movflags", "+faststart", *COLOR_TAGS, *rate]
+            preset = self.preset or DEFAULT_PRESET["mp4"]
+            return "libx264", "yuv420p", ["-profile:v", "high", "-preset", preset, "-crf", str(crf), "-movflags", "+faststart", *COLOR_TAGS, *rate]
         if self.format == "webm":
             crf = self.crf if self.crf is not None else DEFAULT_CRF["webm"]
-            return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", *COLOR_TAGS, *rate]
+            deadline, speed = VP9_PRESETS[self.preset or DEFAULT_PRESET["webm"]]
+            return "libvpx-vp9", "yuv420p", ["-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", deadline, "-cpu-used", str(speed),
+                                             *COLOR_TAGS, *rate]
         if self.format == "gif":  # the lossless stage that render/gif.py turns into the GIF
             codec, pix_fmt, arguments = LOSSLESS_STAGE
             return codec, pix_fmt, [*arguments, *rate]
