@@ -172,6 +172,39 @@ def sweep_summary(folder: Path) -> None:
         _report_still(written)
 
 
+# -- report ---------------------------------------------------------------------------------
+@main.command()
+@user_errors
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "report", show_default=True,
+              help="The report's folder (replaced if it holds an earlier report, refused if it holds anything else).")
+@click.option("--render", "render_missing", is_flag=True, help="Render the trajectories video of each run that has no video yet.")
+def report(folders, out, render_missing) -> None:
+    """An offline web page of runs and sweeps: videos (side by side too), figures, configs, sweep summaries."""
+    from report.collect import collect
+    from report.page import write_report
+
+    runs, sweeps = collect(list(folders))
+    if render_missing:
+        _render_missing([*runs, *(run for sweep in sweeps for run in sweep.runs)])
+        runs, sweeps = collect(list(folders))
+    index = write_report(runs, sweeps, out)
+    videos = sum(len(run.videos) for run in [*runs, *(run for sweep in sweeps for run in sweep.runs)])
+    click.echo(f"report: {index}  ({len(runs)} run{'s' * (len(runs) != 1)}, {len(sweeps)} sweep{'s' * (len(sweeps) != 1)}, {videos} videos)")
+
+
+def _render_missing(runs) -> None:
+    from render.style import theme
+    from render.video import VideoOptions, VideoSpec
+    from render.views.trajectories import render_trajectories
+    from train.runfile import RunFile
+
+    for run in runs:
+        if not run.videos and run.epochs_done:
+            with RunFile(run.folder) as run_file:
+                _report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))
+
+
 # -- info -----------------------------------------------------------------------------------
 @main.command()
 @user_errors

@@ -1,0 +1,62 @@
+"""A sweep's numbers over seeds as SVG plots, drawn by the project (no plotting library at view time)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from render.figures import FONT_PT, new_figure, style_axes
+from render.style import CLASS_COLORS, theme
+
+
+def _svg(figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", facecolor=figure.get_facecolor())
+    return buffer.getvalue()
+
+
+def loss_curves_svg(curves: dict[str, list[list[float]]]) -> tuple[str, list[dict]]:
+    """Test loss per epoch, per configuration: the mean over seeds and a min-max band; and the numbers."""
+    look = theme("light")
+    figure = new_figure(look, 9, 5)
+    ax = figure.add_subplot(1, 1, 1)
+    table = []
+    for index, (label, runs) in enumerate(curves.items()):
+        epochs = min(len(run) for run in runs)
+        values = np.array([run[:epochs] for run in runs])  # (seeds, epochs)
+        x = np.arange(1, epochs + 1)
+        color = CLASS_COLORS[index % len(CLASS_COLORS)]
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.18, linewidth=0)
+        ax.plot(x, values.mean(axis=0), color=color, linewidth=2, label=f"{label} ({len(runs)} seed{'s' * (len(runs) > 1)})")
+        table += [{"configuration": label, "epoch": int(e), "mean": float(m), "min": float(lo), "max": float(hi)}
+                  for e, m, lo, hi in zip(x, values.mean(axis=0), values.min(axis=0), values.max(axis=0))]
+    style_axes(ax, look)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test loss per image")
+    ax.legend(fontsize=FONT_PT * 0.7, frameon=False)
+    figure.tight_layout()
+    return _svg(figure), table
+
+
+def inactive_svg(rows: list[dict]) -> tuple[str, list[dict]]:
+    """Inactive latent variables per configuration: mean over seeds with min-max bars."""
+    look = theme("light")
+    done = [row for row in rows if "inactive" in row]
+    figure = new_figure(look, 9, max(3, 0.5 * len(done) + 1.5))
+    ax = figure.add_subplot(1, 1, 1)
+    labels = [f"{row['arch']} · {row['mode']}" for row in done]
+    means = np.array([row["inactive"]["mean"] for row in done])
+    low = means - np.array([row["inactive"]["min"] for row in done])
+    high = np.array([row["inactive"]["max"] for row in done]) - means
+    ax.barh(np.arange(len(done)), means, xerr=[low, high], color=CLASS_COLORS[0], alpha=0.8, capsize=4)
+    ax.set_yticks(np.arange(len(done)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.0, float((means + high).max()) * 1.1 if len(done) else 1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    style_axes(ax, look)
+    ax.set_xlabel("inactive latent variables (mean, min-max over seeds)")
+    figure.tight_layout()
+    return _svg(figure), [{"configuration": label, **row["inactive"]} for label, row in zip(labels, done)]
