@@ -141,19 +141,22 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
     command again to continue). `sweep summary FOLDER` aggregates the numbers over seeds."""
     if ctx.invoked_subcommand is not None:
         return
-    from sweep.plan import SWEEPS_DIR, read_config, spec_from
+    from sweep.plan import SWEEPS_DIR, config_groups, read_config, spec_from
     from sweep.run import check_request, run_sweep
 
     check_request(executor, jobs, address)
     given = read_config(config_file) if config_file else {}
-    lists = {"arch": arch, "mode": mode, "seeds": seeds}
-    missing = [f"--{key}" for key, value in lists.items() if value is None and key not in given]
+    groups = [(arch, mode)] if arch is not None and mode is not None else config_groups(given)
+    if arch is not None or mode is not None:  # one list on the command line replaces it in every group of the file
+        groups = [(arch if arch is not None else archs, mode if mode is not None else modes) for archs, modes in groups or [(arch, mode)]]
+    missing = [f"--{key}" for key, value in (("arch", groups and all(a is not None for a, _ in groups)),
+                                             ("mode", groups and all(m is not None for _, m in groups)),
+                                             ("seeds", seeds is not None or "seeds" in given)) if not value]
     if missing:
         raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
-    options = {key: value for key, value in dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device).items()}
+    options = dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device)
     options = {key: value if value is not None else given.get(key) for key, value in options.items()}
-    spec = spec_from(arch or given["arch"], mode or given["mode"], seeds if seeds is not None else given["seeds"], options,
-                     name=name or given.get("name"))
+    spec = spec_from(groups, seeds if seeds is not None else given["seeds"], options, name=name or given.get("name"))
     folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=click.echo)
     click.echo(f"summary: python cli.py sweep summary {folder}")

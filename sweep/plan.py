@@ -48,18 +48,28 @@ def _listed(value) -> list[str]:
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """The lists and shared options, before they are multiplied out."""
+    """The lists and shared options, before they are multiplied out. `groups` pairs architectures
+    with modes: each group is multiplied out on its own (the lecture compares the two modes only
+    for some nets), and every member takes every seed."""
 
-    archs: tuple[str, ...]
-    modes: tuple[str, ...]
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # ((archs, modes), ...)
     seeds: tuple[int, ...]
     options: dict  # epochs, batch_size, lr, device, track: one value for every member
     name: str | None = None
 
+    @property
+    def archs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(arch for archs, _ in self.groups for arch in archs))
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(mode for _, modes in self.groups for mode in modes))
+
     def members(self) -> list[RunConfig]:
-        """The product of the lists, each checked as `train` checks its options."""
-        return [RunConfig(arch=arch, mode=mode, seed=seed, **self.options)
-                for arch, mode, seed in itertools.product(self.archs, self.modes, self.seeds)]
+        """The product of the lists, group by group, each checked as `train` checks its options."""
+        configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options)
+                   for archs, modes in self.groups for arch, mode, seed in itertools.product(archs, modes, self.seeds)]
+        return list({config.run_name: config for config in configs}.values())
 
     def default_name(self) -> str:
         seeds = f"{self.seeds[0]}-{self.seeds[-1]}" if list(self.seeds) == list(range(self.seeds[0], self.seeds[-1] + 1)) \
@@ -67,14 +77,22 @@ class SweepSpec:
         return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}_s{seeds}_e{self.options.get('epochs', 10)}"
 
 
-def spec_from(archs, modes, seeds, options: dict, name: str | None = None) -> SweepSpec:
-    """Lists from the command line or a config file, checked: every member is built once here."""
-    spec = SweepSpec(archs=tuple(_listed(archs)), modes=tuple(_listed(modes)), seeds=tuple(parse_seeds(seeds)),
-                     options={key: value for key, value in options.items() if value is not None}, name=name)
-    if not (spec.archs and spec.modes and spec.seeds):
+def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None) -> SweepSpec:
+    """Lists from the command line or a config file ((archs, modes) pairs, each a list or a
+    comma-separated string), checked: every member is built once here."""
+    spec = SweepSpec(groups=tuple((tuple(_listed(archs)), tuple(_listed(modes))) for archs, modes in groups),
+                     seeds=tuple(parse_seeds(seeds)), options={key: value for key, value in options.items() if value is not None}, name=name)
+    if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds):
         raise ProjectError("a sweep needs at least one --arch, --mode and seed")
     spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
     return spec
+
+
+def config_groups(given: dict) -> list[tuple]:
+    """A config file's (archs, modes) groups: its [[group]] tables, or its top-level arch and mode."""
+    if "group" in given:
+        return [(group.get("arch", given.get("arch")), group.get("mode", given.get("mode"))) for group in given["group"]]
+    return [(given.get("arch"), given.get("mode"))] if given.get("arch") is not None and given.get("mode") is not None else []
 
 
 def read_config(path: Path) -> dict:
@@ -92,12 +110,15 @@ def read_config(path: Path) -> dict:
         raise ProjectError(f"--config {path}: a folder, not a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
-    known = {*LIST_OPTIONS, *SCALAR_OPTIONS, "batch-size", "name"}
+    known = {*LIST_OPTIONS, *SCALAR_OPTIONS, "batch-size", "name", "group"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProjectError(f"--config {path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     if "batch-size" in data:
         data["batch_size"] = data.pop("batch-size")
+    groups = data.get("group", [])
+    if not isinstance(groups, list) or not all(isinstance(group, dict) and set(group) <= {"arch", "mode"} for group in groups):
+        raise ProjectError(f"--config {path}: each [[group]] holds an arch list and a mode list, nothing else")
     return data
 
 

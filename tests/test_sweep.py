@@ -183,12 +183,15 @@ def test_an_unreachable_ray_address_is_one_line(small_data_dir, tmp_path):
 
 
 def test_lecture_config_plans_every_architecture_of_the_lecture():
-    from sweep.plan import read_config, spec_from
+    from sweep.plan import config_groups, read_config, spec_from
 
     given = read_config(ROOT / "sweeps" / "lecture.toml")
-    spec = spec_from(given["arch"], given["mode"], given["seeds"], {"epochs": given["epochs"], "track": given["track"]}, given["name"])
-    assert len(spec.members()) == 9 * 2 * 5 and {config.epochs for config in spec.members()} == {10}
-    assert "784-256-32-24-16" in spec.archs and spec.seeds == (0, 1, 2, 3, 4)
+    spec = spec_from(config_groups(given), given["seeds"], {"epochs": given["epochs"], "track": given["track"]}, given["name"])
+    members = spec.members()
+    assert len(members) == 12 * 5 and {config.epochs for config in members} == {10} and spec.seeds == (0, 1, 2, 3, 4)
+    assert len(spec.archs) == 9 and "784-256-32-24-16" in spec.archs
+    both = {config.arch for config in members if config.mode == "deterministic"}
+    assert both == {"784-256-2", "784-256-32-8-2", "784-256-32-8-3"}
 
 
 def test_ctrl_c_stops_the_workers_and_leaves_nothing_half_written(small_data_dir, tmp_path):
