@@ -207,3 +207,22 @@ def atomic_path(final: Path | str) -> Iterator[Path]:
     """`atomic_paths` for one file."""
     with atomic_paths(final) as (temporary,):
         yield temporary
+
+
+@contextmanager
+def atomic_folder(final: Path | str) -> Iterator[Path]:
+    """A folder to fill under a temporary name beside `final`; on success it replaces `final` whole
+    (the old one renamed aside, then removed), on any exception it is removed and `final` stays."""
+    final = Path(final)
+    staging = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.building")
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        retired = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.retired")
+        if final.exists():
+            os.rename(final, retired)
+        os.rename(staging, final)
+        shutil.rmtree(retired, ignore_errors=True)
+        fsync_directory(final.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,8 +1,8 @@
 """The report: one static folder (index.html, report.css, report.js, media/) that works opened from
 disk or zipped and opened elsewhere: relative links only, nothing fetched at view time.
 
-The folder is built beside `--out` under a temporary name and swapped in whole, so a report is
-never half-written; an `--out` holding anything but an earlier report is refused.
+The folder is built beside `--out` under a temporary name and swapped in whole (`atomic_folder`),
+so a report is never half-written; an `--out` holding anything but an earlier report is refused.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from atomic import atomic_folder
 from errors import ProjectError, make_folder
 from report.collect import RunReport, SweepReport, Video, as_json
 from report.plots import inactive_svg, loss_curves_svg
@@ -106,6 +107,14 @@ def _table(rows: list[dict]) -> str:
     return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _plot(root: Path, name: str, title: str, svg: str, numbers: list[dict]) -> str:
+    """An SVG plot written into the report, with its numbers in a table beside it."""
+    relative = f"plots/{name}.svg"
+    (root / relative).parent.mkdir(parents=True, exist_ok=True)
+    (root / relative).write_text(svg)
+    return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_e(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
+
+
 def _sweep_html(sweep: SweepReport, media: _Media, root: Path) -> str:
     from sweep.summary import markdown
 
@@ -116,19 +125,9 @@ def _sweep_html(sweep: SweepReport, media: _Media, root: Path) -> str:
     parts.append("<h3>Summary over seeds</h3>" + _table(summary))
     parts.append(f"<details><summary>as Markdown</summary><pre>{_e(markdown(sweep.rows))}</pre></details>")
     if sweep.curves:
-        svg, numbers = loss_curves_svg(sweep.curves)
-        name = f"plots/{sweep.name}-test-loss.svg"
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(svg)
-        parts.append(f'<h3>Test loss per epoch (mean, min-max over seeds)</h3><div class="plot"><img src="{_e(name)}" alt="test loss per epoch">'
-                     f"<details><summary>numbers</summary>{_table(numbers)}</details></div>")
+        parts.append(_plot(root, f"{sweep.name}-test-loss", "Test loss per epoch (mean, min-max over seeds)", *loss_curves_svg(sweep.curves)))
     if any("inactive" in row for row in sweep.rows):
-        svg, numbers = inactive_svg(sweep.rows)
-        name = f"plots/{sweep.name}-inactive.svg"
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(svg)
-        parts.append(f'<h3>Inactive latent variables</h3><div class="plot"><img src="{_e(name)}" alt="inactive latent variables">'
-                     f"{_table(numbers)}</div>")
+        parts.append(_plot(root, f"{sweep.name}-inactive", "Inactive latent variables", *inactive_svg(sweep.rows)))
     parts += [_run_html(run, media) for run in sweep.runs]
     parts.append("</section>")
     return "".join(parts)
@@ -139,10 +138,7 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
     out = Path(out)
     _check_out(out)
     make_folder(out.parent, "report's parent folder")
-    staging = out.with_name(f".{out.name}.{os.getpid()}.building")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with atomic_folder(out) as staging:
         media = _Media(staging)
         body = [_sweep_html(sweep, media, staging) for sweep in sweeps]
         if runs:
@@ -154,11 +150,4 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
         for asset in ("report.css", "report.js"):
             shutil.copy(ASSETS / asset, staging / asset)
         (staging / MARKER).write_text("made by python cli.py report; may be replaced by it\n")
-        retired = out.with_name(f".{out.name}.{os.getpid()}.retired")
-        if out.exists():
-            os.rename(out, retired)
-        os.rename(staging, out)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out / "index.html"

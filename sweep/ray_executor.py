@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from atomic import atomic_folder
 from errors import ProjectError
 from sweep.member import Outcome
 from train.config import RunConfig
@@ -89,21 +90,9 @@ def _train_remote(config: RunConfig, name: str, state: str, data_dir: str | None
 
 
 def _receive(packed: Path, folder: Path) -> None:
-    """Put a member's folder (from its tar archive) in place of `folder`, atomically: built beside it
-    under a temporary name, then swapped in by renames."""
-    staging = folder.with_name(f".{folder.name}.{os.getpid()}.incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        with tarfile.open(packed) as archive:
-            archive.extractall(staging, filter="data")
-        retired = folder.with_name(f".{folder.name}.{os.getpid()}.retired")
-        if folder.exists():
-            os.rename(folder, retired)
-        os.rename(staging, folder)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Put a member's folder (from its tar archive) in place of `folder`, whole."""
+    with atomic_folder(folder) as staging, tarfile.open(packed) as archive:
+        archive.extractall(staging, filter="data")
 
 
 def run_ray(members: list[tuple[RunConfig, Path, str]], address: str | None, data_dir: Path | None, threads: int = 1,
