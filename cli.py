@@ -312,13 +312,14 @@ def video_options(out_help: str, duration_help: str):
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
 @click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
 @click.option("--trail", type=click.IntRange(min=0), default=12, show_default=True, help="Frames of fading trail (0: none).")
+@click.option("--digits", help="Which tracked digits: classes like 3,8 (3:2 the second 3), N-per-class, or indices:123,456 (default: all).")
 @video_options("Output file (default: <run>/videos/trajectories_e<epochs>.<format>; poster: same name, .png).",
                "default: one frame per recorded step")
-def render_trajectories_command(run_dir, epochs, dims, every, trail, video) -> None:
+def render_trajectories_command(run_dir, epochs, dims, every, trail, digits, video) -> None:
     """MP4 of the tracked digits as variance circles moving through the latent space."""
     from render.views.trajectories import render_trajectories
 
-    _report_video(render_trajectories(_open_run(run_dir), video, epochs=epochs, dims=dims, every=every, trail=trail))
+    _report_video(render_trajectories(_open_run(run_dir), video, epochs=epochs, dims=dims, every=every, trail=trail, digits=digits))
 
 
 @render.command("scatter3d")

@@ -6,7 +6,10 @@ names the same way.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import numpy as np
 
 from errors import ProjectError
 from train.launch import RUNS_DIR
@@ -66,6 +69,42 @@ def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
     if not all(0 <= d < latent_dim for d in dims):
         raise ProjectError(f"--dims {text!r}: this run's latent indices are 0..{latent_dim - 1}")
     return dims
+
+
+def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """`--digits`: which tracked digits a view shows, as row positions into the tracked arrays.
+
+    `3,8` picks by class (the first tracked digit of each; `3:2` the second), `2-per-class` the first
+    two of every class, `indices:123,456` by training-set index (as `train --track` spells it).
+    None: all of them."""
+    if text is None:
+        return np.arange(len(labels))
+    text = text.strip()
+    by_class = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels)}
+    if match := re.fullmatch(r"(\d+)-per-class", text):
+        count = int(match.group(1))
+        if count < 1:
+            raise ProjectError("--digits: N-per-class needs N >= 1")
+        return np.sort(np.concatenate([rows[:count] for rows in by_class.values()]))
+    if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
+        wanted = [int(part) for part in match.group(1).split(",")]
+        position = {int(index): row for row, index in enumerate(indices)}
+        missing = [index for index in wanted if index not in position]
+        if missing:
+            raise ProjectError(f"--digits {text!r}: training image {missing[0]} is not one of the run's tracked digits")
+        return np.array([position[index] for index in wanted])
+    if re.fullmatch(r"\d(?::\d+)?(?:,\d(?::\d+)?)*", text):
+        rows = []
+        for part in text.split(","):
+            digit, _, nth = part.partition(":")
+            members = by_class.get(int(digit), np.array([], int))
+            order = int(nth or 1)
+            if order < 1 or order > len(members):
+                raise ProjectError(f"--digits {text!r}: {part} asks for tracked digit {order} of class {digit}; "
+                                   f"the run tracks {len(members)} of that class")
+            rows.append(members[order - 1])
+        return np.array(rows)
+    raise ProjectError(f"--digits {text!r}: use classes like 3,8 (3:2 for the second 3), N-per-class, or indices:123,456")
 
 
 def decoder_at(run: RunFile, epoch: int | None = None):

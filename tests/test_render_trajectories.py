@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli import main
+from errors import ProjectError
 from render.steps import frame_steps, parse_epochs
 from render.style import CLASS_RGB, theme
 from render.video import TileUpdate, VideoSpec, probe, write_video
@@ -381,3 +382,30 @@ def test_a_decoded_frame_matches_the_drawn_one(run_path, tmp_path, fmt):
         col, row = np.rint(scene.to_pixels(center)[0]).astype(int)
         assert np.abs(decoded[row, col] - drawn[row, col]).max() < 12, (center, decoded[row, col], drawn[row, col])
     assert np.abs(decoded - drawn).mean() < 1.0
+
+
+def test_digits_choose_which_tracked_digits_are_drawn():
+    from render.sources import choose_digits
+
+    labels = np.array([0, 0, 3, 3, 3, 8], np.uint8)
+    indices = np.array([10, 11, 20, 21, 22, 30])
+    assert choose_digits(None, labels, indices).tolist() == [0, 1, 2, 3, 4, 5]
+    assert choose_digits("3,8", labels, indices).tolist() == [2, 5]
+    assert choose_digits("3:2,0", labels, indices).tolist() == [3, 0]
+    assert choose_digits("1-per-class", labels, indices).tolist() == [0, 2, 5]
+    assert choose_digits("indices:22,10", labels, indices).tolist() == [4, 0]
+    for text, message in (("3:4", "asks for tracked digit 4 of class 3; the run tracks 3 of that class"),
+                          ("5", "asks for tracked digit 1 of class 5; the run tracks 0 of that class"),
+                          ("indices:99", "training image 99 is not one of the run's tracked digits"),
+                          ("0-per-class", "N-per-class needs N >= 1"), ("threes", "use classes like 3,8")):
+        with pytest.raises(ProjectError, match=re.escape(message)):
+            choose_digits(text, labels, indices)
+
+
+def test_digits_option_renders_only_those_digits(run_path, tmp_path):
+    out = tmp_path / "one.mp4"
+    result = render(["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--digits", "7,0", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    traj = load_trajectory(RunFile(run_path), 2, 2, (0, 1), np.array([2, 0]))
+    assert traj.labels.tolist() == [7, 0] and traj.mu.shape[1] == 2
+    assert probe(out).frames == 1 + STEPS

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 
-from render.sources import epochs_label, output_path, parse_dims, require_latent_size
+from render.sources import choose_digits, epochs_label, output_path, parse_dims, require_latent_size
 from render.steps import check_epoch_range, frame_steps, parse_epochs
 from render.style import CLASS_COLORS, Theme, font_points
 from render.text_stamp import TextStamp
@@ -56,17 +56,19 @@ class Trajectory:
     variational: bool = True
 
 
-def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int]) -> Trajectory:
+def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int], rows: np.ndarray | None = None) -> Trajectory:
+    """The selected steps, projected on `dims`, of the tracked digits at `rows` (default: all)."""
     check_epoch_range(first_epoch, last_epoch, run.epochs_done)
     steps = run.trajectory(first_epoch, last_epoch)
-    mu, logvar = steps.mu[:, :, list(dims)], steps.logvar[:, :, list(dims)]
+    rows = np.arange(run.tracked_count) if rows is None else np.asarray(rows)
+    mu, logvar = steps.mu[:, rows][:, :, list(dims)], steps.logvar[:, rows][:, :, list(dims)]
     config = run.config
     variational = config.variational
     dims_note = f"  ·  z{dims[0]}, z{dims[1]}" if run.latent_dim > 2 else ""
     mode_note = "" if variational else " (no sampling)"
     radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
     return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch,
-                      labels=run.tracked().label, batches_per_epoch=run.batches_per_epoch(), variational=variational,
+                      labels=run.tracked().label[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,
                       title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}")
 
 
@@ -226,12 +228,15 @@ class TrajectoryScene:
 
 
 def render_trajectories(run: RunFile, video: VideoOptions, epochs: str | None = None, dims: str = "0,1",
-                        every: int | None = None, trail: int = 12) -> Rendered:
-    """The trajectories video of `epochs` (text like 2-10; default: every finished epoch) and its
-    poster, by default <run>/videos/trajectories_e<epochs>.<format>."""
+                        every: int | None = None, trail: int = 12, digits: str | None = None) -> Rendered:
+    """The trajectories video of `epochs` (text like 2-10; default: every finished epoch) for the
+    tracked digits `digits` picks (default: all), and its poster; by default
+    <run>/videos/trajectories_e<epochs>.<format>."""
     require_latent_size(run, 2, "trajectories")
     first, last = parse_epochs(epochs) if epochs else (1, max(run.epochs_done, 1))
-    traj = load_trajectory(run, first, last, parse_dims(dims, run.latent_dim, 2))
+    tracked = run.tracked()
+    rows = choose_digits(digits, tracked.label, tracked.index)
+    traj = load_trajectory(run, first, last, parse_dims(dims, run.latent_dim, 2), rows)
     out = output_path(run, video.out, "videos", f"trajectories_{epochs_label(first, last)}.{video.spec.format}")
     shown = frame_steps(np.arange(len(traj.epoch)), video.spec.fps, every=every, duration=video.duration)
     scene = TrajectoryScene(traj, shown, video.spec, video.theme, trail=trail)
