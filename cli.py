@@ -208,6 +208,53 @@ def _render_missing(runs) -> None:
                 _report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))
 
 
+# -- lecture --------------------------------------------------------------------------------
+@main.command()
+@user_errors
+@click.option("--seeds", default="0-2", show_default=True, help="Seeds of every configuration; more later extends the sweep.")
+@click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
+@click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
+@click.option("--address", help="--executor ray: a running cluster to join.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "lecture", show_default=True,
+              help="The lecture's folder: its sweep, media and page.")
+@click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=Path("sweeps") / "lecture.toml", hidden=True)
+@click.option("--epochs", type=click.IntRange(min=1), hidden=True, help="Fewer epochs than the lecture's 10 (tests).")
+@click.option("--track", hidden=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
+    """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
+    its claims checked over the seeds, all in one offline page. Run it again to continue or extend it."""
+    import time as clock
+
+    from render.video import parse_size
+    from report.lecture import check_out, write_page
+    from sweep.plan import config_groups, read_config, spec_from
+    from sweep.run import MembersFailed, check_request, run_sweep
+
+    started = clock.perf_counter()
+    check_out(out)
+    check_request(executor, jobs, address)
+    video_size = parse_size(size)
+    given = read_config(config_file)
+    options = {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}
+    spec = spec_from(config_groups(given), seeds, options, name="lecture")
+    failed = None
+    try:
+        run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=not quiet, echo=click.echo)
+    except MembersFailed as exc:  # the page shows what finished and says what is missing
+        failed = exc
+    training = clock.perf_counter() - started
+    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, click.echo)
+    for claim in claims:
+        click.echo(f"  {claim.verdict:<14} {claim.text}")
+    click.echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, "
+               f"the rest {clock.perf_counter() - started - training - rendering:.0f} s)")
+    if failed:
+        raise failed
+
+
 # -- info -----------------------------------------------------------------------------------
 @main.command()
 @user_errors

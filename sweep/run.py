@@ -16,6 +16,10 @@ from sweep.plan import SweepSpec, member_state, merge
 EXECUTORS = ("local", "ray")
 
 
+class MembersFailed(ProjectError):
+    """Some members failed (each said why); the others finished."""
+
+
 def check_request(executor: str, jobs: int | None, address: str | None) -> None:
     """Everything about how to run, refused before anything is planned or trained."""
     if executor not in EXECUTORS:
@@ -80,5 +84,5 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
         echo(line)
     failed = [outcome for outcome in ordered if outcome.state == "failed"]
     if failed:
-        raise ProjectError(f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them")
+        raise MembersFailed(f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them")
     return ordered

@@ -1,0 +1,160 @@
+"""The whole lecture page (`report/assets/vae-lecture.txt`) reproduced: its sweep trained, its videos
+and figures rendered, its text with each medium where the page has it, and its claims checked.
+
+Everything lands in one folder: `sweep/` (the runs), `media/` and `index.html`. Media already
+rendered are kept, so a second run with nothing new to train or render takes seconds.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from atomic import atomic_path
+from errors import ProjectError, make_folder
+from render.style import theme
+from render.video import VideoOptions, VideoSpec, poster_path
+from report.claims import Claim, check_claims
+from report.page import ASSETS
+
+TEXT = ASSETS / "vae-lecture.txt"
+
+
+@dataclass(frozen=True)
+class Medium:
+    """One video or figure of the page: what to render, from which run."""
+
+    name: str  # file name under media/
+    kind: str  # trajectories, compare, scatter3d, slices, slices-sweep, collapse
+    runs: tuple[tuple[str, str], ...]  # (arch, mode) of the run(s) it shows, seed: the first one asked
+    options: tuple = ()  # keyword options of its view, as pairs
+    caption: str = ""
+
+
+# After which paragraph (counted from 1 among the page's non-empty lines) each medium stands.
+PAGE = {
+    1: [Medium("trajectories_one_per_class_e1-5.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "1-5"), ("digits", "1-per-class")),
+               "one digit per class, epochs 1-5")],
+    7: [Medium("trajectories_six_per_class_e2-10.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "2-10"),),
+               "six digits per class, from the start of epoch 2 to the end of epoch 10")],
+    11: [Medium("compare_784-256-2.png", "compare", (("784-256-2", "variational"), ("784-256-2", "deterministic")), (),
+                "784-256-2: variational (first row) and without sampling (second row)")],
+    16: [Medium("compare_784-256-32-8-2.png", "compare", (("784-256-32-8-2", "variational"), ("784-256-32-8-2", "deterministic")), (),
+                "784-256-32-8-2: variational (first row) and without sampling (second row)")],
+    20: [Medium(f"scatter3d_784-256-32-8-3_{mode}.mp4", "scatter3d", (("784-256-32-8-3", mode),), (), f"784-256-32-8-3, {label}: the test set in 3-D")
+         for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))]
+    + [Medium(f"slices_784-256-32-8-3_{mode}.png", "slices", (("784-256-32-8-3", mode),), (), f"784-256-32-8-3, {label}: five slices of 25 samples")
+       for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))],
+    27: [Medium(f"slices_{arch}.png", "slices", ((arch, "variational"),), (), f"{arch}: 3^4 = 81 samples")
+         for arch in ("784-256-32-8-4", "784-256-32-4")],
+    31: [Medium(f"slices_{arch}.png", "slices", ((arch, "variational"),), (), f"{arch}: 100 samples")
+         for arch in ("784-256-32-16-8", "784-256-32-8", "784-256-32-24-16", "784-256-32-16")],
+    32: [Medium(f"collapse_{arch}", "collapse", ((arch, "variational"),), (), f"{arch}: which latent variables are inactive")
+         for arch in ("784-256-32-24-16", "784-256-32-16")],
+}
+
+
+def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int]) -> list[Path]:
+    """The medium's files, rendered unless they are there already; [] when its run is missing."""
+    from train.runfile import RunFile
+
+    folders = [sweep / f"{arch}-{mode}-s{seed}" for arch, mode in medium.runs]
+    if not all((folder / "run.h5").exists() for folder in folders):
+        return []
+    out = media / medium.name
+    if medium.kind == "collapse":
+        if not (out / "collapse_bars.png").exists():
+            from render.views.collapse import render_collapse
+
+            with RunFile(folders[0]) as run:
+                render_collapse(run, theme("light"), out)
+        return [out / "collapse_bars.png", out / "collapse_history.png"]
+    if out.exists():
+        return [out]
+    video = VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False)
+    options = dict(medium.options)
+    if medium.kind == "compare":
+        from render.views.compare import render_compare
+
+        render_compare(folders, theme("light"), out)
+        return [out]
+    with RunFile(folders[0]) as run:
+        if medium.kind == "trajectories":
+            from render.views.trajectories import render_trajectories
+
+            last = min(int(options["epochs"].split("-")[-1]), run.epochs_done)
+            first = min(int(options["epochs"].split("-")[0]), last)
+            render_trajectories(run, video, epochs=f"{first}-{last}", digits=options.get("digits"))
+        elif medium.kind == "scatter3d":
+            from render.views.scatter3d import render_scatter3d
+
+            render_scatter3d(run, video)
+        else:
+            from render.views.slices import render_slices
+
+            render_slices(run, video)
+    return [out]
+
+
+def _media_html(path: Path, root: Path, caption: str) -> str:
+    relative = html.escape(str(path.relative_to(root)))
+    text = f"<figcaption>{html.escape(caption)}</figcaption>"
+    if path.suffix == ".mp4":
+        poster = html.escape(str(poster_path(path).relative_to(root)))
+        return f'<figure class="clip"><video controls preload="metadata" playsinline poster="{poster}"><source src="{relative}" type="video/mp4"></video>{text}</figure>'
+    return f'<figure class="still"><img src="{relative}" alt="{html.escape(caption)}" loading="lazy">{text}</figure>'
+
+
+def _claims_html(claims: list[Claim], seeds: list[int]) -> str:
+    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.numbers)}</td>"
+                   f'<td class="verdict">{html.escape(c.verdict)}</td></tr>' for c in claims)
+    return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
+            f'<table class="numbers claims"><thead><tr><th>claim</th><th>measure</th><th>numbers</th><th>verdict</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></section>")
+
+
+def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None]) -> tuple[Path, list[Claim], float]:
+    """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
+    and the seconds spent rendering."""
+    media = out / "media"
+    make_folder(media, "lecture's media folder")
+    started = time.perf_counter()
+    paragraphs = [line.strip() for line in TEXT.read_text().splitlines() if line.strip()]
+    body = []
+    for number, paragraph in enumerate(paragraphs, 1):
+        short = len(paragraph) < 60  # the page's captions ("variational", "784-256-32-8-4 architecture")
+        body.append(f'<p class="{"caption" if short else "text"}">{html.escape(paragraph)}</p>')
+        figures = []
+        for medium in PAGE.get(number, []):
+            files = _render(medium, sweep, seeds[0], media, size)
+            if not files:
+                figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
+            figures += [_media_html(path, out, medium.caption) for path in files]
+        if figures:
+            body.append('<div class="clips">' + "".join(figures) + "</div>")
+    rendering = time.perf_counter() - started
+    claims = check_claims(sweep, seeds)
+    page = ((ASSETS / "index.html").read_text()
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
+            .replace("{{TITLE}}", "the lecture on variational autoencoders, reproduced"))
+    for asset in ("report.css", "report.js"):
+        with atomic_path(out / asset) as tmp:
+            tmp.write_text((ASSETS / asset).read_text())
+    with atomic_path(out / "index.html") as tmp:
+        tmp.write_text(page)
+    echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
+    return out / "index.html", claims, rendering
+
+
+def check_out(out: Path) -> None:
+    """`--out` holds a lecture (or nothing): a sweep folder, media and the page, nothing else."""
+    if out.exists() and not out.is_dir():
+        raise ProjectError(f"--out {out}: a file, not a folder")
+    if out.is_dir():
+        foreign = sorted(path.name for path in out.iterdir() if path.name not in ("sweep", "media", "index.html", "report.css", "report.js")
+                         and not path.name.startswith("."))
+        if foreign:
+            raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
