@@ -141,22 +141,12 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
     command again to continue). `sweep summary FOLDER` aggregates the numbers over seeds."""
     if ctx.invoked_subcommand is not None:
         return
-    from sweep.plan import SWEEPS_DIR, config_groups, read_config, spec_from
+    from sweep.plan import SWEEPS_DIR, spec_from_options
     from sweep.run import check_request, run_sweep
 
     check_request(executor, jobs, address)
-    given = read_config(config_file) if config_file else {}
-    groups = [(arch, mode)] if arch is not None and mode is not None else config_groups(given)
-    if arch is not None or mode is not None:  # one list on the command line replaces it in every group of the file
-        groups = [(arch if arch is not None else archs, mode if mode is not None else modes) for archs, modes in groups or [(arch, mode)]]
-    missing = [f"--{key}" for key, value in (("arch", groups and all(a is not None for a, _ in groups)),
-                                             ("mode", groups and all(m is not None for _, m in groups)),
-                                             ("seeds", seeds is not None or "seeds" in given)) if not value]
-    if missing:
-        raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
-    options = dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device)
-    options = {key: value if value is not None else given.get(key) for key, value in options.items()}
-    spec = spec_from(groups, seeds if seeds is not None else given["seeds"], options, name=name or given.get("name"))
+    spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device),
+                             config_file, name)
     folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=click.echo)
     click.echo(f"summary: python cli.py sweep summary {folder}")
@@ -184,28 +174,9 @@ def sweep_summary(folder: Path) -> None:
 @click.option("--render", "render_missing", is_flag=True, help="Render the trajectories video of each run that has no video yet.")
 def report(folders, out, render_missing) -> None:
     """An offline web page of runs and sweeps: videos (side by side too), figures, configs, sweep summaries."""
-    from report.collect import collect
-    from report.page import write_report
+    from report.page import make_report
 
-    runs, sweeps = collect(list(folders))
-    if render_missing:
-        _render_missing([*runs, *(run for sweep in sweeps for run in sweep.runs)])
-        runs, sweeps = collect(list(folders))
-    index = write_report(runs, sweeps, out)
-    videos = sum(len(run.videos) for run in [*runs, *(run for sweep in sweeps for run in sweep.runs)])
-    click.echo(f"report: {index}  ({len(runs)} run{'s' * (len(runs) != 1)}, {len(sweeps)} sweep{'s' * (len(sweeps) != 1)}, {videos} videos)")
-
-
-def _render_missing(runs) -> None:
-    from render.style import theme
-    from render.video import VideoOptions, VideoSpec
-    from render.views.trajectories import render_trajectories
-    from train.runfile import RunFile
-
-    for run in runs:
-        if not run.videos and run.epochs_done:
-            with RunFile(run.folder) as run_file:
-                _report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))
+    make_report(list(folders), out, render_missing, echo=click.echo, report_video=_report_video)
 
 
 # -- lecture --------------------------------------------------------------------------------
@@ -226,33 +197,9 @@ def _render_missing(runs) -> None:
 def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
     its claims checked over the seeds, all in one offline page. Run it again to continue or extend it."""
-    import time as clock
+    from report.lecture import run_lecture
 
-    from render.video import parse_size
-    from report.lecture import check_out, write_page
-    from sweep.plan import config_groups, read_config, spec_from
-    from sweep.run import MembersFailed, check_request, run_sweep
-
-    started = clock.perf_counter()
-    check_out(out)
-    check_request(executor, jobs, address)
-    video_size = parse_size(size)
-    given = read_config(config_file)
-    options = {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}
-    spec = spec_from(config_groups(given), seeds, options, name="lecture")
-    failed = None
-    try:
-        run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=not quiet, echo=click.echo)
-    except MembersFailed as exc:  # the page shows what finished and says what is missing
-        failed = exc
-    training = clock.perf_counter() - started
-    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, click.echo)
-    for claim in claims:
-        click.echo(f"  {claim.verdict:<14} {claim.text}")
-    click.echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, "
-               f"the rest {clock.perf_counter() - started - training - rendering:.0f} s)")
-    if failed:
-        raise failed
+    run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=click.echo)
 
 
 # -- info -----------------------------------------------------------------------------------

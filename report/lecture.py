@@ -158,3 +158,34 @@ def check_out(out: Path) -> None:
                          and not path.name.startswith("."))
         if foreign:
             raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
+
+
+def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",
+                config_file: Path = Path("sweeps") / "lecture.toml", epochs: int | None = None, track: str | None = None,
+                data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print) -> Path:
+    """Train (or continue) the lecture's sweep, render the page and check its claims; says how long
+    training, rendering and the rest took. Members that failed leave their media and claims out,
+    and make the command fail at the end."""
+    from render.video import parse_size
+    from sweep.plan import config_groups, read_config, spec_from
+    from sweep.run import MembersFailed, check_request, run_sweep
+
+    started = time.perf_counter()
+    check_out(out)
+    check_request(executor, jobs, address)
+    video_size = parse_size(size)
+    given = read_config(config_file)
+    spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    failed = None
+    try:
+        run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo)
+    except MembersFailed as exc:  # the page shows what finished and says what is missing
+        failed = exc
+    training = time.perf_counter() - started
+    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo)
+    for claim in claims:
+        echo(f"  {claim.verdict:<14} {claim.text}")
+    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, the rest {time.perf_counter() - started - training - rendering:.0f} s)")
+    if failed:
+        raise failed
+    return index

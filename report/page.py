@@ -11,10 +11,11 @@ import html
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from atomic import atomic_folder
 from errors import ProjectError, make_folder
-from report.collect import RunReport, SweepReport, Video, as_json
+from report.collect import RunReport, SweepReport, Video, as_json, collect
 from report.plots import inactive_svg, loss_curves_svg
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -151,3 +152,28 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
             shutil.copy(ASSETS / asset, staging / asset)
         (staging / MARKER).write_text("made by python cli.py report; may be replaced by it\n")
     return out / "index.html"
+
+
+def make_report(folders: list[Path], out: Path, render_missing: bool = False, echo: Callable[[str], None] = print,
+                report_video: Callable = lambda rendered: None) -> Path:
+    """`report`: collect the folders, render the trajectories of runs without a video when asked, write the page."""
+    runs, sweeps = collect(folders)
+    if render_missing:
+        _render_missing([*runs, *(run for sweep in sweeps for run in sweep.runs)], report_video)
+        runs, sweeps = collect(folders)
+    index = write_report(runs, sweeps, out)
+    videos = sum(len(run.videos) for run in [*runs, *(run for sweep in sweeps for run in sweep.runs)])
+    echo(f"report: {index}  ({len(runs)} run{'s' * (len(runs) != 1)}, {len(sweeps)} sweep{'s' * (len(sweeps) != 1)}, {videos} videos)")
+    return index
+
+
+def _render_missing(runs: list[RunReport], report_video: Callable) -> None:
+    from render.style import theme
+    from render.video import VideoOptions, VideoSpec
+    from render.views.trajectories import render_trajectories
+    from train.runfile import RunFile
+
+    for run in runs:
+        if not run.videos and run.epochs_done:
+            with RunFile(run.folder) as run_file:
+                report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))

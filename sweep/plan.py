@@ -88,6 +88,23 @@ def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None
     return spec
 
 
+def spec_from_options(arch: str | None, mode: str | None, seeds: str | None, options: dict, config_file: Path | None = None,
+                      name: str | None = None) -> SweepSpec:
+    """`sweep`'s options over a --config file's: a list given on the command line replaces it in
+    every group of the file; so does any shared option."""
+    given = read_config(config_file) if config_file else {}
+    groups = config_groups(given)
+    if arch is not None or mode is not None:
+        groups = [(arch if arch is not None else archs, mode if mode is not None else modes) for archs, modes in groups or [(arch, mode)]]
+    missing = [f"--{key}" for key, present in (("arch", groups and all(a is not None for a, _ in groups)),
+                                               ("mode", groups and all(m is not None for _, m in groups)),
+                                               ("seeds", seeds is not None or "seeds" in given)) if not present]
+    if missing:
+        raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
+    options = {key: value if value is not None else given.get(key) for key, value in options.items()}
+    return spec_from(groups, seeds if seeds is not None else given["seeds"], options, name=name or given.get("name"))
+
+
 def config_groups(given: dict) -> list[tuple]:
     """A config file's (archs, modes) groups: its [[group]] tables, or its top-level arch and mode."""
     if "group" in given:
