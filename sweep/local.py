@@ -55,11 +55,9 @@ def _die_with_parent() -> None:
 
 
 def _start_worker(threads: int, data_dir: str | None) -> None:
-    from atomic import sigterm_raises
-
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle: it stops us with SIGTERM
-    sigterm_raises()
+    signal.signal(signal.SIGTERM, _exit_now)  # between members there is nothing to clean up
     from data.mnist import load_mnist
     from train.launch import set_threads
 
@@ -68,13 +66,20 @@ def _start_worker(threads: int, data_dir: str | None) -> None:
     _worker["mnist"] = load_mnist(_worker["data_dir"])
 
 
-def _run(config: RunConfig, run_dir: str, state: str) -> Outcome:
-    from atomic import Terminated
+def _exit_now(signum, frame) -> None:
+    os._exit(143)
 
+
+def _run(config: RunConfig, run_dir: str, state: str) -> Outcome:
+    from atomic import Terminated, sigterm_raises
+
+    sigterm_raises()  # while a member trains, SIGTERM unwinds it: its run file whole, no spare, lock or temporary left
     try:
         return train_member(config, Path(run_dir), state, _worker["mnist"], _worker["data_dir"])
     except Terminated:  # the member has cleaned up on the way here; the pool would hand us the next one
         os._exit(143)
+    finally:
+        signal.signal(signal.SIGTERM, _exit_now)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

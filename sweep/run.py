@@ -59,10 +59,17 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
     to_train = [(config, run_dir, "new" if run_dir.name in changed else state)
                 for config, run_dir, state in members if run_dir.name not in outcomes]
-    jobs = jobs or default_jobs(len(to_train))
+    if jobs and jobs > cores():  # more processes than cores only makes each slower (and all of them, together)
+        echo(f"--jobs {jobs} is more than this machine's {cores()} cores: {cores()} workers")
+        jobs = cores()
+    jobs = max(1, min(jobs or default_jobs(len(to_train)), len(to_train)))
+    if to_train and executor == "local":
+        from data.mnist import load_mnist
+
+        load_mnist(data_dir)  # here, once: a missing or damaged data set is one line, and the cache is fetched once, not by every worker
     how = (f"{jobs} local worker{'s' * (jobs > 1)} x {threads_per_job(jobs)} thread{'s' * (threads_per_job(jobs) > 1)} ({cores()} cores)"
            if executor == "local" else f"Ray at {address}" if address else "Ray, started here")
-    echo(f"sweep {folder}: {len(members)} members, {len(outcomes)} finished before, {len(to_train)} to train on {how}")
+    echo(f"sweep {folder}: {len(members)} member{'s' * (len(members) != 1)}, {len(outcomes)} finished before, {len(to_train)} to train on {how}")
     bar = tqdm(total=len(members), desc="sweep", unit="member", disable=not progress)
     for outcome in outcomes.values():
         bar.update()
