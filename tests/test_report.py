@@ -109,3 +109,15 @@ def test_bad_report_input_is_one_line_and_keeps_what_is_there(report, tmp_path):
     assert cli("report", run, "--out", tmp_path / "file").output.splitlines()[-1] == f"Error: --out {tmp_path / 'file'}: a file, not a folder"
     again = cli("report", run, "--out", site)  # an earlier report is replaced whole
     assert again.exit_code == 0 and not (site / "plots").exists()
+
+
+def test_render_makes_the_missing_videos_first(tmp_path):
+    run = synthetic_run(tmp_path / "bare").parent
+    plain = cli("report", run, "--out", tmp_path / "site")
+    assert plain.exit_code == 0 and "No videos yet" in (tmp_path / "site" / "index.html").read_text()
+    assert not (run / "videos").exists()
+    rendered = cli("report", run, "--out", tmp_path / "site", "--render")
+    assert rendered.exit_code == 0, rendered.output
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "No videos yet" not in page and 'src="media/bare/trajectories_e1-2.mp4"' in page
+    assert probe(run / "videos" / "trajectories_e1-2.mp4").frames == 21
