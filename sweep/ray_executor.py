@@ -14,7 +14,6 @@ import io
 import os
 import re
 import socket
-import shutil
 import tarfile
 import tempfile
 from pathlib import Path

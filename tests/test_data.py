@@ -7,6 +7,7 @@ import os
 import pickle
 import shutil
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest

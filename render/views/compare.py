@@ -11,12 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from atomic import Written
 from errors import ProjectError
 from render.digits import decode, enlarge, ink_to_rgb, mosaic, reconstruct
-from atomic import Written
-from render.figures import FONT_PT, new_figure, style_axes
-from atomic import Written
-from render.figures import check_still_path, save_figure
+from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import decoder_at, parse_dims, require_latent_size, run_folder, run_title
 from render.style import Theme
 from render.views.latent_map import class_legend, draw_latent, fitted_limits, plane
