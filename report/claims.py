@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.latents import latent_stats
+from train.describe import final_epoch
 from train.runfile import RunFile
 
 
@@ -37,10 +37,8 @@ def _run(folder: Path, arch: str, mode: str, seed: int) -> Path | None:
 
 def _final(path: Path) -> dict:
     with RunFile(path) as run:
-        test = run.losses().test[-1].astype(np.float64)
-        last = run.encodings(run.epochs_done)
-        mu = last.mu.astype(np.float64)
-        stats = latent_stats(last.mu, last.logvar)
+        final = final_epoch(run)
+    test, mu, stats = final.test_loss.astype(np.float64), final.encodings.mu.astype(np.float64), final.stats
     mean, cov = mu.mean(axis=0), np.atleast_2d(np.cov(mu, rowvar=False))
     eig = np.linalg.eigvalsh(cov)
     kl = 0.5 * (np.trace(cov) + mean @ mean - len(mean) - np.sum(np.log(np.maximum(eig, 1e-12))))

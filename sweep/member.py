@@ -32,13 +32,12 @@ class Outcome:
 
 def finished_numbers(run_dir: Path) -> dict:
     """Final test loss and inactive latent variables of a run, from its run file."""
-    from train.latents import latent_stats
+    from train.describe import final_epoch
     from train.runfile import RunFile
 
     with RunFile(run_dir) as run:
-        last = run.encodings(run.epochs_done)
-        stats = latent_stats(last.mu, last.logvar)
-        return {"test_loss": float(run.losses().test[-1].sum()), "inactive": stats.inactive_count, "latent_size": run.latent_dim}
+        final = final_epoch(run)
+        return {"test_loss": float(final.test_loss.sum()), "inactive": final.stats.inactive_count, "latent_size": run.latent_dim}
 
 
 def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: Path | None = None) -> Outcome:

@@ -18,7 +18,7 @@ import numpy as np
 from atomic import Written, atomic_path
 from errors import ProjectError
 from sweep.plan import load_plan
-from train.latents import latent_stats
+from train.describe import final_epoch
 from train.runfile import RunFile
 
 STATS = ("mean", "std", "min", "max")
@@ -43,14 +43,14 @@ def member_numbers(run_dir: Path) -> MemberNumbers | None:
         config = run.config
         if run.epochs_done < config.epochs:
             return None
-        last = run.encodings(run.epochs_done)
-        stats = latent_stats(last.mu, last.logvar)
+        final = final_epoch(run)
+        stats = final.stats
         active = ~stats.inactive
         variance = float(stats.mean_variance[active].mean()) if active.any() and config.variational else None
-        losses = run.losses()
-        reconstruction, penalty = (float(value) for value in losses.test[-1])
+        reconstruction, penalty = (float(value) for value in final.test_loss)
+        seconds = run.losses().seconds
         return MemberNumbers(config.arch, config.mode, config.seed, reconstruction + penalty, reconstruction, penalty,
-                             stats.inactive_count, variance, float(np.mean(losses.seconds)))
+                             stats.inactive_count, variance, float(np.mean(seconds)))
 
 
 def _spread(values: list[float]) -> dict:

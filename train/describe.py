@@ -7,12 +7,29 @@ after it finished, or after it was stopped.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Iterator
 
-from train.latents import latent_stats
+import numpy as np
+
+from train.latents import LatentStats, latent_stats
 from train.lock import training_pid
-from train.runfile import RunFile
+from train.runfile import Encodings, RunFile
+
+
+@dataclass(frozen=True)
+class FinalEpoch:
+    """Where a run ended: its last epoch's test loss, test-set encodings and their latent statistics."""
+
+    test_loss: np.ndarray  # (2,) reconstruction, penalty per image
+    encodings: Encodings  # (n_test, d)
+    stats: LatentStats
+
+
+def final_epoch(run: RunFile) -> FinalEpoch:
+    """What the summary, `info`, sweeps and the lecture's claims read of a run's end, read one way."""
+    last = run.encodings(run.epochs_done)
+    return FinalEpoch(run.losses().test[-1], last, latent_stats(last.mu, last.logvar))
 
 
 def run_state(run: RunFile) -> str:
@@ -27,9 +44,8 @@ def run_state(run: RunFile) -> str:
 
 def summary_lines(run: RunFile) -> Iterator[str]:
     """The final test loss, and per latent variable its statistics and whether it is inactive."""
-    test_loss = run.losses().test[-1]
-    last = run.encodings(run.epochs_done)
-    stats = latent_stats(last.mu, last.logvar)
+    final = final_epoch(run)
+    test_loss, stats = final.test_loss, final.stats
     yield f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
     # Without sampling nothing trains the log-variance head: its output would only look like data.
     variational = run.config.variational
@@ -60,6 +76,5 @@ def info_lines(run: RunFile) -> Iterator[str]:
         for epoch in range(epochs):
             test, train = losses.test[epoch], losses.train[epoch]
             yield f"  {epoch + 1:>5}  {train.sum():8.2f}  {test.sum():8.2f}   ({test[0]:.2f} + {test[1]:.2f})"
-        last = run.encodings(epochs)
-        stats = latent_stats(last.mu, last.logvar)
+        stats = final_epoch(run).stats
         yield f"inactive latent variables (var of mean < 0.01): {stats.inactive_count} of {len(stats.inactive)}"
