@@ -41,16 +41,21 @@ def finished_numbers(run_dir: Path) -> dict:
 
 
 def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: Path | None = None) -> Outcome:
-    """Train one member from scratch (`state` "new": whatever run is in its folder is replaced, under
-    --overwrite's rules) or continue it ("resume"); any failure is its outcome, in one line, not an
-    exception."""
+    """Train one member: "replace" starts it again over whatever run its folder holds (a member whose
+    options the plan changed, under --overwrite's rules); otherwise it goes on from where its folder
+    is now, looked at again here, since another sweep in the same folder may have trained it meanwhile.
+    Any failure is its outcome, in one line, not an exception."""
+    from sweep.plan import member_state
     from train import launch
 
     started = time.perf_counter()
     name = run_dir.name
     try:
+        now = "replace" if state == "replace" else member_state(run_dir, config)
+        if now == "finished":
+            return Outcome(name, "skipped", **finished_numbers(run_dir))
         options = {key: value for key, value in asdict(config).items() if key != "extra"}
-        planned = launch.plan(options, set(), run_dir, resume=state == "resume", overwrite=state == "new")
+        planned = launch.plan(options, set(), run_dir, resume=now == "resume", overwrite=now in ("new", "replace"))
         launch.train(planned, data_dir, progress=False, echo=lambda _: None, mnist=mnist)
         return Outcome(name, "finished", seconds=time.perf_counter() - started, **finished_numbers(run_dir))
     except ProjectError as exc:

@@ -57,7 +57,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
         if state == "finished" and run_dir.name not in changed:
             outcomes[run_dir.name] = Outcome(run_dir.name, "skipped", **finished_numbers(run_dir))
     # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
-    to_train = [(config, run_dir, "new" if run_dir.name in changed else state)
+    to_train = [(config, run_dir, "replace" if run_dir.name in changed else state)
                 for config, run_dir, state in members if run_dir.name not in outcomes]
     if jobs and jobs > cores():  # more processes than cores only makes each slower (and all of them, together)
         echo(f"--jobs {jobs} is more than this machine's {cores()} cores: {cores()} workers")
