@@ -301,19 +301,25 @@ def video_options(out_help: str, duration_help: str):
 
 @render.command("trajectories")
 @user_errors
-@run_option
+@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="Run directory or run.h5 (default: the latest run); give it twice or more for runs side by side.")
 @click.option("--epochs", help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net (default: every finished epoch).")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
 @click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
 @click.option("--trail", type=click.IntRange(min=0), default=12, show_default=True, help="Frames of fading trail (0: none).")
 @click.option("--digits", help="Which tracked digits: classes like 3,8 (3:2 the second 3), N-per-class, or indices:123,456 (default: all).")
-@video_options("Output file (default: <run>/videos/trajectories_e<epochs>.<format>; poster: same name, .png).",
-               "default: one frame per recorded step")
-def render_trajectories_command(run_dir, epochs, dims, every, trail, digits, video) -> None:
+@click.option("--camera", type=click.Choice(["follow", "fixed"]), default="follow", show_default=True,
+              help="follow: the view moves and zooms smoothly to hold the digits; fixed: one view holds every step.")
+@click.option("--panel", is_flag=True, help="Add a live panel: the batches' losses and the digits' mean radius, growing as the video plays.")
+@video_options("Output file (default: <run>/videos/trajectories_e<epochs>.<format>, or outputs/videos/<runs>_trajectories_... "
+               "for two or more runs; poster: same name, .png).", "default: one frame per recorded step")
+def render_trajectories_command(run_dirs, epochs, dims, every, trail, digits, camera, panel, video) -> None:
     """MP4 of the tracked digits as variance circles moving through the latent space."""
     from render.views.trajectories import render_trajectories
 
-    _report_video(render_trajectories(_open_run(run_dir), video, epochs=epochs, dims=dims, every=every, trail=trail, digits=digits))
+    runs = [_open_run(run_dir) for run_dir in run_dirs] or [_open_run(None)]
+    _report_video(render_trajectories(runs, video, epochs=epochs, dims=dims, every=every, trail=trail, digits=digits, camera=camera,
+                                      panel=panel))
 
 
 @render.command("scatter3d")

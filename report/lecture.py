@@ -87,7 +87,7 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
 
             last = min(int(options["epochs"].split("-")[-1]), run.epochs_done)
             first = min(int(options["epochs"].split("-")[0]), last)
-            render_trajectories(run, video, epochs=f"{first}-{last}", digits=options.get("digits"))
+            render_trajectories(run, video, epochs=f"{first}-{last}", digits=options.get("digits"), camera="fixed")
         elif medium.kind == "scatter3d":
             from render.views.scatter3d import render_scatter3d
 

@@ -196,8 +196,10 @@ def test_tile_update_needs_a_whole_frame_first(tmp_path):
 
 def test_axis_limits_fit_the_selected_steps(run_path):
     run = RunFile(run_path)
-    late = TrajectoryScene(load_trajectory(run, 2, 2, (0, 1)), np.arange(STEPS + 1), VideoSpec(size=(640, 360)), theme("light"))
-    early = TrajectoryScene(load_trajectory(run, 1, 2, (0, 1)), np.arange(2 * STEPS + 1), VideoSpec(size=(640, 360)), theme("dark"))
+    late = TrajectoryScene(load_trajectory(run, 2, 2, (0, 1)), np.arange(STEPS + 1), VideoSpec(size=(640, 360)), theme("light"),
+                           camera_mode="fixed")
+    early = TrajectoryScene(load_trajectory(run, 1, 2, (0, 1)), np.arange(2 * STEPS + 1), VideoSpec(size=(640, 360)), theme("dark"),
+                            camera_mode="fixed")
     # Every circle of the selection is inside the axes, and the early view includes the origin.
     for scene, traj in ((late, late.traj), (early, early.traj)):
         x0, x1 = scene.ax.get_xlim()

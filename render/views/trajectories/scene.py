@@ -1,0 +1,162 @@
+"""The signature video: tracked digits as variance circles moving through the latent space.
+
+Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
+variances: r = (sigma_x^2 sigma_y^2)^(1/4). One plane per run (two or more runs share the video
+step for step), an optional live panel of the numbers, one step counter.
+
+Speed comes from drawing only what changes: title, legend and panel axes are rasterised once; the
+planes repaint their grid and tick labels only where the camera moved them, the panel copies in
+the curve columns the cursor passed, and each frame draws the shapes that move (one collection of
+circles, one of trails per plane) and stamps the counter with Pillow. The scene knows where it
+drew, so after the first frame it hands the video writer just the tiles that changed
+(`TileUpdate`): no whole-frame restore, copy or comparison per frame.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from render.style import CLASS_COLORS, Theme
+from render.text_stamp import TextStamp
+from render.video import TileUpdate, VideoSpec
+from render.video.tiles import TileGrid
+from render.views.trajectories import camera
+from render.views.trajectories.data import Trajectory
+from render.views.trajectories.layout import layout
+from render.views.trajectories.panel import LivePanel
+from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
+
+DPI = 100
+CAMERAS = ("follow", "fixed")
+
+
+def _aspect(low: np.ndarray, high: np.ndarray, follow: bool) -> float:
+    """The data's width / height: of everything shown (fixed), or typical of a frame (follow)."""
+    if follow:
+        span = np.maximum(high - low, 1e-6)
+        return float(np.median(span[..., 0] / span[..., 1]))
+    span = np.maximum(high.max(axis=(0, 1)) - low.min(axis=(0, 1)), 1e-6)
+    return float(span[0] / span[1])
+
+
+class TrajectoryScene:
+    """A figure whose still parts are drawn once; `frame(i)` returns the RGBA image of frame i,
+    `frames()` the stream the writer encodes."""
+
+    label = "trajectories"
+
+    def __init__(self, traj: Trajectory | list[Trajectory], shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12,
+                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None):
+        trajs = traj if isinstance(traj, list) else [traj]
+        self.trajs, self.shown, self.trail = trajs, shown, trail
+        self.traj = trajs[0]
+        self.frame_count = len(shown)
+        width, height = spec.size
+        self.height = height
+        follow = camera_mode == "follow"
+        bounds = [camera.extents(t.mu[shown], t.radius[shown]) for t in trajs]
+        low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
+        plan = layout(width, height, len(trajs), _aspect(low, high, follow), panel)
+        self.layout = plan
+        face = "none" if spec.transparent else theme.background
+        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=face)
+        self.canvas = FigureCanvasAgg(self.figure)
+        text_pt = plan.text_px * 72 / DPI
+        pad_px = DOT_RADIUS * height + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
+        self.planes = []
+        for index, (one, box) in enumerate(zip(trajs, plan.planes)):
+            if follow:
+                views = camera.follow_views(low[index], high[index], (box.w, box.h), spec.fps, pad_px)
+            else:  # one shared view for every plane: the same scale, the same axes
+                views = camera.fixed_views(low.min(axis=0), high.max(axis=0), (box.w, box.h), len(shown), pad_px)
+            self.planes.append(Plane(self.figure, one, shown, views, box, spec.size, theme, spec.transparent, plan.text_px,
+                                     plan.gutter, trail))
+        title_pt = text_pt * (1.25 if len(trajs) == 1 else 1.0)
+        for one, box, title in zip(trajs, plan.planes, titles or [t.title for t in trajs]):
+            self.figure.text(box.x / width, 1 - plan.title_y / height, title, color=theme.foreground, fontsize=title_pt,
+                             va="bottom", ha="left")
+        handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
+                          markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
+        legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
+                                    bbox_to_anchor=(plan.legend_x / width, 1 - (plan.planes[0].y + plan.planes[0].h / 2) / height),
+                                    frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
+                                    title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
+        legend.get_title().set_color(theme.muted)
+        self.panel = (LivePanel(self.figure, trajs, titles or [t.name for t in trajs], shown, plan.panel, spec.size, theme, plan.text_px)
+                      if plan.panel else None)
+        self.counter = TextStamp((plan.planes[0].x, plan.counter_y), 0.9 * plan.text_px, theme.muted, anchor="ld")
+
+        self.canvas.draw()
+        self.pixels = np.asarray(self.canvas.buffer_rgba())  # the canvas's own memory, drawn into in place
+        self.static = self.pixels.copy()  # what never changes: no grid, tick labels or curves in it
+        if self.panel:
+            self.panel.finish(self.pixels, self.static)
+        self.grid = TileGrid(width, height)
+        self.background = self.static.copy()
+        self._paint_background(0)
+        self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
+
+    @property
+    def ax(self):
+        """The first plane's axes (their limits are that plane's current view)."""
+        return self.planes[0].ax
+
+    def _paint_background(self, index: int) -> None:
+        for plane in self.planes:
+            plane.paint(self.background, self.static, index)
+        if self.panel:
+            self.panel.paint(self.background, self.static, index)
+
+    def _counter_text(self, step: int) -> str:
+        traj = self.traj
+        epoch = int(traj.epoch[step])
+        if epoch == 0:
+            return "before training"
+        return f"epoch {epoch}  ·  batch {int(traj.batch[step]) + 1}/{traj.batches_per_epoch[epoch]}"
+
+    def _draw_moving(self, index: int) -> np.ndarray:
+        """Draw what moves in frame `index` over the canvas; returns the (m, 4) pixel boxes
+        (x0, y0, x1, y1) that hold everything drawn."""
+        boxes = [plane.draw_moving(index) for plane in self.planes]
+        if self.panel:
+            boxes.append(self.panel.draw_moving(index))
+        boxes.append(np.array([self.counter.draw(self.pixels, self._counter_text(int(self.shown[index])))], dtype=np.float64))
+        boxes = np.concatenate(boxes)
+        return boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+
+    def frame(self, index: int) -> np.ndarray:
+        """The whole RGBA image of frame `index` (a copy), drawn from scratch."""
+        self.background[...] = self.static
+        self._paint_background(index)
+        self.pixels[...] = self.background
+        self._drawn = self.grid.covering(self._draw_moving(index))
+        return self.pixels.copy()
+
+    def update(self, index: int) -> TileUpdate:
+        """Frame `index` as the tiles that differ from the frame drawn before it: those whose
+        background changed, those the moving shapes covered then and those they cover now."""
+        grid, before = self.grid, self._drawn.copy()
+        for plane in self.planes:
+            before |= plane.advance(self.background, self.static, index)
+        if self.panel:
+            before |= grid.covering(self.panel.advance(self.background, index))
+        rows, cols = np.nonzero(before)
+        grid.put(self.pixels, rows, cols, grid.gather(self.background, rows, cols))
+        self._drawn = grid.covering(self._draw_moving(index))
+        rows, cols = np.nonzero(before | self._drawn)
+        return TileUpdate(rows, cols, grid.gather(self.pixels, rows, cols))
+
+    def frames(self) -> Iterator[np.ndarray | TileUpdate]:
+        """The first frame whole, then updates: what `write_video` streams."""
+        yield self.frame(0)
+        for index in range(1, len(self.shown)):
+            yield self.update(index)
+
+    def to_pixels(self, xy: np.ndarray, plane: int = 0) -> np.ndarray:
+        """Latent (x, y) -> (column, row) in the frame under the current view of `plane`, for checks and overlays."""
+        return np.atleast_2d(self.planes[plane].to_pixels(np.atleast_2d(xy)))
