@@ -61,7 +61,7 @@ def clips(frames: int):
     shown = np.arange(min(frames, len(traj.epoch)))
     for size in ((1920, 1080), (3840, 2160)):
         count = shown if size[0] == 1920 else shown[: max(2, len(shown) // 4)]
-        yield f"trajectories {size[1]}p", size, TrajectoryScene(traj, count, VideoSpec(size=size), theme("light"))
+        yield f"trajectories {size[1]}p", size, TrajectoryScene(traj, count, VideoSpec(size=size), theme("light"), camera_mode="fixed")
     run3 = RunFile(RUN3)
     cloud = load_cloud(run3, run3.epochs_done, run3.epochs_done, (0, 1, 2), "bench")
     yield "scatter3d turn 1080p", (1920, 1080), ScatterScene(cloud, VideoSpec(size=(1920, 1080)), theme("light"), frames=min(frames, 180))

@@ -49,7 +49,7 @@ def _benched_steps(run: Path, frames: int):
 def ours(run: Path, frames: int, out: Path) -> float:
     traj, shown = _benched_steps(run, frames)
     started = time.perf_counter()
-    scene = TrajectoryScene(traj, shown, VideoSpec(), theme("light"))
+    scene = TrajectoryScene(traj, shown, VideoSpec(), theme("light"), camera_mode="fixed")  # fixed axes, like the baseline's
     write_video(scene.frames(), out, VideoSpec(), total=len(shown), progress=False)
     return time.perf_counter() - started
 
@@ -57,7 +57,7 @@ def ours(run: Path, frames: int, out: Path) -> float:
 def predrawn(run: Path, frames: int, out: Path) -> float:
     """Our writer alone: every frame (tile updates included) drawn before the clock starts."""
     traj, shown = _benched_steps(run, frames)
-    drawn = list(TrajectoryScene(traj, shown, VideoSpec(), theme("light")).frames())
+    drawn = list(TrajectoryScene(traj, shown, VideoSpec(), theme("light"), camera_mode="fixed").frames())
     started = time.perf_counter()
     write_video(iter(drawn), out, VideoSpec(), total=len(drawn), progress=False)
     return time.perf_counter() - started

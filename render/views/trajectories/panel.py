@@ -22,7 +22,7 @@ from render.views.trajectories.layout import Box
 
 DPI = 100
 RUN_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#c44e52", "#937860")
-SMOOTH_BATCHES = 0.05  # the losses' exponential average spans this share of an epoch's batches
+SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
 AA_PAD_PX = 3
 
 
@@ -49,7 +49,7 @@ class LivePanel:
         width, height = frame_size
         self.height = height
         steps = len(trajs[0].epoch)
-        span = max(1.0, SMOOTH_BATCHES * max(trajs[0].batches_per_epoch.values(), default=1))
+        span = max(1.0, SMOOTH_SHARE * steps)
         series = {
             "reconstruction": [smoothed(t.loss[:, 0], span) for t in trajs],
             "penalty": [smoothed(t.loss[:, 1], span) for t in trajs],
@@ -63,7 +63,7 @@ class LivePanel:
         self.axes = []
         self.lines: list[list[Line2D]] = []
         self.cursors, self.dots = [], []
-        epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch, prepend=-1))
+        epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
         for row, (title, values) in enumerate(series.items()):
             top = box.y + round(1.2 * text_px) + row * (plot_h + gap)
             plot = Box(left, round(top), box.right - left, round(plot_h))
@@ -80,8 +80,8 @@ class LivePanel:
                 ax.set_yticks([])
                 ax.text(0.5, 0.5, "no variance: trained without sampling", transform=ax.transAxes, ha="center", va="center",
                         fontsize=label_pt, color=theme.muted)
-            ax.set_xticks(epoch_starts[trajs[0].epoch[epoch_starts] > 0])
-            ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts] if e > 0] if row == 2 else [])
+            ax.set_xticks(epoch_starts)
+            ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts]] if row == 2 else [])
             if row == 2:
                 ax.set_xlabel("epoch", fontsize=label_pt, color=theme.muted, labelpad=label_pt * 0.3)
             ax.tick_params(colors=theme.muted, labelsize=label_pt, length=0, pad=label_pt * 0.4)
@@ -99,7 +99,9 @@ class LivePanel:
             self.axes.append(ax)
         if len(trajs) > 1:
             handles = [Line2D([], [], color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2) for i in range(len(trajs))]
-            self.axes[0].legend(handles, names, loc="upper right", fontsize=label_pt * 0.9, frameon=False, labelcolor=theme.foreground)
+            # Above the plots, in the title band: the curves stay clear.
+            figure.legend(handles, names, loc="lower left", bbox_to_anchor=(box.x / width, 1 - box.y / height), fontsize=label_pt * 0.9,
+                          frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
         self._dot_pad = line_w * 3.2 * DPI / 72 / 2 + AA_PAD_PX
         self._cursor_x = -1
 
