@@ -337,6 +337,25 @@ def render_scatter3d_command(run_dir, epoch, epochs, dims, video) -> None:
     _report_video(render_scatter3d(_open_run(run_dir), video, epoch=epoch, epochs=epochs, dims=dims))
 
 
+@render.command("interpolate")
+@user_errors
+@run_option
+@click.option("--from", "start", help="The tracked digit to start from: a class like 3 (3:2 the second 3), or indices:123.")
+@click.option("--to", "end", help="The tracked digit to walk to, chosen the same way.")
+@click.option("--tour", is_flag=True, help="Visit one tracked digit of every class, 0 -> 1 -> ... -> 9 -> 0.")
+@click.option("--path", "path_kind", type=click.Choice(["linear", "slerp"]), default="linear", show_default=True,
+              help="slerp: the spherical path that keeps the endpoints' distance from the origin (higher latent sizes).")
+@click.option("--epoch", type=int, help="Encoder and decoder of this epoch (default: the last).")
+@click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions for the plane, counted from 0.")
+@video_options("Output file (default: <run>/videos/interpolate_<from>-<to>_e<epoch>.<format>; poster: same name, .png).",
+               "of each leg; default 3s")
+def render_interpolate_command(run_dir, start, end, tour, path_kind, epoch, dims, video) -> None:
+    """MP4 walking the latent space between tracked digits, with the decoded digit beside the path."""
+    from render.views.interpolate import render_interpolate
+
+    _report_video(render_interpolate(_open_run(run_dir), video, start=start, end=end, tour=tour, path=path_kind, epoch=epoch, dims=dims))
+
+
 @render.command("slices")
 @user_errors
 @run_option

@@ -1,0 +1,101 @@
+"""The views of issue 16 on small real runs: interpolation, occupancy, the decoder learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from cli import main
+from render.digits import decode, enlarge, ink_to_rgb
+from render.sources import decoder_at
+from render.style import theme
+from render.video import VideoOptions, VideoSpec, probe
+from render.views.interpolate import interpolation_scene, path_point, walk
+from test_render_trajectories import decoded_rgb
+from train.runfile import RunFile
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def runs(small_data_dir, tmp_path_factory):
+    """Two-epoch runs of 784-32-2, variational and without sampling, and a one-epoch 784-32-8."""
+    root = tmp_path_factory.mktemp("new-view-runs")
+    made = {}
+    for name, arch, mode, epochs in [("vae", "784-32-2", "variational", 2), ("plain", "784-32-2", "deterministic", 2),
+                                     ("d8", "784-32-8", "variational", 1)]:
+        result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", epochs,
+                     "--track", "2-per-class", "--quiet")
+        assert result.exit_code == 0, result.output
+        made[name] = root / name
+    return made
+
+
+def encoded(run: RunFile, rows) -> np.ndarray:
+    model = decoder_at(run)
+    with torch.no_grad():
+        mu, _ = model.encode(torch.as_tensor(run.tracked().image[rows].reshape(len(rows), -1), dtype=torch.float32) / 255)
+    return mu.numpy()
+
+
+def test_interpolation_starts_and_ends_on_the_two_digits(runs, tmp_path):
+    run = RunFile(runs["vae"])
+    video = VideoOptions(VideoSpec(size=(640, 360), fps=10), theme("light"), out=tmp_path / "walk.mp4", duration=1.0, progress=False)
+    scene, out = interpolation_scene(run, video, "3", "8:2", False, "linear", None, "0,1")
+    labels = run.tracked().label
+    rows = [int(np.flatnonzero(labels == 3)[0]), int(np.flatnonzero(labels == 8)[1])]
+    ends = encoded(run, rows)
+    model = decoder_at(run)
+    for index, code in ((0, ends[0]), (scene.frame_count - 1, ends[1])):
+        expected = ink_to_rgb(enlarge(decode(model, code[None])[0], scene.scale), theme("light"))
+        left, top = scene.digit_box
+        frame = scene.frame(index)
+        np.testing.assert_array_equal(frame[top:top + expected.shape[0], left:left + expected.shape[1], :3], expected)
+    assert cli("render", "interpolate", "--run", runs["vae"], "--from", "3", "--to", "8:2", "--size", "640x360", "--fps", "10",
+               "--duration", "1s", "--quiet", "--out", out).exit_code == 0
+    decoded = decoded_rgb(out, 640, 360).astype(int)
+    assert len(decoded) == scene.frame_count == 10
+    last = scene.frame(scene.frame_count - 1)[..., :3].astype(int)
+    assert np.abs(decoded[-1] - last).mean() < 3  # the encoder keeps the picture
+
+
+def test_walk_is_eased_constant_speed_and_slerp_keeps_the_radius():
+    a, b = np.array([3.0, 0.0, 0.0]), np.array([0.0, 0.0, 3.0])
+    codes = walk(np.stack([a, b]), 31, "linear")
+    np.testing.assert_array_equal(codes[0], a)
+    np.testing.assert_array_equal(codes[-1], b)
+    steps = np.linalg.norm(np.diff(codes, axis=0), axis=1)
+    eased = np.diff((1 - np.cos(np.pi * np.linspace(0, 1, 31))) / 2) * np.linalg.norm(b - a)
+    np.testing.assert_allclose(steps, eased, atol=1e-3)  # arc length follows the easing exactly
+    curved = walk(np.stack([a, b]), 31, "slerp")
+    np.testing.assert_allclose(np.linalg.norm(curved, axis=1), 3.0, atol=1e-9)  # stays on the sphere
+    assert np.linalg.norm(codes[15]) < 2.2  # the straight path dips inside it
+    steps = np.linalg.norm(np.diff(curved, axis=0), axis=1)
+    np.testing.assert_allclose(steps / steps.sum(), eased / eased.sum(), atol=2e-3)  # constant speed on the arc too
+    middle = path_point(np.array([1.0, 0.0]), np.array([0.0, 3.0]), np.array([0.5]), "slerp")[0]
+    assert np.linalg.norm(middle) == pytest.approx(2.0)  # the radius goes linearly from 1 to 3
+
+
+def test_tour_visits_every_class_and_comes_back(runs, tmp_path):
+    result = cli("render", "interpolate", "--run", runs["d8"], "--tour", "--path", "slerp", "--size", "320x180", "--fps", "5",
+                 "--duration", "0.4s", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = runs["d8"] / "videos" / "interpolate_tour_e1.mp4"
+    assert probe(out).frames == 10 * (2 - 1) + 1  # ten legs of two frames sharing their ends
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "give --from and --to"),
+    (["--from", "3"], "give --from and --to"),
+    (["--from", "3", "--to", "8", "--tour"], "give --from and --to"),
+    (["--from", "3:9", "--to", "8"], "the run tracks 2 of that class"),
+    (["--from", "3,4", "--to", "8"], "name one tracked digit"),
+    (["--tour", "--epoch", "7"], "--epoch 7: this run has epochs 1..2"),
+])
+def test_interpolate_bad_input_is_one_line(runs, args, message):
+    result = cli("render", "interpolate", "--run", runs["vae"], "--size", "320x180", "--quiet", *args)
+    assert result.exit_code == 1 and message in result.output, result.output
