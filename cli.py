@@ -356,6 +356,32 @@ def render_interpolate_command(run_dir, start, end, tour, path_kind, epoch, dims
     _report_video(render_interpolate(_open_run(run_dir), video, start=start, end=end, tour=tour, path=path_kind, epoch=epoch, dims=dims))
 
 
+@render.command("occupancy")
+@user_errors
+@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="A variational run (default: the latest); a second --run without sampling is measured at the same distances.")
+@click.option("--epoch", type=int, help="Net of this epoch (default: the last).")
+@click.option("--digits", help="Tracked digits to show: classes like 3,8 (3:2 the second 3) or indices:123,456 (default: four classes).")
+@click.option("--dims", default="0,1", show_default=True, help="The two latent dimensions the rings lie in, counted from 0.")
+@click.option("--video", "as_video", is_flag=True, help="Instead of the still: the figure through training, one saved epoch after another.")
+@video_options("Output file: the still (.png, .svg or .pdf; default <run>/figures/occupancy_e<epoch>.png), or with --video the "
+               "video (default <run>/videos/occupancy_e1-<E>.mp4).", "--video: the whole clip; default 2 s an epoch")
+def render_occupancy_command(run_dirs, epoch, digits, dims, as_video, video) -> None:
+    """What a variance circle means: decodes at k sigma around tracked digits, and their losses."""
+    from render.views.occupancy import render_occupancy, render_occupancy_video
+
+    if len(run_dirs) > 2:
+        raise ProjectError("--run: give a variational run, and at most one run without sampling to compare")
+    runs = [_open_run(run_dir) for run_dir in run_dirs] or [_open_run(None)]
+    other = runs[1] if len(runs) > 1 else None
+    if as_video:
+        if epoch is not None:
+            raise ProjectError("--video goes through every saved epoch; leave out --epoch")
+        _report_video(render_occupancy_video(runs[0], video, digits=digits, dims=dims, other=other))
+    else:
+        _report_still(render_occupancy(runs[0], video.theme, out=video.out, epoch=epoch, digits=digits, dims=dims, other=other))
+
+
 @render.command("slices")
 @user_errors
 @run_option

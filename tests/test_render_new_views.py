@@ -99,3 +99,64 @@ def test_tour_visits_every_class_and_comes_back(runs, tmp_path):
 def test_interpolate_bad_input_is_one_line(runs, args, message):
     result = cli("render", "interpolate", "--run", runs["vae"], "--size", "320x180", "--quiet", *args)
     assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_occupancy_at_k0_is_the_reconstruction_of_the_mean(runs):
+    import torch.nn.functional as F
+
+    from render.views.occupancy import CURVE_KS, RING_KS, encode, measure, ring_codes
+
+    run = RunFile(runs["vae"])
+    model = decoder_at(run)
+    tracked = run.tracked()
+    chosen = np.array([0, 5, 11])
+    result = measure(model, tracked.image, chosen, tracked.label, (0, 1))
+    mu, sigma = encode(model, tracked.image)
+    with torch.no_grad():
+        logits = model.decode(torch.as_tensor(mu[chosen], dtype=torch.float32))
+        direct = F.binary_cross_entropy_with_logits(logits, torch.as_tensor(tracked.image[chosen].reshape(3, -1) / 255.0,
+                                                                            dtype=torch.float32), reduction="none").sum(dim=1)
+    np.testing.assert_allclose(result.ring_loss[:, 0], direct.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(result.curve[chosen, 0], direct.numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(result.flowers[:, 0], decode(model, mu[chosen]))  # the flower's centre is the mean's decode
+    codes = ring_codes(mu[:2], sigma[:2], (0, 1), RING_KS, 8)
+    distance = np.linalg.norm((codes - mu[:2, None]) / sigma[:2, None], axis=-1)  # in sigmas, per axis
+    np.testing.assert_allclose(distance[:, 1:9], 0.5)
+    np.testing.assert_allclose(distance[:, -8:], 3.0)
+    assert result.curve.shape == (len(tracked.label), len(CURVE_KS)) and result.curve[:, -1].mean() > result.curve[:, 0].mean()  # far away, worse
+
+
+def test_occupancy_figure_and_the_run_without_sampling(runs, tmp_path):
+    out = tmp_path / "occ.png"
+    result = cli("render", "occupancy", "--run", runs["vae"], "--run", runs["plain"], "--digits", "3,8", "--out", out)
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    assert Image.open(out).size == (4800, 2700)
+    assert cli("render", "occupancy", "--run", runs["vae"]).exit_code == 0
+    assert (runs["vae"] / "figures" / "occupancy_e2.png").exists()
+    for args, message in ((["--run", runs["plain"]], "measures the variance circles of a variational run"),
+                          (["--run", runs["vae"], "--run", runs["vae"]], "must be a run without sampling"),
+                          (["--run", runs["d8"], "--run", runs["plain"]], "must track the same digits with the same latent size"),
+                          (["--run", runs["d8"], "--video"], "needs two finished epochs or more"),
+                          (["--run", runs["vae"], "--digits", "2-per-class"], "at most 6 digits")):
+        failed = cli("render", "occupancy", *args, "--out", tmp_path / "x.mp4" if "--video" in args else tmp_path / "x.png")
+        assert failed.exit_code == 1 and message in failed.output, (args, failed.output)
+
+
+def test_occupancy_video_goes_through_the_saved_epochs(runs, tmp_path):
+    from render.views.occupancy import OccupancyFrames
+    from train.checkpoints import load_model
+
+    out = tmp_path / "occ.mp4"
+    result = cli("render", "occupancy", "--run", runs["vae"], "--video", "--size", "640x360", "--fps", "4", "--duration", "1s",
+                 "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert probe(out).frames == 4 + 1  # epochs 1 -> 2 in one second at 4 fps, and epoch 2 itself
+    run = RunFile(runs["vae"])
+    frames = OccupancyFrames(run, None, np.array([0]), (0, 1), VideoSpec(size=(640, 360), fps=4), theme("light"), 1.0)
+    first, second = (load_model(runs["vae"], epoch)[0].state_dict() for epoch in (1, 2))
+    halfway = frames.net(run, 1, 0.5).state_dict()
+    for name in first:
+        torch.testing.assert_close(halfway[name], (first[name] + second[name]) / 2)
+    np.testing.assert_array_equal(frames.net(run, 2, 0.0).state_dict()["heads.bias"].numpy(), second["heads.bias"].numpy())
