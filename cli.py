@@ -92,6 +92,8 @@ def data_fetch(force: bool) -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--track", default="6-per-class", show_default=True, help="N-per-class or indices:12,345,...")
 @click.option("--tag", default="", help="Suffix for the run directory name.")
+@click.option("--snapshot-every", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Save the decoder's weights every K batches, for render manifold (K = 10: ~60 an epoch; 0: none).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
@@ -99,13 +101,15 @@ def data_fetch(force: bool) -> None:
 @click.option("--threads", type=click.IntRange(min=1, max=1024), help="torch threads (default: all cores); fewer beside other work.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, out, overwrite, resume, data_dir, threads, quiet) -> None:
+def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, snapshot_every, out, overwrite, resume, data_dir, threads,
+          quiet) -> None:
     """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
     from train import launch
     from train.describe import summary_lines
     from train.runfile import RunFile
 
-    options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag)
+    options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag,
+                   snapshot_every=snapshot_every)
     given = {name for name in options if ctx.get_parameter_source(name).name != "DEFAULT"}
     launch.set_threads(threads)
     run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=click.echo)
@@ -320,6 +324,24 @@ def render_trajectories_command(run_dirs, epochs, dims, every, trail, digits, ca
     runs = [_open_run(run_dir) for run_dir in run_dirs] or [_open_run(None)]
     _report_video(render_trajectories(runs, video, epochs=epochs, dims=dims, every=every, trail=trail, digits=digits, camera=camera,
                                       panel=panel))
+
+
+@render.command("manifold")
+@user_errors
+@run_option
+@click.option("--epochs", help="Epoch range, e.g. 1-3 (default: every finished epoch).")
+@click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
+@click.option("--trail", type=click.IntRange(min=0), default=12, show_default=True, help="Frames of fading trail (0: none).")
+@click.option("--digits", help="Which tracked digits: classes like 3,8, N-per-class, or indices:123,456 (default: all).")
+@click.option("--camera", type=click.Choice(["follow", "fixed"]), default="fixed", show_default=True,
+              help="fixed: one plane, one grid; follow: the plane and its grid zoom with the digits.")
+@video_options("Output file (default: <run>/videos/manifold_e<epochs>.<format>; poster: same name, .png).",
+               "default: one frame per recorded step")
+def render_manifold_command(run_dir, epochs, every, trail, digits, camera, video) -> None:
+    """MP4 of the trajectories beside the 15x15 grid of decoded digits over the same plane, as the decoder learns."""
+    from render.views.manifold import render_manifold
+
+    _report_video(render_manifold(_open_run(run_dir), video, epochs=epochs, every=every, trail=trail, digits=digits, camera=camera))
 
 
 @render.command("scatter3d")

@@ -23,13 +23,14 @@ def cli(*args):
 
 @pytest.fixture(scope="module")
 def runs(small_data_dir, tmp_path_factory):
-    """Two-epoch runs of 784-32-2, variational and without sampling, and a one-epoch 784-32-8."""
+    """Two-epoch runs of 784-32-2, variational and without sampling, the variational one again with
+    decoder snapshots every 5 batches (20 batches an epoch), and a one-epoch 784-32-8."""
     root = tmp_path_factory.mktemp("new-view-runs")
     made = {}
-    for name, arch, mode, epochs in [("vae", "784-32-2", "variational", 2), ("plain", "784-32-2", "deterministic", 2),
-                                     ("d8", "784-32-8", "variational", 1)]:
+    for name, arch, mode, epochs, snapshots in [("vae", "784-32-2", "variational", 2, 0), ("plain", "784-32-2", "deterministic", 2, 0),
+                                                ("snap", "784-32-2", "variational", 2, 5), ("d8", "784-32-8", "variational", 1, 0)]:
         result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", epochs,
-                     "--track", "2-per-class", "--quiet")
+                     "--track", "2-per-class", "--snapshot-every", snapshots, "--quiet")
         assert result.exit_code == 0, result.output
         made[name] = root / name
     return made
@@ -160,3 +161,75 @@ def test_occupancy_video_goes_through_the_saved_epochs(runs, tmp_path):
     for name in first:
         torch.testing.assert_close(halfway[name], (first[name] + second[name]) / 2)
     np.testing.assert_array_equal(frames.net(run, 2, 0.0).state_dict()["heads.bias"].numpy(), second["heads.bias"].numpy())
+
+
+def test_snapshots_are_the_decoder_every_k_batches(runs):
+    import h5py
+
+    from train.checkpoints import load_model
+    from train.snapshots import decoder_vector, snapshot_index
+
+    run = RunFile(runs["snap"])
+    assert run.schema_version == 2 and run.snapshots == "snapshots/decoder-e{epoch:03d}.h5" and run.config.snapshot_every == 5
+    index = snapshot_index(runs["snap"], run.epochs_done, run.snapshots)
+    assert index.steps.tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40] and index.every == 5
+    for epoch, step in ((1, 20), (2, 40)):  # the last batch of an epoch: the epoch's checkpoint
+        saved = decoder_vector(load_model(runs["snap"], epoch)[0]).numpy()
+        np.testing.assert_array_equal(index.weights(int(np.flatnonzero(index.steps == step)[0])), saved)
+    with h5py.File(runs["snap"] / "snapshots" / "decoder-e001.h5", "r") as handle:
+        assert handle["decoder"].dtype == np.float32 and handle["decoder"].shape[0] == 5
+    assert RunFile(runs["vae"]).snapshots is None and not (runs["vae"] / "snapshots").exists()
+
+
+def manifold_scene(path, size=(1280, 720)):
+    from render.views.manifold import ManifoldSide, run_steps, timeline
+    from render.views.trajectories import TrajectoryScene, load_trajectory
+
+    run = RunFile(path)
+    traj = load_trajectory(run, 1, 2, (0, 1))
+    side = ManifoldSide(timeline(run), run_steps(traj.epoch, traj.batch, traj.batches_per_epoch), theme("light"))
+    return TrajectoryScene(traj, np.arange(len(traj.epoch)), VideoSpec(size=size), theme("light"), camera_mode="fixed", side=side)
+
+
+def test_manifold_grid_at_a_snapshot_is_that_decoder_on_the_grid(runs, tmp_path):
+    from render.digits import mosaic
+    from train.model import VAE
+    from train.snapshots import load_decoder, snapshot_index
+
+    scene = manifold_scene(runs["snap"])
+    panel = scene.panel
+    run = RunFile(runs["snap"])
+    index = snapshot_index(runs["snap"], 2, run.snapshots)
+    net = VAE(run.config.layers)
+    decoded = {}
+    for step in (10, 15):
+        load_decoder(net, index.weights(int(np.flatnonzero(index.steps == step)[0])))
+        decoded[step] = decode(net, panel.codes(step).reshape(-1, 2)).reshape(15, 15, 28, 28)
+        frame = scene.frame(step)  # every step is a frame, starting at step 0
+        expected = enlarge(ink_to_rgb(mosaic(decoded[step], gap=0), theme("light")), panel.scale)
+        np.testing.assert_array_equal(frame[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3], expected)
+    between = scene.frame(12)[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3].astype(int)
+    low = enlarge(ink_to_rgb(mosaic(np.minimum(decoded[10], decoded[15]), gap=0), theme("light")), panel.scale).astype(int)
+    high = enlarge(ink_to_rgb(mosaic(np.maximum(decoded[10], decoded[15]), gap=0), theme("light")), panel.scale).astype(int)
+    assert ((between <= np.maximum(low, high) + 1) & (between >= np.minimum(low, high) - 1)).all()  # a cross-fade of the two
+    out = tmp_path / "manifold.mp4"
+    result = cli("render", "manifold", "--run", runs["snap"], "--size", "1280x720", "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert probe(out).frames == 41
+
+
+def test_manifold_without_snapshots_uses_the_checkpoints_and_says_so(runs, tmp_path):
+    from render.digits import mosaic
+    from train.checkpoints import load_model
+
+    scene = manifold_scene(runs["vae"])
+    panel = scene.panel
+    assert "per-epoch checkpoints" in panel.decoders.source
+    assert panel.decoders.steps.tolist() == [20, 40]
+    model = load_model(runs["vae"], 1)[0]
+    expected = enlarge(ink_to_rgb(mosaic(decode(model, panel.codes(20).reshape(-1, 2)).reshape(15, 15, 28, 28), gap=0), theme("light")),
+                       panel.scale)
+    frame = scene.frame(20)
+    np.testing.assert_array_equal(frame[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3], expected)
+    failed = cli("render", "manifold", "--run", runs["d8"], "--quiet")
+    assert failed.exit_code == 1 and "needs a latent size of 2" in failed.output

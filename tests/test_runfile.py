@@ -201,7 +201,7 @@ def _set_attr(name, value):
 
 
 @pytest.mark.parametrize("how, message", [
-    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (1); update it"),
+    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (2); update it"),
     (_set_attr("schema_version", "one"), "schema_version 'one' is not a whole number"),
     (_set_attr("config", "[1, 2]"), "its config attribute is not a JSON object (found list)"),
     (_set_attr("config", "{not json"), "its config attribute is not JSON"),
@@ -232,22 +232,36 @@ def test_a_file_cut_short_is_one_line(run_path):
 
 
 def test_files_of_an_older_schema_stay_readable(run_path, monkeypatch):
-    """A later schema adds a dataset (with the version that added it): a version-1 file, which lacks
-    it, still opens and reads, and a new file is created with it."""
-    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=2)
-    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 2)
+    """A later schema adds a dataset (with the version that added it): a file of today's version,
+    which lacks it, still opens and reads, and a new file is created with it."""
+    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=3)
+    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 3)
     monkeypatch.setattr(runfile, "DATASETS", (*runfile.DATASETS, newer))
     monkeypatch.setattr(runfile, "SCHEMA", {**runfile.SCHEMA, newer.name: newer})
-    with RunFile(run_path) as run:  # written as version 1 by the fixture
-        assert run.schema_version == 1 and run.steps_recorded == 1
+    with RunFile(run_path) as run:  # written as version 2 by the fixture
+        assert run.schema_version == 2 and run.steps_recorded == 1
     fresh = run_path.with_name("fresh.h5")
     runfile.create(fresh, "{}", np.arange(N_TRACKED), np.zeros(N_TRACKED, np.uint8), np.zeros((N_TRACKED, 28, 28), np.uint8),
                    np.zeros(N_TEST, np.uint8), np.zeros((N_TRACKED, LATENT), np.float32), np.zeros((N_TRACKED, LATENT), np.float32))
     with h5py.File(fresh, "r") as handle:
-        assert handle.attrs["schema_version"] == 2 and handle["epochs/grad_norm"].shape == (0,)
+        assert handle.attrs["schema_version"] == 3 and handle["epochs/grad_norm"].shape == (0,)
     _damage(fresh, lambda handle: handle.__delitem__("epochs/grad_norm"))
     with pytest.raises(ProjectError, match="epochs/grad_norm missing"):
-        RunFile(fresh)  # a version-2 file must have it
+        RunFile(fresh)  # a version-3 file must have it
+
+
+def test_version_1_files_read_as_runs_without_snapshots(run_path):
+    """Version 2 added the `snapshots` attribute (where decoder snapshots lie); a version-1 file has none."""
+    runfile.append_epoch(run_path, epoch_result(1))
+    with RunFile(run_path) as run:
+        assert run.schema_version == 2 and run.snapshots is None  # created without snapshots: empty
+    _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 1), handle.attrs.__delitem__("snapshots")))
+    with RunFile(run_path) as run:
+        assert run.schema_version == 1 and run.snapshots is None and run.epochs_done == 1
+        assert run.trajectory().mu.shape[0] == run.steps_recorded
+    _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 2), handle.attrs.__setitem__("snapshots", "../../etc/{epoch}")))
+    with pytest.raises(ProjectError, match="not a pattern inside the run folder"):
+        RunFile(run_path).snapshots
 
 
 @pytest.mark.parametrize("name, reader, where", [

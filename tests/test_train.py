@@ -49,7 +49,7 @@ def test_run_file_layout(short_run, small_mnist):
     with h5py.File(out / "run.h5", "r") as run:
         for name, (shape, dtype) in expected.items():
             assert run[name].shape == shape and run[name].dtype == dtype, name
-        assert run.attrs["schema_version"] == 1
+        assert run.attrs["schema_version"] == 2 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
         config = json.loads(run.attrs["config"])
         assert config["arch"] == "784-256-2" and config["epochs"] == 2 and config["track"] == "2-per-class"
         assert "torch" in config["extra"]["versions"] and config["extra"]["started"]

@@ -74,6 +74,7 @@ class RunConfig:
     device: str = "auto"  # auto picks cuda when available
     track: str = "6-per-class"
     tag: str = ""  # optional suffix of the run directory name
+    snapshot_every: int = 0  # save the decoder's weights every K batches (0: never); see train/snapshots.py
     extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
 
     def __post_init__(self) -> None:
@@ -87,6 +88,8 @@ class RunConfig:
             raise ProjectError("--epochs and --batch-size must be >= 1 and --lr a finite number > 0")
         if not 0 <= self.seed <= MAX_SEED:
             raise ProjectError(f"--seed {self.seed}: choose between 0 and {MAX_SEED}")
+        if isinstance(self.snapshot_every, bool) or not isinstance(self.snapshot_every, int) or not 0 <= self.snapshot_every <= MAX_INDEX:
+            raise ProjectError(f"--snapshot-every {self.snapshot_every!r}: give a number of batches >= 1 (or 0 for none)")
         if self.tag and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.tag):
             raise ProjectError(f"--tag {self.tag!r}: use letters, digits, '.', '_' or '-'")
 

@@ -29,6 +29,7 @@ RUN_FOLDERS = {
     "checkpoints": re.compile(r"model-e\d+\.pt|resume\.pt"),
     "videos": re.compile(r"[^/]+\.(mp4|webm|gif|mov|png)"),
     "figures": re.compile(r"[^/]+\.(png|svg|pdf|json)"),
+    "snapshots": re.compile(r"decoder-e\d+\.h5"),
 }
 
 

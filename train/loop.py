@@ -23,6 +23,7 @@ from train import checkpoints, runfile
 from train.config import RunConfig, parse_track
 from train.model import VAE, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
+from train.snapshots import SNAPSHOT_PATTERN, SnapshotRecorder, write_snapshots
 from train.tracking import select_tracked
 
 EVAL_BATCH = 2000
@@ -92,6 +93,7 @@ class Trainer:
         self.tracked_image = mnist.train_images[self.tracked_index]
         self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
         self.run_path = self.run_dir / runfile.RUN_FILE_NAME
+        self.snapshot_rows: tuple[np.ndarray, np.ndarray] | None = None  # the last epoch's decoder snapshots
 
     # -- run file lifecycle -------------------------------------------------------------
     def start(self) -> int:
@@ -99,7 +101,8 @@ class Trainer:
         make_folder(self.run_dir, "run directory")
         mu0, logvar0 = encode_eval(self.model, self.tracked_x)
         runfile.create(self.run_path, self.config.to_json(), self.tracked_index, self.tracked_label, self.tracked_image,
-                       self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy())
+                       self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy(),
+                       snapshots=SNAPSHOT_PATTERN if self.config.snapshot_every else "")
         return 1
 
     def resume(self) -> int:
@@ -140,6 +143,7 @@ class Trainer:
         batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
         batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
         track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
+        snapshots = SnapshotRecorder(model, config.snapshot_every, epoch, n_steps) if config.snapshot_every and track else None
 
         bar = tqdm(range(n_steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         model.train()
@@ -153,6 +157,8 @@ class Trainer:
             with torch.no_grad():
                 if track:
                     track_step(step)
+                if snapshots:
+                    snapshots.after_batch(step)
                 batch_loss[step, 0] = reconstruction / len(x)
                 batch_loss[step, 1] = penalty / len(x)
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:
@@ -167,6 +173,7 @@ class Trainer:
         steps = Steps(mu=codes[..., :latent], logvar=codes[..., latent:],
                       epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
                       loss=batch_loss.cpu().numpy())
+        self.snapshot_rows = snapshots.rows() if snapshots else None
         return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,
                            test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy())
 
@@ -180,6 +187,8 @@ class Trainer:
                     raise ProjectError(f"epoch {epoch}: the loss is no longer a finite number, so training stopped; "
                                        f"{self.run_dir} keeps {kept} (a smaller --lr may help)")
                 checkpoints.save_model(self.run_dir, epoch, self.model, self.config.layers)
+                if self.snapshot_rows is not None:  # before the run file: a finished epoch always has its snapshots
+                    write_snapshots(self.run_dir, epoch, *self.snapshot_rows, every=self.config.snapshot_every)
                 appender.append(result)
                 checkpoints.save_resume(self.run_dir, epoch, self.model, self.optimizer)
                 if on_epoch:

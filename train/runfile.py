@@ -4,9 +4,12 @@
 row per training step, per epoch, or not at all. It drives creation, appends, truncation on resume
 and the checks made when a file is opened, and no other module spells an HDF5 path: other code
 reads a run through `RunFile`'s typed readers and writes one through `create` and `EpochAppender`.
-Layout (schema_version 1), n tracked digits, d latent size, E finished epochs:
+Layout (schema_version 2), n tracked digits, d latent size, E finished epochs:
 
     attrs  schema_version (int), config (JSON: every option, library versions, start time)
+           snapshots (str, since version 2): where the decoder snapshots of `train --snapshot-every K` lie,
+                     relative to the run folder, with {epoch} for the epoch ("snapshots/decoder-e{epoch:03d}.h5");
+                     empty when the run has none. Their own layout is in train/snapshots.py.
     tracked/index   (n,) int64      tracked/label (n,) uint8      tracked/image (n, 28, 28) uint8
     trajectory/mu, trajectory/logvar   (steps, n, d) float32   step 0 = before training
     trajectory/epoch (steps,) int32 (0 for step 0, then 1-based)   trajectory/batch (steps,) int32 (0-based)
@@ -40,7 +43,7 @@ from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space, f
 from errors import ProjectError
 from train.config import RunConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the `snapshots` attribute
 RUN_FILE_NAME = "run.h5"
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 
@@ -170,7 +173,8 @@ def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
 
 
 def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_label: np.ndarray,
-           tracked_image: np.ndarray, test_label: np.ndarray, step0_mu: np.ndarray, step0_logvar: np.ndarray) -> None:
+           tracked_image: np.ndarray, test_label: np.ndarray, step0_mu: np.ndarray, step0_logvar: np.ndarray,
+           snapshots: str = "") -> None:
     """A new run file holding the tracked digits and step 0 (the untrained encoder)."""
     n, d = step0_mu.shape
     sizes = {"n": n, "d": d, "n_test": len(test_label)}
@@ -180,6 +184,7 @@ def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_labe
         with h5py.File(tmp, "w") as handle:
             handle.attrs["schema_version"] = SCHEMA_VERSION
             handle.attrs["config"] = config_json
+            handle.attrs["snapshots"] = snapshots
             for dataset in DATASETS:
                 if not dataset.grows:
                     handle[dataset.name] = np.asarray(fixed[dataset.name]).astype(dataset.dtype)
@@ -453,6 +458,19 @@ class RunFile:
         return values
 
     # -- sizes ----------------------------------------------------------------------------
+    @property
+    def snapshots(self) -> str | None:
+        """Where the run's decoder snapshots lie (a pattern with {epoch}, relative to the run folder), or None."""
+        if self.schema_version < 2:
+            return None
+        value = self._file.attrs.get("snapshots", "")
+        value = value.decode() if isinstance(value, bytes) else str(value)
+        if not value:
+            return None
+        if "{epoch" not in value or Path(value).is_absolute() or ".." in Path(value).parts:
+            raise self._problem(f"its snapshots attribute {value!r} is not a pattern inside the run folder")
+        return value
+
     @property
     def epochs_done(self) -> int:
         return self.sizes[EPOCHS]

@@ -50,8 +50,19 @@ class Layout:
     counter_y: int  # the bottom of the step counter's line, under the titles
 
 
-def layout(width: int, height: int, planes: int, aspect: float, panel: bool) -> Layout:
-    """Boxes for `planes` planes of data aspect `aspect` (width / height), and the panel if asked."""
+def panel_width(width: int) -> int:
+    """The live panel's width."""
+    return round(PANEL_SHARE * width)
+
+
+def plane_height(height: int) -> int:
+    """The height the planes (and a square side view) may take."""
+    return height - round(TICK_BAND * height) - round(TITLE_BAND * height)
+
+
+def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 0, legend: bool = True) -> Layout:
+    """Boxes for `planes` planes of data aspect `aspect` (width / height), a side panel `panel_px`
+    wide (none when 0), and room for the class legend unless `legend` is False."""
     grid = TileGrid(width, height)
     text = TEXT * height
     aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
@@ -59,16 +70,18 @@ def layout(width: int, height: int, planes: int, aspect: float, panel: bool) -> 
     # Between planes: room enough that no plane's tick strips (plane.py) reach into another's.
     gap = max(round(1.2 * text), 3 * grid.tile_w)
     gutter = round(3.6 * text)
-    legend_w = round(3.4 * text)
-    panel_w = round(PANEL_SHARE * width) if panel else 0
+    legend_w = round(3.4 * text) if legend else 0
+    panel_w = panel_px
     top, bottom = round(TITLE_BAND * height), height - round(TICK_BAND * height)
-    avail_w = (width - 2 * margin - legend_w - panel_w - planes * gutter - (planes - 1) * gap) / planes
+    legend_gap = round(0.6 * text) if legend else 0
+    panel_gap = round(1.5 * text) if panel_px else 0
+    avail_w = (width - 2 * margin - legend_gap - legend_w - panel_gap - panel_w - planes * gutter - (planes - 1) * gap) / planes
     avail_h = bottom - top
     plane_w = min(avail_w, aspect * avail_h)
     plane_h = min(avail_h, plane_w / aspect)
     plane_w = max(grid.tile_w, int(plane_w // grid.tile_w) * grid.tile_w)
     plane_h = max(grid.tile_h, int(plane_h // grid.tile_h) * grid.tile_h)
-    used = planes * (gutter + plane_w) + (planes - 1) * gap + legend_w + panel_w
+    used = planes * (gutter + plane_w) + (planes - 1) * gap + legend_gap + legend_w + panel_gap + panel_w
     left = max(margin, (width - used) // 2)
     y = top + (avail_h - plane_h) // 2
     y = int(y // grid.tile_h) * grid.tile_h
@@ -79,10 +92,10 @@ def layout(width: int, height: int, planes: int, aspect: float, panel: bool) -> 
         x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
         boxes.append(Box(x_snapped, y, plane_w, plane_h))
         x = x_snapped + plane_w + gap
-    legend_x = boxes[-1].right + round(0.6 * text)
+    legend_x = boxes[-1].right + legend_gap
     panel_box = None
-    if panel:
-        panel_x = legend_x + legend_w + round(1.5 * text)
+    if panel_px:
+        panel_x = legend_x + legend_w + panel_gap
         panel_box = Box(panel_x, top, max(width - margin - panel_x, 1), avail_h)
     return Layout(text_px=text, planes=tuple(boxes), gutter=gutter, legend_x=legend_x, panel=panel_box,
                   title_y=round(0.068 * height), counter_y=round(0.11 * height))

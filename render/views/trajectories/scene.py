@@ -27,7 +27,7 @@ from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
-from render.views.trajectories.layout import layout
+from render.views.trajectories.layout import layout, panel_width
 from render.views.trajectories.panel import LivePanel
 from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
 
@@ -51,7 +51,10 @@ class TrajectoryScene:
     label = "trajectories"
 
     def __init__(self, traj: Trajectory | list[Trajectory], shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12,
-                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None):
+                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None, side=None):
+        """`panel` adds the live panel; `side` another view beside the planes: an object with
+        `width_px(width, height)`, `plane_aspect` (None: the data's) and `build(figure, box, scene)`,
+        which returns what `LivePanel` is (finish, paint, advance, draw_moving)."""
         trajs = traj if isinstance(traj, list) else [traj]
         self.trajs, self.shown, self.trail = trajs, shown, trail
         self.traj = trajs[0]
@@ -61,7 +64,10 @@ class TrajectoryScene:
         follow = camera_mode == "follow"
         bounds = [camera.extents(t.mu[shown], t.radius[shown]) for t in trajs]
         low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
-        plan = layout(width, height, len(trajs), _aspect(low, high, follow), panel)
+        side_px = panel_width(width) if panel else side.width_px(width, height) if side else 0
+        aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, follow)
+        with_legend = getattr(side, "legend", True)
+        plan = layout(width, height, len(trajs), aspect, side_px, with_legend)
         self.layout = plan
         face = "none" if spec.transparent else theme.background
         self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=face)
@@ -80,15 +86,18 @@ class TrajectoryScene:
         for one, box, title in zip(trajs, plan.planes, titles or [t.title for t in trajs]):
             self.figure.text(box.x / width, 1 - plan.title_y / height, title, color=theme.foreground, fontsize=title_pt,
                              va="bottom", ha="left")
-        handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
-                          markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
-        legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
-                                    bbox_to_anchor=(plan.legend_x / width, 1 - (plan.planes[0].y + plan.planes[0].h / 2) / height),
-                                    frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
-                                    title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
-        legend.get_title().set_color(theme.muted)
-        self.panel = (LivePanel(self.figure, trajs, titles or [t.name for t in trajs], shown, plan.panel, spec.size, theme, plan.text_px)
-                      if plan.panel else None)
+        if with_legend:
+            handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
+                              markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
+            legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
+                                        bbox_to_anchor=(plan.legend_x / width, 1 - (plan.planes[0].y + plan.planes[0].h / 2) / height),
+                                        frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
+                                        title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
+            legend.get_title().set_color(theme.muted)
+        if panel:
+            self.panel = LivePanel(self.figure, trajs, titles or [t.name for t in trajs], shown, plan.panel, spec.size, theme, plan.text_px)
+        else:
+            self.panel = side.build(self.figure, plan.panel, self) if side is not None else None
         self.counter = TextStamp((plan.planes[0].x, plan.counter_y), 0.9 * plan.text_px, theme.muted, anchor="ld")
 
         self.canvas.draw()
