@@ -28,7 +28,7 @@ class Medium:
     """One video or figure of the page: what to render, from which run."""
 
     name: str  # file name under media/
-    kind: str  # trajectories, compare, scatter3d, slices, slices-sweep, collapse
+    kind: str  # trajectories, compare, scatter3d, slices, slices-sweep, collapse, occupancy, interpolate
     runs: tuple[tuple[str, str], ...]  # (arch, mode) of the run(s) it shows, seed: the first one asked
     options: tuple = ()  # keyword options of its view, as pairs
     caption: str = ""
@@ -38,8 +38,13 @@ class Medium:
 PAGE = {
     1: [Medium("trajectories_one_per_class_e1-5.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "1-5"), ("digits", "1-per-class")),
                "one digit per class, epochs 1-5")],
+    3: [Medium("occupancy_784-256-2.png", "occupancy", (("784-256-2", "variational"), ("784-256-2", "deterministic")), (),
+               "784-256-2: decodes at k sigma around four tracked digits, and the loss against k (dashed: the net without "
+               "sampling at the same distances)")],
     7: [Medium("trajectories_six_per_class_e2-10.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "2-10"),),
                "six digits per class, from the start of epoch 2 to the end of epoch 10")],
+    8: [Medium("interpolate_784-256-2_tour.mp4", "interpolate", (("784-256-2", "variational"),), (),
+               "784-256-2: a walk from one tracked digit of each class to the next; every code on the way decodes to a digit")],
     11: [Medium("compare_784-256-2.png", "compare", (("784-256-2", "variational"), ("784-256-2", "deterministic")), (),
                 "784-256-2: variational (first row) and without sampling (second row)")],
     16: [Medium("compare_784-256-32-8-2.png", "compare", (("784-256-32-8-2", "variational"), ("784-256-32-8-2", "deterministic")), (),
@@ -81,13 +86,24 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
 
         render_compare(folders, theme("light"), out)
         return [out]
+    if medium.kind == "occupancy":
+        from render.views.occupancy import render_occupancy
+
+        with RunFile(folders[0]) as run, RunFile(folders[1]) as other:
+            render_occupancy(run, theme("light"), out=out, other=other)
+        return [out]
     with RunFile(folders[0]) as run:
         if medium.kind == "trajectories":
             from render.views.trajectories import render_trajectories
 
             last = min(int(options["epochs"].split("-")[-1]), run.epochs_done)
             first = min(int(options["epochs"].split("-")[0]), last)
+            # The lecture's look: one fixed view for the whole clip.
             render_trajectories(run, video, epochs=f"{first}-{last}", digits=options.get("digits"), camera="fixed")
+        elif medium.kind == "interpolate":
+            from render.views.interpolate import render_interpolate
+
+            render_interpolate(run, video, tour=True)
         elif medium.kind == "scatter3d":
             from render.views.scatter3d import render_scatter3d
 
