@@ -179,6 +179,7 @@ def test_snapshots_are_the_decoder_every_k_batches(runs):
     with h5py.File(runs["snap"] / "snapshots" / "decoder-e001.h5", "r") as handle:
         assert handle["decoder"].dtype == np.float32 and handle["decoder"].shape[0] == 5
     assert RunFile(runs["vae"]).snapshots is None and not (runs["vae"] / "snapshots").exists()
+    assert "decoder snapshots: every 5 batches, 2 of 2 epoch files" in cli("info", runs["snap"]).output
 
 
 def manifold_scene(path, size=(1280, 720)):

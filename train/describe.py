@@ -6,6 +6,8 @@ after it finished, or after it was stopped.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 from dataclasses import asdict, dataclass
 from typing import Iterator
@@ -70,6 +72,13 @@ def info_lines(run: RunFile) -> Iterator[str]:
     yield f"tracked digits: {run.tracked_count}, latent size {run.latent_dim}, steps recorded: {steps} (step 0 + {max(0, steps - 1)} batches)"
     epochs = run.epochs_done
     yield f"epochs completed: {epochs} of {config.epochs}  ({run_state(run)})"
+    if run.snapshots:
+        folder = Path(run.path).parent
+        files = [folder / run.snapshots.format(epoch=epoch) for epoch in range(1, epochs + 1)]
+        present = [path for path in files if path.exists()]
+        size = sum(path.stat().st_size for path in present) / 2**20
+        yield (f"decoder snapshots: every {config.snapshot_every} batches, {len(present)} of {epochs} epoch files ({size:.1f} MiB)"
+               + ("" if len(present) == len(files) else "; render manifold falls back to the per-epoch checkpoints"))
     if epochs:
         losses = run.losses()
         yield "  epoch     train      test   (test recon + penalty)"
