@@ -229,6 +229,15 @@ def _chosen_rows(digits: str | None, labels: np.ndarray, indices: np.ndarray) ->
     return rows
 
 
+def _checked_runs(run: RunFile, dims: str, other: RunFile | None) -> tuple[tuple[int, int], RunFile | None]:
+    """The rings' two dimensions and the run without sampling to compare, after refusing what cannot be measured."""
+    if not run.config.variational:
+        raise ProjectError("occupancy measures the variance circles of a variational run; give a run without sampling as the "
+                           "second --run")
+    require_latent_size(run, 2, "occupancy")
+    return parse_dims(dims, run.latent_dim, 2), _other_run(run, other)
+
+
 def _other_run(run: RunFile, other: RunFile | None) -> RunFile | None:
     if other is None:
         return None
@@ -251,12 +260,7 @@ def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch:
     """The still: <run>/figures/occupancy_e<epoch>.png by default."""
     from render.figures import new_figure
 
-    if not run.config.variational:
-        raise ProjectError("occupancy measures the variance circles of a variational run; give a run without sampling as the "
-                           "second --run")
-    require_latent_size(run, 2, "occupancy")
-    chosen_dims = parse_dims(dims, run.latent_dim, 2)
-    other = _other_run(run, other)
+    chosen_dims, other = _checked_runs(run, dims, other)
     epoch = chosen_epoch(run, epoch)
     path = output_path(run, out, "figures", f"occupancy_e{epoch}.png")
     check_still_path(path)
@@ -324,12 +328,7 @@ class OccupancyFrames(WholeFrames):
 def render_occupancy_video(run: RunFile, video: VideoOptions, digits: str | None = None, dims: str = "0,1",
                            other: RunFile | None = None) -> Rendered:
     """The figure through training: <run>/videos/occupancy_e1-<E>.<format> by default."""
-    if not run.config.variational:
-        raise ProjectError("occupancy measures the variance circles of a variational run; give a run without sampling as the "
-                           "second --run")
-    require_latent_size(run, 2, "occupancy")
-    chosen_dims = parse_dims(dims, run.latent_dim, 2)
-    other = _other_run(run, other)
+    chosen_dims, other = _checked_runs(run, dims, other)
     epochs = chosen_epoch(run, None)
     if epochs < 2:
         raise ProjectError("--video shows the figure through training: the run needs two finished epochs or more")
