@@ -14,7 +14,7 @@ drew, so after the first frame it hands the video writer just the tiles that cha
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -35,6 +35,33 @@ DPI = 100
 CAMERAS = ("follow", "fixed")
 
 
+class SidePanel(Protocol):
+    """What stands beside the planes (the live panel, the manifold's grid): part background, part moving."""
+
+    def finish(self, pixels: np.ndarray, static: np.ndarray) -> None:
+        """After the figure's first draw, with the canvas and its still copy."""
+
+    def paint(self, background: np.ndarray, static: np.ndarray, index: int) -> None:
+        """Its background of frame `index`, whole."""
+
+    def advance(self, background: np.ndarray, index: int) -> np.ndarray:
+        """Its background from the frame before to frame `index`; the (m, 4) pixel boxes it changed."""
+
+    def draw_moving(self, index: int) -> np.ndarray:
+        """What moves in frame `index`, drawn over the canvas; the (m, 4) pixel boxes it drew."""
+
+
+class SideView(Protocol):
+    """How a view asks for room beside the planes, and builds its `SidePanel` there."""
+
+    plane_aspect: float | None  # None: the planes take the data's aspect
+    legend: bool  # whether the class legend keeps its column
+
+    def width_px(self, width: int, height: int) -> int: ...
+
+    def build(self, figure: Figure, box, scene: "TrajectoryScene") -> SidePanel: ...
+
+
 def _aspect(low: np.ndarray, high: np.ndarray, follow: bool) -> float:
     """The data's width / height: of everything shown (fixed), or typical of a frame (follow)."""
     if follow:
@@ -51,10 +78,8 @@ class TrajectoryScene:
     label = "trajectories"
 
     def __init__(self, traj: Trajectory | list[Trajectory], shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12,
-                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None, side=None):
-        """`panel` adds the live panel; `side` another view beside the planes: an object with
-        `width_px(width, height)`, `plane_aspect` (None: the data's) and `build(figure, box, scene)`,
-        which returns what `LivePanel` is (finish, paint, advance, draw_moving)."""
+                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None, side: SideView | None = None):
+        """`panel` adds the live panel beside the planes; `side` another view there instead."""
         trajs = traj if isinstance(traj, list) else [traj]
         self.trajs, self.shown, self.trail = trajs, shown, trail
         self.traj = trajs[0]
@@ -66,7 +91,7 @@ class TrajectoryScene:
         low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
         side_px = panel_width(width) if panel else side.width_px(width, height) if side else 0
         aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, follow)
-        with_legend = getattr(side, "legend", True)
+        with_legend = side.legend if side is not None else True
         plan = layout(width, height, len(trajs), aspect, side_px, with_legend)
         self.layout = plan
         face = "none" if spec.transparent else theme.background
