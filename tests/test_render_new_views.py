@@ -234,3 +234,17 @@ def test_manifold_without_snapshots_uses_the_checkpoints_and_says_so(runs, tmp_p
     np.testing.assert_array_equal(frame[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3], expected)
     failed = cli("render", "manifold", "--run", runs["d8"], "--quiet")
     assert failed.exit_code == 1 and "needs a latent size of 2" in failed.output
+
+
+def test_manifold_with_damaged_snapshots_is_one_line_and_small_frames_fit(runs, tmp_path):
+    import shutil
+
+    copy = tmp_path / "snap"
+    shutil.copytree(runs["snap"], copy)
+    small = cli("render", "manifold", "--run", copy, "--size", "320x180", "--duration", "1s", "--quiet", "--out", tmp_path / "small.mp4")
+    assert small.exit_code == 0 and probe(tmp_path / "small.mp4").frames == 30, small.output  # the grid shrunk to fit
+    damaged = copy / "snapshots" / "decoder-e002.h5"
+    damaged.write_bytes(damaged.read_bytes()[:5000])
+    failed = cli("render", "manifold", "--run", copy, "--size", "320x180", "--quiet")
+    assert failed.exit_code == 1 and "decoder-e002.h5: cannot read decoder snapshots" in failed.output, failed.output
+    assert isinstance(failed.exception, SystemExit)

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import torch
 
-from atomic import atomic_path, ensure_free_space
+from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space
 from errors import ProjectError
 
 SNAPSHOT_PATTERN = "snapshots/decoder-e{epoch:03d}.h5"  # relative to the run folder; the run file holds it
@@ -76,12 +76,18 @@ class SnapshotRecorder:
 def write_snapshots(run_dir: Path, epoch: int, steps: np.ndarray, weights: np.ndarray, every: int) -> None:
     path = snapshot_path(run_dir, epoch)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_free_space(path.parent, weights.nbytes + (256 << 10), f"the decoder snapshots of epoch {epoch}")
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as handle:
-            handle.attrs["every"] = every
-            handle["step"] = steps
-            handle.create_dataset("decoder", data=weights, chunks=(1, weights.shape[1]))
+    what = f"the decoder snapshots of epoch {epoch}"
+    ensure_free_space(path.parent, weights.nbytes + (256 << 10), what)
+    try:
+        with atomic_path(path) as tmp:
+            with h5py.File(tmp, "w") as handle:
+                handle.attrs["every"] = every
+                handle["step"] = steps
+                handle.create_dataset("decoder", data=weights, chunks=(1, weights.shape[1]))
+    except OSError as exc:  # HDF5 does not always say "no space"
+        if disk_full(exc, path.parent):
+            raise disk_full_error(path.parent, what) from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,13 @@ class SnapshotIndex:
     files: list[Path]  # per snapshot
     rows: np.ndarray  # (S,)
     every: int
+
+    def load_into(self, model, i: int) -> None:
+        """Snapshot i into `model`'s decoder; a snapshot of another net is one line naming its file."""
+        try:
+            load_decoder(model, self.weights(i))
+        except ProjectError as exc:
+            raise ProjectError(f"{self.files[i]}: {exc}") from None
 
     def weights(self, i: int) -> np.ndarray:
         try:

@@ -67,14 +67,14 @@ def timeline(run: RunFile) -> DecoderTimeline:
 
     from train.checkpoints import load_model
     from train.model import VAE
-    from train.snapshots import load_decoder, snapshot_index
+    from train.snapshots import snapshot_index
 
     folder = run_folder(run)
     net = VAE(run.config.layers)
     net.eval()
     index = snapshot_index(folder, run.epochs_done, run.snapshots)
     if index is not None:
-        return DecoderTimeline(index.steps, lambda i: load_decoder(net, index.weights(i)), net,
+        return DecoderTimeline(index.steps, lambda i: index.load_into(net, i), net,
                                f"decoder snapshots every {index.every} batches")
     per_epoch = run.batches_per_epoch()
     epochs = sorted(per_epoch)[:run.epochs_done]
@@ -95,8 +95,9 @@ class ManifoldPanel:
     def __init__(self, figure, box: Box, scene: TrajectoryScene, decoders: DecoderTimeline, steps: np.ndarray, theme: Theme):
         self.decoders, self.steps, self.theme = decoders, steps, theme
         self.plane = scene.planes[0]
-        self.scale = max(1, min(box.w, box.h) // (GRID * SIDE))
-        self.side = GRID * SIDE * self.scale
+        room = min(box.w, box.h)
+        self.scale = max(1, room // (GRID * SIDE))
+        self.side = min(GRID * SIDE * self.scale, room)  # below 420 px (small frames) the grid is shrunk to fit
         plane = self.plane.box
         self.left = box.x
         self.top = plane.y + (plane.h - self.side) // 2 if self.side <= plane.h else box.y
@@ -134,7 +135,12 @@ class ManifoldPanel:
         i, j, alpha = self.decoders.between(int(self.steps[int(self.plane.shown[index])]))
         ink = self._decoded(i, index) if alpha == 0 else (1 - alpha) * self._decoded(i, index) + alpha * self._decoded(j, index)
         digits = np.rint(ink * 255).astype(np.uint8)
-        return enlarge(ink_to_rgb(mosaic(digits, gap=0), self.theme), self.scale)
+        picture = enlarge(ink_to_rgb(mosaic(digits, gap=0), self.theme), self.scale)
+        if picture.shape[0] != self.side:
+            from PIL import Image
+
+            picture = np.asarray(Image.fromarray(picture).resize((self.side, self.side), Image.Resampling.BOX))
+        return picture
 
     def _key(self, index: int):
         return self.decoders.between(int(self.steps[int(self.plane.shown[index])])), tuple(self.plane.views[index])
