@@ -63,6 +63,16 @@ def predrawn(run: Path, frames: int, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def ours_quality(run: Path, frames: int, ours_video: Path, scratch: Path) -> tuple[float, float]:
+    """SSIM and PSNR of our video against a lossless copy of the same frames (bench/encoder_settings.py)."""
+    from bench.encoder_settings import lossless_copy, quality
+
+    traj, shown = _benched_steps(run, frames)
+    lossless = scratch / "lossless.mkv"
+    lossless_copy(TrajectoryScene(traj, shown, VideoSpec(), theme("light"), camera_mode="fixed"), VideoSpec().size, lossless)
+    return quality(ours_video, lossless)
+
+
 def baseline(run: Path, frames: int, out: Path) -> float:
     import matplotlib
 
@@ -204,6 +214,7 @@ def main() -> None:
             runs.append((baseline(args.run, args.frames, scratch / "baseline.mp4"), ours(args.run, args.frames, scratch / "ours.mp4"),
                          ffmpeg_alone(scratch / "ours.mp4", scratch / "reencoded.mp4"), predrawn(args.run, args.frames, scratch / "predrawn.mp4")))
         info, base_info = probe(scratch / "ours.mp4"), probe(scratch / "baseline.mp4")
+        ssim, psnr = ours_quality(args.run, args.frames, scratch / "ours.mp4", scratch)
     base_s, ours_s, floor_s, predrawn_s = (statistics.median(column) for column in zip(*runs))
     if args.repeats > 1:
         print("speedups: " + ", ".join(f"{b / o:.2f}x" for b, o, _, _ in runs) + "; vs ffmpeg alone: " + ", ".join(f"{o / f:.2f}x" for _, o, f, _ in runs))
@@ -215,6 +226,7 @@ def main() -> None:
     print(f"ffmpeg alone re-encoding our video, same settings:       {frames / floor_s:6.1f} frames/s; ours takes {ours_s / floor_s:.2f}x its time (goal <= 1.5x)")
     print(f"ceiling, our frames drawn beforehand, only encoded:      {frames / predrawn_s:6.1f} frames/s = {base_s / predrawn_s:.1f}x baseline")
     print(f"ceiling, ffmpeg alone as a multiple of the baseline:                      {base_s / floor_s:.1f}x")
+    print(f"ours against the lossless frames: SSIM {ssim:.5f}, PSNR {psnr:.2f} dB")
     if args.run3d.exists():
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
@@ -234,7 +246,7 @@ def main() -> None:
     gif_short, gif_long = gif_ffmpeg_peak_mib(args.run, 4), gif_ffmpeg_peak_mib(args.run, 1)
     if gif_short and gif_long:
         print(f"GIF, ffmpeg's peak memory at 720p: 150 frames {gif_short:.0f} MiB, 600 frames {gif_long:.0f} MiB ({100 * (gif_long / gif_short - 1):+.1f}%)")
-    print(json.dumps({"baseline_fps": frames / base_s, "ours_fps": frames / ours_s, "speedup": base_s / ours_s,
+    print(json.dumps({"baseline_fps": frames / base_s, "ours_fps": frames / ours_s, "speedup": base_s / ours_s, "ssim": ssim,
                       "vs_ffmpeg_alone": ours_s / floor_s,
                       "predrawn_speedup": base_s / predrawn_s, "ffmpeg_alone_speedup": base_s / floor_s, "mem_300_mib": short, "mem_3000_mib": long,
                       "gif_ffmpeg_150_mib": gif_short, "gif_ffmpeg_600_mib": gif_long}))
