@@ -28,3 +28,5 @@ bench: setup
 	$(PY) bench/runfile_append.py
 	$(PY) bench/render_speed.py
 	$(PY) bench/sweep_speed.py
+	$(PY) bench/camera_speed.py
+	$(PY) bench/snapshot_cost.py
