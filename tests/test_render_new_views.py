@@ -92,7 +92,7 @@ def test_tour_visits_every_class_and_comes_back(runs, tmp_path):
 @pytest.mark.parametrize("args, message", [
     ([], "give --from and --to"),
     (["--from", "3"], "give --from and --to"),
-    (["--from", "3", "--to", "8", "--tour"], "give --from and --to"),
+    (["--from", "3", "--to", "8", "--tour"], "give it without --from and --to"),
     (["--from", "3:9", "--to", "8"], "the run tracks 2 of that class"),
     (["--from", "3,4", "--to", "8"], "name one tracked digit"),
     (["--tour", "--epoch", "7"], "--epoch 7: this run has epochs 1..2"),

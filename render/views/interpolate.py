@@ -32,6 +32,7 @@ PATHS = ("linear", "slerp")
 DEFAULT_LEG_SECONDS = 3.0
 DPI = 100
 BACKGROUND_POINTS = 4000  # test-set encodings drawn faintly behind the path
+CHUNK = 256  # frames decoded in one forward pass
 
 
 def path_point(a: np.ndarray, b: np.ndarray, s: np.ndarray, kind: str) -> np.ndarray:
@@ -72,7 +73,8 @@ class InterpolationScene(WholeFrames):
         self.codes, self.dims, self.theme = codes, dims, theme
         self.frame_count = len(codes)
         width, height = spec.size
-        self.digits = np.concatenate([decode(model, chunk) for chunk in np.array_split(codes, max(1, len(codes) // 256))])
+        self.model = model
+        self._chunk_start, self._chunk = -1, np.zeros((0, SIDE, SIDE), np.uint8)  # decoded CHUNK frames at a time: memory stays flat
         self.scale = max(1, int(0.62 * height) // SIDE)
         side = SIDE * self.scale
         self.digit_box = (int(0.93 * width) - side, (height - side) // 2 + round(0.03 * height))  # (left, top)
@@ -114,9 +116,16 @@ class InterpolationScene(WholeFrames):
         self.background = self.pixels.copy()
         self.value = TextStamp((self.digit_box[0], self.digit_box[1] - round(0.02 * height)), 0.8 * text_pt * DPI / 72, theme.muted, anchor="ld")
 
+    def digit(self, index: int) -> np.ndarray:
+        """Frame `index`'s decoded digit, (28, 28) uint8."""
+        start = index - index % CHUNK
+        if start != self._chunk_start:
+            self._chunk_start, self._chunk = start, decode(self.model, self.codes[start:start + CHUNK])
+        return self._chunk[index - start]
+
     def digit_image(self, index: int) -> np.ndarray:
         """Frame `index`'s decoded digit as RGB, enlarged by whole pixels, as pasted."""
-        return ink_to_rgb(enlarge(self.digits[index], self.scale), self.theme)
+        return ink_to_rgb(enlarge(self.digit(index), self.scale), self.theme)
 
     def frame(self, index: int) -> np.ndarray:
         self.pixels[...] = self.background
@@ -154,7 +163,9 @@ def interpolation_scene(run: RunFile, video: VideoOptions, start: str | None, en
     """The scene of the walk `render_interpolate` encodes, and where it goes."""
     if path not in PATHS:
         raise ProjectError(f"--path {path!r}: choose {' or '.join(PATHS)}")
-    if tour == (start is not None or end is not None) or (not tour and (start is None or end is None)):
+    if tour and (start is not None or end is not None):
+        raise ProjectError("--tour chooses its own digits (one of each class); give it without --from and --to")
+    if not tour and (start is None or end is None):
         raise ProjectError("give --from and --to (tracked digits, like 3 and 8), or --tour")
     require_latent_size(run, 2, "interpolate")
     chosen_dims = parse_dims(dims, run.latent_dim, 2)
