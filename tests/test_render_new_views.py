@@ -96,6 +96,7 @@ def test_tour_visits_every_class_and_comes_back(runs, tmp_path):
     (["--from", "3:9", "--to", "8"], "the run tracks 2 of that class"),
     (["--from", "3,4", "--to", "8"], "name one tracked digit"),
     (["--tour", "--epoch", "7"], "--epoch 7: this run has epochs 1..2"),
+    (["--tour", "--duration", "10m"], "longer than an hour"),
 ])
 def test_interpolate_bad_input_is_one_line(runs, args, message):
     result = cli("render", "interpolate", "--run", runs["vae"], "--size", "320x180", "--quiet", *args)

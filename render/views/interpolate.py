@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, ink_to_rgb
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_title
+from render.steps import MAX_SECONDS
 from render.style import CLASS_COLORS, Theme, font_points
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
@@ -189,6 +190,9 @@ def interpolation_scene(run: RunFile, video: VideoOptions, start: str | None, en
         mu, _ = model.encode(torch.as_tensor(tracked.image[rows].reshape(len(rows), -1), dtype=torch.float32) / 255)
     waypoints = mu.numpy().astype(np.float64)
     seconds = video.duration if video.duration is not None else DEFAULT_LEG_SECONDS
+    legs = len(rows) - 1
+    if seconds * legs > MAX_SECONDS:
+        raise ProjectError(f"--duration {seconds:g}s a leg x {legs} legs is longer than an hour; give a shorter --duration")
     codes = walk(waypoints, max(2, round(seconds * video.spec.fps)), path)
     test = run.encodings(epoch)
     pick = np.random.default_rng(0).permutation(len(test.label))[:BACKGROUND_POINTS]
