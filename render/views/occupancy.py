@@ -141,13 +141,15 @@ class OccupancyFigure:
         cols = -(-count // rows)
         aspect = figure.get_figwidth() / figure.get_figheight()
         cell_w, cell_h = 0.64 / cols, 0.82 / rows
-        side_h = min(cell_h * 0.86, cell_w * 0.9 * aspect)  # the flower is square
+        inset = min(cell_h * 0.86, cell_w * aspect) * 0.2  # the input's height; its width is inset / aspect
+        side_w = min(cell_h * 0.86 / aspect, cell_w - inset / aspect - 0.005)  # the flower is square, right of the input
+        side_h = side_w * aspect
         self.inputs, self.flowers, self.captions = [], [], []
         for i in range(count):
             row, col = divmod(i, cols)
             left, top = 0.02 + col * cell_w, 0.88 - row * cell_h
-            ax_flower = figure.add_axes((left + (cell_w - side_h / aspect) / 2, top - side_h, side_h / aspect, side_h))
-            inset = side_h * 0.24
+            flower_left = max(left + (cell_w - side_w) / 2, left + inset / aspect + 0.005)
+            ax_flower = figure.add_axes((flower_left, top - side_h, side_w, side_h))
             ax_in = figure.add_axes((left, top - inset, inset / aspect, inset))
             for ax in (ax_in, ax_flower):
                 ax.set_axis_off()
@@ -186,7 +188,7 @@ class OccupancyFigure:
             picture = ink_to_rgb(flower_image(decodes), theme)
             flower.set_data(picture)
             flower.set_extent((-0.5, picture.shape[1] - 0.5, picture.shape[0] - 0.5, -0.5))
-            caption.set_text("loss at k = " + ",  ".join(f"{k:g}: {v:.0f}" for k, v in zip(RING_KS, ring)))
+            caption.set_text("loss at k = " + ", ".join(f"{k:g}" for k in RING_KS) + ":\n" + "   ".join(f"{v:.0f}" for v in ring))
         ratio = occupancy.curve / occupancy.curve[:, :1]
         mean, low, high = ratio.mean(axis=0), *np.percentile(ratio, [10, 90], axis=0)
         self.mean_line.set_data(CURVE_KS, mean)
@@ -269,7 +271,8 @@ def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch:
     occupancy = measure(_model(run, epoch), tracked.image, rows, tracked.label, chosen_dims,
                         _model(other, chosen_epoch(other, epoch, "--epoch")) if other else None)
     figure = new_figure(theme, 16, 9)
-    drawing = OccupancyFigure(figure, theme, len(rows), f"{run_title(run)}  ·  epoch {epoch}  ·  decodes at k sigma around each mean",
+    plane = f" (rings in z{chosen_dims[0] + 1}, z{chosen_dims[1] + 1})" if run.latent_dim > 2 else ""
+    drawing = OccupancyFigure(figure, theme, len(rows), f"{run_title(run)}  ·  epoch {epoch}  ·  decodes at k sigma around each mean{plane}",
                               run_folder(other).name if other else None, 9 * 100)
     drawing.show(occupancy)
     return save_figure(figure, path)
