@@ -141,8 +141,8 @@ class OccupancyFigure:
         cols = -(-count // rows)
         aspect = figure.get_figwidth() / figure.get_figheight()
         cell_w, cell_h = 0.64 / cols, 0.82 / rows
-        inset = min(cell_h * 0.86, cell_w * aspect) * 0.2  # the input's height; its width is inset / aspect
-        side_w = min(cell_h * 0.86 / aspect, cell_w - inset / aspect - 0.005)  # the flower is square, right of the input
+        inset = min(cell_h * 0.8, cell_w * aspect) * 0.2  # the input's height; its width is inset / aspect
+        side_w = min(cell_h * 0.8 / aspect, cell_w - inset / aspect - 0.005)  # the flower is square, right of the input
         side_h = side_w * aspect
         self.inputs, self.flowers, self.captions = [], [], []
         for i in range(count):
