@@ -82,9 +82,15 @@ def timeline(run: RunFile) -> DecoderTimeline:
     note = "no decoder snapshots (train --snapshot-every K): per-epoch checkpoints" if not run.snapshots else \
         "decoder snapshots incomplete: per-epoch checkpoints"
 
+    states: OrderedDict = OrderedDict()  # the last two checkpoints read: a cross-fade alternates between them
+
     def load(i: int) -> None:
+        if i not in states:
+            states[i] = load_model(folder, epochs[i], layers=run.config.layers)[0].state_dict()
+            while len(states) > 2:
+                states.popitem(last=False)
         with torch.no_grad():
-            net.load_state_dict(load_model(folder, epochs[i], layers=run.config.layers)[0].state_dict())
+            net.load_state_dict(states[i])
 
     return DecoderTimeline(ends, load, net, note)
 
