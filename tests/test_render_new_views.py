@@ -184,6 +184,7 @@ def test_snapshots_are_the_decoder_every_k_batches(runs):
 
 
 def manifold_scene(path, size=(1280, 720)):
+    """The manifold scene `render manifold` builds, every step a frame (at 720p the grid is resampled to the plane's height)."""
     from render.views.manifold import ManifoldSide, run_steps, timeline
     from render.views.trajectories import TrajectoryScene, load_trajectory
 
@@ -194,12 +195,13 @@ def manifold_scene(path, size=(1280, 720)):
 
 
 def test_manifold_grid_at_a_snapshot_is_that_decoder_on_the_grid(runs, tmp_path):
-    from render.digits import mosaic
+    from render.views.manifold import grid_pixels
     from train.model import VAE
     from train.snapshots import load_decoder, snapshot_index
 
-    scene = manifold_scene(runs["snap"])
+    scene = manifold_scene(runs["snap"], size=(1920, 1080))  # the grid at twice the digits' size: whole pixels
     panel = scene.panel
+    assert panel.scale == 2 and panel.side == 2 * 15 * 28
     run = RunFile(runs["snap"])
     index = snapshot_index(runs["snap"], 2, run.snapshots)
     net = VAE(run.config.layers)
@@ -208,11 +210,11 @@ def test_manifold_grid_at_a_snapshot_is_that_decoder_on_the_grid(runs, tmp_path)
         load_decoder(net, index.weights(int(np.flatnonzero(index.steps == step)[0])))
         decoded[step] = decode(net, panel.codes(step).reshape(-1, 2)).reshape(15, 15, 28, 28)
         frame = scene.frame(step)  # every step is a frame, starting at step 0
-        expected = enlarge(ink_to_rgb(mosaic(decoded[step], gap=0), theme("light")), panel.scale)
+        expected = grid_pixels(decoded[step], theme("light"), panel.scale, panel.side)
         np.testing.assert_array_equal(frame[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3], expected)
     between = scene.frame(12)[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3].astype(int)
-    low = enlarge(ink_to_rgb(mosaic(np.minimum(decoded[10], decoded[15]), gap=0), theme("light")), panel.scale).astype(int)
-    high = enlarge(ink_to_rgb(mosaic(np.maximum(decoded[10], decoded[15]), gap=0), theme("light")), panel.scale).astype(int)
+    low = grid_pixels(np.minimum(decoded[10], decoded[15]), theme("light"), panel.scale, panel.side).astype(int)
+    high = grid_pixels(np.maximum(decoded[10], decoded[15]), theme("light"), panel.scale, panel.side).astype(int)
     assert ((between <= np.maximum(low, high) + 1) & (between >= np.minimum(low, high) - 1)).all()  # a cross-fade of the two
     out = tmp_path / "manifold.mp4"
     result = cli("render", "manifold", "--run", runs["snap"], "--size", "1280x720", "--quiet", "--out", out)
@@ -221,7 +223,7 @@ def test_manifold_grid_at_a_snapshot_is_that_decoder_on_the_grid(runs, tmp_path)
 
 
 def test_manifold_without_snapshots_uses_the_checkpoints_and_says_so(runs, tmp_path):
-    from render.digits import mosaic
+    from render.views.manifold import grid_pixels
     from train.checkpoints import load_model
 
     scene = manifold_scene(runs["vae"])
@@ -229,8 +231,7 @@ def test_manifold_without_snapshots_uses_the_checkpoints_and_says_so(runs, tmp_p
     assert "per-epoch checkpoints" in panel.decoders.source
     assert panel.decoders.steps.tolist() == [20, 40]
     model = load_model(runs["vae"], 1)[0]
-    expected = enlarge(ink_to_rgb(mosaic(decode(model, panel.codes(20).reshape(-1, 2)).reshape(15, 15, 28, 28), gap=0), theme("light")),
-                       panel.scale)
+    expected = grid_pixels(decode(model, panel.codes(20).reshape(-1, 2)).reshape(15, 15, 28, 28), theme("light"), panel.scale, panel.side)
     frame = scene.frame(20)
     np.testing.assert_array_equal(frame[panel.top:panel.top + panel.side, panel.left:panel.left + panel.side, :3], expected)
     failed = cli("render", "manifold", "--run", runs["d8"], "--quiet")

@@ -79,8 +79,7 @@ def timeline(run: RunFile) -> DecoderTimeline:
     per_epoch = run.batches_per_epoch()
     epochs = sorted(per_epoch)[:run.epochs_done]
     ends = run_steps(np.array(epochs), np.array([per_epoch[e] - 1 for e in epochs]), per_epoch)
-    note = "no decoder snapshots (train --snapshot-every K): per-epoch checkpoints" if not run.snapshots else \
-        "decoder snapshots incomplete: per-epoch checkpoints"
+    note = "per-epoch checkpoints (no --snapshot-every)" if not run.snapshots else "per-epoch checkpoints (snapshots incomplete)"
 
     states: OrderedDict = OrderedDict()  # the last two checkpoints read: a cross-fade alternates between them
 
@@ -95,6 +94,17 @@ def timeline(run: RunFile) -> DecoderTimeline:
     return DecoderTimeline(ends, load, net, note)
 
 
+def grid_pixels(digits: np.ndarray, theme: Theme, scale: int, side: int) -> np.ndarray:
+    """(GRID, GRID, 28, 28) uint8 digits -> the (side, side, 3) picture pasted beside the plane:
+    enlarged by whole pixels, then resampled only where `side` is no whole multiple."""
+    picture = enlarge(ink_to_rgb(mosaic(digits, gap=0), theme), scale)
+    if picture.shape[0] != side:
+        from PIL import Image
+
+        picture = np.asarray(Image.fromarray(picture).resize((side, side), Image.Resampling.LANCZOS))
+    return picture
+
+
 class ManifoldPanel:
     """The grid beside the plane; the background component the scene repaints when the decoder moves."""
 
@@ -103,14 +113,15 @@ class ManifoldPanel:
         self.plane = scene.planes[0]
         room = min(box.w, box.h)
         self.scale = max(1, room // (GRID * SIDE))
-        self.side = min(GRID * SIDE * self.scale, room)  # below 420 px (small frames) the grid is shrunk to fit
+        # Twice the digits' size or more: whole pixels, crisp; below that the grid is resampled to the room.
+        self.side = GRID * SIDE * self.scale if self.scale >= 2 else room
         plane = self.plane.box
         self.left = box.x
         self.top = plane.y + (plane.h - self.side) // 2 if self.side <= plane.h else box.y
         width, height = figure.get_size_inches() * DPI
         text_pt = scene.layout.text_px * 72 / DPI
         figure.text(self.left / width, 1 - (self.top - 0.4 * scene.layout.text_px) / height,
-                    f"decoded over the same plane  ·  {decoders.source}", color=theme.muted, fontsize=text_pt * 0.75, va="bottom")
+                    f"decoded over the same plane\n{decoders.source}", color=theme.muted, fontsize=text_pt * 0.75, va="bottom")
         self._decodes: OrderedDict = OrderedDict()
         self._shown_key = None
 
@@ -140,13 +151,7 @@ class ManifoldPanel:
         """Frame `index`'s grid as RGB pixels, as pasted."""
         i, j, alpha = self.decoders.between(int(self.steps[int(self.plane.shown[index])]))
         ink = self._decoded(i, index) if alpha == 0 else (1 - alpha) * self._decoded(i, index) + alpha * self._decoded(j, index)
-        digits = np.rint(ink * 255).astype(np.uint8)
-        picture = enlarge(ink_to_rgb(mosaic(digits, gap=0), self.theme), self.scale)
-        if picture.shape[0] != self.side:
-            from PIL import Image
-
-            picture = np.asarray(Image.fromarray(picture).resize((self.side, self.side), Image.Resampling.BOX))
-        return picture
+        return grid_pixels(np.rint(ink * 255).astype(np.uint8), self.theme, self.scale, self.side)
 
     def _key(self, index: int):
         return self.decoders.between(int(self.steps[int(self.plane.shown[index])])), tuple(self.plane.views[index])
@@ -184,10 +189,10 @@ class ManifoldSide:
     legend: bool = False  # the decoded digits name the classes; the room goes to the grid
 
     def width_px(self, width: int, height: int) -> int:
-        """The grid enlarged by the largest whole factor that fits the planes' height (crisp pixels)."""
+        """As tall as the plane; from twice the digits' size up, the largest whole multiple (crisp pixels)."""
         mosaic_px = GRID * SIDE
         room = min(plane_height(height), width // 2)
-        return max(room // mosaic_px, 1) * mosaic_px
+        return room // mosaic_px * mosaic_px if room >= 2 * mosaic_px else room
 
     def build(self, figure, box: Box, scene: TrajectoryScene) -> ManifoldPanel:
         return ManifoldPanel(figure, box, scene, self.decoders, self.steps, self.theme)
