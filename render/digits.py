@@ -23,11 +23,16 @@ def decode(model, codes: np.ndarray) -> np.ndarray:
     return np.rint(images.numpy() * 255).astype(np.uint8)
 
 
+def encode(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) uint8 digits -> the encoder's means and log-variances, (N, d) float64 each."""
+    with torch.no_grad():
+        mu, logvar = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
+    return mu.numpy().astype(np.float64), logvar.numpy().astype(np.float64)
+
+
 def reconstruct(model, images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 digits through the encoder mean and the decoder (no sampling)."""
-    with torch.no_grad():
-        mu, _ = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
-    return decode(model, mu.numpy())
+    return decode(model, encode(model, images)[0])
 
 
 def grid_values(count: int, span: float | None = None) -> np.ndarray:

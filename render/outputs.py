@@ -7,6 +7,13 @@ from pathlib import Path
 
 from errors import ProjectError, make_folder
 
+OUTPUTS = Path("outputs")  # runs live in outputs/runs; what shows two or more of them goes beside, in outputs/<kind>
+
+
+def shared_output(kind: str, name: str) -> Path:
+    """Where an output made from several runs goes by default (it belongs to none of them)."""
+    return OUTPUTS / kind / name
+
 
 def ensure_output_dir(path: Path) -> None:
     """Create the folder of `path` if needed and check that we may write there."""

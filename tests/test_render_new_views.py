@@ -106,14 +106,14 @@ def test_interpolate_bad_input_is_one_line(runs, args, message):
 def test_occupancy_at_k0_is_the_reconstruction_of_the_mean(runs):
     import torch.nn.functional as F
 
-    from render.views.occupancy import CURVE_KS, RING_KS, encode, measure, ring_codes
+    from render.views.occupancy import CURVE_KS, RING_KS, encode_sigma, measure, ring_codes
 
     run = RunFile(runs["vae"])
     model = decoder_at(run)
     tracked = run.tracked()
     chosen = np.array([0, 5, 11])
     result = measure(model, tracked.image, chosen, tracked.label, (0, 1))
-    mu, sigma = encode(model, tracked.image)
+    mu, sigma = encode_sigma(model, tracked.image)
     with torch.no_grad():
         logits = model.decode(torch.as_tensor(mu[chosen], dtype=torch.float32))
         direct = F.binary_cross_entropy_with_logits(logits, torch.as_tensor(tracked.image[chosen].reshape(3, -1) / 255.0,

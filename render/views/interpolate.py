@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
 from errors import ProjectError
-from render.digits import SIDE, decode, enlarge, ink_to_rgb
+from render.digits import SIDE, decode, encode, enlarge, ink_to_rgb
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_title
 from render.steps import MAX_SECONDS
 from render.style import CLASS_COLORS, Theme, font_points
@@ -184,11 +184,7 @@ def interpolation_scene(run: RunFile, video: VideoOptions, start: str | None, en
         name = f"{start}-{end}".replace(":", "_").replace(",", "_")
     out = output_path(run, video.out, "videos", f"interpolate_{name}_e{epoch}.{video.spec.format}")
     model = decoder_at(run, epoch)
-    import torch
-
-    with torch.no_grad():
-        mu, _ = model.encode(torch.as_tensor(tracked.image[rows].reshape(len(rows), -1), dtype=torch.float32) / 255)
-    waypoints = mu.numpy().astype(np.float64)
+    waypoints = encode(model, tracked.image[rows])[0]
     seconds = video.duration if video.duration is not None else DEFAULT_LEG_SECONDS
     legs = len(rows) - 1
     if seconds * legs > MAX_SECONDS:

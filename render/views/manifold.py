@@ -18,7 +18,7 @@ import numpy as np
 
 from errors import ProjectError
 from render.digits import SIDE, enlarge, ink_to_rgb, mosaic
-from render.sources import choose_digits, epochs_label, output_path, run_folder
+from render.sources import choose_digits, decoder_at, epochs_label, output_path, run_folder
 from render.steps import frame_steps, parse_epochs
 from render.style import Theme
 from render.video import Rendered, VideoOptions, render_video
@@ -65,7 +65,6 @@ def timeline(run: RunFile) -> DecoderTimeline:
     """Snapshots when the run has them for every finished epoch, else the per-epoch checkpoints."""
     import torch
 
-    from train.checkpoints import load_model
     from train.model import VAE
     from train.snapshots import snapshot_index
 
@@ -85,7 +84,7 @@ def timeline(run: RunFile) -> DecoderTimeline:
 
     def load(i: int) -> None:
         if i not in states:
-            states[i] = load_model(folder, epochs[i], layers=run.config.layers)[0].state_dict()
+            states[i] = decoder_at(run, epochs[i]).state_dict()
             while len(states) > 2:
                 states.popitem(last=False)
         with torch.no_grad():

@@ -24,9 +24,9 @@ import numpy as np
 
 from atomic import Written
 from errors import ProjectError
-from render.digits import SIDE, ink_to_rgb
+from render.digits import SIDE, encode, ink_to_rgb
 from render.figures import save_figure, check_still_path
-from render.sources import chosen_epoch, choose_digits, output_path, parse_dims, require_latent_size, run_folder, run_title
+from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_folder, run_title
 from render.style import Theme, font_points
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
 from train.runfile import RunFile
@@ -87,13 +87,10 @@ def losses(model, codes: np.ndarray, images: np.ndarray) -> tuple[np.ndarray, np
     return loss.numpy().astype(np.float64), pixels.numpy().reshape(n, p, SIDE, SIDE)
 
 
-def encode(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def encode_sigma(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Means and standard deviations of (n, 28, 28) uint8 images."""
-    import torch
-
-    with torch.no_grad():
-        mu, logvar = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
-    return mu.numpy().astype(np.float64), np.exp(0.5 * logvar.numpy().astype(np.float64))
+    mu, logvar = encode(model, images)
+    return mu, np.exp(0.5 * logvar)
 
 
 def _per_ring_mean(loss: np.ndarray, ks, angles: int) -> np.ndarray:
@@ -103,7 +100,7 @@ def _per_ring_mean(loss: np.ndarray, ks, angles: int) -> np.ndarray:
 
 def measure(model, images: np.ndarray, chosen: np.ndarray, labels: np.ndarray, dims: tuple[int, int], other_model=None) -> Occupancy:
     """The occupancy of `model` for tracked `images` (n, 28, 28); `chosen` rows get flowers."""
-    mu, sigma = encode(model, images)
+    mu, sigma = encode_sigma(model, images)
     ring_loss, decodes = losses(model, ring_codes(mu[chosen], sigma[chosen], dims, RING_KS, ANGLES), images[chosen])
     curve_loss, _ = losses(model, ring_codes(mu, sigma, dims, CURVE_KS, CURVE_ANGLES), images)
     other = None
@@ -251,12 +248,6 @@ def _other_run(run: RunFile, other: RunFile | None) -> RunFile | None:
     return other
 
 
-def _model(run: RunFile, epoch: int):
-    from train.checkpoints import load_model
-
-    return load_model(run_folder(run), epoch, layers=run.config.layers)[0]
-
-
 def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, digits: str | None = None,
                      dims: str = "0,1", other: RunFile | None = None) -> Written:
     """The still: <run>/figures/occupancy_e<epoch>.png by default."""
@@ -268,8 +259,8 @@ def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch:
     check_still_path(path)
     tracked = run.tracked()
     rows = _chosen_rows(digits, tracked.label, tracked.index)
-    occupancy = measure(_model(run, epoch), tracked.image, rows, tracked.label, chosen_dims,
-                        _model(other, chosen_epoch(other, epoch, "--epoch")) if other else None)
+    occupancy = measure(decoder_at(run, epoch), tracked.image, rows, tracked.label, chosen_dims,
+                        decoder_at(other, epoch) if other else None)
     figure = new_figure(theme, 16, 9)
     plane = f" (rings in z{chosen_dims[0] + 1}, z{chosen_dims[1] + 1})" if run.latent_dim > 2 else ""
     drawing = OccupancyFigure(figure, theme, len(rows), f"{run_title(run)}  ·  epoch {epoch}  ·  decodes at k sigma around each mean{plane}",
@@ -298,13 +289,13 @@ class OccupancyFrames(WholeFrames):
         self.canvas = FigureCanvasAgg(self.figure)
         self.drawing = OccupancyFigure(self.figure, theme, len(rows), "", run_folder(other).name if other else None, height)
         self.states: dict[tuple[str, int], dict] = {}
-        self.nets = {str(r.path): _model(r, 1) for r in (run, other) if r is not None}  # one net a run; weights swapped in
+        self.nets = {str(r.path): decoder_at(r, 1) for r in (run, other) if r is not None}  # one net a run; weights swapped in
 
     def _state(self, run: RunFile, epoch: int) -> dict:
         key = (str(run.path), epoch)
         if key not in self.states:
             self.states = {k: v for k, v in self.states.items() if k[1] >= epoch - 1}  # two saved epochs a run at most
-            self.states[key] = _model(run, epoch).state_dict()
+            self.states[key] = decoder_at(run, epoch).state_dict()
         return self.states[key]
 
     def net(self, run: RunFile, epoch: int, t: float):

@@ -12,15 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from errors import ProjectError
-from render.sources import choose_digits, epochs_label, output_path, parse_dims, require_latent_size
+from render.outputs import shared_output
+from render.sources import choose_digits, epochs_label, output_path, parse_dims, require_latent_size, run_folder
 from render.steps import frame_steps, parse_epochs
 from render.video import Rendered, VideoOptions, render_video
-from render.views.trajectories.data import Trajectory, check_comparable, load_trajectory, short_title
+from render.views.trajectories.data import Trajectory, check_step_for_step, load_trajectory, short_title
 from render.views.trajectories.scene import CAMERAS, TrajectoryScene
-from train.launch import RUNS_DIR
 from train.runfile import RunFile
-
-SHARED_VIDEOS = RUNS_DIR.parent / "videos"  # videos of two or more runs belong to none of them
 
 __all__ = ["CAMERAS", "Trajectory", "TrajectoryScene", "load_trajectory", "render_trajectories"]
 
@@ -35,13 +33,13 @@ def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epoc
     runs = runs if isinstance(runs, list) else [runs]
     if camera not in CAMERAS:
         raise ProjectError(f"--camera {camera!r}: choose {' or '.join(CAMERAS)}")
-    names = [Path(run.path).parent.name for run in runs]
+    names = [run_folder(run).name for run in runs]
     if len(set(Path(run.path).resolve() for run in runs)) < len(runs):
         raise ProjectError("--run: the same run is given twice")
     for run in runs:
         require_latent_size(run, 2, "trajectories")
     if len(runs) > 1:
-        check_comparable(runs)
+        check_step_for_step(runs)
     first_run = runs[0]
     first, last = parse_epochs(epochs) if epochs else (1, max(first_run.epochs_done, 1))
     tracked = first_run.tracked()
@@ -52,7 +50,7 @@ def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epoc
     if len(runs) == 1:
         out = output_path(first_run, video.out, "videos", name)
     else:
-        out = Path(video.out) if video.out is not None else SHARED_VIDEOS / f"{'+'.join(names)}_{name}"
+        out = Path(video.out) if video.out is not None else shared_output("videos", f"{'+'.join(names)}_{name}")
     shown = frame_steps(np.arange(len(trajs[0].epoch)), video.spec.fps, every=every, duration=video.duration)
     titles = None if len(runs) == 1 else [short_title(run) for run in runs]
     scene = TrajectoryScene(trajs, shown, video.spec, video.theme, trail=trail, camera_mode=camera, panel=panel, titles=titles)

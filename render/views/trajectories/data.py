@@ -4,11 +4,11 @@ checks that let two or more runs share one video step for step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from errors import ProjectError
+from render.sources import run_folder
 from render.steps import check_epoch_range
 from train.runfile import RunFile
 
@@ -47,7 +47,7 @@ def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple
     radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
     return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch, loss=steps.loss.astype(np.float64),
                       labels=run.tracked().label[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,
-                      title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}", name=Path(run.path).parent.name)
+                      title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}", name=run_folder(run).name)
 
 
 def short_title(run: RunFile) -> str:
@@ -56,11 +56,11 @@ def short_title(run: RunFile) -> str:
     return f"{config.arch}  ·  {'variational' if config.variational else 'no sampling'}  ·  seed {config.seed}"
 
 
-def check_comparable(runs: list[RunFile]) -> None:
+def check_step_for_step(runs: list[RunFile]) -> None:
     """Refuse, in one line, runs that cannot share a video step for step: other tracked digits,
     other batches per epoch, other finished epochs, other latent sizes."""
     first = runs[0]
-    name = lambda run: Path(run.path).parent.name  # noqa: E731
+    name = lambda run: run_folder(run).name  # noqa: E731
     for other in runs[1:]:
         for what, value in (("latent sizes", lambda run: run.latent_dim),
                             ("tracked digits", lambda run: run.tracked().index.tolist()),

@@ -11,6 +11,8 @@ background. Only the cursor and dots are drawn per frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -18,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from render.style import Theme
 from render.views.trajectories.data import Trajectory
-from render.views.trajectories.layout import Box
+from render.views.trajectories.layout import Box, panel_width
 
 DPI = 100
 RUN_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#c44e52", "#937860")
@@ -155,3 +157,19 @@ class LivePanel:
             column = ax.transData.transform((step, 0))[0]
             boxes.append([column - self._dot_pad, self.height - y1 - self._dot_pad, column + self._dot_pad, self.height - y0 + self._dot_pad])
         return np.array(boxes, np.float64)
+
+
+@dataclass
+class LivePanelView:
+    """The live panel as a side view of the trajectories scene (`--panel`)."""
+
+    names: list[str]  # the runs, for the legend when there are two or more
+    theme: Theme
+    plane_aspect: float | None = None  # the planes keep the data's aspect
+    legend: bool = True
+
+    def width_px(self, width: int, height: int) -> int:
+        return panel_width(width)
+
+    def build(self, figure: Figure, box: Box, scene) -> LivePanel:
+        return LivePanel(figure, scene.trajs, self.names, scene.shown, box, scene.size, self.theme, scene.layout.text_px)

@@ -27,8 +27,8 @@ from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
-from render.views.trajectories.layout import layout, panel_width
-from render.views.trajectories.panel import LivePanel
+from render.views.trajectories.layout import layout
+from render.views.trajectories.panel import LivePanelView
 from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
 
 DPI = 100
@@ -89,7 +89,9 @@ class TrajectoryScene:
         follow = camera_mode == "follow"
         bounds = [camera.extents(t.mu[shown], t.radius[shown]) for t in trajs]
         low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
-        side_px = panel_width(width) if panel else side.width_px(width, height) if side else 0
+        if panel:
+            side = LivePanelView(titles or [t.name for t in trajs], theme)
+        side_px = side.width_px(width, height) if side is not None else 0
         aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, follow)
         with_legend = side.legend if side is not None else True
         plan = layout(width, height, len(trajs), aspect, side_px, with_legend)
@@ -119,10 +121,8 @@ class TrajectoryScene:
                                         frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
                                         title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
             legend.get_title().set_color(theme.muted)
-        if panel:
-            self.panel = LivePanel(self.figure, trajs, titles or [t.name for t in trajs], shown, plan.panel, spec.size, theme, plan.text_px)
-        else:
-            self.panel = side.build(self.figure, plan.panel, self) if side is not None else None
+        self.size = spec.size
+        self.panel = side.build(self.figure, plan.panel, self) if side is not None else None
         self.counter = TextStamp((plan.planes[0].x, plan.counter_y), 0.9 * plan.text_px, theme.muted, anchor="ld")
 
         self.canvas.draw()
