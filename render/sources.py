@@ -71,12 +71,12 @@ def parse_dims(text: str, latent_dim: int, count: int) -> tuple[int, ...]:
     return dims
 
 
-def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
+def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray, option: str = "--digits") -> np.ndarray:
     """`--digits`: which tracked digits a view shows, as row positions into the tracked arrays.
 
     `3,8` picks by class (the first tracked digit of each; `3:2` the second), `2-per-class` the first
     two of every class, `indices:123,456` by training-set index (as `train --track` spells it).
-    None: all of them."""
+    None: all of them. Errors name `option` (views that pick one digit call it --from, --to)."""
     if text is None:
         return np.arange(len(labels))
     text = text.strip()
@@ -84,14 +84,14 @@ def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray) -> 
     if match := re.fullmatch(r"(\d+)-per-class", text):
         count = int(match.group(1))
         if count < 1:
-            raise ProjectError("--digits: N-per-class needs N >= 1")
+            raise ProjectError(f"{option}: N-per-class needs N >= 1")
         return np.sort(np.concatenate([rows[:count] for rows in by_class.values()]))
     if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
         wanted = [int(part) for part in match.group(1).split(",")]
         position = {int(index): row for row, index in enumerate(indices)}
         missing = [index for index in wanted if index not in position]
         if missing:
-            raise ProjectError(f"--digits {text!r}: training image {missing[0]} is not one of the run's tracked digits")
+            raise ProjectError(f"{option} {text!r}: training image {missing[0]} is not one of the run's tracked digits")
         return np.array([position[index] for index in wanted])
     if re.fullmatch(r"\d(?::\d+)?(?:,\d(?::\d+)?)*", text):
         rows = []
@@ -100,11 +100,11 @@ def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray) -> 
             members = by_class.get(int(digit), np.array([], int))
             order = int(nth or 1)
             if order < 1 or order > len(members):
-                raise ProjectError(f"--digits {text!r}: {part} asks for tracked digit {order} of class {digit}; "
+                raise ProjectError(f"{option} {text!r}: {part} asks for tracked digit {order} of class {digit}; "
                                    f"the run tracks {len(members)} of that class")
             rows.append(members[order - 1])
         return np.array(rows)
-    raise ProjectError(f"--digits {text!r}: use classes like 3,8 (3:2 for the second 3), N-per-class, or indices:123,456")
+    raise ProjectError(f"{option} {text!r}: use classes like 3,8 (3:2 for the second 3), N-per-class, or indices:123,456")
 
 
 def decoder_at(run: RunFile, epoch: int | None = None):

@@ -95,6 +95,7 @@ def test_tour_visits_every_class_and_comes_back(runs, tmp_path):
     (["--from", "3", "--to", "8", "--tour"], "give it without --from and --to"),
     (["--from", "3:9", "--to", "8"], "the run tracks 2 of that class"),
     (["--from", "3,4", "--to", "8"], "name one tracked digit"),
+    (["--from", "11", "--to", "8"], "--from '11': use classes like 3,8"),
     (["--tour", "--epoch", "7"], "--epoch 7: this run has epochs 1..2"),
     (["--tour", "--duration", "10m"], "longer than an hour"),
 ])

@@ -154,6 +154,9 @@ def test_runs_that_cannot_share_a_video_are_refused(tmp_path, other, message):
     assert isinstance(result.exception, SystemExit)
     twice = render(["--run", str(a), "--run", str(a.parent), "--size", "320x180"])
     assert twice.exit_code == 1 and "the same run is given twice" in twice.output
+    tiny = render(["--run", str(a), "--run", str(synthetic_run(tmp_path / "c", seed=2)), "--size", "128x72", "--out", str(tmp_path / "t.mp4")])
+    assert tiny.exit_code == 1 and "--size 128x72 is too small for 2 runs side by side" in tiny.output, tiny.output
+    assert isinstance(tiny.exception, SystemExit) and not (tmp_path / "t.mp4").exists()
 
 
 def test_panel_grows_with_the_video(tmp_path):

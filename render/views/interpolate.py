@@ -145,7 +145,7 @@ class InterpolationScene(WholeFrames):
 
 
 def _one_digit(text: str, option: str, labels: np.ndarray, indices: np.ndarray) -> int:
-    rows = choose_digits(text, labels, indices)
+    rows = choose_digits(text, labels, indices, option)
     if len(rows) != 1:
         raise ProjectError(f"{option} {text!r}: name one tracked digit, like 3, 3:2 or indices:123")
     return int(rows[0])

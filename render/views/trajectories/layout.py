@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from errors import ProjectError
 from render.video.tiles import TileGrid
 
 TEXT = 0.028  # body text, of the frame height
@@ -92,6 +93,9 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
         x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
         boxes.append(Box(x_snapped, y, plane_w, plane_h))
         x = x_snapped + plane_w + gap
+    if boxes[-1].right + legend_w > width or plane_h > avail_h:
+        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side"
+                           f"{' with the panel' if panel_px else ''}; give a larger --size, like 720p")
     legend_x = boxes[-1].right + legend_gap
     panel_box = None
     if panel_px:
