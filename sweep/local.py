@@ -86,6 +86,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     """SIGTERM the workers (each cleans up as a stopped `train` does: its run file whole, no spare,
     lock or temporary file left), SIGKILL any still there after a few seconds."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor offers no public way
+    # shutdown(wait=False) forgets the executor's manager thread, so a later shutdown(wait=True) no
+    # longer joins it; left running, it closed its wake-up pipe while Python's exit hook wrote to it
+    # ("OSError: Bad file descriptor" after our one line, now and then). Keep it to join it below.
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
@@ -95,7 +99,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.kill()
             process.join()
-    pool.shutdown(wait=True)  # the workers are gone: this only joins the executor's own thread and queues
+    if manager is not None:
+        manager.join(timeout=10)  # the workers are gone: it ends as soon as it sees that
 
 
 def run_local(members: list[tuple[RunConfig, Path, str]], jobs: int, data_dir: Path | None) -> Iterator[Outcome]:
