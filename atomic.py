@@ -214,6 +214,7 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
     """A folder to fill under a temporary name beside `final`; on success it replaces `final` whole
     (the old one renamed aside, then removed), on any exception it is removed and `final` stays."""
     final = Path(final)
+    _remove_stale_folders(final)
     staging = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.building")
     staging.mkdir(parents=True)
     try:
@@ -224,5 +225,54 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
         os.rename(staging, final)
         shutil.rmtree(retired, ignore_errors=True)
         fsync_directory(final.parent)
+    except Exception as exc:
+        full = not isinstance(exc, ProjectError) and disk_full(exc, final.parent)
+        shutil.rmtree(staging, ignore_errors=True)  # before the message: the space it held is free again
+        if full:
+            raise disk_full_error(final.parent, final.name) from exc
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_stale_folders(final: Path) -> None:
+    """Staging and retired folders beside `final` left by a process that was killed (SIGKILL, power
+    loss) while it built or swapped them."""
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.(\d+)-[0-9a-f]{{8}}\.(building|retired)")
+    try:
+        candidates = list(final.parent.glob(f".{glob_escape(final.name)}.*"))
+    except OSError:
+        return
+    for path in candidates:
+        match = pattern.fullmatch(path.name)
+        if match and int(match.group(1)) != os.getpid() and not process_exists(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    """`name` with glob's special characters taken literally."""
+    import glob
+
+    return glob.escape(name)
+
+
+@contextmanager
+def updating(folder: Path | str) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` itself (waiting for it) while a shared file in it is read,
+    changed and written back: two processes that each read, add their part and write would
+    otherwise keep only the last one's part. Locking the folder leaves no lock file behind; the lock
+    goes with the process, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks
+        yield
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise ProjectError(f"cannot lock {folder}: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

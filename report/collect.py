@@ -7,11 +7,14 @@ videos and figures the render commands wrote into the run's `videos/` and `figur
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from errors import ProjectError
-from sweep.plan import PLAN_FILE, load_plan
+from owners import PLAN_FILE
+from sweep.plan import load_plan
 from train.runfile import RUN_FILE_NAME, RunFile
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif", ".mov")
@@ -49,20 +52,47 @@ class SweepReport:
     curves: dict  # (arch, mode) -> list of per-seed test-loss curves
 
 
-def _run_report(folder: Path, name: str) -> RunReport:
+def regular_inside(path: Path, root: Path) -> Path | None:
+    """`path` itself (links resolved) when it is a regular file inside `root`, else None.
+
+    A report copies what it shows: a link out of the run folder would copy a system file into the
+    page (or, to an endless device, fill the disk), and a pipe or a folder named like a video has
+    nothing to copy."""
+    try:
+        real, inside = path.resolve(strict=True), root.resolve(strict=True)
+        mode = os.stat(real, follow_symlinks=False).st_mode
+    except (OSError, RuntimeError):  # dangling, a loop, unreadable
+        return None
+    return real if stat.S_ISREG(mode) and real.is_relative_to(inside) else None
+
+
+def _media_in(folder: Path, run_dir: Path, suffixes: tuple[str, ...], skipped: list[str]) -> list[Path]:
+    """The files of `folder` with one of `suffixes` that a report may copy; the others named in `skipped`."""
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else []
+    except OSError:
+        entries = []
+    found = []
+    for path in entries:
+        if path.suffix.lower() not in suffixes or path.name.startswith("."):
+            continue
+        real = regular_inside(path, run_dir)
+        if real is None:
+            skipped.append(f"{path} (not a regular file inside the run folder)")
+        else:
+            found.append(path)
+    return found
+
+
+def _run_report(folder: Path, name: str, skipped: list[str]) -> RunReport:
     with RunFile(folder) as run:
         options = {key: value for key, value in asdict(run.config).items() if key != "extra"}
         losses = run.losses().test[-1].tolist() if run.epochs_done else None
         report = RunReport(folder, name, options, run.config.extra, run.epochs_done, losses)
-    videos_dir, figures_dir = folder / "videos", folder / "figures"
-    if videos_dir.is_dir():
-        for path in sorted(videos_dir.iterdir()):
-            if path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith("."):
-                poster = path.with_suffix(".png")
-                report.videos.append(Video(path, poster if poster.exists() else None))
-    if figures_dir.is_dir():
-        report.figures = [path for path in sorted(figures_dir.iterdir())
-                          if path.suffix.lower() in FIGURE_SUFFIXES and not path.name.startswith(".")]
+    for path in _media_in(folder / "videos", folder, VIDEO_SUFFIXES, skipped):
+        poster = path.with_suffix(".png")
+        report.videos.append(Video(path, poster if regular_inside(poster, folder) else None))
+    report.figures = _media_in(folder / "figures", folder, FIGURE_SUFFIXES, skipped)
     return report
 
 
@@ -71,18 +101,25 @@ def _test_loss_curve(folder: Path) -> list[float]:
         return run.losses().test.sum(axis=1).tolist()
 
 
-def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport]]:
-    """The runs and sweeps of `paths`, each checked: a missing or empty folder is one line."""
+def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list[str]]:
+    """The runs and sweeps of `paths`, each checked: a missing or empty folder is one line. Also
+    what was left out, and why: media that are not regular files inside their run folder, sweep
+    members whose run file cannot be read."""
     from sweep.summary import summarize
 
-    runs, sweeps = [], []
+    runs, sweeps, skipped = [], [], []
     for path in paths:
         path = Path(path)
         if not path.exists():
             raise ProjectError(f"{path}: no such run or sweep folder")
-        if (path / PLAN_FILE).is_file():
-            members = [name for name in load_plan(path) if (path / name / RUN_FILE_NAME).exists()]
-            member_reports = [_run_report(path / name, f"{path.name}/{name}") for name in members]
+        if (path / PLAN_FILE).exists():
+            member_reports = []
+            for name in load_plan(path):
+                if (path / name / RUN_FILE_NAME).exists():
+                    try:
+                        member_reports.append(_run_report(path / name, f"{path.name}/{name}", skipped))
+                    except ProjectError as exc:
+                        skipped.append(f"{path / name} ({exc})")
             curves: dict = {}
             for report in member_reports:
                 if report.epochs_done:
@@ -90,12 +127,12 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport]]:
             sweeps.append(SweepReport(path, path.name, summarize(path), member_reports, curves))
         elif (path / RUN_FILE_NAME).is_file() or path.suffix == ".h5":
             folder = path if path.is_dir() else path.parent
-            runs.append(_run_report(folder, folder.name))
+            runs.append(_run_report(folder, folder.name, skipped))
         else:
             raise ProjectError(f"{path}: neither a run (no {RUN_FILE_NAME}) nor a sweep (no {PLAN_FILE})")
     if not runs and not sweeps:
         raise ProjectError("report: give at least one run or sweep folder")
-    return runs, sweeps
+    return runs, sweeps, skipped
 
 
 def as_json(value) -> str:

@@ -15,6 +15,7 @@ from typing import Callable
 
 from atomic import atomic_path
 from errors import ProjectError, make_folder
+from owners import LECTURE_MARKER, refuse_other_kind
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from report.claims import Claim, check_claims
@@ -62,7 +63,33 @@ PAGE = {
 }
 
 
-def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int]) -> list[Path]:
+def _medium_files(medium: Medium, out: Path) -> list[Path]:
+    """Every file the medium is made of: it is there only when all of them are (a render stopped
+    between two of them leaves the first, and the page would show a broken image for good)."""
+    if medium.kind == "collapse":
+        return [out / "collapse_bars.png", out / "collapse_history.png", out / "collapse.json"]
+    return [out, poster_path(out)] if out.suffix == ".mp4" else [out]
+
+
+def _complete(medium: Medium, out: Path, size: tuple[int, int], echo: Callable[[str], None]) -> bool:
+    """Whether the medium's files are all there, and its video at the size asked (a lecture made
+    again with another --size renders its videos again, saying so)."""
+    if not all(path.is_file() for path in _medium_files(medium, out)):
+        return False
+    if out.suffix == ".mp4":
+        from render.video import probe
+
+        try:
+            made = probe(out, decode=False)
+        except ValueError:  # not a video any more: render it again
+            return False
+        if (made.width, made.height) != tuple(size):
+            echo(f"rendering {out.name} again at {size[0]}x{size[1]} (it was {made.width}x{made.height})")
+            return False
+    return True
+
+
+def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int], echo: Callable[[str], None] = print) -> list[Path]:
     """The medium's files, rendered unless they are there already; [] when its run is missing."""
     from train.runfile import RunFile
 
@@ -70,15 +97,14 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     if not all((folder / "run.h5").exists() for folder in folders):
         return []
     out = media / medium.name
+    if _complete(medium, out, size, echo):
+        return [path for path in _medium_files(medium, out) if path.suffix == ".png" and medium.kind == "collapse"] or [out]
     if medium.kind == "collapse":
-        if not (out / "collapse_bars.png").exists():
-            from render.views.collapse import render_collapse
+        from render.views.collapse import render_collapse
 
-            with RunFile(folders[0]) as run:
-                render_collapse(run, theme("light"), out)
+        with RunFile(folders[0]) as run:
+            render_collapse(run, theme("light"), out)
         return [out / "collapse_bars.png", out / "collapse_history.png"]
-    if out.exists():
-        return [out]
     video = VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False)
     options = dict(medium.options)
     if medium.kind == "compare":
@@ -145,7 +171,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         body.append(f'<p class="{"caption" if short else "text"}">{html.escape(paragraph)}</p>')
         figures = []
         for medium in PAGE.get(number, []):
-            files = _render(medium, sweep, seeds[0], media, size)
+            files = _render(medium, sweep, seeds[0], media, size, echo)
             if not files:
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
@@ -165,12 +191,16 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     return out / "index.html", claims, rendering
 
 
+LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", LECTURE_MARKER)
+
+
 def check_out(out: Path) -> None:
     """`--out` holds a lecture (or nothing): a sweep folder, media and the page, nothing else."""
     if out.exists() and not out.is_dir():
         raise ProjectError(f"--out {out}: a file, not a folder")
+    refuse_other_kind(out, "lecture")
     if out.is_dir():
-        foreign = sorted(path.name for path in out.iterdir() if path.name not in ("sweep", "media", "index.html", "report.css", "report.js")
+        foreign = sorted(path.name for path in out.iterdir() if path.name not in LECTURE_FILES
                          and not path.name.startswith("."))
         if foreign:
             raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
@@ -192,9 +222,14 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     video_size = parse_size(size)
     given = read_config(config_file)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    make_folder(out, "lecture folder")
+    if not (out / LECTURE_MARKER).exists():
+        with atomic_path(out / LECTURE_MARKER) as tmp:
+            tmp.write_text("made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
     failed = None
     try:
-        run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo)
+        run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo,
+                  overwrite_hint=f"the lecture in {out} was trained with other options: give another --out for a lecture with these")
     except MembersFailed as exc:  # the page shows what finished and says what is missing
         failed = exc
     training = time.perf_counter() - started

@@ -2,52 +2,110 @@
 disk or zipped and opened elsewhere: relative links only, nothing fetched at view time.
 
 The folder is built beside `--out` under a temporary name and swapped in whole (`atomic_folder`),
-so a report is never half-written; an `--out` holding anything but an earlier report is refused.
+so a report is never half-written. It replaces only an earlier report, and only when that holds
+nothing but the files the report made (listed in its marker file): a user's notes, a run or a sweep
+put inside it are never deleted, the report is refused instead.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 from atomic import atomic_folder
 from errors import ProjectError, make_folder
-from report.collect import RunReport, SweepReport, Video, as_json, collect
+from owners import REPORT_MARKER, refuse_other_kind
+from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
 from report.plots import inactive_svg, loss_curves_svg
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-MARKER = ".vae-trajectories-report"  # what makes a folder an earlier report, which may be replaced
+MARKER = REPORT_MARKER  # what makes a folder an earlier report, which may be replaced
 PLAYABLE = ("mp4", "webm")
+# What a report made before its marker listed its files.
+_EARLIER_REPORT = {"index.html", "report.css", "report.js", "media", "plots", MARKER}
+
+
+def _files_under(folder: Path) -> list[str]:
+    """Every file and link under `folder`, relative, without following links."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        relative = Path(root).relative_to(folder)
+        found += [(relative / name).as_posix() for name in files]
+        found += [(relative / name).as_posix() for name in dirs if (Path(root) / name).is_symlink()]
+    return found
+
+
+def _made_by_report(out: Path) -> set[str] | None:
+    """The files the earlier report in `out` made, from its marker; None for a report made before
+    the marker listed them (then: its known top-level names)."""
+    try:
+        return set(json.loads((out / MARKER).read_text())["files"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
 
 
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ProjectError(f"--out {out}: a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    refuse_other_kind(out, "report")
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise ProjectError(f"--out {out} is the folder you are in (or holds it); give the report a folder of its own, e.g. outputs/report")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / MARKER).exists():
         names = ", ".join(sorted(path.name for path in out.iterdir())[:5])
         raise ProjectError(f"--out {out} holds files that are not a report ({names}); choose another --out")
+    made = _made_by_report(out)
+    if made is None:
+        foreign = [name for name in _files_under(out) if name.split("/")[0] not in _EARLIER_REPORT
+                   or Path(name).name in ("run.h5", "plan.json")]
+    else:
+        foreign = [name for name in _files_under(out) if name not in made and name != MARKER]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ProjectError(f"--out {out} holds an earlier report and files it did not make ({shown}); the report replaces only its own "
+                           "files: move them, or choose another --out")
 
 
 class _Media:
     """Copies (hard links where it can) media into the report, each under a unique relative name."""
 
     def __init__(self, root: Path):
-        self.root, self.used = root, set()
+        self.root, self.used, self.groups = root, set(), set()
+
+    def unique(self, relative: str) -> str:
+        """`relative`, or a variant of it no other output of this report has."""
+        folder, name = relative.rsplit("/", 1)
+        while relative in self.used:
+            relative = f"{folder}/x{len(self.used)}-{name}"
+        self.used.add(relative)
+        return relative
+
+    def group(self, name: str) -> str:
+        """A folder (and page anchor) of its own for a run, even when two runs share a name."""
+        group, number = name.replace("/", "__"), 2
+        while group in self.groups:
+            group, number = f"{name.replace('/', '__')}-{number}", number + 1
+        self.groups.add(group)
+        return group
 
     def add(self, source: Path, group: str) -> str:
-        relative = f"media/{group}/{source.name}"
-        while relative in self.used:
-            relative = f"media/{group}/x{len(self.used)}-{source.name}"
-        self.used.add(relative)
+        relative = self.unique(f"media/{group}/{source.name}")
+        real = regular_inside(source, source.parent)  # looked at again as it is copied
+        if real is None:
+            raise ProjectError(f"{source}: changed while the report was built (no longer a regular file); build the report again")
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(source, target)
+            os.link(real, target, follow_symlinks=False)
         except OSError:
-            shutil.copy2(source, target)
+            shutil.copyfile(real, target, follow_symlinks=False)
         return relative
 
 
@@ -55,24 +113,31 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _url(relative: str) -> str:
+    """A relative link as an attribute: URL-encoded first (a file named 'a#1' or '50%' is a name, not a
+    fragment or an escape), then HTML-escaped."""
+    return _e(quote(relative))
+
+
 def _video_html(video: Video, media: _Media, group: str, label: str) -> str:
     source = media.add(video.path, group)
     poster = media.add(video.poster, group) if video.poster else ""
+    poster_url = _url(poster) if poster else ""
     caption = f"<figcaption>{_e(label)} · {_e(video.path.name)}</figcaption>"
     if video.kind in PLAYABLE:
         mime = "video/mp4" if video.kind == "mp4" else "video/webm"
-        return (f'<figure class="clip"><video controls preload="metadata" playsinline poster="{_e(poster)}" data-label="{_e(label)} · '
-                f'{_e(video.path.name)}"><source src="{_e(source)}" type="{mime}"></video>{caption}'
+        return (f'<figure class="clip"><video controls preload="metadata" playsinline poster="{poster_url}" data-label="{_e(label)} · '
+                f'{_e(video.path.name)}"><source src="{_url(source)}" type="{mime}"></video>{caption}'
                 f'<label class="pick"><input type="checkbox" class="compare"> side by side</label></figure>')
     if video.kind == "gif":
-        return f'<figure class="clip"><img src="{_e(source)}" alt="{_e(video.path.name)}" loading="lazy">{caption}</figure>'
-    still = f'<img src="{_e(poster)}" alt="poster of {_e(video.path.name)}" loading="lazy">' if poster else ""
-    return (f'<figure class="clip">{still}<figcaption>{_e(label)} · <a href="{_e(source)}" download>{_e(video.path.name)}</a> '
+        return f'<figure class="clip"><img src="{_url(source)}" alt="{_e(video.path.name)}" loading="lazy">{caption}</figure>'
+    still = f'<img src="{_url(poster)}" alt="poster of {_e(video.path.name)}" loading="lazy">' if poster else ""
+    return (f'<figure class="clip">{still}<figcaption>{_e(label)} · <a href="{_url(source)}" download>{_e(video.path.name)}</a> '
             "(ProRes 4444 with transparency, for Keynote and editors; browsers do not play it)</figcaption></figure>")
 
 
 def _run_html(run: RunReport, media: _Media) -> str:
-    group = run.name.replace("/", "__")
+    group = media.group(run.name)
     loss = (f"final test loss {sum(run.test_loss):.2f} = reconstruction {run.test_loss[0]:.2f} + penalty {run.test_loss[1]:.2f}"
             if run.test_loss else "no finished epoch yet")
     parts = [f'<section class="run" id="{_e(group)}"><h3>{_e(run.name)}</h3>',
@@ -88,9 +153,9 @@ def _run_html(run: RunReport, media: _Media) -> str:
         for figure in run.figures:
             source = media.add(figure, group)
             if figure.suffix.lower() == ".pdf":
-                figures.append(f'<figure class="still"><a href="{_e(source)}">{_e(figure.name)} (PDF)</a></figure>')
+                figures.append(f'<figure class="still"><a href="{_url(source)}">{_e(figure.name)} (PDF)</a></figure>')
             else:
-                figures.append(f'<figure class="still"><img src="{_e(source)}" alt="{_e(figure.name)}" loading="lazy">'
+                figures.append(f'<figure class="still"><img src="{_url(source)}" alt="{_e(figure.name)}" loading="lazy">'
                                f"<figcaption>{_e(figure.name)}</figcaption></figure>")
         parts.append('<div class="stills">' + "".join(figures) + "</div>")
     parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.config, 'provenance': run.provenance}))}"
@@ -108,15 +173,15 @@ def _table(rows: list[dict]) -> str:
     return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _plot(root: Path, name: str, title: str, svg: str, numbers: list[dict]) -> str:
-    """An SVG plot written into the report, with its numbers in a table beside it."""
-    relative = f"plots/{name}.svg"
-    (root / relative).parent.mkdir(parents=True, exist_ok=True)
-    (root / relative).write_text(svg)
-    return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_e(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
+def _plot(media: _Media, name: str, title: str, svg: str, numbers: list[dict]) -> str:
+    """An SVG plot written into the report under a name of its own, with its numbers in a table beside it."""
+    relative = media.unique(f"plots/{name}.svg")
+    (media.root / relative).parent.mkdir(parents=True, exist_ok=True)
+    (media.root / relative).write_text(svg)
+    return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_url(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
 
 
-def _sweep_html(sweep: SweepReport, media: _Media, root: Path) -> str:
+def _sweep_html(sweep: SweepReport, media: _Media) -> str:
     from sweep.summary import markdown
 
     parts = [f'<section class="sweep"><h2>Sweep {_e(sweep.name)}</h2>']
@@ -126,9 +191,9 @@ def _sweep_html(sweep: SweepReport, media: _Media, root: Path) -> str:
     parts.append("<h3>Summary over seeds</h3>" + _table(summary))
     parts.append(f"<details><summary>as Markdown</summary><pre>{_e(markdown(sweep.rows))}</pre></details>")
     if sweep.curves:
-        parts.append(_plot(root, f"{sweep.name}-test-loss", "Test loss per epoch (mean, min-max over seeds)", *loss_curves_svg(sweep.curves)))
+        parts.append(_plot(media, f"{sweep.name}-test-loss", "Test loss per epoch (mean, min-max over seeds)", *loss_curves_svg(sweep.curves)))
     if any("inactive" in row for row in sweep.rows):
-        parts.append(_plot(root, f"{sweep.name}-inactive", "Inactive latent variables", *inactive_svg(sweep.rows)))
+        parts.append(_plot(media, f"{sweep.name}-inactive", "Inactive latent variables", *inactive_svg(sweep.rows)))
     parts += [_run_html(run, media) for run in sweep.runs]
     parts.append("</section>")
     return "".join(parts)
@@ -141,7 +206,7 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
     make_folder(out.parent, "report's parent folder")
     with atomic_folder(out) as staging:
         media = _Media(staging)
-        body = [_sweep_html(sweep, media, staging) for sweep in sweeps]
+        body = [_sweep_html(sweep, media) for sweep in sweeps]
         if runs:
             body.append('<section class="runs"><h2>Runs</h2>' + "".join(_run_html(run, media) for run in runs) + "</section>")
         page = (Path(ASSETS / "index.html").read_text()
@@ -150,24 +215,28 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
         (staging / "index.html").write_text(page)
         for asset in ("report.css", "report.js"):
             shutil.copy(ASSETS / asset, staging / asset)
-        (staging / MARKER).write_text("made by python cli.py report; may be replaced by it\n")
+        (staging / MARKER).write_text(json.dumps({"made_by": "python cli.py report; it may replace these files, and only these",
+                                                  "files": sorted(_files_under(staging))}, indent=1) + "\n")
     return out / "index.html"
 
 
 def make_report(folders: list[Path], out: Path, render_missing: bool = False, echo: Callable[[str], None] = print,
                 report_video: Callable = lambda rendered: None) -> Path:
     """`report`: collect the folders, render the trajectories of runs without a video when asked, write the page."""
-    runs, sweeps = collect(folders)
+    _check_out(Path(out))  # before anything is rendered for it
+    runs, sweeps, skipped = collect(folders)
     if render_missing:
-        _render_missing([*runs, *(run for sweep in sweeps for run in sweep.runs)], report_video)
-        runs, sweeps = collect(folders)
+        _render_missing([*runs, *(run for sweep in sweeps for run in sweep.runs)], report_video, echo)
+        runs, sweeps, skipped = collect(folders)
+    for note in skipped:
+        echo(f"left out: {note}")
     index = write_report(runs, sweeps, out)
     videos = sum(len(run.videos) for run in [*runs, *(run for sweep in sweeps for run in sweep.runs)])
     echo(f"report: {index}  ({len(runs)} run{'s' * (len(runs) != 1)}, {len(sweeps)} sweep{'s' * (len(sweeps) != 1)}, {videos} videos)")
     return index
 
 
-def _render_missing(runs: list[RunReport], report_video: Callable) -> None:
+def _render_missing(runs: list[RunReport], report_video: Callable, echo: Callable[[str], None]) -> None:
     from render.style import theme
     from render.video import VideoOptions, VideoSpec
     from render.views.trajectories import render_trajectories
@@ -175,5 +244,8 @@ def _render_missing(runs: list[RunReport], report_video: Callable) -> None:
 
     for run in runs:
         if not run.videos and run.epochs_done:
-            with RunFile(run.folder) as run_file:
-                report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))
+            try:
+                with RunFile(run.folder) as run_file:
+                    report_video(render_trajectories(run_file, VideoOptions(VideoSpec(), theme("light"), progress=False)))
+            except ProjectError as exc:  # one run that cannot be drawn (latent size 1, say) does not stop the report
+                echo(f"not rendered: {run.folder}: {exc}")

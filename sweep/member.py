@@ -14,7 +14,7 @@ from train.config import RunConfig
 @dataclass(frozen=True)
 class Outcome:
     name: str
-    state: str  # "finished", "skipped" (finished before), "failed"
+    state: str  # "finished", "skipped" (finished before), "failed", "kept" (its run file cannot be read: left as it is)
     reason: str = ""  # why it failed, in one line
     test_loss: float | None = None  # final, per image
     inactive: int | None = None  # inactive latent variables at the end
@@ -24,6 +24,8 @@ class Outcome:
     def line(self) -> str:
         if self.state == "failed":
             return f"{self.name}: failed: {self.reason}"
+        if self.state == "kept":
+            return f"{self.name}: left as it is: {self.reason}; --overwrite trains it again"
         numbers = f"test loss {self.test_loss:.2f}, {self.inactive} of {self.latent_size} latent variables inactive"
         if self.state == "skipped":
             return f"{self.name}: already finished, {numbers}"
@@ -45,7 +47,7 @@ def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: 
     options the plan changed, under --overwrite's rules); otherwise it goes on from where its folder
     is now, looked at again here, since another sweep in the same folder may have trained it meanwhile.
     Any failure is its outcome, in one line, not an exception."""
-    from sweep.plan import member_state
+    from sweep.plan import member_state, unreadable_reason
     from train import launch
 
     started = time.perf_counter()
@@ -54,6 +56,8 @@ def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: 
         now = "replace" if state == "replace" else member_state(run_dir, config)
         if now == "finished":
             return Outcome(name, "skipped", **finished_numbers(run_dir))
+        if now == "unreadable":  # became so since the driver looked: never replaced without --overwrite
+            return Outcome(name, "kept", unreadable_reason(run_dir), seconds=time.perf_counter() - started)
         options = {key: value for key, value in asdict(config).items() if key != "extra"}
         planned = launch.plan(options, set(), run_dir, resume=now == "resume", overwrite=now in ("new", "replace"))
         launch.train(planned, data_dir, progress=False, echo=lambda _: None, mnist=mnist)

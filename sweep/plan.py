@@ -12,32 +12,41 @@ import itertools
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from atomic import atomic_path
-from errors import ProjectError, make_folder
-from train.config import RunConfig
+from atomic import atomic_path, updating
+from errors import ProjectError, check_name, make_folder, printable
+from owners import PLAN_FILE, refuse_other_kind
+from train.config import MAX_SEED, RunConfig
 from train.runfile import RUN_FILE_NAME, RunFile
 
 SWEEPS_DIR = Path("outputs") / "sweeps"
-PLAN_FILE = "plan.json"
+MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
+MAX_CONFIG_BYTES = 1 << 20  # a sweep's TOML file is a few lines; /dev/zero is not one
 LIST_OPTIONS = ("arch", "mode", "seeds")  # the options that take lists; the others hold one value for all members
 SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track")
 
 
 def parse_seeds(text: str) -> list[int]:
     """`0-4`, `3` or `0,2,7` -> the seeds, in order."""
-    seeds: list[int] = []
-    for part in str(text).split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+    if isinstance(text, bool) or not isinstance(text, (str, int, list)):
+        raise ProjectError(f"--seeds {text!r}: use a range like 0-4, or seeds like 0,2,7")
+    parts = [str(part) for part in text] if isinstance(text, list) else str(text).split(",")
+    seeds: dict[int, None] = {}
+    for part in parts:
+        match = re.fullmatch(r"\s*(\d{1,12})\s*(?:-\s*(\d{1,12})\s*)?", part)
         if not match:
-            raise ProjectError(f"--seeds {text!r}: use a range like 0-4, or seeds like 0,2,7")
+            raise ProjectError(f"--seeds {printable(text)!r}: use a range like 0-4, or seeds like 0,2,7")
         first, last = int(match.group(1)), int(match.group(2) or match.group(1))
         if last < first:
-            raise ProjectError(f"--seeds {text}: the range {first}-{last} runs backwards; did you mean {last}-{first}?")
-        seeds += [seed for seed in range(first, last + 1) if seed not in seeds]
-    return seeds
+            raise ProjectError(f"--seeds {printable(text)}: the range {first}-{last} runs backwards; did you mean {last}-{first}?")
+        if last > MAX_SEED:
+            raise ProjectError(f"--seeds {printable(text)}: seeds go from 0 to {MAX_SEED}")
+        if len(seeds) + (last - first + 1) > MAX_MEMBERS:  # counted before the list is built
+            raise ProjectError(f"--seeds {printable(text)}: at most {MAX_MEMBERS} seeds a sweep")
+        seeds.update(dict.fromkeys(range(first, last + 1)))
+    return list(seeds)
 
 
 def _listed(value) -> list[str]:
@@ -67,6 +76,9 @@ class SweepSpec:
 
     def members(self) -> list[RunConfig]:
         """The product of the lists, group by group, each checked as `train` checks its options."""
+        count = sum(len(archs) * len(modes) for archs, modes in self.groups) * len(self.seeds)
+        if count > MAX_MEMBERS:  # refused before a single config is built
+            raise ProjectError(f"the sweep would have {count:,} members; at most {MAX_MEMBERS} a sweep (split it into several)")
         configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options)
                    for archs, modes in self.groups for arch, mode, seed in itertools.product(archs, modes, self.seeds)]
         return list({config.run_name: config for config in configs}.values())
@@ -80,6 +92,12 @@ class SweepSpec:
 def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None) -> SweepSpec:
     """Lists from the command line or a config file ((archs, modes) pairs, each a list or a
     comma-separated string), checked: every member is built once here."""
+    if name is not None:
+        check_name(name, "--name")
+    for archs, modes in groups:
+        for value, option in ((archs, "--arch"), (modes, "--mode")):
+            if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+                raise ProjectError(f"{option} {value!r}: names, as text or a list of text")
     spec = SweepSpec(groups=tuple((tuple(_listed(archs)), tuple(_listed(modes))) for archs, modes in groups),
                      seeds=tuple(parse_seeds(seeds)), options={key: value for key, value in options.items() if value is not None}, name=name)
     if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds):
@@ -118,25 +136,57 @@ def read_config(path: Path) -> dict:
         import tomllib
     else:  # Python 3.10
         import tomli as tomllib
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ProjectError(f"--config {path}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectError(f"--config {path}: a folder, not a TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
+    data = _parse_toml(path, tomllib)
     known = {*LIST_OPTIONS, *SCALAR_OPTIONS, "batch-size", "name", "group"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProjectError(f"--config {path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     if "batch-size" in data:
         data["batch_size"] = data.pop("batch-size")
+    if "name" in data:
+        check_name(data["name"], f"--config {path}: name")
+    for key in ("epochs", "batch_size"):  # the other options are checked by type where every member is built
+        if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
+            raise ProjectError(f"--config {path}: {key.replace('_', '-')} = {data[key]!r} is not a whole number")
+    if "lr" in data and (isinstance(data["lr"], bool) or not isinstance(data["lr"], (int, float))):
+        raise ProjectError(f"--config {path}: lr = {data['lr']!r} is not a number")
+    for key in ("track", "device"):
+        if key in data and not isinstance(data[key], str):
+            raise ProjectError(f"--config {path}: {key} = {data[key]!r} is not text")
     groups = data.get("group", [])
     if not isinstance(groups, list) or not all(isinstance(group, dict) and set(group) <= {"arch", "mode"} for group in groups):
         raise ProjectError(f"--config {path}: each [[group]] holds an arch list and a mode list, nothing else")
     return data
+
+
+def _parse_toml(path: Path, tomllib) -> dict:
+    """The file's TOML, read only if it is a regular file of a config's size: a FIFO would block for
+    ever, /dev/zero would fill the memory."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ProjectError(f"--config {path}: no such file") from None
+    except OSError as exc:
+        raise ProjectError(f"--config {path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ProjectError(f"--config {path}: a folder, not a TOML file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ProjectError(f"--config {path}: not a regular file (a device, pipe or socket); give a TOML file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ProjectError(f"--config {path}: {info.st_size:,} bytes; a sweep config is a TOML file of at most {MAX_CONFIG_BYTES:,}")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProjectError(f"--config {path}: not UTF-8 text, so not a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ProjectError(f"--config {path}: cannot be read ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)
@@ -156,21 +206,46 @@ def _comparable(config: RunConfig) -> dict:
 
 
 def load_plan(folder: Path) -> dict[str, RunConfig]:
+    """The members a folder's plan lists, by run name. A name is the run name of its config, one
+    folder inside the sweep: a crafted plan cannot point a report or a summary anywhere else."""
     path = folder / PLAN_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
+    if not path.is_file():
+        raise ProjectError(f"{path}: not a sweep plan (a folder or special file, not a file)")
     try:
-        saved = json.loads(path.read_text())
-        return {name: RunConfig.from_saved(config) for name, config in saved["members"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError, ProjectError) as exc:
-        raise ProjectError(f"{path}: not a sweep plan this program wrote ({exc})") from None
+        if path.stat().st_size > MAX_CONFIG_BYTES * 16:
+            raise ValueError("far larger than any plan of at most {MAX_MEMBERS} members")
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        members = {}
+        for name, config in saved["members"].items():
+            check_name(name, "member")
+            members[name] = RunConfig.from_saved(config)
+            if members[name].run_name != name:
+                raise ValueError(f"member {printable(name)!r} holds the config of {members[name].run_name}")
+        return members
+    except (ValueError, KeyError, TypeError, AttributeError, ProjectError, OSError) as exc:
+        raise ProjectError(f"{path}: not a sweep plan this program wrote ({printable(exc)})") from None
 
 
-def merge(folder: Path, spec: SweepSpec, overwrite: bool) -> tuple[Plan, list[str], set[str]]:
+OVERWRITE_HINT = "use --overwrite to train them again, or --name for a new sweep"
+
+
+def merge(folder: Path, spec: SweepSpec, overwrite: bool, hint: str = OVERWRITE_HINT) -> tuple[Plan, list[str], set[str]]:
     """The plan of `folder` after adding `spec`'s members (saved), the names of the members this
-    command runs, and those of them that change an existing member (refused, unless `overwrite`)."""
+    command runs, and those of them that change an existing member (refused, unless `overwrite`).
+
+    Reading the plan, adding to it and writing it back happen under the folder's lock: two sweeps
+    started at once in one folder each add their members, and neither loses the other's."""
     if folder.exists() and not folder.is_dir():
         raise ProjectError(f"{folder}: a file, not a sweep folder")
+    refuse_other_kind(folder, "sweep")
+    make_folder(folder, "sweep folder")
+    with updating(folder):
+        return _merge_locked(folder, spec, overwrite, hint)
+
+
+def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> tuple[Plan, list[str], set[str]]:
     planned = load_plan(folder)
     wanted = {config.run_name: config for config in spec.members()}
     changed = []
@@ -186,9 +261,7 @@ def merge(folder: Path, spec: SweepSpec, overwrite: bool) -> tuple[Plan, list[st
         differ = [f"--{key.replace('_', '-')} {after_value} (was {_comparable(before)[key]})"
                   for key, after_value in _comparable(after).items() if _comparable(before)[key] != after_value]
         more = f" and {len(changed) - 1} more member{'s' * (len(changed) > 2)}" if len(changed) > 1 else ""
-        raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; use --overwrite to train them again, "
-                           "or --name for a new sweep")
-    make_folder(folder, "sweep folder")
+        raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; {hint}")
     members = {**planned, **wanted}
     with atomic_path(folder / PLAN_FILE) as tmp:
         tmp.write_text(json.dumps({"members": {name: _comparable(config) | {"device": config.device}
@@ -207,15 +280,21 @@ def _config_on_disk(run_dir: Path) -> RunConfig | None:
 
 
 def member_state(run_dir: Path, config: RunConfig) -> str:
-    """"finished", "resume" (a run file with fewer epochs), or "new"."""
-    if not (run_dir / RUN_FILE_NAME).exists():
+    """"finished", "resume" (a run file with fewer epochs), "new", or "unreadable" (a run file this
+    program cannot read: damaged, or from a newer version; it is never replaced but by --overwrite)."""
+    if not (run_dir / RUN_FILE_NAME).exists() and not (run_dir / RUN_FILE_NAME).is_symlink():
         return "new"
     try:
         with RunFile(run_dir) as run:
             return "finished" if run.epochs_done >= config.epochs else "resume"
     except ProjectError:
-        return "new"
+        return "unreadable"
 
 
-def with_device(config: RunConfig, device: str) -> RunConfig:
-    return replace(config, device=device)
+def unreadable_reason(run_dir: Path) -> str:
+    """Why a member's run file cannot be read, in RunFile's words."""
+    try:
+        with RunFile(run_dir):
+            return ""
+    except ProjectError as exc:
+        return str(exc)

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from errors import ProjectError
 from sweep.local import cores, default_jobs, run_local, threads_per_job
 from sweep.member import Outcome, finished_numbers
-from sweep.plan import SweepSpec, member_state, merge
+from sweep.plan import SweepSpec, member_state, merge, unreadable_reason
 
 EXECUTORS = ("local", "ray")
 
@@ -47,15 +47,19 @@ def table(outcomes: list[Outcome]) -> list[str]:
 
 def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int | None = None, address: str | None = None,
               data_dir: Path | None = None, overwrite: bool = False, progress: bool = True,
-              echo: Callable[[str], None] = print) -> list[Outcome]:
+              echo: Callable[[str], None] = print, overwrite_hint: str | None = None) -> list[Outcome]:
     """Train the sweep's members in `folder`; returns every member's outcome, in plan order."""
     check_request(executor, jobs, address)
-    plan, names, changed = merge(folder, spec, overwrite)
+    plan, names, changed = merge(folder, spec, overwrite, **({"hint": overwrite_hint} if overwrite_hint else {}))
     members = [(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
+    if overwrite:  # a run file this program cannot read is replaced only when asked
+        changed |= {run_dir.name for _, run_dir, state in members if state == "unreadable"}
     outcomes: dict[str, Outcome] = {}
     for config, run_dir, state in members:
         if state == "finished" and run_dir.name not in changed:
             outcomes[run_dir.name] = Outcome(run_dir.name, "skipped", **finished_numbers(run_dir))
+        elif state == "unreadable" and run_dir.name not in changed:
+            outcomes[run_dir.name] = Outcome(run_dir.name, "kept", unreadable_reason(run_dir))
     # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
     to_train = [(config, run_dir, "replace" if run_dir.name in changed else state)
                 for config, run_dir, state in members if run_dir.name not in outcomes]
@@ -90,6 +94,10 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     for line in ["", *table(ordered)]:
         echo(line)
     failed = [outcome for outcome in ordered if outcome.state == "failed"]
-    if failed:
-        raise MembersFailed(f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them")
+    kept = [outcome for outcome in ordered if outcome.state == "kept"]
+    if failed or kept:
+        said = [f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them"] if failed else []
+        said += [f"{len(kept)} member{'s' * (len(kept) > 1)} with a run file this program cannot read {'were' if len(kept) > 1 else 'was'} "
+                 "left as they are (see above); --overwrite trains them again"] if kept else []
+        raise MembersFailed("; ".join(said))
     return ordered

@@ -19,7 +19,7 @@ from atomic import Written, atomic_path
 from errors import ProjectError
 from sweep.plan import load_plan
 from train.describe import final_epoch
-from train.runfile import RunFile
+from train.runfile import RUN_FILE_NAME, RunFile
 
 STATS = ("mean", "std", "min", "max")
 
@@ -68,7 +68,10 @@ def summarize(folder: Path) -> list[dict]:
     for name, config in planned.items():
         group = groups.setdefault((config.arch, config.mode), {"planned": 0, "members": []})
         group["planned"] += 1
-        numbers = member_numbers(folder / name) if (folder / name / "run.h5").exists() else None
+        try:
+            numbers = member_numbers(folder / name) if (folder / name / RUN_FILE_NAME).exists() else None
+        except ProjectError:  # damaged, or from a newer version: not among the finished (the sweep says which)
+            numbers = None
         if numbers is not None:
             group["members"].append(numbers)
     rows = []

@@ -37,6 +37,31 @@ def parse_arch(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parameter_count(sizes: tuple[int, ...]) -> int:
+    """Weights and biases of the VAE of `sizes` (train/model.py): the encoder's dense layers, the
+    two heads (mean and log-variance) on its last hidden layer, and the decoder, its mirror."""
+    *body, latent = sizes
+    encoder = sum(a * b + b for a, b in zip(body, body[1:]))
+    decoder = sum(a * b + b for a, b in zip([latent, *reversed(body)], [*reversed(body)]))
+    return encoder + body[-1] * 2 * latent + 2 * latent + decoder
+
+
+def training_bytes(sizes: tuple[int, ...], batch_size: int = 100) -> int:
+    """About what training the net takes in memory: float32 weights, their gradients and Adam's two
+    moments (4 copies), plus a batch's activations forward and backward."""
+    return 16 * parameter_count(sizes) + 8 * batch_size * 2 * sum(sizes)
+
+
+def check_fits_memory(sizes: tuple[int, ...], batch_size: int, available: int, where: str) -> None:
+    """Refuse a net that cannot be trained in `available` bytes before a byte of it is allocated
+    (torch would take the machine's memory first, then fail or be killed)."""
+    needed = training_bytes(sizes, batch_size)
+    if needed > available:
+        arch = "-".join(map(str, sizes))
+        raise ProjectError(f"--arch {arch}: training it needs about {needed / 2**30:,.1f} GiB ({parameter_count(sizes):,} weights), "
+                           f"more than {where}'s {available / 2**30:,.1f} GiB; choose smaller layers")
+
+
 @dataclass(frozen=True)
 class TrackSpec:
     """Which training digits to follow: `per_class` of each class, or explicit `indices`."""
@@ -63,6 +88,23 @@ def parse_track(text: str) -> TrackSpec:
     raise ProjectError(f"--track {text!r}: expected N-per-class (e.g. 6-per-class) or indices:12,345,...")
 
 
+def _check_types(config: "RunConfig") -> None:
+    """Each option of the type it is: configs also come from TOML files and plans, where `epochs =
+    "ten"` would fail deep inside training and `batch-size = true` would train at batch size 1."""
+    for name in ("epochs", "batch_size", "seed", "snapshot_every"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProjectError(f"--{name.replace('_', '-')} {value!r}: a whole number, not {type(value).__name__}")
+    if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)):
+        raise ProjectError(f"--lr {config.lr!r}: a number, not {type(config.lr).__name__}")
+    for name in ("arch", "mode", "device", "track", "tag"):
+        value = getattr(config, name)
+        if not isinstance(value, str):
+            raise ProjectError(f"--{name} {value!r}: text, not {type(value).__name__}")
+    if not isinstance(config.extra, dict):
+        raise ProjectError(f"the config's provenance is a {type(config.extra).__name__}, not a table")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     arch: str = "784-256-2"  # dense layer sizes, input first, latent last
@@ -78,6 +120,7 @@ class RunConfig:
     extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
 
     def __post_init__(self) -> None:
+        _check_types(self)
         parse_arch(self.arch)
         parse_track(self.track)
         if self.mode not in MODES:

@@ -19,7 +19,8 @@ from typing import Callable
 
 from atomic import is_temporary, process_exists
 from errors import ProjectError
-from train.config import RunConfig
+from owners import refuse_other_kind
+from train.config import RunConfig, check_fits_memory
 from train.runfile import RUN_FILE_NAME, RunFile
 
 RUNS_DIR = Path("outputs") / "runs"
@@ -51,7 +52,9 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     """Check the request against what is on disk. `options` are `RunConfig` fields; `given`
     names those the user typed (a `--resume` refuses any that contradicts the saved config)."""
     config = RunConfig(**options)
+    check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
+    refuse_other_kind(run_dir, "run")
     run_path = run_dir / RUN_FILE_NAME
     recover_set_aside(run_dir)
     if resume:
@@ -154,6 +157,14 @@ def recover_set_aside(run_dir: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
             else:
                 _put_back(run_dir, folder)
+
+
+def machine_memory() -> int:
+    """This machine's memory in bytes (its physical pages), or a large number where it cannot tell."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
 
 
 def provenance(data_source: str) -> dict:
