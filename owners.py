@@ -25,10 +25,12 @@ def kind_of(folder: Path) -> str | None:
     try:
         if not folder.is_dir():
             return None
-        if (folder / LECTURE_MARKER).exists() or ((folder / "sweep" / PLAN_FILE).is_file() and (folder / "media").is_dir()):
-            return "lecture"  # the second test: lectures made before the marker
+        if (folder / LECTURE_MARKER).exists():
+            return "lecture"
         if (folder / REPORT_MARKER).exists():
             return "report"
+        if (folder / "sweep" / PLAN_FILE).is_file() and (folder / "media").is_dir() and (folder / "index.html").is_file():
+            return "lecture"  # made before lectures had a marker
         if (folder / PLAN_FILE).exists():
             return "sweep"
         if (folder / RUN_FILE).exists():

@@ -18,7 +18,7 @@ from pathlib import Path
 from atomic import atomic_path, updating
 from errors import ProjectError, check_name, make_folder, printable
 from owners import PLAN_FILE, refuse_other_kind
-from train.config import MAX_SEED, RunConfig
+from train.config import MAX_SEED, RunConfig, check_fits_memory
 from train.runfile import RUN_FILE_NAME, RunFile
 
 SWEEPS_DIR = Path("outputs") / "sweeps"
@@ -102,7 +102,11 @@ def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None
                      seeds=tuple(parse_seeds(seeds)), options={key: value for key, value in options.items() if value is not None}, name=name)
     if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds):
         raise ProjectError("a sweep needs at least one --arch, --mode and seed")
-    spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
+    members = spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
+    from train.launch import machine_memory
+
+    for config in {config.arch: config for config in members}.values():  # before a worker allocates it
+        check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
     return spec
 
 
