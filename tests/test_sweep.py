@@ -4,6 +4,7 @@ driver, the summary against the run files, and bad input."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,6 +92,37 @@ def test_a_ray_sweep_started_here_makes_the_same_runs(small_data_dir, alone, tmp
     assert "to train on Ray, started here" in result.output
     assert_same_runs(out, alone)
     assert sorted(path.name for path in out.iterdir()) == sorted([*MEMBERS, "plan.json"])  # no archive or staging folder left
+
+
+@pytest.mark.slow
+def test_a_two_node_cluster_joined_as_the_readme_says_makes_the_same_runs(small_data_dir, alone, tmp_path):
+    """A head and a second node on this machine (loopback only), the second joined with the head's
+    token as the README says (Ray >= 2.59 turns token authentication on), then `--address auto`."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
+    import socket
+
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    with socket.socket() as probe_port:
+        probe_port.bind(("127.0.0.1", 0))
+        port = probe_port.getsockname()[1]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"]
+    try:
+        subprocess.run([ray_cli, "start", "--head", "--port", str(port), "--include-dashboard=false", *common], env=env, check=True,
+                       capture_output=True, timeout=120)
+        token = subprocess.run([ray_cli, "get-auth-token"], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+        joining = {**env, **({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token[-1]} if token else {})}
+        joined = subprocess.run([ray_cli, "start", "--address", f"127.0.0.1:{port}", *common], env=joining, capture_output=True, text=True,
+                                timeout=120)
+        assert joined.returncode == 0, joined.stderr[-2000:]
+        out = tmp_path / "cluster"
+        result = subprocess.run([sys.executable, "cli.py", *sweep_args(small_data_dir, out, "--executor", "ray", "--address", "auto")],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert "Ray at auto" in result.stdout
+        assert_same_runs(out, alone)
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
 
 
 def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_path):
