@@ -220,9 +220,10 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
     try:
         yield staging
         retired = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.retired")
-        if final.exists():
-            os.rename(final, retired)
-        os.rename(staging, final)
+        with updating(final.parent):  # two swaps into one folder at once: each whole, one after the other
+            if final.exists():
+                os.rename(final, retired)
+            os.rename(staging, final)
         shutil.rmtree(retired, ignore_errors=True)
         fsync_directory(final.parent)
     except Exception as exc:

@@ -68,8 +68,11 @@ def regular_inside(path: Path, root: Path) -> Path | None:
 
 def _media_in(folder: Path, run_dir: Path, suffixes: tuple[str, ...], skipped: list[str]) -> list[Path]:
     """The files of `folder` with one of `suffixes` that a report may copy; the others named in `skipped`."""
+    if folder.is_symlink():
+        skipped.append(f"{folder} (a link, not a folder of the run's own)")
+        return []
     try:
-        entries = sorted(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else []
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
     except OSError:
         entries = []
     found = []
@@ -115,7 +118,9 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list
         if (path / PLAN_FILE).exists():
             member_reports = []
             for name in load_plan(path):
-                if (path / name / RUN_FILE_NAME).exists():
+                if (path / name).is_symlink() and regular_inside(path / name / RUN_FILE_NAME, path) is None:
+                    skipped.append(f"{path / name} (a link to a folder outside the sweep)")
+                elif (path / name / RUN_FILE_NAME).exists():
                     try:
                         member_reports.append(_run_report(path / name, f"{path.name}/{name}", skipped))
                     except ProjectError as exc:

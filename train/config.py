@@ -49,7 +49,7 @@ def parameter_count(sizes: tuple[int, ...]) -> int:
 def training_bytes(sizes: tuple[int, ...], batch_size: int = 100) -> int:
     """About what training the net takes in memory: float32 weights, their gradients and Adam's two
     moments (4 copies), plus a batch's activations forward and backward."""
-    return 16 * parameter_count(sizes) + 8 * batch_size * 2 * sum(sizes)
+    return 16 * parameter_count(sizes) + 8 * min(batch_size, 60_000) * 2 * sum(sizes)  # no batch is larger than the training set
 
 
 def check_fits_memory(sizes: tuple[int, ...], batch_size: int, available: int, where: str) -> None:
