@@ -25,7 +25,7 @@ TITLE_TOP, TITLE_HEIGHT, CAPTION_HEIGHT = 0.25, 0.7, 0.55
 MEDIA_TOP = TITLE_TOP + TITLE_HEIGHT + CAPTION_HEIGHT + 0.1
 TABLE_COLUMNS = (("claim", 4.0), ("measure", 3.6), ("numbers", 3.0), ("verdict", 1.93))
 TABLE_TOP = TITLE_TOP + TITLE_HEIGHT + 0.1
-TABLE_PT, LINE_IN = 11, 0.18  # claims table: font size and the height of one of its lines (measured in Impress: 0.17)
+TABLE_PT, LINE_IN, PADDING = 11, 0.18, 0.6  # claims table: font size, the height of a line (Impress: 0.17 in), cell margins in lines
 
 
 def default_out(deck: Deck) -> Path:
@@ -118,10 +118,10 @@ def _row_lines(row: dict) -> int:
 
 def _claims_slides(presentation, table: ClaimsTable) -> int:
     """The claims table on as few slides as it fits (one for the lecture's ten); returns how many."""
-    room = (HEIGHT - TABLE_TOP - MARGIN / 2) / LINE_IN - 2  # lines, less the header's
+    room = (HEIGHT - TABLE_TOP - MARGIN / 2) / LINE_IN - 1 - PADDING  # lines, less the header's
     pages, page, used = [], [], 0.0
     for row in table.rows:
-        lines = _row_lines(row) + 0.4  # cell margins
+        lines = _row_lines(row) + PADDING
         if page and used + lines > room:
             pages.append(page)
             page, used = [], 0.0
@@ -132,9 +132,11 @@ def _claims_slides(presentation, table: ClaimsTable) -> int:
     for number, rows in enumerate(pages, 1):
         part = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
         slide = _titled(presentation, f"The page's claims, checked over seeds {seeds}{part}", "")
-        height = LINE_IN * (2 + sum(_row_lines(row) + 0.4 for row in rows))
-        shape = slide.shapes.add_table(len(rows) + 1, len(TABLE_COLUMNS), *(_inches(v) for v in (MARGIN, TABLE_TOP, WIDTH - 2 * MARGIN, height)))
+        heights = [1 + PADDING] + [_row_lines(row) + PADDING for row in rows]
+        shape = slide.shapes.add_table(len(rows) + 1, len(TABLE_COLUMNS), *(_inches(v) for v in (MARGIN, TABLE_TOP, WIDTH - 2 * MARGIN, LINE_IN * sum(heights))))
         grid = shape.table
+        for row, lines in zip(grid.rows, heights):  # each row as tall as its text, so the table's height is known
+            row.height = _inches(LINE_IN * lines)
         for column, (name, width) in enumerate(TABLE_COLUMNS):
             grid.columns[column].width = _inches(width)
             _text(grid.cell(0, column).text_frame, name, TABLE_PT + 1, bold=True)

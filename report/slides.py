@@ -168,7 +168,7 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
     is one line, and so is nothing to show."""
     if not paths:
         raise ProjectError("slides: give at least one run, sweep or lecture folder")
-    deck = Deck("+".join(Path(path).resolve().name for path in paths)[:100])
+    deck = Deck("+".join((Path(path).resolve().parent if Path(path).name == RUN_FILE_NAME else Path(path).resolve()).name for path in paths)[:100])
     for path in map(Path, paths):
         if not path.exists():
             raise ProjectError(f"{path}: no such run, sweep or lecture folder")
