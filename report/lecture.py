@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -180,7 +180,8 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     with atomic_path(out / CLAIMS_FILE) as tmp:
-        tmp.write_text(json.dumps({"seeds": seeds, "claims": [asdict(claim) for claim in claims]}, indent=1) + "\n")
+        tmp.write_text(json.dumps({"seeds": seeds, "claims": [{"text": claim.text, "measure": claim.measure, "numbers": claim.numbers, "verdict": claim.verdict}
+                                                              for claim in claims]}, indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
