@@ -100,8 +100,12 @@ def _medium_slide(presentation, slide: Slide) -> None:
     from PIL import Image
 
     page = _titled(presentation, slide.title, slide.caption)
-    with Image.open(slide.poster or slide.medium) as image:
-        where = tuple(_inches(value) for value in placement(image.size))
+    picture = slide.poster or slide.medium
+    try:
+        with Image.open(picture) as image:
+            where = tuple(_inches(value) for value in placement(image.size))
+    except (OSError, ValueError) as exc:  # a damaged or truncated PNG
+        raise ProjectError(f"{picture}: not a readable PNG ({exc}); render it again, or move it out of the folder") from None
     if slide.is_video:
         page.shapes.add_movie(str(slide.medium), *where, poster_frame_image=str(slide.poster), mime_type="video/mp4")
     else:
