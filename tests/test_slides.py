@@ -106,6 +106,11 @@ def find_on_page(page: np.ndarray, image: Path, place: tuple[float, float, float
     return float(np.corrcoef(coarse[0].ravel(), coarse[1].ravel())[0, 1])
 
 
+def embedded_videos(deck: Path) -> int:
+    with zipfile.ZipFile(deck) as archive:
+        return sum(name.startswith("ppt/media/") and name.endswith(".mp4") for name in archive.namelist())
+
+
 def check_slide(entry: dict, number: int, medium: Path, poster: Path | None) -> None:
     deck, page = entry["deck"], entry["pages"][number - 1]
     (place,) = places(deck, number)
@@ -121,7 +126,7 @@ def check_slide(entry: dict, number: int, medium: Path, poster: Path | None) -> 
 def test_a_run_deck_plays_its_video_and_shows_its_figure(decks, sources):
     entry, run = decks["run"], sources["run"]
     video, figure = run / "videos" / "trajectories_e1-2.mp4", run / "figures" / "latent_e2.png"
-    assert len(entry["pages"]) == 2
+    assert len(entry["pages"]) == 2 and embedded_videos(entry["deck"]) == 1
     check_slide(entry, 1, video, video.with_suffix(".png"))
     check_slide(entry, 2, figure, None)
     assert "784-16-2 · variational · seed 0 · epochs 1-2" in entry["text"][0] and "trajectories_e1-2.mp4" in entry["text"][0]
@@ -134,7 +139,7 @@ def test_a_run_deck_plays_its_video_and_shows_its_figure(decks, sources):
 def test_a_sweep_deck_has_its_members_media(decks, sources):
     entry, sweep = decks["sweep"], sources["sweep"]
     video = sweep / "784-256-2-variational-s0" / "videos" / "trajectories_e1.mp4"
-    assert len(entry["pages"]) == 1
+    assert len(entry["pages"]) == 1 and embedded_videos(entry["deck"]) == 1
     check_slide(entry, 1, video, video.with_suffix(".png"))
     assert "784-256-2 · variational · seed 0 · epoch 1" in entry["text"][0]
     assert entry["output"].splitlines()[-1] == f"deck: {entry['deck']}  (1 slide, 1 video embedded)"  # the member without media adds none
@@ -149,6 +154,8 @@ def test_a_lecture_deck_follows_the_page(decks, sources):
     assert len(expected) == 5  # the small lecture's two runs make the page's first five media
     notes = [slide.notes_slide.notes_text_frame.text for slide in Presentation(str(entry["deck"])).slides]
     assert len(entry["pages"]) == len(expected) + 1 == len(notes)
+    # One part per distinct video: at one epoch with one digit per class tracked, the page's two trajectories clips are the same bytes.
+    assert embedded_videos(entry["deck"]) == len({path.read_bytes() for _, path in expected if path.suffix == ".mp4"})
     for slide, (number, path) in enumerate(expected, 1):
         check_slide(entry, slide, path, path.with_suffix(".png") if path.suffix == ".mp4" else None)
         assert notes[slide - 1].endswith(text[number - 1]), (slide, number)
