@@ -220,6 +220,18 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
     run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=echo)
 
 
+# -- slides ---------------------------------------------------------------------------------
+@main.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="The deck, .pptx (default outputs/slides/<name>.pptx); an earlier deck is replaced, anything else refused.")
+def slides(folders, out) -> None:
+    """A 16:9 PowerPoint deck: one slide per video (playing in the slide) or figure of runs, sweeps or a lecture folder."""
+    from report.deck import make_slides
+
+    make_slides(list(folders), out, echo=echo)
+
+
 # -- info -----------------------------------------------------------------------------------
 @main.command()
 @click.argument("run", type=click.Path(path_type=Path))

@@ -1,13 +1,15 @@
 """The whole lecture page (`report/assets/vae-lecture.txt`) reproduced: its sweep trained, its videos
 and figures rendered, its text with each medium where the page has it, and its claims checked.
 
-Everything lands in one folder: `sweep/` (the runs), `media/` and `index.html`. Media already
-rendered are kept, so a second run with nothing new to train or render takes seconds.
+Everything lands in one folder: `sweep/` (the runs), `media/`, `index.html` and `claims.json` (the
+claims table as the page shows it, for `slides`). Media already rendered are kept, so a second run
+with nothing new to train or render takes seconds.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from report.claims import Claim, check_claims
 from report.page import ASSETS
 
 TEXT = ASSETS / "vae-lecture.txt"
+CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict"}, ...]}
+HEADING = "Variational autoencoders: the lecture, reproduced"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class Medium:
     runs: tuple[tuple[str, str], ...]  # (arch, mode) of the run(s) it shows, seed: the first one asked
     options: tuple = ()  # keyword options of its view, as pairs
     caption: str = ""
+
+    def files(self, media: Path) -> list[Path]:
+        """Its files under `media/` once rendered: one, or collapse's two figures (its name is a folder)."""
+        out = media / self.name
+        return [out / "collapse_bars.png", out / "collapse_history.png"] if self.kind == "collapse" else [out]
 
 
 # After which paragraph (counted from 1 among the page's non-empty lines) each medium stands.
@@ -89,6 +98,16 @@ def _complete(medium: Medium, out: Path, size: tuple[int, int], echo: Callable[[
     return True
 
 
+def paragraphs() -> list[str]:
+    """The page's paragraphs, numbered from 1 as PAGE counts them (its non-empty lines)."""
+    return [line.strip() for line in TEXT.read_text().splitlines() if line.strip()]
+
+
+def is_caption(paragraph: str) -> bool:
+    """The page's captions ("variational", "784-256-32-8-4 architecture") and headings: short lines."""
+    return len(paragraph) < 60
+
+
 def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int], echo: Callable[[str], None] = print) -> list[Path]:
     """The medium's files, rendered unless they are there already; [] when its run is missing."""
     from train.runfile import RunFile
@@ -98,13 +117,13 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
         return []
     out = media / medium.name
     if _complete(medium, out, size, echo):
-        return [path for path in _medium_files(medium, out) if path.suffix == ".png" and medium.kind == "collapse"] or [out]
+        return medium.files(media)
     if medium.kind == "collapse":
         from render.views.collapse import render_collapse
 
         with RunFile(folders[0]) as run:
             render_collapse(run, theme("light"), out)
-        return [out / "collapse_bars.png", out / "collapse_history.png"]
+        return medium.files(media)
     video = VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False)
     options = dict(medium.options)
     if medium.kind == "compare":
@@ -164,11 +183,9 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     media = out / "media"
     make_folder(media, "lecture's media folder")
     started = time.perf_counter()
-    paragraphs = [line.strip() for line in TEXT.read_text().splitlines() if line.strip()]
     body = []
-    for number, paragraph in enumerate(paragraphs, 1):
-        short = len(paragraph) < 60  # the page's captions ("variational", "784-256-32-8-4 architecture")
-        body.append(f'<p class="{"caption" if short else "text"}">{html.escape(paragraph)}</p>')
+    for number, paragraph in enumerate(paragraphs(), 1):
+        body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{html.escape(paragraph)}</p>')
         figures = []
         for medium in PAGE.get(number, []):
             files = _render(medium, sweep, seeds[0], media, size, echo)
@@ -181,17 +198,21 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     claims = check_claims(sweep, seeds)
     page = ((ASSETS / "index.html").read_text()
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
-            .replace("{{TITLE}}", "the lecture on variational autoencoders, reproduced"))
+            .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
+            .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js"):
         with atomic_path(out / asset) as tmp:
             tmp.write_text((ASSETS / asset).read_text())
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
+    with atomic_path(out / CLAIMS_FILE) as tmp:
+        tmp.write_text(json.dumps({"seeds": seeds, "claims": [{"text": claim.text, "measure": claim.measure, "numbers": claim.numbers, "verdict": claim.verdict}
+                                                              for claim in claims]}, indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
 
-LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", LECTURE_MARKER)
+LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", CLAIMS_FILE, LECTURE_MARKER)
 
 
 def check_out(out: Path) -> None:

@@ -163,14 +163,27 @@ def _run_html(run: RunReport, media: _Media) -> str:
     return "".join(parts)
 
 
-def _table(rows: list[dict]) -> str:
+DASH = "\u2013"  # a cell where the value does not apply
+# Why a summary column shows a dash, said under the table where it does.
+NOTES = {"active_encoder_variance": "for a net trained without sampling: its variance head is never trained, so it has no encoder variance "
+                                    "(also where no latent variable is active, or no seed has finished)",
+         **{column: "where no seed has finished yet" for column in ("seconds_per_epoch", "test loss mean", "test loss std")}}
+
+
+def _cell(value) -> str:
+    return DASH if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _table(rows: list[dict], notes: dict[str, str] | None = None) -> str:
+    """Rows as a table; a value that does not apply is a dash, and `notes` says why under the table."""
     if not rows:
         return ""
-    columns = list(rows[0])
-    head = "".join(f"<th>{_e(column)}</th>" for column in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(f'{row[c]:.3f}' if isinstance(row[c], float) else row[c])}</td>" for c in columns) + "</tr>"
-                   for row in rows)
-    return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    dashed = [column for column in columns if any(row.get(column) is None for row in rows) and column in (notes or {})]
+    head = "".join(f"<th>{_e(column)}{'*' * (1 + dashed.index(column)) if column in dashed else ''}</th>" for column in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_e(_cell(row.get(c)))}</td>" for c in columns) + "</tr>" for row in rows)
+    said = "".join(f'<p class="note">{"*" * (1 + index)} {_e(column)}: {DASH} {_e(notes[column])}.</p>' for index, column in enumerate(dashed))
+    return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{said}'
 
 
 def _plot(media: _Media, name: str, title: str, svg: str, numbers: list[dict]) -> str:
@@ -188,7 +201,7 @@ def _sweep_html(sweep: SweepReport, media: _Media) -> str:
     summary = [{key: value for key, value in row.items() if not isinstance(value, dict)} | {
         "test loss mean": row["test_loss"]["mean"] if "test_loss" in row else None,
         "test loss std": row["test_loss"]["std"] if "test_loss" in row else None} for row in sweep.rows]
-    parts.append("<h3>Summary over seeds</h3>" + _table(summary))
+    parts.append("<h3>Summary over seeds</h3>" + _table(summary, NOTES))
     parts.append(f"<details><summary>as Markdown</summary><pre>{_e(markdown(sweep.rows))}</pre></details>")
     if sweep.curves:
         parts.append(_plot(media, f"{sweep.name}-test-loss", "Test loss per epoch (mean, min-max over seeds)", *loss_curves_svg(sweep.curves)))
@@ -210,7 +223,7 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
         if runs:
             body.append('<section class="runs"><h2>Runs</h2>' + "".join(_run_html(run, media) for run in runs) + "</section>")
         page = (Path(ASSETS / "index.html").read_text()
-                .replace("{{BODY}}", "".join(body))
+                .replace("{{BODY}}", "".join(body)).replace("{{HEADING}}", "vae-trajectories report")
                 .replace("{{TITLE}}", _e(", ".join([*(s.name for s in sweeps), *(r.name for r in runs)])[:120])))
         (staging / "index.html").write_text(page)
         for asset in ("report.css", "report.js"):

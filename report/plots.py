@@ -18,22 +18,30 @@ def _svg(figure) -> str:
 
 
 def loss_curves_svg(curves: dict[str, list[list[float]]]) -> tuple[str, list[dict]]:
-    """Test loss per epoch, per configuration: the mean over seeds and a min-max band; and the numbers."""
+    """Test loss per epoch, per configuration: the mean over seeds as points joined by a line and a
+    min-max band (a bar where there is one epoch, which a band or line could not show); and the numbers.
+    The epoch axis has whole epochs only."""
     look = theme("light")
     figure = new_figure(look, 9, 5)
     ax = figure.add_subplot(1, 1, 1)
-    table = []
+    table, longest = [], 1
     for index, (label, runs) in enumerate(curves.items()):
         epochs = min(len(run) for run in runs)
         values = np.array([run[:epochs] for run in runs])  # (seeds, epochs)
         x = np.arange(1, epochs + 1)
+        longest = max(longest, epochs)
         color = CLASS_COLORS[index % len(CLASS_COLORS)]
-        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.18, linewidth=0)
-        ax.plot(x, values.mean(axis=0), color=color, linewidth=2, label=f"{label} ({len(runs)} seed{'s' * (len(runs) > 1)})")
+        if epochs > 1:
+            ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.18, linewidth=0)
+        else:
+            ax.vlines(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.5, linewidth=6)
+        ax.plot(x, values.mean(axis=0), color=color, linewidth=2, marker="o", markersize=6 if epochs <= 30 else 0,
+                label=f"{label} ({len(runs)} seed{'s' * (len(runs) > 1)})")
         table += [{"configuration": label, "epoch": int(e), "mean": float(m), "min": float(lo), "max": float(hi)}
                   for e, m, lo, hi in zip(x, values.mean(axis=0), values.min(axis=0), values.max(axis=0))]
     style_axes(ax, look)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0.5, longest + 0.5)
+    ax.set_xticks(np.arange(1, longest + 1, max(1, int(np.ceil(longest / 12)))))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test loss per image")
     ax.legend(fontsize=FONT_PT * 0.7, frameon=False)

@@ -62,3 +62,22 @@ def small_disk(tmp_path):
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {made.stderr.strip()}")
     yield SmallDisk(mount)
     subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def small_lecture(small_data_dir, tmp_path_factory) -> Path:
+    """A lecture folder made by `python cli.py lecture` on a small scale: the two 784-256-2 nets of its
+    sweep (one seed, one epoch, 2,000 digits), so the page's first five media (two videos with posters,
+    a tour, two figures) are rendered at 160x90 and the rest say their runs are missing."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    root = tmp_path_factory.mktemp("small-lecture")
+    config = root / "lecture.toml"
+    config.write_text('name = "lecture"\nseeds = "0"\nepochs = 1\ntrack = "1-per-class"\n'
+                      '[[group]]\narch = ["784-256-2"]\nmode = ["variational", "deterministic"]\n')
+    result = CliRunner().invoke(main, ["lecture", "--config", str(config), "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+                                       "--data-dir", str(small_data_dir), "--size", "160x90", "--out", str(root / "lecture"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return root / "lecture"

@@ -68,3 +68,36 @@
   });
   window.sideBySide = { videos: () => videos, play: () => play.click(), seek: (fraction) => { scrub.value = String(Math.round(1000 * fraction)); scrub.dispatchEvent(new Event("input")); } };
 })();
+
+// A figure opens full size on click: as large as the window allows, its shape kept (figures are drawn
+// at 300 dpi, so this is usually a scaled-down view of more pixels). A click or Escape closes it.
+(function () {
+  let overlay = null, big = null;  // made on the first click: an empty image would count as a broken one
+  function fit() {
+    if (!overlay || overlay.hidden || !big.naturalWidth) return;
+    const scale = Math.min(window.innerWidth / big.naturalWidth, window.innerHeight / big.naturalHeight);
+    big.style.width = big.naturalWidth * scale + "px";
+    big.style.height = big.naturalHeight * scale + "px";
+  }
+  function open(figure) {
+    if (!overlay) {
+      overlay = document.createElement("div");
+      overlay.id = "full-size";
+      big = document.createElement("img");
+      big.addEventListener("load", fit);
+      overlay.append(big);
+      document.body.append(overlay);
+    }
+    big.alt = figure.alt;
+    big.src = figure.src;
+    overlay.hidden = false;
+    fit();
+  }
+  window.addEventListener("resize", fit);
+  document.addEventListener("click", (event) => {
+    const figure = event.target.closest("figure.still img");
+    if (figure) open(figure);
+    else if (overlay && !overlay.hidden && overlay.contains(event.target)) overlay.hidden = true;
+  });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && overlay) overlay.hidden = true; });
+})();

@@ -1,0 +1,194 @@
+"""What goes on which slide of `python cli.py slides`: one slide per video or figure of the runs,
+sweeps and lecture folders given, titled with the run's architecture, mode, seed and epochs.
+
+A run folder gives its `videos/` then its `figures/`; a sweep folder, its members' in plan order; a
+lecture folder (made by `python cli.py lecture`), its media in the page's order (`report.lecture.PAGE`)
+with the paragraph each stands beside as speaker notes, and its claims table (`claims.json`) last.
+Slides embed H.264 MP4 (it plays in PowerPoint, Keynote, Impress and Google Slides) and PNG figures;
+WebM, GIF, ProRes MOV, SVG and PDF files are left out, each named in one line (the render commands
+make MP4 and PNG by default, so the same clip or figure is one render away).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from errors import ProjectError
+from render.video import poster_path
+from report.collect import FIGURE_SUFFIXES, VIDEO_SUFFIXES, RunReport, collect, regular_inside
+from owners import PLAN_FILE
+from sweep.plan import load_plan
+from train.runfile import RUN_FILE_NAME, RunFile
+
+LEFT_OUT = {".webm": "WebM does not play in Keynote", ".gif": "a GIF is not a video a slide can play",
+            ".mov": "ProRes 4444 does not play in PowerPoint", ".svg": "slides take PNG figures", ".pdf": "slides take PNG figures"}
+HOW_TO_GET = {".webm": "render it again with --format mp4", ".gif": "render it again with --format mp4",
+              ".mov": "render it again with --format mp4", ".svg": "render it again with a .png --out", ".pdf": "render it again with a .png --out"}
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One video (with its poster) or one PNG figure, and what the slide says about it."""
+
+    title: str  # architecture · mode · seed · epochs
+    caption: str  # the file's name, or the lecture's caption
+    medium: Path
+    poster: Path | None = None  # a video's poster: the frame shown before it plays
+    notes: str = ""
+
+    @property
+    def is_video(self) -> bool:
+        return self.medium.suffix.lower() == ".mp4"
+
+
+@dataclass(frozen=True)
+class ClaimsTable:
+    """The lecture's claims as its page shows them: rows of (text, measure, numbers, verdict)."""
+
+    seeds: list[int]
+    rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Deck:
+    name: str  # for the default --out
+    slides: list[Slide] = field(default_factory=list)
+    claims: list[ClaimsTable] = field(default_factory=list)
+
+
+def epochs_label(name: str, trained: int) -> str:
+    """The epochs a medium shows, from the `_e2-10` / `_e10` its render command put in its name;
+    otherwise how many epochs its run trained."""
+    found = re.search(r"_e(\d+)(?:-(\d+))?(?:_|$)", Path(name).stem)
+    if found:
+        return f"epochs {found[1]}-{found[2]}" if found[2] and found[2] != found[1] else f"epoch {found[1]}"
+    return f"{trained} epoch{'s' * (trained != 1)} trained"
+
+
+def _title(config: dict, epochs: str) -> str:
+    return f"{config.get('arch')} · {config.get('mode')} · seed {config.get('seed')} · {epochs}"
+
+
+def _usable(path: Path, echo: Callable[[str], None]) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in LEFT_OUT:
+        echo(f"left out {path}: {LEFT_OUT[suffix]} ({HOW_TO_GET[suffix]})")
+        return False
+    return True
+
+
+def _run_slides(run: RunReport, echo: Callable[[str], None]) -> list[Slide]:
+    slides = []
+    for video in run.videos:
+        if not _usable(video.path, echo):
+            continue
+        if video.poster is None:
+            echo(f"left out {video.path}: no poster {poster_path(video.path).name} beside it (render it again)")
+            continue
+        slides.append(Slide(_title(run.config, epochs_label(video.path.name, run.epochs_done)), video.path.name, video.path, video.poster,
+                            f"{run.name}: {video.path.name}"))
+    for figure in run.figures:
+        if _usable(figure, echo):
+            slides.append(Slide(_title(run.config, epochs_label(figure.name, run.epochs_done)), figure.name, figure, None,
+                                f"{run.name}: {figure.name}"))
+    return slides
+
+
+def is_lecture(folder: Path) -> bool:
+    """A folder `python cli.py lecture` made: its page beside its sweep."""
+    return (folder / "index.html").is_file() and (folder / "sweep" / PLAN_FILE).is_file()
+
+
+def _lecture_seed(folder: Path, claims: dict | None) -> int | None:
+    """The seed the page's media were rendered from: the first seed the lecture was asked for."""
+    if claims and claims.get("seeds"):
+        return int(claims["seeds"][0])
+    seeds = sorted(config.seed for config in load_plan(folder / "sweep").values())
+    return seeds[0] if seeds else None
+
+
+def _lecture_notes(paragraphs: list[str], number: int) -> str:
+    """The paragraph a medium stands after; where that is a caption ("variational"), from the text
+    paragraph before it on."""
+    from report.lecture import is_caption
+
+    first = number
+    while first > 1 and is_caption(paragraphs[first - 1]):
+        first -= 1
+    return "\n\n".join(paragraphs[first - 1:number])
+
+
+def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
+    from report.lecture import CLAIMS_FILE, PAGE, paragraphs
+
+    claims = None
+    if (folder / CLAIMS_FILE).is_file():
+        try:
+            claims = json.loads((folder / CLAIMS_FILE).read_text())
+            rows = [{key: str(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
+            seeds = [int(seed) for seed in claims["seeds"]]
+        except (ValueError, KeyError, TypeError):
+            raise ProjectError(f"{folder / CLAIMS_FILE}: not the claims a lecture writes; run python cli.py lecture again") from None
+    else:
+        echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
+    seed = _lecture_seed(folder, claims)
+    text = paragraphs()
+    slides = []
+    for number in sorted(PAGE):
+        for medium in PAGE[number]:
+            runs = [folder / "sweep" / f"{arch}-{mode}-s{seed}" for arch, mode in medium.runs]
+            files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
+            if not files or not all((run / RUN_FILE_NAME).exists() for run in runs):
+                continue
+            with RunFile(runs[0]) as run:
+                trained = run.epochs_done
+            if medium.kind == "trajectories":  # as the lecture renders it: its epochs, cut to those trained
+                first, last = (int(value) for value in dict(medium.options)["epochs"].split("-"))
+                first, last = min(first, last, trained), min(last, trained)
+                epochs = f"epochs {first}-{last}" if first < last else f"epoch {last}"
+            else:
+                epochs = f"{trained} epoch{'s' * (trained != 1)} trained"
+            modes = " vs ".join(mode for _, mode in medium.runs)
+            title = f"{medium.runs[0][0]} · {modes} · seed {seed} · {epochs}"
+            for path in files:
+                poster = poster_path(path) if path.suffix == ".mp4" else None
+                if poster is not None and not regular_inside(poster, folder):
+                    echo(f"left out {path}: no poster {poster.name} beside it (run python cli.py lecture again)")
+                    continue
+                caption = medium.caption + (f" ({path.name})" if len(files) > 1 else "")
+                slides.append(Slide(title, caption, path, poster, _lecture_notes(text, number)))
+    return slides, ([ClaimsTable(seeds, rows)] if claims is not None else [])
+
+
+def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck:
+    """The slides of `paths`, in the order given; a path that is none of a run, a sweep and a lecture
+    is one line, and so is nothing to show."""
+    if not paths:
+        raise ProjectError("slides: give at least one run, sweep or lecture folder")
+    deck = Deck("+".join((Path(path).resolve().parent if Path(path).name == RUN_FILE_NAME else Path(path).resolve()).name for path in paths)[:100])
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ProjectError(f"{path}: no such run, sweep or lecture folder")
+        before = len(deck.slides)
+        if path.is_dir() and is_lecture(path):
+            slides, claims = _lecture_deck(path, echo)
+            deck.slides += slides
+            deck.claims += claims
+        elif (path.is_dir() and ((path / PLAN_FILE).is_file() or (path / RUN_FILE_NAME).is_file())) or path.name == RUN_FILE_NAME:
+            runs, sweeps, skipped = collect([path])
+            for note in skipped:
+                echo(f"left out: {note}")
+            for run in [*runs, *(member for sweep in sweeps for member in sweep.runs)]:
+                deck.slides += _run_slides(run, echo)
+        else:
+            raise ProjectError(f"{path}: neither a run (no {RUN_FILE_NAME}), a sweep (no {PLAN_FILE}) nor a lecture folder (no index.html beside sweep/)")
+        if len(deck.slides) == before:
+            echo(f"{path}: no videos or figures to show")
+    if not deck.slides:
+        raise ProjectError("slides: nothing to show: no MP4 video or PNG figure in what was given "
+                           "(render some first, e.g. python cli.py render trajectories --run RUN); no deck was made")
+    return deck
