@@ -16,6 +16,7 @@ from typing import Callable
 from atomic import atomic_folder
 from errors import ProjectError, make_folder
 from report.collect import RunReport, SweepReport, Video, as_json, collect
+from report.explorer import DATA_FILE, run_explorer
 from report.plots import inactive_svg, loss_curves_svg
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -83,6 +84,9 @@ def _run_html(run: RunReport, media: _Media) -> str:
     else:
         parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(run.folder)}</code>, '
                      "or make this report with <code>--render</code>.</p>")
+    explorer_data = f"media/{group}/{DATA_FILE}"
+    media.used.add(explorer_data)
+    parts.append(run_explorer(run.folder, run.name, media.root, explorer_data))
     if run.figures:
         figures = []
         for figure in run.figures:
@@ -148,7 +152,7 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
                 .replace("{{BODY}}", "".join(body))
                 .replace("{{TITLE}}", _e(", ".join([*(s.name for s in sweeps), *(r.name for r in runs)])[:120])))
         (staging / "index.html").write_text(page)
-        for asset in ("report.css", "report.js"):
+        for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
             shutil.copy(ASSETS / asset, staging / asset)
         (staging / MARKER).write_text("made by python cli.py report; may be replaced by it\n")
     return out / "index.html"
