@@ -115,6 +115,18 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     return [out]
 
 
+def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
+    """Beside the 784-256-2 trajectories videos: the explorer of their run, on the same epochs."""
+    from report.explorer import run_explorer
+
+    if medium.kind != "trajectories" or medium.runs[0][0] != "784-256-2":
+        return ""
+    folder = sweep / f"{medium.runs[0][0]}-{medium.runs[0][1]}-s{seed}"
+    if not (folder / "run.h5").exists():
+        return ""
+    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs=dict(medium.options).get("epochs", ""))
+
+
 def _media_html(path: Path, root: Path, caption: str) -> str:
     relative = html.escape(str(path.relative_to(root)))
     text = f"<figcaption>{html.escape(caption)}</figcaption>"
@@ -149,6 +161,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             if not files:
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
+            figures.append(_explorer_html(medium, sweep, seeds[0], out))
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
     rendering = time.perf_counter() - started
@@ -156,7 +169,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     page = ((ASSETS / "index.html").read_text()
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
             .replace("{{TITLE}}", "the lecture on variational autoencoders, reproduced"))
-    for asset in ("report.css", "report.js"):
+    for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         with atomic_path(out / asset) as tmp:
             tmp.write_text((ASSETS / asset).read_text())
     with atomic_path(out / "index.html") as tmp:
@@ -170,7 +183,7 @@ def check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ProjectError(f"--out {out}: a file, not a folder")
     if out.is_dir():
-        foreign = sorted(path.name for path in out.iterdir() if path.name not in ("sweep", "media", "index.html", "report.css", "report.js")
+        foreign = sorted(path.name for path in out.iterdir() if path.name not in ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js")
                          and not path.name.startswith("."))
         if foreign:
             raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 from atomic import atomic_folder
 from errors import ProjectError, make_folder
@@ -56,19 +57,24 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _url(relative: str) -> str:
+    """A relative path as an attribute value: URL-encoded (a run named "a #1" is a file, not a fragment), then escaped."""
+    return _e(quote(relative))
+
+
 def _video_html(video: Video, media: _Media, group: str, label: str) -> str:
     source = media.add(video.path, group)
     poster = media.add(video.poster, group) if video.poster else ""
     caption = f"<figcaption>{_e(label)} · {_e(video.path.name)}</figcaption>"
     if video.kind in PLAYABLE:
         mime = "video/mp4" if video.kind == "mp4" else "video/webm"
-        return (f'<figure class="clip"><video controls preload="metadata" playsinline poster="{_e(poster)}" data-label="{_e(label)} · '
-                f'{_e(video.path.name)}"><source src="{_e(source)}" type="{mime}"></video>{caption}'
+        return (f'<figure class="clip"><video controls preload="metadata" playsinline poster="{_url(poster)}" data-label="{_e(label)} · '
+                f'{_e(video.path.name)}"><source src="{_url(source)}" type="{mime}"></video>{caption}'
                 f'<label class="pick"><input type="checkbox" class="compare"> side by side</label></figure>')
     if video.kind == "gif":
-        return f'<figure class="clip"><img src="{_e(source)}" alt="{_e(video.path.name)}" loading="lazy">{caption}</figure>'
-    still = f'<img src="{_e(poster)}" alt="poster of {_e(video.path.name)}" loading="lazy">' if poster else ""
-    return (f'<figure class="clip">{still}<figcaption>{_e(label)} · <a href="{_e(source)}" download>{_e(video.path.name)}</a> '
+        return f'<figure class="clip"><img src="{_url(source)}" alt="{_e(video.path.name)}" loading="lazy">{caption}</figure>'
+    still = f'<img src="{_url(poster)}" alt="poster of {_e(video.path.name)}" loading="lazy">' if poster else ""
+    return (f'<figure class="clip">{still}<figcaption>{_e(label)} · <a href="{_url(source)}" download>{_e(video.path.name)}</a> '
             "(ProRes 4444 with transparency, for Keynote and editors; browsers do not play it)</figcaption></figure>")
 
 
@@ -92,9 +98,9 @@ def _run_html(run: RunReport, media: _Media) -> str:
         for figure in run.figures:
             source = media.add(figure, group)
             if figure.suffix.lower() == ".pdf":
-                figures.append(f'<figure class="still"><a href="{_e(source)}">{_e(figure.name)} (PDF)</a></figure>')
+                figures.append(f'<figure class="still"><a href="{_url(source)}">{_e(figure.name)} (PDF)</a></figure>')
             else:
-                figures.append(f'<figure class="still"><img src="{_e(source)}" alt="{_e(figure.name)}" loading="lazy">'
+                figures.append(f'<figure class="still"><img src="{_url(source)}" alt="{_e(figure.name)}" loading="lazy">'
                                f"<figcaption>{_e(figure.name)}</figcaption></figure>")
         parts.append('<div class="stills">' + "".join(figures) + "</div>")
     parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.config, 'provenance': run.provenance}))}"
@@ -117,7 +123,7 @@ def _plot(root: Path, name: str, title: str, svg: str, numbers: list[dict]) -> s
     relative = f"plots/{name}.svg"
     (root / relative).parent.mkdir(parents=True, exist_ok=True)
     (root / relative).write_text(svg)
-    return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_e(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
+    return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_url(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
 
 
 def _sweep_html(sweep: SweepReport, media: _Media, root: Path) -> str:

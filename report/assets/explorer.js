@@ -217,12 +217,11 @@
       const halfW = view[2] * b.w / 2, halfH = view[2] * b.h / 2;
       const xs = ticks(view[0] - halfW, view[0] + halfW, Math.max(2, Math.round(b.w / (5.5 * this.text))));
       const ys = ticks(view[1] - halfH, view[1] + halfH, Math.max(2, Math.round(b.h / (5.5 * this.text))));
-      ctx.beginPath();
-      for (const v of xs) { const p = this.toPx(v, 0, view)[0]; ctx.moveTo(p, b.y); ctx.lineTo(p, b.y + b.h); }
-      for (const v of ys) { const p = this.toPx(0, v, view)[1]; ctx.moveTo(b.x, p); ctx.lineTo(b.x + b.w, p); }
-      ctx.strokeStyle = theme.grid;
-      ctx.lineWidth = Math.max(1, 1.4 * s);
-      ctx.stroke();
+      // grid lines as thin rectangles: a stroked path as large as the plane costs ten times more to fill
+      const line = Math.max(1, 1.4 * s);
+      ctx.fillStyle = theme.grid;
+      for (const v of xs) { const p = this.toPx(v, 0, view)[0]; if (p > b.x && p < b.x + b.w) ctx.fillRect(p - line / 2, b.y, line, b.h); }
+      for (const v of ys) { const p = this.toPx(0, v, view)[1]; if (p > b.y && p < b.y + b.h) ctx.fillRect(b.x, p - line / 2, b.w, line); }
       ctx.fillStyle = theme.muted;
       ctx.font = `${Math.round(0.8 * this.text)}px system-ui, sans-serif`;
       ctx.textAlign = "center"; ctx.textBaseline = "top";
@@ -233,27 +232,35 @@
       ctx.beginPath();
       ctx.rect(b.x, b.y, b.w, b.h);
       ctx.clip();
-      // trails: the last `trail` positions, fading in `trailLevels` steps, one path per (level, class)
+      // trails: the last `trail` positions, fading in `trailLevels` steps, one path per (level, class),
+      // each digit's segments of a level one polyline (a path's stroke covers its overlaps once, as matplotlib's)
       const trail = ex.trail, levels = run.look.trailLevels;
       if (trail > 1 && position > 0) {
-        const first = Math.max(0, position - trail + 1), segments = position - first;
+        const first = Math.max(0, position - trail + 1), points = position - first + 1, segments = points - 1;
+        const xy = this.trailXY && this.trailXY.length >= 2 * points * run.n ? this.trailXY : (this.trailXY = new Float64Array(2 * Math.max(points, trail) * run.n));
+        for (let j = 0; j < points; j++) {
+          const a = ks[first + j];
+          for (let i = 0; i < run.n; i++) {
+            const p = this.toPx(run.x(a, i, dx), run.x(a, i, dy), view);
+            xy[2 * (j * run.n + i)] = p[0]; xy[2 * (j * run.n + i) + 1] = p[1];
+          }
+        }
         ctx.lineWidth = Math.max(1, 2.0 * s) * 100 / 72;
-        ctx.lineCap = "round";
+        ctx.lineCap = "round"; ctx.lineJoin = "round";
         for (let lvl = 0; lvl < levels; lvl++) {
+          let from = -1, to = -1;  // the segments of this level: a contiguous run of ages
+          for (let j = 0; j < segments; j++) {
+            const age = segments - 1 - j;
+            if (Math.min(Math.floor(age * levels / Math.max(trail - 1, 1)), levels - 1) === lvl) { if (from < 0) from = j; to = j; }
+          }
+          if (from < 0) continue;
           for (const [label, rows] of this.classes) {
             ctx.beginPath();
-            let any = false;
-            for (let j = 0; j < segments; j++) {
-              const age = segments - 1 - j;
-              if (Math.min(Math.floor(age * levels / Math.max(trail - 1, 1)), levels - 1) !== lvl) continue;
-              const a = ks[first + j], c = ks[first + j + 1];
-              for (const i of rows) {
-                const p = this.toPx(run.x(a, i, dx), run.x(a, i, dy), view), q = this.toPx(run.x(c, i, dx), run.x(c, i, dy), view);
-                ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]);
-              }
-              any = true;
+            for (const i of rows) {
+              ctx.moveTo(xy[2 * (from * run.n + i)], xy[2 * (from * run.n + i) + 1]);
+              for (let j = from + 1; j <= to + 1; j++) ctx.lineTo(xy[2 * (j * run.n + i)], xy[2 * (j * run.n + i) + 1]);
             }
-            if (any) { ctx.strokeStyle = this.trailColors[label][lvl]; ctx.stroke(); }
+            ctx.strokeStyle = this.trailColors[label][lvl]; ctx.stroke();
           }
         }
       }
@@ -275,12 +282,19 @@
         this.px[2 * i] = p[0]; this.px[2 * i + 1] = p[1];
         this.rpx[i] = run.variational ? run.radius(k, i, dx, dy) / view[2] : this.dotPx;
       }
-      ctx.lineWidth = Math.max(1, 1.6 * s) * 100 / 72;
+      // the outline, a line of the video's width centred on the circle, filled as a ring (cheaper than a stroke)
+      const half = Math.max(1, 1.6 * s) * 100 / 72 / 2;
       for (const [label, rows] of this.classes) {
         ctx.beginPath();
         for (const i of rows) { ctx.moveTo(this.px[2 * i] + this.rpx[i], this.px[2 * i + 1]); ctx.arc(this.px[2 * i], this.px[2 * i + 1], this.rpx[i], 0, 2 * Math.PI); }
         ctx.fillStyle = this.fill[label]; ctx.fill();
-        ctx.strokeStyle = this.edge[label]; ctx.stroke();
+        ctx.beginPath();
+        for (const i of rows) {
+          const x = this.px[2 * i], y = this.px[2 * i + 1], outer = this.rpx[i] + half, inner = Math.max(this.rpx[i] - half, 0);
+          ctx.moveTo(x + outer, y); ctx.arc(x, y, outer, 0, 2 * Math.PI);
+          ctx.moveTo(x + inner, y); ctx.arc(x, y, inner, 2 * Math.PI, 0, true);
+        }
+        ctx.fillStyle = this.edge[label]; ctx.fill();
       }
       const marked = [...ex.pinned, ...(ex.hovered === null ? [] : [ex.hovered])];
       if (marked.length) {
