@@ -326,7 +326,8 @@ def test_a_step_of_sixty_digits_with_trails_draws_in_a_few_milliseconds_at_1080p
             page.evaluate(f"(() => {{ const e = {explorer}; e.fromMenu.value = '{epochs[0]}'; e.toMenu.value = '{epochs[1]}'; "
                           f"e.cameraMenu.value = {camera!r}; e.cameraMenu.dispatchEvent(new Event('change')); "
                           "e.fromMenu.dispatchEvent(new Event('change')); })()")
-            times = page.evaluate(f"{explorer}.timeDraws(0, {explorer}.length)")  # every step of the epoch, each flushed to pixels
+            # every step of the epoch, each flushed to pixels, the least of three draws (other processes share the cores)
+            times = page.evaluate(f"{explorer}.timeDraws(0, {explorer}.length, 3)")
             median, p95 = statistics.median(times), sorted(times)[int(0.95 * len(times))]
             print(f"\nexplorer, 60 digits, trails of 12, 1920x1080, epoch {epochs[0]}, camera {camera}: "
                   f"median {median:.2f} ms, 95th percentile {p95:.2f} ms a step ({len(times)} steps)")

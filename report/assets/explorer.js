@@ -428,7 +428,7 @@
       this.playButton.addEventListener("click", () => (this.playing ? this.pause() : this.play()));
       this.slider.addEventListener("input", () => this.show(Number(this.slider.value)));
       this.speedMenu.addEventListener("change", () => { this.speed = Number(this.speedMenu.value); });
-      this.cameraMenu.addEventListener("change", () => { this.camera = this.cameraMenu.value; this.reframe(); this.draw(); });
+      this.cameraMenu.addEventListener("change", () => { this.camera = this.cameraMenu.value; this.resized(); });
       this.trailMenu.addEventListener("change", () => { this.trail = Number(this.trailMenu.value); this.draw(); });
       this.fromMenu.addEventListener("change", () => this.select());
       this.toMenu.addEventListener("change", () => this.select());
@@ -449,14 +449,19 @@
       new ResizeObserver(() => this.fit()).observe(this.root);
     }
 
+    resized() { this.fit(); this.reframe(); this.show(this.position); }
+
     // Size each canvas to its box on screen (device pixels), or to `size(width, height)`'s.
     fit() {
       const ratio = window.devicePixelRatio || 1;
       for (const plane of this.planes) {
-        const [w, h] = this.fixedSize || (() => { const css = plane.wrap.clientWidth; return [Math.round(css * ratio), Math.round(css * 9 / 16 * ratio)]; })();
+        // as wide as the page allows, as tall as the data's shape asks, within 80% of the window's height
+        const aspect = this.aspect(), tall = Math.max(240, 0.8 * window.innerHeight);
+        const css = Math.min(plane.wrap.clientWidth, tall * aspect);
+        const [w, h] = this.fixedSize || [Math.round(css * ratio), Math.round(css / aspect * ratio)];
+        plane.canvas.style.width = `${w / ratio}px`;  // the height follows the canvas's own shape (CSS height: auto)
         if (w < 2 || (plane.canvas.width === w && plane.canvas.height === h && plane.box)) continue;
         plane.size(w, h);
-        if (this.fixedSize) { plane.canvas.style.width = `${w / ratio}px`; plane.canvas.style.height = `${h / ratio}px`; }
       }
       const lossWidth = Math.round(this.root.clientWidth * ratio);
       if (lossWidth > 2 && this.lossCanvas.width !== lossWidth) { this.lossCanvas.width = lossWidth; this.lossCanvas.height = Math.round(150 * ratio); this.drawLosses(); }
@@ -465,6 +470,21 @@
     }
 
     size(width, height) { this.fixedSize = [width, height]; this.fit(); }
+
+    // The planes take the data's shape, as the video's do (layout.py): width / height of everything
+    // selected (fit) or typical of a step (follow), within the video's range, a little wider for the tick labels.
+    aspect() {
+      if (!this.bounds) return 16 / 9;
+      const [low, high] = this.bounds[0], spans = [];
+      let lx = Infinity, ly = Infinity, hx = -Infinity, hy = -Infinity;
+      for (let t = 0; t < this.length; t++) {
+        lx = Math.min(lx, low[0][t]); ly = Math.min(ly, low[1][t]); hx = Math.max(hx, high[0][t]); hy = Math.max(hy, high[1][t]);
+        spans.push(Math.max(high[0][t] - low[0][t], 1e-6) / Math.max(high[1][t] - low[1][t], 1e-6));
+      }
+      spans.sort((a, b) => a - b);
+      const data = this.camera === "follow" ? spans[spans.length >> 1] : Math.max(hx - lx, 1e-6) / Math.max(hy - ly, 1e-6);
+      return Math.min(Math.max(data, 0.8), 2.4) * 1.08;
+    }
 
     // The selected epochs: from the step before `from` (its start) to the end of `to`, as videos' --epochs.
     select() {
@@ -483,8 +503,7 @@
       this.series = this.runs.map((run, p) => this.seriesOf(run, this.ks[p]));
       this.position = Math.min(this.position, this.length - 1);
       this.drawLosses();
-      this.reframe();
-      this.show(this.position);
+      this.resized();
     }
 
     reframe() {
@@ -564,7 +583,7 @@
         ctx.fillText(title, 4 * ratio, top);
         ctx.strokeStyle = theme.grid; ctx.lineWidth = ratio;
         ctx.beginPath(); ctx.moveTo(0, top + height); ctx.lineTo(canvas.width, top + height); ctx.stroke();
-        if (!values.length) return;
+        if (!values.length) { ctx.textAlign = "center"; ctx.fillText("no variance: trained without sampling", canvas.width / 2, top); return; }
         // the first batches' losses are many times the rest: let them leave the top (panel.py)
         const low = values[0], high = values[Math.min(values.length - 1, Math.floor(0.99 * (values.length - 1)))];
         const pad = Math.max(high - low, Math.abs(high) * 0.02, 1e-6) * 0.08, y0 = low - pad, y1 = high + pad;
@@ -603,14 +622,19 @@
     pause() { this.playing = false; this.playButton.textContent = "Play"; }
 
     // For tests and measurements: draw `count` successive steps from `from`, the time of each (ms),
-    // each flushed to pixels before the clock stops.
-    timeDraws(from, count) {
+    // each flushed to pixels before the clock stops; the least of `repeats` draws of a step, so that
+    // other processes on a shared machine do not count.
+    timeDraws(from, count, repeats = 1) {
       const times = [], ctx = this.planes[0].ctx;
       for (let j = 0; j < count; j++) {
-        const started = performance.now();
-        this.show(from + j);
-        ctx.getImageData(0, 0, 1, 1);
-        times.push(performance.now() - started);
+        let least = Infinity;
+        for (let r = 0; r < repeats; r++) {
+          const started = performance.now();
+          this.show(from + j);
+          ctx.getImageData(0, 0, 1, 1);
+          least = Math.min(least, performance.now() - started);
+        }
+        times.push(least);
       }
       return times;
     }
