@@ -208,20 +208,36 @@ def explorer_html(key: str, src: str, name: str, note: str = "", epochs: str = "
             '<label class="pick"><input type="checkbox" class="explore-together"> step together</label></figure>')
 
 
-def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str = "") -> str:
-    """The explorer of the run in `folder` for a page in `root`: its data written to `root/relative`,
-    and its HTML; a note instead where the run has no plane to show (latent size 1, no finished epoch)
-    or its trajectory cannot be read."""
+def _written_before(path: Path, run_file: Path) -> ExplorerData | None:
+    """The data file at `path` when it is newer than the run file it was made from (the lecture keeps
+    what it rendered before), else None."""
+    try:
+        if path.stat().st_mtime_ns < run_file.stat().st_mtime_ns:
+            return None
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text[text.index("] = ") + 4:].rstrip().rstrip(";"))
+        return ExplorerData(path, len(text.encode("utf-8")), data["steps"], data["epoch"]["shape"][0], data["precision"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str = "", keep: bool = False) -> str:
+    """The explorer of the run in `folder` for a page in `root`: its data written to `root/relative`
+    (with `keep`, a data file there newer than the run file is kept), and its HTML; a note instead
+    where the run has no plane to show (latent size 1, no finished epoch) or its trajectory cannot be read."""
     import html
 
     from errors import ProjectError
+    from train.runfile import resolve
 
     try:
+        written = _written_before(root / relative, resolve(folder)) if keep else None
         with RunFile(folder) as run:
             if run.latent_dim < 2 or not run.epochs_done:
                 return ""
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            written = write_explorer_data(run, name, root / relative, relative)
+            if written is None:
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                written = write_explorer_data(run, name, root / relative, relative)
     except ProjectError as exc:
         return f'<p class="missing">No explorer for {html.escape(name)}: {html.escape(str(exc))}</p>'
     size = f"{written.bytes / 1e6:.1f} MB" if written.bytes >= 100_000 else f"{written.bytes / 1e3:.0f} kB"

@@ -124,7 +124,7 @@ def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
     folder = sweep / f"{medium.runs[0][0]}-{medium.runs[0][1]}-s{seed}"
     if not (folder / "run.h5").exists():
         return ""
-    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs=dict(medium.options).get("epochs", ""))
+    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs=dict(medium.options).get("epochs", ""), keep=True)
 
 
 def _media_html(path: Path, root: Path, caption: str) -> str:

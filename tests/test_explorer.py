@@ -332,3 +332,15 @@ def test_a_step_of_sixty_digits_with_trails_draws_in_a_few_milliseconds_at_1080p
             print(f"\nexplorer, 60 digits, trails of 12, 1920x1080, epoch {epochs[0]}, camera {camera}: "
                   f"median {median:.2f} ms, 95th percentile {p95:.2f} ms a step ({len(times)} steps)")
             assert median <= 16.0, times
+
+
+def test_kept_data_are_reused_only_while_newer_than_the_run(tmp_path):
+    folder = make_run(tmp_path / "run")
+    first = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+    data = tmp_path / "page" / "media" / "run.js"
+    stamp = data.stat().st_mtime_ns
+    assert run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True) == first and data.stat().st_mtime_ns == stamp
+    make_run(tmp_path / "run2", epochs=3)
+    shutil.copy(tmp_path / "run2" / "run.h5", folder / "run.h5")  # the run went on: a newer run file, more steps
+    again = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+    assert "31 steps" in again and data.stat().st_mtime_ns != stamp
