@@ -246,7 +246,7 @@
           }
         }
         ctx.lineWidth = Math.max(1, 2.0 * s) * 100 / 72;
-        ctx.lineCap = "round"; ctx.lineJoin = "round";
+        ctx.lineCap = "butt"; ctx.lineJoin = "bevel";  // round ends differ by under a pixel at this width, and cost more
         for (let lvl = 0; lvl < levels; lvl++) {
           let from = -1, to = -1;  // the segments of this level: a contiguous run of ages
           for (let j = 0; j < segments; j++) {
