@@ -154,7 +154,8 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
                  else f"means float{16 if mu_half else 32}, log-variances float{16 if logvar_half else 32}")
     thinned = len(kept) < count
     stride = int(kept[1] - kept[0]) if thinned else 1
-    note = (f"Every {stride}{'nd' if stride == 2 else 'rd' if stride == 3 else 'th'} of the run's {count:,} recorded steps is shown "
+    ordinal = "th" if 10 <= stride % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
+    note = (f"Every {stride}{ordinal} of the run's {count:,} recorded steps is shown "
             f"({len(kept):,}), so that its data stay under {budget / 1e6:.0f} MB." if thinned else "")
     dims_note = "" if d == 2 else f" · {d} latent variables"
     return {

@@ -21,7 +21,7 @@ from PIL import Image
 
 from cli import main
 from render.style import CLASS_RGB
-from report.explorer import BUDGET, explorer_data, run_explorer
+from report.explorer import explorer_data, run_explorer
 from train import runfile
 from train.runfile import EpochResult, RunFile, Steps
 

@@ -573,7 +573,17 @@
       const ratio = canvas.height / 150, rows = ["reconstruction (smoothed)", "penalty (smoothed)", "mean radius r"];
       ctx.fillStyle = theme.background;
       ctx.fillRect(0, 0, canvas.width, canvas.height);
-      const rowH = canvas.height / 3;
+      const rowH = canvas.height / 3, ks = this.ks[0], epoch = this.lead.epoch;
+      // epoch starts, as the panel's x ticks: a faint line and the epoch's number at the bottom
+      ctx.fillStyle = theme.grid;
+      ctx.font = `${Math.round(10 * ratio)}px system-ui, sans-serif`;
+      for (let t = 1; t < this.length; t++) {
+        if (epoch[ks[t]] === epoch[ks[t - 1]]) continue;
+        const x = canvas.width * t / Math.max(this.length - 1, 1);
+        ctx.fillStyle = theme.grid; ctx.fillRect(x - ratio / 2, 0, ratio, canvas.height);
+        ctx.fillStyle = theme.muted; ctx.textAlign = "left"; ctx.textBaseline = "bottom";
+        ctx.fillText(`epoch ${epoch[ks[t]]}`, x + 3 * ratio, canvas.height - 1);
+      }
       rows.forEach((title, row) => {
         const values = this.series.flatMap((s) => [...s[row]].filter(Number.isFinite)).sort((a, b) => a - b);
         const top = row * rowH + 4 * ratio, height = rowH - 8 * ratio;
