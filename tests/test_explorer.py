@@ -108,6 +108,11 @@ def test_float16_is_refused_where_it_would_move_the_circles(tmp_path):
 
 
 # -- the browser ----------------------------------------------------------------------------------------
+# A run of latent size 3 whose digits sit, on z1 and z3, at CENTERS with circles of RADII (z2 is
+# something else entirely, with other variances): what the dimension menu must show.
+DEEP_MU = np.repeat(np.c_[CENTERS[:, 0], [5.0, -6.0, 7.0], CENTERS[:, 1]][None], 1 + 2 * BATCHES, axis=0).astype(np.float32)
+DEEP_LOGVAR = np.repeat(np.c_[np.log(RADII ** 2) - 1.0, [2.0, 2.0, 2.0], np.log(RADII ** 2) + 1.0][None], 1 + 2 * BATCHES, axis=0).astype(np.float32)
+
 def cli(*args):
     return CliRunner().invoke(main, [str(arg) for arg in args])
 
@@ -116,7 +121,7 @@ def cli(*args):
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("explorer")
     runs = [make_run(root / "run #1 & <b>"), make_run(root / "flat", mode="deterministic"), make_run(root / "other", tracked=(11, 22, 44)),
-            lecture_sized(root / "sixty", epochs=2, batches=100)]
+            lecture_sized(root / "sixty", epochs=2, batches=100), make_run(root / "deep", mu=DEEP_MU, logvar=DEEP_LOGVAR)]
     result = cli("report", *runs, "--out", root / "site")
     assert result.exit_code == 0, result.output
     return root / "site", runs
@@ -344,3 +349,20 @@ def test_kept_data_are_reused_only_while_newer_than_the_run(tmp_path):
     shutil.copy(tmp_path / "run2" / "run.h5", folder / "run.h5")  # the run went on: a newer run file, more steps
     again = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
     assert "31 steps" in again and data.stat().st_mtime_ns != stamp
+
+
+def test_above_latent_size_two_a_menu_chooses_the_pair_of_dimensions(browser):
+    page, runs = browser
+    explorer = explorer_of(page, "deep")
+    figure = page.locator("figure.explorer[data-src*='deep']")
+    menu = figure.locator("label", has_text="dims").locator("select")
+    assert [o.strip() for o in menu.locator("option").all_inner_texts()] == ["z1, z2", "z1, z3", "z2, z3"]
+    page.evaluate(f"{explorer}.size(1920, 1080)")
+    menu.select_option(label="z1, z3")
+    page.evaluate(f"{explorer}.show(20)")
+    centres = np.array(rings(canvas_image(page, explorer), LABELS))
+    units = page.evaluate(f"{explorer}.view(0, 20)[2]")
+    # r = (sigma_1^2 sigma_3^2)^(1/4): the -1 and +1 of the two log-variances cancel, leaving RADII
+    assert np.abs(centres[:, 2] - RADII / units).max() <= 1.0
+    offsets = centres[:, :2] - np.c_[CENTERS[:, 0], -CENTERS[:, 1]] / units  # one shift for all three: the same picture
+    assert np.ptp(offsets, axis=0).max() <= 1.5
