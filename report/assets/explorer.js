@@ -620,6 +620,7 @@
       let last = null, at = this.position;
       const tick = (now) => {
         if (!this.playing) return;
+        if (Math.abs(at - this.position) > 1) at = this.position;  // the slider or a key moved it meanwhile
         if (last !== null) at += (now - last) / 1000 * STEPS_PER_SECOND * this.speed;
         last = now;
         if (Math.round(at) !== this.position) this.show(at);
