@@ -160,6 +160,18 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     return [out]
 
 
+def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
+    """Beside the 784-256-2 trajectories videos: the explorer of their run, on the same epochs."""
+    from report.explorer import run_explorer
+
+    if medium.kind != "trajectories" or medium.runs[0][0] != "784-256-2":
+        return ""
+    folder = sweep / f"{medium.runs[0][0]}-{medium.runs[0][1]}-s{seed}"
+    if not (folder / "run.h5").exists():
+        return ""
+    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs=dict(medium.options).get("epochs", ""), keep=True)
+
+
 def _media_html(path: Path, root: Path, caption: str) -> str:
     relative = html.escape(str(path.relative_to(root)))
     text = f"<figcaption>{html.escape(caption)}</figcaption>"
@@ -192,6 +204,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             if not files:
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
+            figures.append(_explorer_html(medium, sweep, seeds[0], out))
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
     rendering = time.perf_counter() - started
@@ -200,7 +213,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
             .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
-    for asset in ("report.css", "report.js"):
+    for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         with atomic_path(out / asset) as tmp:
             tmp.write_text((ASSETS / asset).read_text())
     with atomic_path(out / "index.html") as tmp:
@@ -212,7 +225,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     return out / "index.html", claims, rendering
 
 
-LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", CLAIMS_FILE, LECTURE_MARKER)
+LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)
 
 
 def check_out(out: Path) -> None:

@@ -21,6 +21,7 @@ from atomic import atomic_folder
 from errors import ProjectError, make_folder
 from owners import REPORT_MARKER, refuse_other_kind
 from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
+from report.explorer import DATA_FILE, run_explorer
 from report.plots import inactive_svg, loss_curves_svg
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -148,6 +149,8 @@ def _run_html(run: RunReport, media: _Media) -> str:
     else:
         parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(run.folder)}</code>, '
                      "or make this report with <code>--render</code>.</p>")
+    explorer_data = media.unique(f"media/{group}/{DATA_FILE}")
+    parts.append(run_explorer(run.folder, run.name, media.root, explorer_data))
     if run.figures:
         figures = []
         for figure in run.figures:
@@ -226,7 +229,7 @@ def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) ->
                 .replace("{{BODY}}", "".join(body)).replace("{{HEADING}}", "vae-trajectories report")
                 .replace("{{TITLE}}", _e(", ".join([*(s.name for s in sweeps), *(r.name for r in runs)])[:120])))
         (staging / "index.html").write_text(page)
-        for asset in ("report.css", "report.js"):
+        for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
             shutil.copy(ASSETS / asset, staging / asset)
         (staging / MARKER).write_text(json.dumps({"made_by": "python cli.py report; it may replace these files, and only these",
                                                   "files": sorted(_files_under(staging))}, indent=1) + "\n")

@@ -77,3 +77,13 @@ def test_an_out_that_is_not_a_lecture_is_refused(small_data_dir, tmp_path):
     result = lecture(small_data_dir, tmp_path)
     assert result.exit_code == 1 and result.output.splitlines()[-1] == f"Error: --out {tmp_path} holds files that are not a lecture (thesis.tex); choose another --out"
     assert [path.name for path in tmp_path.iterdir()] == ["thesis.tex"]
+
+
+def test_the_explorer_stands_beside_the_784_256_2_trajectories_videos(made):
+    out, _ = made
+    page = (out / "index.html").read_text()
+    data = "media/explorer/784-256-2-variational-s0.js"
+    assert (out / data).is_file() and (out / "explorer.js").is_file() and (out / "explorer.css").is_file()
+    for video, epochs in (("trajectories_one_per_class_e1-5.mp4", "1-5"), ("trajectories_six_per_class_e2-10.mp4", "2-10")):
+        explorer = page.index(f'data-src="{data}" data-epochs="{epochs}"')
+        assert page.index(video) < explorer < page.index(video) + 1500  # right after its video

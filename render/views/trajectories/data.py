@@ -56,16 +56,25 @@ def short_title(run: RunFile) -> str:
     return f"{config.arch}  ·  {'variational' if config.variational else 'no sampling'}  ·  seed {config.seed}"
 
 
+# What runs must share to be stepped together (a video, the report's explorer): name, value of a run.
+STEP_FOR_STEP = (("latent sizes", lambda run: run.latent_dim),
+                 ("tracked digits", lambda run: run.tracked().index.tolist()),
+                 ("finished epochs", lambda run: run.epochs_done),
+                 ("batches per epoch", lambda run: run.batches_per_epoch()))
+
+
+def stepping_values(run: RunFile) -> dict[str, object]:
+    """A run's values of `STEP_FOR_STEP`, by name (the explorer compares them in the browser)."""
+    return {what: value(run) for what, value in STEP_FOR_STEP}
+
+
 def check_step_for_step(runs: list[RunFile]) -> None:
     """Refuse, in one line, runs that cannot share a video step for step: other tracked digits,
     other batches per epoch, other finished epochs, other latent sizes."""
     first = runs[0]
     name = lambda run: run_folder(run).name  # noqa: E731
     for other in runs[1:]:
-        for what, value in (("latent sizes", lambda run: run.latent_dim),
-                            ("tracked digits", lambda run: run.tracked().index.tolist()),
-                            ("finished epochs", lambda run: run.epochs_done),
-                            ("batches per epoch", lambda run: run.batches_per_epoch())):
+        for what, value in STEP_FOR_STEP:
             if value(first) != value(other):
                 raise ProjectError(f"{name(first)} and {name(other)} have different {what}, so they cannot share a video "
                                    f"step for step")
