@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from contextlib import contextmanager
 from typing import Iterable, Iterator, Protocol
 
 import imageio_ffmpeg
@@ -121,88 +123,175 @@ def encode(frames: Iterable[np.ndarray | TileUpdate], path: Path, spec: VideoSpe
     # -- Input args -----------------------------------------------------------------------
     path = Path(path)
     name = name or path.name
-    width, height = spec.size
-    codec, pix_fmt_out, output_params = spec.encoder()
     staged = spec.format == "gif"  # frames go to a lossless stage first, the GIF is made from it
     encoded = path.with_suffix(STAGE_SUFFIX) if staged else path
 
-    # -- Prepare ----------------------------------------------------------------------------
-    # yuv420p outputs get frames already converted (see yuv.py); the others get rgba.
-    to_yuv = Yuv420Converter(width, height).convert if pix_fmt_out == "yuv420p" else None
-    grid = TileGrid(width, height)
-    writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if to_yuv else "rgba",
-                                         pix_fmt_out=pix_fmt_out, fps=spec.fps,
-                                         quality=None, codec=codec, macro_block_size=1, ffmpeg_log_level=FFMPEG_LOG_LEVEL,
-                                         output_params=output_params)
-    writer.send(None)  # starts ffmpeg
-    pending: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-    failure: list[BaseException] = []
+    # -- Prepare: ffmpeg and the thread that feeds it -----------------------------------------
+    feed = FfmpegFeed(encoded, spec)
+    try:
+        # -- Write frames ---------------------------------------------------------------------
+        count, finished = 0, False
+        try:
+            count = _write_frames(frames, feed, total, progress, description)
+            finished = not feed.failure
+        finally:
+            feed.close() if finished else feed.kill()
+            full = bool(feed.failure) and disk_full(feed.failure[0], path.parent)  # before the partial file frees its space
+            if feed.failure or not finished:
+                encoded.unlink(missing_ok=True)
+        if feed.failure:
+            if full:
+                raise disk_full_error(path.parent, name)
+            raise ProjectError(f"ffmpeg failed while writing {name}: {feed.reason()}")
+        if count == 0:
+            encoded.unlink(missing_ok=True)
+            raise ProjectError(f"{name}: no frames to write")
 
-    latest: list[np.ndarray] = []  # the whole current frame, for rgba formats and the poster
+        # -- Finish: the GIF from its stage, then every frame counted ----------------------------
+        if staged:
+            _gif_from(encoded, path, spec, name)
+        _verify(path, count, name, feed)
+        return feed.latest[0]
+    finally:
+        feed.forget_log()
 
-    def feed_ffmpeg() -> None:
-        while (item := pending.get()) is not None:
-            if not failure:
+
+def _write_frames(frames: Iterable[np.ndarray | TileUpdate], feed: "FfmpegFeed", total: int | None, progress: bool,
+                  description: str) -> int:
+    """Hand every frame to `feed`, checked; returns how many. Ctrl-C and SIGTERM stop between two frames."""
+    count = 0
+    with signals_at_safe_points() as stop_if_asked:
+        for frame in tqdm(frames, total=total, desc=description, unit="frame", disable=not progress, leave=False):
+            stop_if_asked()
+            _check_frame(frame, count, feed.grid)
+            if feed.failure:
+                break
+            feed.put(frame)
+            count += 1
+    return count
+
+
+def _gif_from(stage: Path, path: Path, spec: VideoSpec, name: str) -> None:
+    try:
+        gif_from_stage(stage, path, spec.fps)
+    except ProjectError as exc:
+        if disk_full(exc, path.parent):
+            raise disk_full_error(path.parent, name) from None
+        raise
+    finally:
+        stage.unlink(missing_ok=True)
+
+
+class FfmpegFeed:
+    """ffmpeg writing one file, fed by a thread of its own while the caller draws the next frame.
+
+    ffmpeg's own error messages go to a log file of this feed (ffmpeg's FFREPORT), not the terminal,
+    so that a failed encode can say why in one line, with the encoder's arguments."""
+
+    def __init__(self, encoded: Path, spec: VideoSpec):
+        width, height = spec.size
+        codec, pix_fmt_out, output_params = spec.encoder()
+        self.arguments = " ".join(["-c:v", codec, "-pix_fmt", pix_fmt_out, *map(str, output_params)])
+        # yuv420p outputs get frames already converted (see yuv.py); the others get rgba.
+        self.to_yuv = Yuv420Converter(width, height).convert if pix_fmt_out == "yuv420p" else None
+        self.grid = TileGrid(width, height)
+        self.latest: list[np.ndarray] = []  # the whole current frame, for rgba formats and the poster
+        self.failure: list[BaseException] = []
+        self.log = _ffmpeg_log_path()
+        self.writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if self.to_yuv else "rgba",
+                                                  pix_fmt_out=pix_fmt_out, fps=spec.fps, quality=None, codec=codec,
+                                                  macro_block_size=1, ffmpeg_log_level=FFMPEG_LOG_LEVEL, output_params=output_params)
+        with _ffmpeg_report_to(self.log):
+            self.writer.send(None)  # starts ffmpeg
+        # imageio-ffmpeg kills ffmpeg without waiting for it; we wait, or a killed ffmpeg could still
+        # create its output after we removed it (seen: a .partial.mp4 left after Ctrl-C, 1 time in 6).
+        self.process = (self.writer.gi_frame.f_locals.get("p") if self.writer.gi_frame else None)
+        self.pending: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self.feeder = threading.Thread(target=self._feed, name="ffmpeg-feeder", daemon=True)
+        self.feeder.start()
+
+    def put(self, frame: np.ndarray | TileUpdate) -> None:
+        self.pending.put(frame)
+
+    def _feed(self) -> None:
+        while (item := self.pending.get()) is not None:
+            if not self.failure:
                 try:
                     changed = None
                     if isinstance(item, TileUpdate):
                         changed = item.rows, item.cols
-                        grid.put(latest[0], item.rows, item.cols, item.tiles)
+                        self.grid.put(self.latest[0], item.rows, item.cols, item.tiles)
                     else:
-                        latest[:] = [item]
-                    writer.send(to_yuv(latest[0], changed) if to_yuv else latest[0])
+                        self.latest[:] = [item]
+                    self.writer.send(self.to_yuv(self.latest[0], changed) if self.to_yuv else self.latest[0])
                 except BaseException as exc:  # ffmpeg died: remember why, keep draining the queue
-                    failure.append(exc)
+                    self.failure.append(exc)
 
-    feeder = threading.Thread(target=feed_ffmpeg, name="ffmpeg-feeder", daemon=True)
-    feeder.start()
+    def _stop_feeder(self) -> None:
+        self.pending.put(None)
+        self.feeder.join()
 
-    # -- Write frames -------------------------------------------------------------------------
-    count, finished = 0, False
-    try:
-        with signals_at_safe_points() as stop_if_asked:  # Ctrl-C and SIGTERM stop between two frames
-            for frame in tqdm(frames, total=total, desc=description, unit="frame", disable=not progress, leave=False):
-                stop_if_asked()
-                _check_frame(frame, count, grid)
-                if failure:
-                    break
-                pending.put(frame)
-                count += 1
-        finished = not failure
-    finally:
-        pending.put(None)
-        feeder.join()
-        if finished:
-            try:
-                writer.close()  # waits for ffmpeg to finish the file
-            except Exception as exc:  # ffmpeg could not finish it (a full disk, say)
-                failure.append(exc)
-        else:
-            try:
-                writer.throw(KeyboardInterrupt)  # imageio-ffmpeg's signal to kill ffmpeg at once
-            except BaseException:
-                pass
-        full = bool(failure) and disk_full(failure[0], path.parent)  # before the partial file frees its space
-        if failure or not finished:
-            encoded.unlink(missing_ok=True)
-    if failure:
-        if full:
-            raise disk_full_error(path.parent, name)
-        raise ProjectError(f"ffmpeg failed while writing {name}: {str(failure[0]).splitlines()[0]}")
-    if count == 0:
-        encoded.unlink(missing_ok=True)
-        raise ProjectError(f"{name}: no frames to write")
-    if staged:
+    def close(self) -> None:
+        """Every frame is in: wait for ffmpeg to finish the file."""
+        self._stop_feeder()
         try:
-            gif_from_stage(encoded, path, spec.fps)
-        except ProjectError as exc:
-            if disk_full(exc, path.parent):
-                raise disk_full_error(path.parent, name) from None
-            raise
-        finally:
-            encoded.unlink(missing_ok=True)
-    _verify(path, count, name)
-    return latest[0]
+            self.writer.close()
+        except Exception as exc:  # ffmpeg could not finish it (a full disk, say)
+            self.failure.append(exc)
+
+    def kill(self) -> None:
+        """Stopped half-way (an error, Ctrl-C): end ffmpeg at once."""
+        self._stop_feeder()
+        try:
+            self.writer.throw(KeyboardInterrupt)  # imageio-ffmpeg's signal to kill ffmpeg at once
+        except BaseException:
+            pass
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except Exception:  # already reaped, or stuck in the kernel: nothing more we can do
+                pass
+
+    def reason(self) -> str:
+        """ffmpeg's last words, else the exception's first line; and the encoder's arguments."""
+        said = _ffmpeg_said(self.log) or (str(self.failure[0]).strip().splitlines() or [type(self.failure[0]).__name__])[0]
+        return f"{said} (ffmpeg {self.arguments})"
+
+    def forget_log(self) -> None:
+        self.log.unlink(missing_ok=True)
+
+
+def _ffmpeg_log_path() -> Path:
+    """A log file of this process's own, in a folder FFREPORT can name (no ':' or quotes in it)."""
+    import tempfile
+
+    handle, name = tempfile.mkstemp(prefix="vae-trajectories-ffmpeg-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
+@contextmanager
+def _ffmpeg_report_to(log: Path) -> Iterator[None]:
+    """ffmpeg reads FFREPORT as it starts: errors (level 16) go to `log`, even under -v quiet."""
+    before = os.environ.get("FFREPORT")
+    os.environ["FFREPORT"] = f"file={log}:level=16"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("FFREPORT", None)
+        else:
+            os.environ["FFREPORT"] = before
+
+
+def _ffmpeg_said(log: Path) -> str:
+    """The error lines ffmpeg wrote to its report, after the command line it starts with."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    said = [re.sub(r" @ 0x[0-9a-f]+", "", line) for line in lines[2:] if not line.startswith(("Command line:", "Report written", "ffmpeg started"))]
+    return "; ".join(said[:2])[:300]  # the first errors are the cause; those after them, its consequences
 
 
 def _check_frame(frame: np.ndarray | TileUpdate, index: int, grid: TileGrid) -> None:
@@ -214,7 +303,7 @@ def _check_frame(frame: np.ndarray | TileUpdate, index: int, grid: TileGrid) -> 
         raise ValueError(f"frame {index} is {frame.shape} {frame.dtype}, expected ({grid.height}, {grid.width}, 4) uint8")
 
 
-def _verify(path: Path, expected_frames: int, name: str) -> None:
+def _verify(path: Path, expected_frames: int, name: str, feed: FfmpegFeed) -> None:
     """Check ffmpeg really wrote every frame (its exit status is not reported)."""
     try:
         frames = count_frames(path) if path.exists() else 0
@@ -223,4 +312,6 @@ def _verify(path: Path, expected_frames: int, name: str) -> None:
     if frames != expected_frames:
         if disk_full(OSError(), path.parent):
             raise disk_full_error(path.parent, name)
-        raise ProjectError(f"ffmpeg produced {frames} of {expected_frames} frames for {name}; nothing was written")
+        said = _ffmpeg_said(feed.log)
+        raise ProjectError(f"ffmpeg produced {frames} of {expected_frames} frames for {name}" + (f" ({said})" if said else "")
+                           + f"; nothing was written (ffmpeg {feed.arguments})")
