@@ -19,7 +19,7 @@ from typing import Callable
 
 from errors import ProjectError
 from render.video import poster_path
-from report.collect import FIGURE_SUFFIXES, VIDEO_SUFFIXES, RunReport, collect, regular_inside
+from report.collect import RunReport, collect, regular_inside
 from owners import PLAN_FILE
 from sweep.plan import load_plan
 from train.runfile import RUN_FILE_NAME, RunFile

@@ -14,14 +14,14 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterator
 
-from sweep.member import Outcome, train_member
+from sweep.member import Member, Outcome, train_member
 from sweep.plan import member_state
-from train.config import RunConfig
 
 _QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
 _worker: dict = {}  # this worker process's MNIST and data folder
@@ -70,12 +70,12 @@ def _exit_now(signum, frame) -> None:
     os._exit(143)
 
 
-def _run(config: RunConfig, run_dir: str, state: str) -> Outcome:
+def _run(member: Member) -> Outcome:
     from atomic import Terminated, sigterm_raises
 
     sigterm_raises()  # while a member trains, SIGTERM unwinds it: its run file whole, no spare, lock or temporary left
     try:
-        return train_member(config, Path(run_dir), state, _worker["mnist"], _worker["data_dir"])
+        return train_member(member, _worker["mnist"], _worker["data_dir"])
     except Terminated:  # the member has cleaned up on the way here; the pool would hand us the next one
         os._exit(143)
     finally:
@@ -103,8 +103,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         manager.join(timeout=10)  # the workers are gone: it ends as soon as it sees that
 
 
-def run_local(members: list[tuple[RunConfig, Path, str]], jobs: int, data_dir: Path | None) -> Iterator[Outcome]:
-    """Train `members` ((config, folder, state) each) on `jobs` workers; yields outcomes as members end.
+def run_local(members: list[Member], jobs: int, data_dir: Path | None) -> Iterator[Outcome]:
+    """Train `members` on `jobs` workers; yields outcomes as members end.
     A member whose worker dies is tried once more in a fresh pool, then reported as failed."""
     context = multiprocessing.get_context("spawn")  # a fork of a process that ran torch can hang
     # After Ctrl-C the tracker process that multiprocessing starts would print a warning that it is
@@ -112,28 +112,28 @@ def run_local(members: list[tuple[RunConfig, Path, str]], jobs: int, data_dir: P
     if _QUIET_TRACKER not in sys.warnoptions:
         sys.warnoptions.append(_QUIET_TRACKER)
     pending = list(members)
-    tries = {str(run_dir): 0 for _, run_dir, _ in members}
+    tries = {member.name: 0 for member in members}
     while pending:
         jobs_now = min(jobs, len(pending))
-        broken: list[tuple[RunConfig, Path, str]] = []
+        broken: list[Member] = []
         pool = ProcessPoolExecutor(max_workers=jobs_now, mp_context=context, initializer=_start_worker,
                                    initargs=(threads_per_job(jobs_now), str(data_dir) if data_dir else None))
         try:
             futures = {}
-            for config, run_dir, state in pending:
-                futures[pool.submit(_run, config, str(run_dir), state)] = (config, run_dir, state)
+            for member in pending:
+                futures[pool.submit(_run, member)] = member
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
-                    config, run_dir, state = futures.pop(future)
+                    member = futures.pop(future)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        tries[str(run_dir)] += 1
-                        if tries[str(run_dir)] > 1:
-                            yield Outcome(run_dir.name, "failed", "its worker process died twice")
+                        tries[member.name] += 1
+                        if tries[member.name] > 1:
+                            yield Outcome(member.name, "failed", "its worker process died twice")
                         else:
-                            broken.append((config, run_dir, member_state(run_dir, config)))
+                            broken.append(replace(member, state=member_state(member.folder, member.config)))
         except BaseException:  # Ctrl-C, SIGTERM: stop the workers now, not after their members
             _stop(pool)
             raise

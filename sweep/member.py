@@ -11,15 +11,44 @@ from errors import ProjectError
 from train.config import RunConfig
 
 
+# What a member's folder holds before it trains (plan.member_state), and "replace": start it again
+# over whatever it holds (its options changed, or its run file is unreadable, under --overwrite).
+MEMBER_STATES = ("new", "resume", "finished", "unreadable", "replace")
+# How a member ended: trained now, finished before, failed (in one line), or kept (its run file
+# cannot be read, and --overwrite was not given: left as it is).
+OUTCOME_STATES = ("finished", "skipped", "failed", "kept")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member handed to an executor: its config, its folder, and what that folder holds."""
+
+    config: RunConfig
+    folder: Path
+    state: str  # one of MEMBER_STATES
+
+    def __post_init__(self) -> None:
+        if self.state not in MEMBER_STATES:
+            raise ValueError(f"member state {self.state!r} is not one of {MEMBER_STATES}")
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
 @dataclass(frozen=True)
 class Outcome:
     name: str
-    state: str  # "finished", "skipped" (finished before), "failed", "kept" (its run file cannot be read: left as it is)
+    state: str  # one of OUTCOME_STATES
     reason: str = ""  # why it failed, in one line
     test_loss: float | None = None  # final, per image
     inactive: int | None = None  # inactive latent variables at the end
     latent_size: int | None = None
     seconds: float = 0.0  # wall time of this attempt
+
+    def __post_init__(self) -> None:
+        if self.state not in OUTCOME_STATES:
+            raise ValueError(f"outcome state {self.state!r} is not one of {OUTCOME_STATES}")
 
     def line(self) -> str:
         if self.state == "failed":
@@ -42,7 +71,7 @@ def finished_numbers(run_dir: Path) -> dict:
         return {"test_loss": float(final.test_loss.sum()), "inactive": final.stats.inactive_count, "latent_size": run.latent_dim}
 
 
-def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: Path | None = None) -> Outcome:
+def train_member(member: Member, mnist, data_dir: Path | None = None) -> Outcome:
     """Train one member: "replace" starts it again over whatever run its folder holds (a member whose
     options the plan changed, under --overwrite's rules); otherwise it goes on from where its folder
     is now, looked at again here, since another sweep in the same folder may have trained it meanwhile.
@@ -51,9 +80,9 @@ def train_member(config: RunConfig, run_dir: Path, state: str, mnist, data_dir: 
     from train import launch
 
     started = time.perf_counter()
-    name = run_dir.name
+    config, run_dir, name = member.config, member.folder, member.name
     try:
-        now = "replace" if state == "replace" else member_state(run_dir, config)
+        now = "replace" if member.state == "replace" else member_state(run_dir, config)
         if now == "finished":
             return Outcome(name, "skipped", **finished_numbers(run_dir))
         if now == "unreadable":  # became so since the driver looked: never replaced without --overwrite

@@ -16,13 +16,13 @@ import re
 import socket
 import tarfile
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 from atomic import atomic_folder
 from errors import ProjectError
-from sweep.member import Outcome
-from train.config import RunConfig
+from sweep.member import Member, Outcome
 
 CHUNK = 4 << 20  # bytes of the tar stream per yielded object
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +58,14 @@ def _pack(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _train_remote(config: RunConfig, name: str, state: str, data_dir: str | None, threads: int, earlier: bytes | None):
+def _train_remote(member: Member, data_dir: str | None, threads: int, earlier: bytes | None):
     """Runs on a worker: yields the tar stream of the member's run folder in chunks, then its Outcome."""
     from data.mnist import load_mnist
     from sweep.member import train_member
     from train.launch import set_threads
 
     set_threads(threads)
+    name = member.name
     with tempfile.TemporaryDirectory(prefix="vae-sweep-") as scratch:
         run_dir = Path(scratch) / name
         run_dir.mkdir()
@@ -77,7 +78,7 @@ def _train_remote(config: RunConfig, name: str, state: str, data_dir: str | None
         except ProjectError as exc:
             yield Outcome(name, "failed", f"no MNIST on the worker: {exc}")
             return
-        outcome = train_member(config, run_dir, state, mnist, local)
+        outcome = train_member(replace(member, folder=run_dir), mnist, local)  # trained in the worker's own folder
         if outcome.state == "finished":
             packed = Path(scratch) / "member.tar"
             with tarfile.open(packed, "w") as archive:
@@ -94,7 +95,7 @@ def _receive(packed: Path, folder: Path) -> None:
         archive.extractall(staging, filter="data")
 
 
-def run_ray(members: list[tuple[RunConfig, Path, str]], address: str | None, data_dir: Path | None, threads: int = 1,
+def run_ray(members: list[Member], address: str | None, data_dir: Path | None, threads: int = 1,
             cpus: int | None = None) -> Iterator[Outcome]:
     """Train `members` as Ray tasks; yields outcomes as members end."""
     ray = ray_or_error()
@@ -110,10 +111,11 @@ def run_ray(members: list[tuple[RunConfig, Path, str]], address: str | None, dat
     try:
         remote = ray.remote(num_cpus=threads, max_retries=2)(_train_remote)
         running = {}
-        for config, run_dir, state in members:
-            earlier = _pack(run_dir) if state == "resume" and run_dir.is_dir() else None
-            options = {"num_gpus": 1} if config.device == "cuda" else {}
-            generator = remote.options(**options).remote(config, run_dir.name, state, str(data_dir) if data_dir else None, threads, earlier)
+        for member in members:
+            run_dir = member.folder
+            earlier = _pack(run_dir) if member.state == "resume" and run_dir.is_dir() else None
+            options = {"num_gpus": 1} if member.config.device == "cuda" else {}
+            generator = remote.options(**options).remote(member, str(data_dir) if data_dir else None, threads, earlier)
             run_dir.parent.mkdir(parents=True, exist_ok=True)
             running[generator] = (run_dir, run_dir.with_name(f".{run_dir.name}.{os.getpid()}.tar"))
         while running:

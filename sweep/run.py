@@ -3,6 +3,7 @@ as it ends and a table at the end. One member failing does not stop the others."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -10,7 +11,7 @@ from tqdm import tqdm
 
 from errors import ProjectError, printable
 from sweep.local import cores, default_jobs, run_local, threads_per_job
-from sweep.member import Outcome, finished_numbers
+from sweep.member import Member, Outcome, finished_numbers
 from sweep.plan import SweepSpec, member_state, merge, unreadable_reason
 
 EXECUTORS = ("local", "ray")
@@ -51,18 +52,17 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     """Train the sweep's members in `folder`; returns every member's outcome, in plan order."""
     check_request(executor, jobs, address)
     plan, names, changed = merge(folder, spec, overwrite, **({"hint": overwrite_hint} if overwrite_hint else {}))
-    members = [(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
+    members = [Member(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
     if overwrite:  # a run file this program cannot read is replaced only when asked
-        changed |= {run_dir.name for _, run_dir, state in members if state == "unreadable"}
+        changed |= {member.name for member in members if member.state == "unreadable"}
     outcomes: dict[str, Outcome] = {}
-    for config, run_dir, state in members:
-        if state == "finished" and run_dir.name not in changed:
-            outcomes[run_dir.name] = Outcome(run_dir.name, "skipped", **finished_numbers(run_dir))
-        elif state == "unreadable" and run_dir.name not in changed:
-            outcomes[run_dir.name] = Outcome(run_dir.name, "kept", unreadable_reason(run_dir))
+    for member in members:
+        if member.state == "finished" and member.name not in changed:
+            outcomes[member.name] = Outcome(member.name, "skipped", **finished_numbers(member.folder))
+        elif member.state == "unreadable" and member.name not in changed:
+            outcomes[member.name] = Outcome(member.name, "kept", unreadable_reason(member.folder))
     # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
-    to_train = [(config, run_dir, "replace" if run_dir.name in changed else state)
-                for config, run_dir, state in members if run_dir.name not in outcomes]
+    to_train = [replace(member, state="replace") if member.name in changed else member for member in members if member.name not in outcomes]
     if jobs and jobs > cores():  # more processes than cores only makes each slower (and all of them, together)
         echo(f"--jobs {jobs} is more than this machine's {cores()} cores: {cores()} workers")
         jobs = cores()
