@@ -2,7 +2,8 @@
 
 Three small plots share the steps of the video on their x axis: the training loss of each batch
 (reconstruction, then the penalty; smoothed) and the tracked digits' mean radius. They grow as
-the video plays, with a cursor and a dot at the current step.
+the video plays, with a cursor and a dot at the current step. Beside the planes they stand one
+above the other; under wide planes (`row`), side by side, the runs' legend at the row's end.
 
 Growing costs nothing per frame: the finished curves are drawn once into a second image, and each
 frame copies the pixel columns the cursor passed since the frame before from that image into the
@@ -44,12 +45,28 @@ def mean_radius(traj: Trajectory) -> np.ndarray:
     return traj.radius.mean(axis=1) if traj.variational else np.full(len(traj.epoch), np.nan)
 
 
+def _plot_boxes(box: Box, text_px: float, row: bool, runs_w: int) -> list[Box]:
+    """The three plots' boxes: one above the other, or side by side (`row`) before a legend cell `runs_w` wide."""
+    title_h, labels_w = round(1.2 * text_px), round(2.8 * text_px)
+    if not row:
+        gap = round(1.6 * text_px)
+        plot_h = (box.h - 2 * gap - title_h) / 3
+        left = box.x + labels_w
+        return [Box(left, round(box.y + title_h + index * (plot_h + gap)), box.right - left, round(plot_h)) for index in range(3)]
+    gap = round(1.2 * text_px)
+    below = round(1.6 * text_px)  # the epochs under each plot
+    plot_w = (box.w - runs_w - 3 * labels_w - 2 * gap) / 3
+    return [Box(round(box.x + labels_w + index * (plot_w + gap + labels_w)), box.y + title_h, round(plot_w), box.h - title_h - below)
+            for index in range(3)]
+
+
 class LivePanel:
     def __init__(self, figure: Figure, trajs: list[Trajectory], names: list[str], shown: np.ndarray, box: Box,
-                 frame_size: tuple[int, int], theme: Theme, text_px: float):
-        self.shown = shown
+                 frame_size: tuple[int, int], theme: Theme, text_px: float, row: bool = False, unit_h: int | None = None):
+        self.shown, self.row = shown, row
         width, height = frame_size
         self.height = height
+        unit_h = unit_h or height  # the frame height line widths scale with
         steps = len(trajs[0].epoch)
         span = max(1.0, SMOOTH_SHARE * steps)
         series = {
@@ -59,18 +76,17 @@ class LivePanel:
         }
         self.series = list(series.values())
         label_pt = 0.8 * text_px * 72 / DPI
-        left = box.x + round(2.8 * text_px)
-        gap = round(1.6 * text_px)
-        plot_h = (box.h - 2 * gap - round(1.2 * text_px)) / 3
+        runs_w = 0
+        if row and len(trajs) > 1:  # the legend's cell at the row's end: a line and the longest name
+            runs_w = round((0.55 * 0.72 * max(len(name) for name in names) + 3.0) * text_px)
+        plots = _plot_boxes(box, text_px, row, runs_w)
         self.axes = []
         self.lines: list[list[Line2D]] = []
         self.cursors, self.dots = [], []
         epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
-        for row, (title, values) in enumerate(series.items()):
-            top = box.y + round(1.2 * text_px) + row * (plot_h + gap)
-            plot = Box(left, round(top), box.right - left, round(plot_h))
+        for index, (title, values, plot) in enumerate(zip(series, series.values(), plots)):
             ax = figure.add_axes(plot.fractions(width, height), facecolor="none")
-            ax.set_title(title + ("  (smoothed)" if row < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted, pad=label_pt * 0.5)
+            ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted, pad=label_pt * 0.5)
             ax.set_xlim(0, max(steps - 1, 1))
             finite = np.concatenate([v[np.isfinite(v)] for v in values])
             if len(finite):
@@ -83,16 +99,16 @@ class LivePanel:
                 ax.text(0.5, 0.5, "no variance: trained without sampling", transform=ax.transAxes, ha="center", va="center",
                         fontsize=label_pt, color=theme.muted)
             ax.set_xticks(epoch_starts)
-            ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts]] if row == 2 else [])
-            if row == 2:
+            ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts]] if row or index == 2 else [])
+            if index == 2:
                 ax.set_xlabel("epoch", fontsize=label_pt, color=theme.muted, labelpad=label_pt * 0.3)
             ax.tick_params(colors=theme.muted, labelsize=label_pt, length=0, pad=label_pt * 0.4)
             ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
-            ax.grid(True, color=theme.grid, linewidth=max(1.0, height / 1080))
+            ax.grid(True, color=theme.grid, linewidth=max(1.0, unit_h / 1080))
             ax.set_axisbelow(True)
             for spine in ax.spines.values():
                 spine.set_visible(False)
-            line_w = max(1.0, 2.0 * height / 1080)
+            line_w = max(1.0, 2.0 * unit_h / 1080)
             self.lines.append([ax.plot(np.arange(steps), v, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=line_w, animated=True)[0]
                                for i, v in enumerate(values)])
             self.cursors.append(ax.axvline(0, color=theme.muted, linewidth=line_w * 0.6, animated=True))
@@ -101,11 +117,12 @@ class LivePanel:
             self.axes.append(ax)
         if len(trajs) > 1:
             handles = [Line2D([], [], color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2) for i in range(len(trajs))]
-            # Above the plots, in the title band: the curves stay clear.
-            figure.legend(handles, names, loc="lower left", bbox_to_anchor=(box.x / width, 1 - box.y / height), fontsize=label_pt * 0.9,
+            # Above the plots, in the title band, or in its own cell at the row's end: the curves stay clear.
+            anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height)) if runs_w else \
+                ("lower left", (box.x / width, 1 - box.y / height))
+            figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
                           frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
         self._dot_pad = line_w * 3.2 * DPI / 72 / 2 + AA_PAD_PX
-        self._cursor_x = -1
 
     def finish(self, pixels: np.ndarray, static: np.ndarray) -> None:
         """After the figure's first draw: draw the finished curves once, keep them, restore `pixels`."""
@@ -114,33 +131,41 @@ class LivePanel:
                 ax.draw_artist(line)
         self.revealed = pixels.copy()
         pixels[...] = static
-        boxes = [ax.bbox.extents for ax in self.axes]  # display coordinates, y up
-        self.x0 = int(np.floor(min(b[0] for b in boxes))) - AA_PAD_PX
-        self.x1 = int(np.ceil(max(b[2] for b in boxes))) + AA_PAD_PX
-        self.y0 = self.height - int(np.ceil(max(b[3] for b in boxes))) - AA_PAD_PX
-        self.y1 = self.height - int(np.floor(min(b[1] for b in boxes))) + AA_PAD_PX
+        # Each plot's pixel region (one shared region when they stand one above the other: the same columns).
+        self.regions = []
+        for ax in self.axes[:1] if not self.row else self.axes:
+            boxes = [other.bbox.extents for other in (self.axes if not self.row else [ax])]  # display coordinates, y up
+            self.regions.append((ax, int(np.floor(min(b[0] for b in boxes))) - AA_PAD_PX, int(np.ceil(max(b[2] for b in boxes))) + AA_PAD_PX,
+                                 self.height - int(np.ceil(max(b[3] for b in boxes))) - AA_PAD_PX,
+                                 self.height - int(np.floor(min(b[1] for b in boxes))) + AA_PAD_PX))
+        self.x0, self.x1, self.y0, self.y1 = self.regions[0][1:]
+        self._cursor_x = [-1] * len(self.regions)
 
-    def _cursor_column(self, index: int) -> int:
-        """The first pixel column right of the curve at frame `index`'s step."""
-        x = self.axes[0].transData.transform((self.shown[index], 0))[0]
-        return min(max(int(np.ceil(x)) + 1, self.x0), self.x1)
+    def _cursor_column(self, index: int, region: int = 0) -> int:
+        """The first pixel column right of the curve at frame `index`'s step, in plot region `region`."""
+        ax, x0, x1, _, _ = self.regions[region]
+        x = ax.transData.transform((self.shown[index], 0))[0]
+        return min(max(int(np.ceil(x)) + 1, x0), x1)
 
     def paint(self, background: np.ndarray, static: np.ndarray, index: int) -> None:
         """Frame `index`'s curves, grown up to its step, into `background`, whole."""
-        column = self._cursor_column(index)
-        rows = slice(self.y0, self.y1)
-        background[rows, self.x0:self.x1] = static[rows, self.x0:self.x1]
-        background[rows, self.x0:column] = self.revealed[rows, self.x0:column]
-        self._cursor_x = column
+        for region, (_, x0, x1, y0, y1) in enumerate(self.regions):
+            column = self._cursor_column(index, region)
+            rows = slice(y0, y1)
+            background[rows, x0:x1] = static[rows, x0:x1]
+            background[rows, x0:column] = self.revealed[rows, x0:column]
+            self._cursor_x[region] = column
 
     def advance(self, background: np.ndarray, index: int) -> np.ndarray:
-        """Grow the curves from the last frame's step to frame `index`'s; returns the changed pixel box."""
-        column = self._cursor_column(index)
-        start = self._cursor_x
-        rows = slice(self.y0, self.y1)
-        background[rows, start:column] = self.revealed[rows, start:column]
-        self._cursor_x = column
-        return np.array([[start, self.y0, column, self.y1]], np.float64)
+        """Grow the curves from the last frame's step to frame `index`'s; returns the changed pixel boxes."""
+        boxes = []
+        for region, (_, _, _, y0, y1) in enumerate(self.regions):
+            column = self._cursor_column(index, region)
+            start = self._cursor_x[region]
+            background[y0:y1, start:column] = self.revealed[y0:y1, start:column]
+            self._cursor_x[region] = column
+            boxes.append([start, y0, column, y1])
+        return np.array(boxes, np.float64)
 
     def draw_moving(self, index: int) -> np.ndarray:
         """The cursor and the dots at frame `index`'s step; returns the pixel boxes drawn."""
@@ -172,4 +197,5 @@ class LivePanelView:
         return panel_width(width)
 
     def build(self, figure: Figure, box: Box, scene) -> LivePanel:
-        return LivePanel(figure, scene.trajs, self.names, scene.shown, box, scene.size, self.theme, scene.layout.text_px)
+        return LivePanel(figure, scene.trajs, self.names, scene.shown, box, scene.size, self.theme, scene.layout.text_px,
+                         row=scene.layout.panel_row, unit_h=scene.layout.unit_h)
