@@ -193,7 +193,7 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
         side_w += m.panel_gap + panel_w
     # The planes take what is left (none when the panel is there): wider or taller than the data, never smaller.
     plane_w = _snap((room_w - side_w) / planes + plane_w, grid.tile_w)
-    y = -(-m.top // grid.tile_h) * grid.tile_h
+    y = m.top // grid.tile_h * grid.tile_h  # on the tile grid, a few pixels into the title band at most
     plane_h = _snap(m.top + region_h - y, grid.tile_h)
     used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
     left = max(m.margin, (width - used) // 2)

@@ -144,7 +144,7 @@ class TrajectoryScene:
             handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
                               markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
             legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
-                                        bbox_to_anchor=(plan.legend_x / width, 1 - (plan.planes[0].y + plan.planes[0].h / 2) / height),
+                                        bbox_to_anchor=(plan.legend_x / width, 1 - self._legend_middle(plan) / height),
                                         frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
                                         title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
             legend.get_title().set_color(theme.muted)
@@ -163,6 +163,14 @@ class TrajectoryScene:
         self.background = self.static.copy()
         self._paint_background(0)
         self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
+
+    @staticmethod
+    def _legend_middle(plan) -> float:
+        """The compact legend's vertical centre: the planes', or, over a panel row, the room above it."""
+        plane = plan.planes[0]
+        if plan.panel_row:
+            return (plan.title_y + plan.panel.y) / 2
+        return plane.y + plane.h / 2
 
     @property
     def ax(self):
