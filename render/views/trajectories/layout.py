@@ -111,10 +111,11 @@ class _Metrics:
     bottom: int
 
 
-def _metrics(width: int, height: int, unit: tuple[int, int], legend: bool, panel: bool) -> _Metrics:
+def _metrics(width: int, height: int, unit: tuple[int, int], legend: bool, panel: bool, fit: bool = False) -> _Metrics:
+    """`fit`: the frame is cut to the plot, so its side margins are thin."""
     grid = TileGrid(width, height)
     text = TEXT * unit[1]
-    return _Metrics(text=text, margin=round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w), gutter=round(3.6 * text),
+    return _Metrics(text=text, margin=round(0.4 * text) if fit else round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w), gutter=round(3.6 * text),
                     legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
                     panel_gap=round(1.5 * text) if panel else 0, top=round(TITLE_BAND * unit[1]), bottom=height - round(TICK_BAND * unit[1]))
 
@@ -146,7 +147,8 @@ def _thumb_px(pitch: int) -> int:
 
 
 def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 0, legend: bool = True,
-           digits: dict[int, int] | None = None, auto_panel: bool = False, unit: tuple[int, int] | None = None) -> Layout:
+           digits: dict[int, int] | None = None, auto_panel: bool = False, unit: tuple[int, int] | None = None,
+           fit: bool = False) -> Layout:
     """Boxes for `planes` planes of data aspect `aspect` (width / height).
 
     `panel_px` > 0: a side view that wide (the manifold's grid), the group centred as it always was.
@@ -154,15 +156,16 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     beside them; what that leaves of the frame then goes, in this order, to the tracked digits as
     the legend (`digits`: class -> how many tracked; none: the compact legend), the live panel
     (`auto_panel`: where it fits, beside or below the planes, taking all that is left), or else the
-    planes themselves, whose view then shows more of the plane around the data. So the planes are never smaller than the data's
-    aspect made them, and the parts together reach across the frame. `unit` is the frame that text
-    and margins scale with (default: this one; `--aspect fit` keeps the requested frame's)."""
+    planes themselves, whose view then shows more of the plane around the data. So the planes are
+    never smaller than the data's aspect made them, and the parts together reach across the frame. `unit` is the frame that text
+    and margins scale with (default: this one; `--aspect fit` keeps the requested frame's); `fit`:
+    this frame is already cut to the plot (`fit_size`), so its margins are thin."""
     unit = unit or (width, height)
     grid = TileGrid(width, height)
     aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
     if panel_px:
         return _centred(width, height, planes, aspect, panel_px, legend, unit, grid)
-    m = _metrics(width, height, unit, legend, auto_panel)
+    m = _metrics(width, height, unit, legend, auto_panel, fit)
     text = m.text
     plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w, grid)
     planes_w = planes * (m.gutter + plane_w) + (planes - 1) * m.gap
@@ -230,7 +233,7 @@ def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, 
     """`--aspect fit`: the frame cut to the planes at the data's aspect, their titles, tick labels and
     legend, as large as fits in `width` x `height`; rounded up to whole video tiles (even sizes)."""
     aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
-    m = _metrics(width, height, (width, height), True, False)
+    m = _metrics(width, height, (width, height), True, False, fit=True)
     plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w, TileGrid(width, height))
     fit_w = 2 * m.margin + planes * (m.gutter + plane_w) + (planes - 1) * m.gap + m.legend_gap + m.legend_w
     fit_h = m.top + plane_h + (height - m.bottom)

@@ -111,7 +111,7 @@ class TrajectoryScene:
         names = titles or [t.name for t in trajs]
         if aspect == "fit":
             width, height = fit_size(*unit, len(trajs), data_aspect)
-            plan = layout(width, height, len(trajs), data_aspect, unit=unit)
+            plan = layout(width, height, len(trajs), data_aspect, unit=unit, fit=True)
         else:
             width, height = unit
             plan = layout(width, height, len(trajs), data_aspect, side_px, with_legend, digits=_tracked_counts(trajs) if side is None else None,
