@@ -22,6 +22,7 @@ PANEL_SHARE = 0.30  # of the frame width, when the live panel is on
 ASPECT_RANGE = (0.5, 2.4)  # a plane is never thinner or flatter than this
 PANEL_MIN = 0.22  # of the frame width: the live panel joins the default frame when this much is free beside the planes
 ROW_PANEL_MIN = 0.24  # of the frame height: the live panel goes under wide planes when this much is free
+FILL = 0.9  # of the frame, width and height: the parts of a default frame reach at least this far across
 PAD_RESERVE = 0.024  # of the frame height: the circles' pixel margins (dots, outlines), so a plane at the data's aspect is not cut short
 GALLERY_PITCH = (2.0, 3.0)  # a row of the digits legend, in text heights: lower, and the compact legend instead; higher is not needed
 GALLERY_LABEL = 2.7  # text heights for the class's dot and number before its digits
@@ -196,10 +197,16 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     if auto_panel and not panel_row and room_w - side_w - m.panel_gap - planes * reserve >= panel_min:
         panel_w = room_w - side_w - m.panel_gap - planes * reserve
         side_w += m.panel_gap + panel_w
-    # The planes take what is left (none when the panel is there): wider or taller than the data, never smaller.
-    plane_w = _snap((room_w - side_w) / planes + plane_w, grid.tile_w)
-    y = m.top // grid.tile_h * grid.tile_h  # on the tile grid, a few pixels into the title band at most
-    plane_h = _snap(m.top + region_h - y, grid.tile_h)
+    # The planes grow into what is left (nothing when the panel is there) until the parts reach across
+    # FILL of the frame: wider or taller than the data, never smaller; no more, since under the
+    # following camera every pixel of plane is grid to repaint.
+    fill = 1.0 if fit else FILL
+    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
+    grow = min(room_w - side_w, max(0.0, fill * width - used))
+    plane_w = _snap(grow / planes + plane_w, grid.tile_w)
+    wanted_h = min(region_h, max(plane_h + (reserve if panel_row else 0), round(fill * height) - m.top - (height - m.bottom)))
+    y = (m.top + (region_h - wanted_h) // 2) // grid.tile_h * grid.tile_h  # on the tile grid: a few pixels up at most
+    plane_h = _snap(min(wanted_h + grid.tile_h - 1, m.top + region_h - y), grid.tile_h)
     used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
     left = max(m.margin, (width - used) // 2)
     boxes, x = [], left
