@@ -7,7 +7,8 @@ above the other; under wide planes (`row`), side by side, the runs' legend at th
 
 Growing costs nothing per frame: the finished curves are drawn once into a second image, and each
 frame copies the pixel columns the cursor passed since the frame before from that image into the
-background. Only the cursor and dots are drawn per frame.
+background. Only the cursor and dots are drawn per frame, stamped with numpy rather than drawn by
+matplotlib, so the panel can stand in the default frame at almost no cost.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -82,7 +84,6 @@ class LivePanel:
         plots = _plot_boxes(box, text_px, row, runs_w)
         self.axes = []
         self.lines: list[list[Line2D]] = []
-        self.cursors, self.dots = [], []
         epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
         for index, (title, values, plot) in enumerate(zip(series, series.values(), plots)):
             ax = figure.add_axes(plot.fractions(width, height), facecolor="none")
@@ -111,9 +112,6 @@ class LivePanel:
             line_w = max(1.0, 2.0 * unit_h / 1080)
             self.lines.append([ax.plot(np.arange(steps), v, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=line_w, animated=True)[0]
                                for i, v in enumerate(values)])
-            self.cursors.append(ax.axvline(0, color=theme.muted, linewidth=line_w * 0.6, animated=True))
-            self.dots.append([ax.plot([0], [0], "o", color=RUN_COLORS[i % len(RUN_COLORS)], markersize=line_w * 3.2, animated=True)[0]
-                              for i in range(len(values))])
             self.axes.append(ax)
         if len(trajs) > 1:
             handles = [Line2D([], [], color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2) for i in range(len(trajs))]
@@ -122,7 +120,11 @@ class LivePanel:
                 ("lower left", (box.x / width, 1 - box.y / height))
             figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
                           frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
-        self._dot_pad = line_w * 3.2 * DPI / 72 / 2 + AA_PAD_PX
+        # The cursor (a line) and the dots (a marker of 3.2 line widths, with its 1 pt edge), in pixels.
+        self._cursor_w, self._dot_d = line_w * 0.6 * DPI / 72, (line_w * 3.2 + 1.0) * DPI / 72
+        self._cursor_rgb = np.array(to_rgb(theme.muted), np.float32) * 255
+        self._run_rgb = [np.array(to_rgb(color), np.float32) * 255 for color in RUN_COLORS]
+        self._dot_pad = self._dot_d / 2 + AA_PAD_PX
 
     def finish(self, pixels: np.ndarray, static: np.ndarray) -> None:
         """After the figure's first draw: draw the finished curves once, keep them, restore `pixels`."""
@@ -131,6 +133,9 @@ class LivePanel:
                 ax.draw_artist(line)
         self.revealed = pixels.copy()
         pixels[...] = static
+        self.pixels = pixels  # the frame the cursor and dots are stamped into
+        self._plots = [(int(round(x0)), self.height - int(round(y1)), int(round(x1)), self.height - int(round(y0)))
+                       for x0, y0, x1, y1 in (ax.bbox.extents for ax in self.axes)]  # (left, top, right, bottom) in pixels
         # Each plot's pixel region (one shared region when they stand one above the other: the same columns).
         self.regions = []
         for ax in self.axes[:1] if not self.row else self.axes:
@@ -168,20 +173,50 @@ class LivePanel:
         return np.array(boxes, np.float64)
 
     def draw_moving(self, index: int) -> np.ndarray:
-        """The cursor and the dots at frame `index`'s step; returns the pixel boxes drawn."""
+        """The cursor and the dots at frame `index`'s step, stamped into the frame with numpy (no
+        matplotlib draw per frame); returns the pixel boxes drawn."""
         step = int(self.shown[index])
         boxes = []
-        for ax, cursor, dots, values in zip(self.axes, self.cursors, self.dots, self.series):
-            cursor.set_xdata([step, step])
-            ax.draw_artist(cursor)
-            for dot, value in zip(dots, values):
-                if np.isfinite(value[step]):
-                    dot.set_data([step], [value[step]])
-                    ax.draw_artist(dot)
-            x0, y0, x1, y1 = ax.bbox.extents
+        for ax, values, (left, top, right, bottom) in zip(self.axes, self.series, self._plots):
             column = ax.transData.transform((step, 0))[0]
-            boxes.append([column - self._dot_pad, self.height - y1 - self._dot_pad, column + self._dot_pad, self.height - y0 + self._dot_pad])
+            cover = np.clip(np.minimum(np.arange(left, right) + 1, column + self._cursor_w / 2)
+                            - np.maximum(np.arange(left, right), column - self._cursor_w / 2), 0, 1)
+            lit = np.flatnonzero(cover)
+            if len(lit):
+                _over(self.pixels, left + lit[0], top, np.broadcast_to(cover[lit[0]:lit[-1] + 1], (bottom - top, lit[-1] + 1 - lit[0])),
+                      self._cursor_rgb)
+            for run, value in enumerate(values):
+                if np.isfinite(value[step]):
+                    x, y = ax.transData.transform((step, value[step]))
+                    self._dot(run, x, self.height - y, (left, top, right, bottom))
+            boxes.append([column - self._dot_pad, top - self._dot_pad, column + self._dot_pad, bottom + self._dot_pad])
         return np.array(boxes, np.float64)
+
+    def _dot(self, run: int, x: float, y: float, clip: tuple[int, int, int, int]) -> None:
+        """A filled, antialiased disc of run `run`'s colour centred at pixel (x, y), clipped to the plot."""
+        radius = self._dot_d / 2
+        x0, y0 = max(int(np.floor(x - radius)), clip[0]), max(int(np.floor(y - radius)), clip[1])
+        x1, y1 = min(int(np.ceil(x + radius)) + 1, clip[2]), min(int(np.ceil(y + radius)) + 1, clip[3])
+        if x0 >= x1 or y0 >= y1:
+            return
+        sub = (np.arange(4) + 0.5) / 4  # 4 x 4 samples a pixel
+        dx = (np.arange(x0, x1)[:, None] + sub).ravel() - x
+        dy = (np.arange(y0, y1)[:, None] + sub).ravel() - y
+        inside = (dy[:, None] ** 2 + dx[None, :] ** 2 <= radius ** 2).astype(np.float32)
+        cover = inside.reshape(y1 - y0, 4, x1 - x0, 4).mean(axis=(1, 3))
+        _over(self.pixels, x0, y0, cover, self._run_rgb[run % len(self._run_rgb)])
+
+
+def _over(frame: np.ndarray, x0: int, y0: int, cover: np.ndarray, rgb: np.ndarray) -> None:
+    """Paint colour `rgb` (0-255) over `frame` at coverage `cover` (h, w) in 0..1, straight RGBA "over"
+    (right on the transparent mov frames too)."""
+    h, w = cover.shape
+    region = frame[y0:y0 + h, x0:x0 + w]
+    ink = cover[:region.shape[0], :region.shape[1], None].astype(np.float32)
+    below = region[..., 3:] / np.float32(255)
+    alpha = ink + below * (1 - ink)
+    region[..., :3] = np.rint((rgb * ink + region[..., :3] * (below * (1 - ink))) / np.maximum(alpha, 1e-6))
+    region[..., 3:] = np.rint(alpha * 255)
 
 
 @dataclass
