@@ -78,10 +78,12 @@ class LivePanel:
         }
         self.series = list(series.values())
         label_pt = 0.8 * text_px * 72 / DPI
-        runs_w = 0
+        runs_w, runs_h = 0, 0
         if row and len(trajs) > 1:  # the legend's cell at the row's end: a line and the longest name
             runs_w = round((0.55 * 0.72 * max(len(name) for name in names) + 3.0) * text_px)
-        plots = _plot_boxes(box, text_px, row, runs_w)
+            if runs_w > 0.35 * box.w:  # a narrow row (a portrait frame): the legend goes under the plots instead
+                runs_w, runs_h = 0, round((len(trajs) * 1.3 * 0.72 + 0.8) * text_px)
+        plots = _plot_boxes(Box(box.x, box.y, box.w, box.h - runs_h), text_px, row, runs_w)
         self.axes = []
         self.lines: list[list[Line2D]] = []
         epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
@@ -116,8 +118,12 @@ class LivePanel:
         if len(trajs) > 1:
             handles = [Line2D([], [], color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2) for i in range(len(trajs))]
             # Above the plots, in the title band, or in its own cell at the row's end: the curves stay clear.
-            anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height)) if runs_w else \
-                ("lower left", (box.x / width, 1 - box.y / height))
+            if runs_w:
+                anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height))
+            elif runs_h:
+                anchor = ("lower left", (box.x / width, 1 - box.bottom / height))
+            else:
+                anchor = ("lower left", (box.x / width, 1 - box.y / height))
             figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
                           frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
         # The cursor (a line) and the dots (a marker of 3.2 line widths, with its 1 pt edge), in pixels.
@@ -233,4 +239,4 @@ class LivePanelView:
 
     def build(self, figure: Figure, box: Box, scene) -> LivePanel:
         return LivePanel(figure, scene.trajs, self.names, scene.shown, box, scene.size, self.theme, scene.layout.text_px,
-                         row=scene.layout.panel_row, unit_h=scene.layout.unit_h)
+                         row=scene.layout.panel_row and box.w >= 2 * box.h, unit_h=scene.layout.unit_h)
