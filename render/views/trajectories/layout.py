@@ -117,9 +117,10 @@ def _metrics(width: int, height: int, unit: tuple[int, int], legend: bool, panel
     """`fit`: the frame is cut to the plot, so its side margins are thin."""
     grid = TileGrid(width, height)
     text = TEXT * unit[1]
-    return _Metrics(text=text, margin=round(0.4 * text) if fit else round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w), gutter=round(3.6 * text),
-                    legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
-                    panel_gap=round(1.5 * text) if panel else 0, top=round(TITLE_BAND * unit[1]), bottom=height - round(TICK_BAND * unit[1]))
+    return _Metrics(text=text, margin=round(0.4 * text) if fit else round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w),
+                    gutter=round(3.6 * text), legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
+                    panel_gap=round(1.5 * text) if panel else 0, top=round(TITLE_BAND * unit[1]),
+                    bottom=height - round(TICK_BAND * unit[1]))
 
 
 def _data_planes(width: int, planes: int, aspect: float, m: _Metrics, side_w: int, grid: TileGrid) -> tuple[int, int]:
@@ -159,9 +160,10 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     the legend (`digits`: class -> how many tracked; none: the compact legend), the live panel
     (`auto_panel`: where it fits, beside or below the planes, taking all that is left), or else the
     planes themselves, whose view then shows more of the plane around the data. So the planes are
-    never smaller than the data's aspect made them, and the parts together reach across the frame. `unit` is the frame that text
-    and margins scale with (default: this one; `--aspect fit` keeps the requested frame's); `fit`:
-    this frame is already cut to the plot (`fit_size`), so its margins are thin."""
+    never smaller than the data's aspect made them, and the parts together reach across the frame.
+    `unit` is the frame that text and margins scale with (default: this one; `--aspect fit` keeps
+    the requested frame's); `fit`: this frame is already cut to the plot (`fit_size`), so its
+    margins are thin."""
     unit = unit or (width, height)
     grid = TileGrid(width, height)
     aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
@@ -222,7 +224,7 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     if per_row:
         classes = tuple(label for label, _ in counts)
         rows_h = pitch * (len(classes) + 1)
-        gallery = Gallery(x=legend_x, y=y + max(0, (plane_h - rows_h) // 2), pitch=pitch, thumb=_thumb_px(pitch), per_row=per_row,
+        gallery = Gallery(x=legend_x, y=m.top + (region_h - rows_h) // 2, pitch=pitch, thumb=_thumb_px(pitch), per_row=per_row,
                           label_w=round(GALLERY_LABEL * text), gap=round(GALLERY_GAP * _thumb_px(pitch)), classes=classes)
         side_right = legend_x + _gallery_width(pitch, per_row, text)
     else:
@@ -268,7 +270,8 @@ def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int,
         boxes.append(Box(x_snapped, y, plane_w, plane_h))
         x = x_snapped + plane_w + m.gap
     if boxes[-1].right + m.legend_w > width or plane_h > avail_h:
-        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side with the panel; give a larger --size, like 720p")
+        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side with the panel; "
+                           "give a larger --size, like 720p")
     legend_x = boxes[-1].right + m.legend_gap
     panel_x = legend_x + m.legend_w + m.panel_gap
     panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), avail_h)

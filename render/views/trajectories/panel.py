@@ -89,7 +89,8 @@ class LivePanel:
         epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
         for index, (title, values, plot) in enumerate(zip(series, series.values(), plots)):
             ax = figure.add_axes(plot.fractions(width, height), facecolor="none")
-            ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted, pad=label_pt * 0.5)
+            ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted,
+                         pad=label_pt * 0.5)
             ax.set_xlim(0, max(steps - 1, 1))
             finite = np.concatenate([v[np.isfinite(v)] for v in values])
             if len(finite):
@@ -146,7 +147,8 @@ class LivePanel:
         self.regions = []
         for ax in self.axes[:1] if not self.row else self.axes:
             boxes = [other.bbox.extents for other in (self.axes if not self.row else [ax])]  # display coordinates, y up
-            self.regions.append((ax, int(np.floor(min(b[0] for b in boxes))) - AA_PAD_PX, int(np.ceil(max(b[2] for b in boxes))) + AA_PAD_PX,
+            self.regions.append((ax, int(np.floor(min(b[0] for b in boxes))) - AA_PAD_PX,
+                                 int(np.ceil(max(b[2] for b in boxes))) + AA_PAD_PX,
                                  self.height - int(np.ceil(max(b[3] for b in boxes))) - AA_PAD_PX,
                                  self.height - int(np.floor(min(b[1] for b in boxes))) + AA_PAD_PX))
         self.x0, self.x1, self.y0, self.y1 = self.regions[0][1:]

@@ -114,8 +114,8 @@ class TrajectoryScene:
             plan = layout(width, height, len(trajs), data_aspect, unit=unit, fit=True)
         else:
             width, height = unit
-            plan = layout(width, height, len(trajs), data_aspect, side_px, with_legend, digits=_tracked_counts(trajs) if side is None else None,
-                          auto_panel=side is None and panel is not False)
+            plan = layout(width, height, len(trajs), data_aspect, side_px, with_legend,
+                          digits=_tracked_counts(trajs) if side is None else None, auto_panel=side is None and panel is not False)
             if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
                 plan = layout(width, height, len(trajs), data_aspect, panel_width(width), True)
             if plan.panel is not None and side is None:
