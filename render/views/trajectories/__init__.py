@@ -1,7 +1,7 @@
 """The trajectories video: one run, or two or more side by side, under a fixed or a following camera.
 
 data.py reads what a video shows of a run, camera.py chooses each frame's view, layout.py places
-the parts, plane.py and panel.py draw them, scene.py streams the frames; `render_trajectories`
+the parts, plane.py, legend.py and panel.py draw them, scene.py streams the frames; `render_trajectories`
 below is the entry the CLI, the report and the lecture call.
 """
 

@@ -2,12 +2,13 @@
 
 Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
 variances: r = (sigma_x^2 sigma_y^2)^(1/4). One plane per run (two or more runs share the video
-step for step), an optional live panel of the numbers, one step counter.
+step for step), the live panel of the numbers where there is room, one step counter.
 
-Speed comes from drawing only what changes: title, legend and panel axes are rasterised once; the
-planes repaint their grid and tick labels only where the camera moved them, the panel copies in
-the curve columns the cursor passed, and each frame draws the shapes that move (one collection of
-circles, one of trails per plane) and stamps the counter with Pillow. The scene knows where it
+Speed comes from drawing only what changes: title, legend (the tracked digits' images included)
+and panel axes are rasterised once; the planes repaint their grid and tick labels only where the
+camera moved them, the panel copies in the curve columns the cursor passed and stamps its cursor,
+and each frame draws the shapes that move (one collection of circles, one of trails per plane)
+and stamps the counter with Pillow. The scene knows where it
 drew, so after the first frame it hands the video writer just the tiles that changed
 (`TileUpdate`): no whole-frame restore, copy or comparison per frame.
 """
