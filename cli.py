@@ -338,16 +338,19 @@ def video_options(out_help: str, duration_help: str):
 @click.option("--digits", help="Which tracked digits: classes like 3,8 (3:2 the second 3), N-per-class, or indices:123,456 (default: all).")
 @click.option("--camera", type=click.Choice(["follow", "fixed"]), default="follow", show_default=True,
               help="follow: the view moves and zooms smoothly to hold the digits; fixed: one view holds every step.")
-@click.option("--panel", is_flag=True, help="Add a live panel: the batches' losses and the digits' mean radius, growing as the video plays.")
+@click.option("--panel/--no-panel", default=None, help="The live panel (the batches' losses and the digits' mean radius, growing as the "
+                                                      "video plays): always, or never (default: where the frame has room for it).")
+@click.option("--aspect", type=click.Choice(["frame", "fit"]), default="frame", show_default=True,
+              help="frame: the --size frame, filled; fit: the video takes the plane's own shape, as large as fits in --size.")
 @video_options("Output file (default: <run>/videos/trajectories_e<epochs>.<format>, or outputs/videos/<runs>_trajectories_... "
                "for two or more runs; poster: same name, .png).", "default: one frame per recorded step")
-def render_trajectories_command(run_dirs, epochs, dims, every, trail, digits, camera, panel, video) -> None:
+def render_trajectories_command(run_dirs, epochs, dims, every, trail, digits, camera, panel, aspect, video) -> None:
     """MP4 of the tracked digits as variance circles moving through the latent space."""
     from render.views.trajectories import render_trajectories
 
     runs = [_open_run(run_dir) for run_dir in run_dirs] or [_open_run(None)]
     _report_video(render_trajectories(runs, video, epochs=epochs, dims=dims, every=every, trail=trail, digits=digits, camera=camera,
-                                      panel=panel))
+                                      panel=panel, aspect=aspect))
 
 
 @render.command("manifold")

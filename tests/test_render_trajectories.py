@@ -36,17 +36,24 @@ RADII = np.array([0.5, 0.3, 0.4])
 
 
 def synthetic_run(directory: Path, epochs: int = 2, mode: str = "variational", start=START, centers=CENTERS, seed: int = 0,
-                  tracked=(0, 1, 2)) -> Path:
-    """A run file through the project's own writer: 3 digits drifting from `start` to known circles at `centers`."""
+                  tracked=(0, 1, 2), images=None, moved=None) -> Path:
+    """A run file through the project's own writer: 3 digits drifting from `start` to known circles at `centers`.
+
+    `images`: the tracked digits' (3, 28, 28) pictures (default: blank); `moved(step, mu)`: changes the
+    means of the recorded steps 1, 2, ... before they are written (an excursion, say)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / runfile.RUN_FILE_NAME
     config = '{"arch": "784-16-2", "mode": "%s", "epochs": %d, "seed": %d}' % (mode, epochs, seed)
     logvar = np.repeat(np.log(RADII ** 2)[:, None], 2, axis=1)  # r^2 = sigma^2 on both axes
-    runfile.create(path, config, np.array(tracked), LABELS, np.zeros((3, 28, 28), np.uint8), np.arange(5, dtype=np.uint8) % 10,
+    images = np.zeros((3, 28, 28), np.uint8) if images is None else images
+    runfile.create(path, config, np.array(tracked), LABELS, images, np.arange(5, dtype=np.uint8) % 10,
                    np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32))
     for epoch in range(1, epochs + 1):
         t = (np.arange(STEPS) + 1 + (epoch - 1) * STEPS) / (epochs * STEPS)  # 0 -> 1 over the run
         mu = (start + t[:, None, None] * (centers[None] - start)).astype(np.float32)
+        if moved is not None:
+            for row in range(STEPS):
+                moved(1 + (epoch - 1) * STEPS + row, mu[row])
         lv = (t[:, None, None] * logvar[None]).astype(np.float32)
         steps = Steps(mu=mu, logvar=lv, epoch=np.full(STEPS, epoch, np.int32), batch=np.arange(STEPS, dtype=np.int32),
                       loss=np.c_[200 - t * 100, 5 + t].astype(np.float32))

@@ -1,12 +1,13 @@
 """The trajectories video: one run, or two or more side by side, under a fixed or a following camera.
 
 data.py reads what a video shows of a run, camera.py chooses each frame's view, layout.py places
-the parts, plane.py and panel.py draw them, scene.py streams the frames; `render_trajectories`
+the parts, plane.py, legend.py and panel.py draw them, scene.py streams the frames; `render_trajectories`
 below is the entry the CLI, the report and the lecture call.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from render.sources import choose_digits, epochs_label, output_path, parse_dims,
 from render.steps import frame_steps, parse_epochs
 from render.video import Rendered, VideoOptions, render_video
 from render.views.trajectories.data import Trajectory, check_step_for_step, load_trajectory, short_title
-from render.views.trajectories.scene import CAMERAS, TrajectoryScene
+from render.views.trajectories.scene import ASPECTS, CAMERAS, TrajectoryScene
 from train.runfile import RunFile
 
 __all__ = ["CAMERAS", "Trajectory", "TrajectoryScene", "load_trajectory", "render_trajectories"]
@@ -25,14 +26,20 @@ __all__ = ["CAMERAS", "Trajectory", "TrajectoryScene", "load_trajectory", "rende
 
 def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epochs: str | None = None, dims: str = "0,1",
                         every: int | None = None, trail: int = 12, digits: str | None = None, camera: str = "follow",
-                        panel: bool = False) -> Rendered:
+                        panel: bool | None = None, aspect: str = "frame") -> Rendered:
     """The trajectories video of `epochs` (text like 2-10; default: every finished epoch) for the
-    tracked digits `digits` picks (default: all), and its poster; by default
+    tracked digits `digits` picks (default: all), and its poster. `panel`: the live panel always,
+    never, or (None) where the frame has room; `aspect` "fit": the video takes the planes' own shape
+    inside the size asked for. By default
     <run>/videos/trajectories_e<epochs>.<format>, or outputs/videos/<run>+<run>_trajectories_... for
     two or more runs."""
     runs = runs if isinstance(runs, list) else [runs]
     if camera not in CAMERAS:
         raise ProjectError(f"--camera {camera!r}: choose {' or '.join(CAMERAS)}")
+    if aspect not in ASPECTS:
+        raise ProjectError(f"--aspect {aspect!r}: choose {' or '.join(ASPECTS)}")
+    if aspect == "fit" and panel:
+        raise ProjectError("--aspect fit cuts the video to the planes' shape, with no room for --panel; leave one of them out")
     names = [run_folder(run).name for run in runs]
     if len(set(Path(run.path).resolve() for run in runs)) < len(runs):
         raise ProjectError("--run: the same run is given twice")
@@ -53,5 +60,6 @@ def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epoc
         out = Path(video.out) if video.out is not None else shared_output("videos", f"{'+'.join(names)}_{name}")
     shown = frame_steps(np.arange(len(trajs[0].epoch)), video.spec.fps, every=every, duration=video.duration)
     titles = None if len(runs) == 1 else [short_title(run) for run in runs]
-    scene = TrajectoryScene(trajs, shown, video.spec, video.theme, trail=trail, camera_mode=camera, panel=panel, titles=titles)
-    return render_video(scene, out, video.spec, progress=video.progress)
+    scene = TrajectoryScene(trajs, shown, video.spec, video.theme, trail=trail, camera_mode=camera, panel=panel, titles=titles,
+                            aspect=aspect)
+    return render_video(scene, out, replace(video.spec, size=scene.size), progress=video.progress)

@@ -10,6 +10,12 @@ circle. The follow camera knows the whole trajectory before the first frame, so 
 4. a Gaussian smoothing of the log-zoom over a window no wider than step 2's, which removes jitter
    and keeps step 2's guarantee: every value averaged at frame t is at least what t needs, so the
    circles never leave the view.
+
+The fixed view serves the whole clip rather than its outliers: a digit that flies far out for a
+few early batches would otherwise set the scale of every frame. Each edge of the view is placed
+so that at most `EXCURSION_SHARE` of the frames reach past it; when holding every frame as well
+costs that edge at most `HOLD_ALL_COST` of the view's span, it holds them all (a clip that just
+drifts keeps all of its steps in view).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 MARGIN = 0.10  # room around the circles, as a fraction of the view's half-size
 SMOOTH_SECONDS = 0.5  # the Gaussian's sigma: the zoom and centre drift, never twitch
 MAX_ZOOM_PER_SECOND = 2.0  # the view changes size by at most this factor per second
+EXCURSION_SHARE = 0.15  # a fixed view's edge may leave out this share of the frames...
+HOLD_ALL_COST = 0.25  # ...unless holding them all too moves it by at most this share of the span
 
 
 def extents(mu: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,9 +37,22 @@ def extents(mu: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return (mu - radius[..., None]).min(axis=1), (mu + radius[..., None]).max(axis=1)
 
 
+def fixed_bounds(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) lows and highs a fixed view holds, from per-frame extents (frames, 2), or
+    (runs, frames, 2) for runs that share one view (the union of each run's own bounds)."""
+    if low.ndim == 3:
+        bounds = [fixed_bounds(one_low, one_high) for one_low, one_high in zip(low, high)]
+        return np.min([b[0] for b in bounds], axis=0), np.max([b[1] for b in bounds], axis=0)
+    every_low, every_high = low.min(axis=0), high.max(axis=0)
+    robust_low, robust_high = np.quantile(low, EXCURSION_SHARE, axis=0), np.quantile(high, 1 - EXCURSION_SHARE, axis=0)
+    span = np.maximum(robust_high - robust_low, 1e-6)
+    return (np.where(robust_low - every_low <= HOLD_ALL_COST * span, every_low, robust_low),
+            np.where(every_high - robust_high <= HOLD_ALL_COST * span, every_high, robust_high))
+
+
 def fixed_views(low: np.ndarray, high: np.ndarray, box: tuple[float, float], frames: int, pad_px: float = 0.0) -> np.ndarray:
-    """One view for every frame that holds every circle of every frame: (frames, 3)."""
-    view = _holding(low.min(axis=0), high.max(axis=0), box, pad_px)
+    """One view for every frame that holds the bounds `low`, `high` (2,) (see `fixed_bounds`): (frames, 3)."""
+    view = _holding(low, high, box, pad_px)
     return np.repeat(view[None], frames, axis=0)
 
 

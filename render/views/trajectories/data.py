@@ -31,6 +31,7 @@ class Trajectory:
     title: str
     name: str = ""  # the run's folder name
     variational: bool = True
+    images: np.ndarray | None = None  # (n, 28, 28) uint8: the tracked digits' MNIST images, for the digits legend
 
 
 def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple[int, int], rows: np.ndarray | None = None) -> Trajectory:
@@ -45,8 +46,9 @@ def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple
     mode_note = "" if variational else " (no sampling)"
     # r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4)
     radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
+    tracked = run.tracked()
     return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch, loss=steps.loss.astype(np.float64),
-                      labels=run.tracked().label[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,
+                      labels=tracked.label[rows], images=tracked.image[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,
                       title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}", name=run_folder(run).name)
 
 

@@ -1,9 +1,11 @@
 """Where the parts of a trajectories frame go, in pixels: title band, one plane per run, legend, panel.
 
-The planes take the data's aspect (equal units on both axes) and as much of the frame as that
-allows, instead of a fixed box that leaves half of a wide frame to an empty grid; the legend and
-the live panel follow them, and the whole group is centred. Plane boxes are snapped to the video
-tile grid, so a moving grid can be repainted tile by tile (plane.py).
+The planes first take the data's aspect (equal units on both axes) and as much of the frame as that
+allows. A 2-D VAE's cloud is tall, so on a 16:9 frame that leaves most of the width: the room goes
+to what a lecturer wants on the slide, the tracked digits themselves as the legend of their classes
+and the live panel, and what is still left to the planes, so the parts reach across the frame.
+Plane boxes are snapped to the video tile grid, so a moving grid can be repainted tile by tile
+(plane.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ TITLE_BAND = 0.12  # of the frame height
 TICK_BAND = 0.075  # below the planes, for the x tick labels
 PANEL_SHARE = 0.30  # of the frame width, when the live panel is on
 ASPECT_RANGE = (0.5, 2.4)  # a plane is never thinner or flatter than this
+PANEL_MIN = 0.22  # of the frame width: the live panel joins the default frame when this much is free beside the planes
+ROW_PANEL_MIN = 0.24  # of the frame height: the live panel goes under wide planes when this much is free
+FILL = 0.9  # of the frame, width and height: the parts of a default frame reach at least this far across
+PAD_RESERVE = 0.024  # of the frame height: the circles' pixel margins (dots, outlines), so a plane at the data's aspect is not cut short
+GALLERY_PITCH = (2.0, 3.0)  # a row of the digits legend, in text heights: lower, and the compact legend instead; higher is not needed
+GALLERY_LABEL = 2.7  # text heights for the class's dot and number before its digits
+GALLERY_GAP = 0.14  # between two digits, of a digit's side
+GALLERY_TITLE = 7.8  # text heights of its title, "tracked digits"
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,25 @@ class Box:
 
 
 @dataclass(frozen=True)
+class Gallery:
+    """The tracked digits as the legend of their classes: a title row, then one row per class, its
+    coloured dot and number, then up to `per_row` of its tracked digits' MNIST images."""
+
+    x: int
+    y: int  # the top of the title row
+    pitch: int  # the height of a row
+    thumb: int  # an image's side
+    per_row: int
+    label_w: int  # the dot and number before the images
+    gap: int  # between two images
+    classes: tuple[int, ...]
+
+    def row_top(self, row: int) -> int:
+        """The top of class row `row` (0 = the first class, under the title)."""
+        return self.y + (row + 1) * self.pitch
+
+
+@dataclass(frozen=True)
 class Layout:
     text_px: float  # body text height
     planes: tuple[Box, ...]
@@ -49,6 +78,9 @@ class Layout:
     panel: Box | None
     title_y: int  # the bottom of the titles' line
     counter_y: int  # the bottom of the step counter's line, under the titles
+    gallery: Gallery | None = None  # the digits legend, in place of the compact one at legend_x
+    panel_row: bool = False  # the panel lies under the planes, its plots side by side
+    unit_h: int = 0  # the frame height that text, lines and dots scale with
 
 
 def panel_width(width: int) -> int:
@@ -61,45 +93,187 @@ def plane_height(height: int) -> int:
     return height - round(TICK_BAND * height) - round(TITLE_BAND * height)
 
 
-def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 0, legend: bool = True) -> Layout:
-    """Boxes for `planes` planes of data aspect `aspect` (width / height), a side panel `panel_px`
-    wide (none when 0), and room for the class legend unless `legend` is False."""
+def _snap(value: float, step: int) -> int:
+    """`value` rounded down to a whole number of `step`s, at least one."""
+    return max(step, int(value // step) * step)
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """The sizes every arrangement shares, from the frame and the height the text scales with."""
+
+    text: float
+    margin: int
+    gap: int  # between planes
+    gutter: int  # left of each plane, for its y tick labels
+    legend_w: int  # the compact legend (coloured dots and numbers)
+    legend_gap: int
+    panel_gap: int
+    top: int  # the planes' region, between the title band and the tick band
+    bottom: int
+
+
+def _metrics(width: int, height: int, unit: tuple[int, int], legend: bool, panel: bool, fit: bool = False) -> _Metrics:
+    """`fit`: the frame is cut to the plot, so its side margins are thin."""
     grid = TileGrid(width, height)
-    text = TEXT * height
-    aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
-    margin = round(0.02 * width)
-    # Between planes: room enough that no plane's tick strips (plane.py) reach into another's.
-    gap = max(round(1.2 * text), 3 * grid.tile_w)
-    gutter = round(3.6 * text)
-    legend_w = round(3.4 * text) if legend else 0
-    panel_w = panel_px
-    top, bottom = round(TITLE_BAND * height), height - round(TICK_BAND * height)
-    legend_gap = round(0.6 * text) if legend else 0
-    panel_gap = round(1.5 * text) if panel_px else 0
-    avail_w = (width - 2 * margin - legend_gap - legend_w - panel_gap - panel_w - planes * gutter - (planes - 1) * gap) / planes
-    avail_h = bottom - top
+    text = TEXT * unit[1]
+    return _Metrics(text=text, margin=round(0.4 * text) if fit else round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w),
+                    gutter=round(3.6 * text), legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
+                    panel_gap=round(1.5 * text) if panel else 0, top=round(TITLE_BAND * unit[1]),
+                    bottom=height - round(TICK_BAND * unit[1]))
+
+
+def _data_planes(width: int, planes: int, aspect: float, m: _Metrics, side_w: int, grid: TileGrid) -> tuple[int, int]:
+    """The planes' (w, h) at the data's aspect, as large as fits beside `side_w` pixels of side parts."""
+    avail_w = (width - 2 * m.margin - side_w - planes * m.gutter - (planes - 1) * m.gap) / planes
+    avail_h = m.bottom - m.top
     plane_w = min(avail_w, aspect * avail_h)
     plane_h = min(avail_h, plane_w / aspect)
-    plane_w = max(grid.tile_w, int(plane_w // grid.tile_w) * grid.tile_w)
-    plane_h = max(grid.tile_h, int(plane_h // grid.tile_h) * grid.tile_h)
-    used = planes * (gutter + plane_w) + (planes - 1) * gap + legend_gap + legend_w + panel_gap + panel_w
-    left = max(margin, (width - used) // 2)
-    y = top + (avail_h - plane_h) // 2
+    return _snap(plane_w, grid.tile_w), _snap(plane_h, grid.tile_h)
+
+
+def _gallery_pitch(region_h: int, classes: int, text: float) -> int:
+    """The height of one class's row in the digits legend: the rows and the title share the region."""
+    return int(min(region_h / (classes + 1), GALLERY_PITCH[1] * text))
+
+
+def _gallery_width(pitch: int, per_row: int, text: float) -> int:
+    """The digits legend's width with `per_row` images a class; never narrower than its title."""
+    thumb = _thumb_px(pitch)
+    return max(round(GALLERY_LABEL * text) + per_row * thumb + (per_row - 1) * round(GALLERY_GAP * thumb), round(GALLERY_TITLE * text))
+
+
+def _thumb_px(pitch: int) -> int:
+    """An image's side in a row `pitch` high: whole multiples of 28 from twice the digits' size (crisp), else resampled."""
+    side = round(0.88 * pitch)
+    return side // 28 * 28 if side >= 56 else side
+
+
+def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 0, legend: bool = True,
+           digits: dict[int, int] | None = None, auto_panel: bool = False, unit: tuple[int, int] | None = None,
+           fit: bool = False) -> Layout:
+    """Boxes for `planes` planes of data aspect `aspect` (width / height).
+
+    `panel_px` > 0: a side view that wide (the manifold's grid), the group centred as it always was.
+    Otherwise the planes are first as large as the data's aspect allows with the compact legend
+    beside them; what that leaves of the frame then goes, in this order, to the tracked digits as
+    the legend (`digits`: class -> how many tracked; none: the compact legend), the live panel
+    (`auto_panel`: where it fits, beside or below the planes, taking all that is left), or else the
+    planes themselves, whose view then shows more of the plane around the data. So the planes are
+    never smaller than the data's aspect made them, and the parts together reach across the frame.
+    `unit` is the frame that text and margins scale with (default: this one; `--aspect fit` keeps
+    the requested frame's); `fit`: this frame is already cut to the plot (`fit_size`), so its
+    margins are thin."""
+    unit = unit or (width, height)
+    grid = TileGrid(width, height)
+    aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
+    if panel_px:
+        return _centred(width, height, planes, aspect, panel_px, legend, unit, grid)
+    m = _metrics(width, height, unit, legend, auto_panel, fit)
+    text = m.text
+    plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w, grid)
+    planes_w = planes * (m.gutter + plane_w) + (planes - 1) * m.gap
+    room_w = width - 2 * m.margin - planes_w  # beside the planes, for legend, panel, or the planes' growth
+    room_h = m.bottom - m.top - plane_h  # below them, when the data are wide
+    panel_min = round(PANEL_MIN * unit[0])
+    counts = sorted((digits or {}).items())
+    region_h = m.bottom - m.top
+    reserve = round(PAD_RESERVE * unit[1])  # the planes keep this much beyond the data's aspect, where they can
+    panel_row = (auto_panel and room_w < m.legend_gap + m.legend_w + m.panel_gap + planes * reserve + panel_min
+                 and room_h - reserve >= ROW_PANEL_MIN * unit[1])
+    if panel_row:  # wide data: the panel takes the room under the planes' tick band; the planes keep their height
+        region_h -= room_h - reserve
+    pitch = _gallery_pitch(region_h, len(counts), text) if counts else 0
+    per_row = 0
+    side_w = m.legend_gap + m.legend_w
+    if counts and pitch >= GALLERY_PITCH[0] * text:
+        most = max(count for _, count in counts)
+        fits = [k for k in range(1, most + 1) if m.legend_gap + _gallery_width(pitch, k, text) <= room_w]
+        if fits:
+            per_row = fits[-1]
+            if auto_panel and not panel_row:  # the panel first needs its least width
+                beside = [k for k in fits if m.legend_gap + _gallery_width(pitch, k, text) + m.panel_gap + panel_min <= room_w]
+                per_row = beside[-1] if beside else per_row
+            side_w = m.legend_gap + _gallery_width(pitch, per_row, text)
+    panel_w = 0
+    if auto_panel and not panel_row and room_w - side_w - m.panel_gap - planes * reserve >= panel_min:
+        panel_w = room_w - side_w - m.panel_gap - planes * reserve
+        side_w += m.panel_gap + panel_w
+    # The planes grow into what is left (nothing when the panel is there) until the parts reach across
+    # FILL of the frame: wider or taller than the data, never smaller; no more, since under the
+    # following camera every pixel of plane is grid to repaint.
+    fill = 1.0 if fit else FILL
+    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
+    grow = min(room_w - side_w, max(0.0, fill * width - used))
+    plane_w = _snap(grow / planes + plane_w, grid.tile_w)
+    wanted_h = min(region_h, max(plane_h + (reserve if panel_row else 0), round(fill * height) - m.top - (height - m.bottom)))
+    y = (m.top + (region_h - wanted_h) // 2) // grid.tile_h * grid.tile_h  # on the tile grid: a few pixels up at most
+    plane_h = _snap(min(wanted_h + grid.tile_h - 1, m.top + region_h - y), grid.tile_h)
+    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
+    left = max(m.margin, (width - used) // 2)
+    boxes, x = [], left
+    for _ in range(planes):
+        x += m.gutter
+        x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
+        boxes.append(Box(x_snapped, y, plane_w, plane_h))
+        x = x_snapped + plane_w + m.gap
+    if boxes[-1].right + m.legend_gap + m.legend_w > width or y + plane_h > m.top + region_h:
+        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side; give a larger --size, like 720p")
+    legend_x = boxes[-1].right + m.legend_gap
+    gallery = None
+    if per_row:
+        classes = tuple(label for label, _ in counts)
+        rows_h = pitch * (len(classes) + 1)
+        gallery = Gallery(x=legend_x, y=m.top + (region_h - rows_h) // 2, pitch=pitch, thumb=_thumb_px(pitch), per_row=per_row,
+                          label_w=round(GALLERY_LABEL * text), gap=round(GALLERY_GAP * _thumb_px(pitch)), classes=classes)
+        side_right = legend_x + _gallery_width(pitch, per_row, text)
+    else:
+        side_right = legend_x + m.legend_w
+    panel_box = None
+    if panel_w:
+        panel_x = side_right + m.panel_gap
+        panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), m.bottom - m.top)
+    elif panel_row:
+        row_top = y + plane_h + round(TICK_BAND * unit[1])
+        panel_box = Box(m.margin, row_top, width - 2 * m.margin, max(height - round(0.02 * unit[1]) - row_top, 1))
+    return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
+                  title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), gallery=gallery, panel_row=panel_row, unit_h=unit[1])
+
+
+def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, int]:
+    """`--aspect fit`: the frame cut to the planes at the data's aspect, their titles, tick labels and
+    legend, as large as fits in `width` x `height`; rounded up to whole video tiles (even sizes)."""
+    aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
+    m = _metrics(width, height, (width, height), True, False, fit=True)
+    plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w, TileGrid(width, height))
+    fit_w = 2 * m.margin + planes * (m.gutter + plane_w) + (planes - 1) * m.gap + m.legend_gap + m.legend_w
+    fit_h = m.top + plane_h + (height - m.bottom)
+    return min(-(-fit_w // 32) * 32, width), min(-(-fit_h // 8) * 8, height)
+
+
+def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int, legend: bool, unit: tuple[int, int],
+             grid: TileGrid) -> Layout:
+    """The planes at the data's aspect with a side view `panel_px` wide, the group centred."""
+    m = _metrics(width, height, unit, legend, True)
+    text = m.text
+    plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w + m.panel_gap + panel_px, grid)
+    avail_h = m.bottom - m.top
+    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + m.legend_gap + m.legend_w + m.panel_gap + panel_px
+    left = max(m.margin, (width - used) // 2)
+    y = m.top + (avail_h - plane_h) // 2
     y = int(y // grid.tile_h) * grid.tile_h
     boxes = []
     x = left
     for _ in range(planes):
-        x += gutter
+        x += m.gutter
         x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
         boxes.append(Box(x_snapped, y, plane_w, plane_h))
-        x = x_snapped + plane_w + gap
-    if boxes[-1].right + legend_w > width or plane_h > avail_h:
-        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side"
-                           f"{' with the panel' if panel_px else ''}; give a larger --size, like 720p")
-    legend_x = boxes[-1].right + legend_gap
-    panel_box = None
-    if panel_px:
-        panel_x = legend_x + legend_w + panel_gap
-        panel_box = Box(panel_x, top, max(width - margin - panel_x, 1), avail_h)
-    return Layout(text_px=text, planes=tuple(boxes), gutter=gutter, legend_x=legend_x, panel=panel_box,
-                  title_y=round(0.068 * height), counter_y=round(0.11 * height))
+        x = x_snapped + plane_w + m.gap
+    if boxes[-1].right + m.legend_w > width or plane_h > avail_h:
+        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side with the panel; "
+                           "give a larger --size, like 720p")
+    legend_x = boxes[-1].right + m.legend_gap
+    panel_x = legend_x + m.legend_w + m.panel_gap
+    panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), avail_h)
+    return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
+                  title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), unit_h=unit[1])

@@ -73,15 +73,18 @@ class Plane:
     """The plot of one run in `box`, looking through `views` (frames, 3): (centre x, centre y, units per px)."""
 
     def __init__(self, figure: Figure, traj: Trajectory, shown: np.ndarray, views: np.ndarray, box: Box, frame_size: tuple[int, int],
-                 theme: Theme, transparent: bool, text_px: float, gutter: int, trail: int):
+                 theme: Theme, transparent: bool, text_px: float, gutter: int, trail: int, unit_h: int | None = None):
+        """`unit_h`: the frame height that line widths and dots scale with (default: this frame's;
+        `--aspect fit` keeps the requested frame's)."""
         self.traj, self.shown, self.views, self.box, self.trail = traj, shown, views, box, trail
         width, height = frame_size
+        unit_h = unit_h or height
         self.grid = TileGrid(width, height)
         self.ax = figure.add_axes(box.fractions(width, height))
         self.ax.set_axis_off()
         face = (0.0, 0.0, 0.0, 0.0) if transparent else to_rgba(theme.background)
         self.table = _blend_table(face, to_rgba(theme.grid))
-        self.line_px = max(1.0, 1.4 * height / 1080)
+        self.line_px = max(1.0, 1.4 * unit_h / 1080)
         self.locators = [MaxNLocator(nbins=max(2, round(box.w / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10]),
                          MaxNLocator(nbins=max(2, round(box.h / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10])]
         tick_px = 0.8 * text_px
@@ -107,14 +110,14 @@ class Plane:
                                          offset_transform=self.ax.transData,
                                          facecolors=np.c_[rgba[:, :3], np.full(count, fill_alpha)],
                                          edgecolors=np.c_[rgba[:, :3], np.full(count, 0.95)],
-                                         linewidths=max(1.0, 1.6 * height / 1080), animated=True)
+                                         linewidths=max(1.0, 1.6 * unit_h / 1080), animated=True)
         self.ax.add_collection(self.circles)
-        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * height / 1080), capstyle="round", animated=True)
+        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * unit_h / 1080), capstyle="round", animated=True)
         self.ax.add_collection(self.trails)
         # How far past its centre line or edge each moving shape can paint, in pixels.
         self._circle_pad = self.circles.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
         self._trail_pad = self.trails.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
-        self.dot_px = DOT_RADIUS * height
+        self.dot_px = DOT_RADIUS * unit_h
         # Trails are drawn one compound path per (fade level, class): rows grouped by class once.
         self._by_class = np.argsort(traj.labels, kind="stable")
         classes, starts = np.unique(traj.labels[self._by_class], return_index=True)

@@ -2,12 +2,13 @@
 
 Each digit is a circle at its latent mean with radius r, r^2 the geometric mean of the two
 variances: r = (sigma_x^2 sigma_y^2)^(1/4). One plane per run (two or more runs share the video
-step for step), an optional live panel of the numbers, one step counter.
+step for step), the live panel of the numbers where there is room, one step counter.
 
-Speed comes from drawing only what changes: title, legend and panel axes are rasterised once; the
-planes repaint their grid and tick labels only where the camera moved them, the panel copies in
-the curve columns the cursor passed, and each frame draws the shapes that move (one collection of
-circles, one of trails per plane) and stamps the counter with Pillow. The scene knows where it
+Speed comes from drawing only what changes: title, legend (the tracked digits' images included)
+and panel axes are rasterised once; the planes repaint their grid and tick labels only where the
+camera moved them, the panel copies in the curve columns the cursor passed and stamps its cursor,
+and each frame draws the shapes that move (one collection of circles, one of trails per plane)
+and stamps the counter with Pillow. The scene knows where it
 drew, so after the first frame it hands the video writer just the tiles that changed
 (`TileUpdate`): no whole-frame restore, copy or comparison per frame.
 """
@@ -27,7 +28,8 @@ from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
-from render.views.trajectories.layout import layout
+from render.views.trajectories.legend import DigitsLegend
+from render.views.trajectories.layout import fit_size, layout, panel_width
 from render.views.trajectories.panel import LivePanelView
 from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
 
@@ -62,13 +64,25 @@ class SideView(Protocol):
     def build(self, figure: Figure, box, scene: "TrajectoryScene") -> SidePanel: ...
 
 
-def _aspect(low: np.ndarray, high: np.ndarray, follow: bool) -> float:
-    """The data's width / height: of everything shown (fixed), or typical of a frame (follow)."""
-    if follow:
+ASPECTS = ("frame", "fit")
+
+
+def _aspect(low: np.ndarray, high: np.ndarray, fixed: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """The data's width / height: of the fixed view's bounds, or typical of a frame (follow)."""
+    if fixed is None:
         span = np.maximum(high - low, 1e-6)
         return float(np.median(span[..., 0] / span[..., 1]))
-    span = np.maximum(high.max(axis=(0, 1)) - low.min(axis=(0, 1)), 1e-6)
+    span = np.maximum(fixed[1] - fixed[0], 1e-6)
     return float(span[0] / span[1])
+
+
+def _tracked_counts(trajs: list[Trajectory]) -> dict[int, int] | None:
+    """Class -> how many of its digits are tracked, for the digits legend; None when the run file holds no images."""
+    traj = trajs[0]
+    if traj.images is None or not traj.images.any():
+        return None
+    labels, counts = np.unique(traj.labels, return_counts=True)
+    return {int(label): int(count) for label, count in zip(labels, counts)}
 
 
 class TrajectoryScene:
@@ -78,55 +92,71 @@ class TrajectoryScene:
     label = "trajectories"
 
     def __init__(self, traj: Trajectory | list[Trajectory], shown: np.ndarray, spec: VideoSpec, theme: Theme, trail: int = 12,
-                 camera_mode: str = "follow", panel: bool = False, titles: list[str] | None = None, side: SideView | None = None):
-        """`panel` adds the live panel beside the planes; `side` another view there instead."""
+                 camera_mode: str = "follow", panel: bool | None = None, titles: list[str] | None = None, side: SideView | None = None,
+                 aspect: str = "frame"):
+        """`panel`: the live panel beside or under the planes (None: where the frame has room for it);
+        `side`: another view beside the planes instead; `aspect` "fit": the frame cut to the planes'
+        own shape (`self.size`), inside the size `spec` asks for."""
         trajs = traj if isinstance(traj, list) else [traj]
         self.trajs, self.shown, self.trail = trajs, shown, trail
         self.traj = trajs[0]
         self.frame_count = len(shown)
-        width, height = spec.size
-        self.height = height
+        unit = spec.size
         follow = camera_mode == "follow"
         bounds = [camera.extents(t.mu[shown], t.radius[shown]) for t in trajs]
         low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
-        if panel:
-            side = LivePanelView(titles or [t.name for t in trajs], theme)
-        side_px = side.width_px(width, height) if side is not None else 0
-        aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, follow)
+        fixed = None if follow else camera.fixed_bounds(low, high)
+        side_px = side.width_px(*unit) if side is not None else 0
+        data_aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, fixed)
         with_legend = side.legend if side is not None else True
-        plan = layout(width, height, len(trajs), aspect, side_px, with_legend)
+        names = titles or [t.name for t in trajs]
+        if aspect == "fit":
+            width, height = fit_size(*unit, len(trajs), data_aspect)
+            plan = layout(width, height, len(trajs), data_aspect, unit=unit, fit=True)
+        else:
+            width, height = unit
+            plan = layout(width, height, len(trajs), data_aspect, side_px, with_legend,
+                          digits=_tracked_counts(trajs) if side is None else None, auto_panel=side is None and panel is not False)
+            if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
+                plan = layout(width, height, len(trajs), data_aspect, panel_width(width), True)
+            if plan.panel is not None and side is None:
+                side = LivePanelView(names, theme)
+        self.height = height
         self.layout = plan
         face = "none" if spec.transparent else theme.background
         self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=face)
         self.canvas = FigureCanvasAgg(self.figure)
         text_pt = plan.text_px * 72 / DPI
-        pad_px = DOT_RADIUS * height + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
+        pad_px = DOT_RADIUS * plan.unit_h + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
         self.planes = []
         for index, (one, box) in enumerate(zip(trajs, plan.planes)):
             if follow:
                 views = camera.follow_views(low[index], high[index], (box.w, box.h), spec.fps, pad_px)
             else:  # one shared view for every plane: the same scale, the same axes
-                views = camera.fixed_views(low.min(axis=0), high.max(axis=0), (box.w, box.h), len(shown), pad_px)
-            self.planes.append(Plane(self.figure, one, shown, views, box, spec.size, theme, spec.transparent, plan.text_px,
-                                     plan.gutter, trail))
+                views = camera.fixed_views(*fixed, (box.w, box.h), len(shown), pad_px)
+            self.planes.append(Plane(self.figure, one, shown, views, box, (width, height), theme, spec.transparent, plan.text_px,
+                                     plan.gutter, trail, unit_h=plan.unit_h))
         title_pt = text_pt * (1.25 if len(trajs) == 1 else 1.0)
         for one, box, title in zip(trajs, plan.planes, titles or [t.title for t in trajs]):
             self.figure.text(box.x / width, 1 - plan.title_y / height, title, color=theme.foreground, fontsize=title_pt,
                              va="bottom", ha="left")
-        if with_legend:
+        self._gallery = DigitsLegend(self.figure, plan.gallery, self.traj, theme, plan.text_px, spec.transparent) if plan.gallery else None
+        if with_legend and not plan.gallery:
             handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
                               markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
             legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
-                                        bbox_to_anchor=(plan.legend_x / width, 1 - (plan.planes[0].y + plan.planes[0].h / 2) / height),
+                                        bbox_to_anchor=(plan.legend_x / width, 1 - self._legend_middle(plan) / height),
                                         frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
                                         title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
             legend.get_title().set_color(theme.muted)
-        self.size = spec.size
+        self.size = (width, height)
         self.panel = side.build(self.figure, plan.panel, self) if side is not None else None
         self.counter = TextStamp((plan.planes[0].x, plan.counter_y), 0.9 * plan.text_px, theme.muted, anchor="ld")
 
         self.canvas.draw()
         self.pixels = np.asarray(self.canvas.buffer_rgba())  # the canvas's own memory, drawn into in place
+        if self._gallery:
+            self._gallery.paste(self.pixels)
         self.static = self.pixels.copy()  # what never changes: no grid, tick labels or curves in it
         if self.panel:
             self.panel.finish(self.pixels, self.static)
@@ -134,6 +164,14 @@ class TrajectoryScene:
         self.background = self.static.copy()
         self._paint_background(0)
         self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
+
+    @staticmethod
+    def _legend_middle(plan) -> float:
+        """The compact legend's vertical centre: the planes', or, over a panel row, the room above it."""
+        plane = plan.planes[0]
+        if plan.panel_row:
+            return (plan.title_y + plan.panel.y) / 2
+        return plane.y + plane.h / 2
 
     @property
     def ax(self):
