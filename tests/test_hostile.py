@@ -380,3 +380,18 @@ class TestPagesAndOutputs:
         (stale / "media").mkdir(parents=True)
         assert cli("report", run, "--out", tmp_path / "site").exit_code == 0
         assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
+class TestRunsSideBySideStayReadable:
+    @pytest.mark.parametrize("count", [4, 5])
+    def test_too_many_runs_for_the_frame_are_refused_naming_a_size_that_works(self, tmp_path, count):
+        import re
+
+        runs = [synthetic_run(tmp_path / f"run{index}").parent for index in range(count)]
+        args = ["render", "trajectories", *[arg for run in runs for arg in ("--run", run)], "--epochs", "1-2", "--quiet"]
+        message = one_line_error(cli(*args, "--size", "720p", "--out", tmp_path / "small.mp4"), f"{count} runs side by side at 1280x720")
+        assert not (tmp_path / "small.mp4").exists()
+        wider = re.search(r"give --size (\d+)x720 or wider", message).group(1)
+        result = cli(*args, "--size", f"{wider}x720", "--out", tmp_path / "wide.mp4")
+        assert result.exit_code == 0, result.output
+        assert probe(tmp_path / "wide.mp4").width == int(wider)

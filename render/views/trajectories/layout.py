@@ -11,6 +11,7 @@ Plane boxes are snapped to the video tile grid, so a moving grid can be repainte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from errors import ProjectError
 from render.video.tiles import TileGrid
@@ -238,6 +239,35 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
         panel_box = Box(m.margin, row_top, width - 2 * m.margin, max(height - round(0.02 * unit[1]) - row_top, 1))
     return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
                   title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), gallery=gallery, panel_row=panel_row, unit_h=unit[1])
+
+
+READABLE_PLANE = 0.2  # of the frame height: a plane with a shorter side shows its circles as specks (144 px at 720p)
+
+
+def unreadable(plan: Layout, title_px: float, width: int) -> str:
+    """Why runs side by side in `plan` cannot be read on a slide ("" when they can): a plane too
+    small, or titles (`title_px` wide) running into the next plane's."""
+    side = min(min(box.w, box.h) for box in plan.planes)
+    if side < READABLE_PLANE * plan.unit_h:
+        return f"its planes would be {side} px, less than {READABLE_PLANE:.0%} of the frame's height"
+    # Each title starts over its plane and must end a space before the next one; the last one, before the frame's edge.
+    gaps = [after.x - before.x - plan.text_px for before, after in zip(plan.planes, plan.planes[1:])]
+    if title_px > min([*gaps, width - plan.planes[-1].x]):
+        return "each run's title would run into the next one's"
+    return ""
+
+
+def readable_width(plan_at: Callable[[int], Layout], width: int, title_px: float) -> int | None:
+    """The least frame width (whole video tiles, up to 4 times `width`) at which `plan_at(width)` is
+    readable; None if none is. Text scales with the frame's height, so a larger frame of the same
+    shape does not help: a wider one does."""
+    for wider in range(-(-width // 32) * 32, 4 * width + 1, 32):
+        try:
+            if not unreadable(plan_at(wider), title_px, wider):
+                return wider
+        except ProjectError:
+            continue
+    return None
 
 
 def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, int]:

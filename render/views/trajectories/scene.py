@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from errors import ProjectError
 from render.style import CLASS_COLORS, Theme
 from render.text_stamp import TextStamp
 from render.video import TileUpdate, VideoSpec
@@ -29,13 +30,37 @@ from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.legend import DigitsLegend
-from render.views.trajectories.layout import fit_size, layout, panel_width
+from render.views.trajectories.layout import fit_size, layout, panel_width, readable_width, unreadable
 from render.views.trajectories.panel import LivePanelView
 from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
 
 DPI = 100
 CAMERAS = ("follow", "fixed")
 
+
+
+def _title_px(title: str, text_px: float) -> float:
+    """How wide `title` is drawn at the body text's size, in pixels (as the scene draws it)."""
+    figure = Figure(figsize=(4, 1), dpi=DPI)
+    canvas = FigureCanvasAgg(figure)
+    return figure.text(0, 0, title, fontsize=text_px * 72 / DPI).get_window_extent(renderer=canvas.get_renderer()).width
+
+
+def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int], plan_at):
+    """`plan` for runs side by side when they can be read; else the same without the live panel that
+    only joins where there is room; else one line naming a frame width that would do (`plan_at(width,
+    auto_panel)` lays out a frame of that width)."""
+    width, height = size
+    title_px = max(_title_px(title, plan.text_px) for title in titles)
+    why = unreadable(plan, title_px, width)
+    if why and panel is None:
+        plan = plan_at(width, False)
+        why = unreadable(plan, title_px, width)
+    if why:
+        wide = readable_width(lambda w: plan_at(w, False), width, title_px)
+        advice = f"give --size {wide}x{height} or wider{' and leave out --panel' if panel else ''}, or fewer runs" if wide else "give fewer runs"
+        raise ProjectError(f"{len(titles)} runs side by side at {width}x{height}: {why}; {advice}")
+    return plan
 
 class SidePanel(Protocol):
     """What stands beside the planes (the live panel, the manifold's grid): part background, part moving."""
@@ -119,6 +144,9 @@ class TrajectoryScene:
                           digits=_tracked_counts(trajs) if side is None else None, auto_panel=side is None and panel is not False)
             if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
                 plan = layout(width, height, len(trajs), data_aspect, panel_width(width), True)
+            if len(trajs) > 1 and side is None:
+                plan = _readable(plan, titles or [t.title for t in trajs], panel, (width, height),
+                                 lambda w, auto: layout(w, height, len(trajs), data_aspect, digits=_tracked_counts(trajs), auto_panel=auto))
             if plan.panel is not None and side is None:
                 side = LivePanelView(names, theme)
         self.height = height
