@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from atomic import Written, atomic_path
 from errors import ProjectError
 from render.outputs import ensure_output_dir
-from render.style import Theme
+from render.style import DPI, Theme
 
 STILL_DPI = 300
 STILL_FORMATS = (".png", ".svg", ".pdf")
@@ -23,7 +23,7 @@ FONT_PT = 15  # body text at the figure's own size; a 10-inch-wide figure fills 
 
 def new_figure(theme: Theme, width_in: float, height_in: float) -> Figure:
     """A figure styled by the theme; axes added to it pick the style up through `style_axes`."""
-    figure = Figure(figsize=(width_in, height_in), dpi=100, facecolor=theme.background)
+    figure = Figure(figsize=(width_in, height_in), dpi=DPI, facecolor=theme.background)
     FigureCanvasAgg(figure)
     return figure
 

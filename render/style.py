@@ -38,6 +38,15 @@ def theme(name: str) -> Theme:
     return THEMES[name]
 
 
+DPI = 100  # every video frame's figure: one pixel is 0.01 inch, so sizes in pixels divide by 100
+REFERENCE_HEIGHT = 1080  # lines and dots are drawn for 1080p and scale with the frame's height
+
+
+def px_scale(height_px: float) -> float:
+    """How much thicker than at 1080p a line or dot is drawn in a frame `height_px` high."""
+    return height_px / REFERENCE_HEIGHT
+
+
 def font_points(height_px: int, dpi: float, fraction: float) -> float:
     """A font size (points) that is `fraction` of the frame height, so text scales with --size."""
     return fraction * height_px * 72.0 / dpi

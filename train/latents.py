@@ -32,3 +32,10 @@ def latent_stats(mu: np.ndarray, logvar: np.ndarray) -> LatentStats:
     """Statistics over axis -2 (the test images) of (..., n, d) encodings."""
     mu64, logvar64 = mu.astype(np.float64), logvar.astype(np.float64)
     return LatentStats(mean_of_mu=mu64.mean(axis=-2), variance_of_mu=mu64.var(axis=-2), mean_variance=np.exp(logvar64).mean(axis=-2))
+
+
+def variance_radius(logvar_pair: np.ndarray) -> np.ndarray:
+    """The circle a tracked digit is drawn with: r = (sigma_x^2 sigma_y^2)^(1/4), the geometric mean of
+    the two standard deviations (the lecture's "r^2 is the geometric average of the two variances"),
+    from (..., 2) log-variances; in float64."""
+    return np.exp(logvar_pair.astype(np.float64).sum(axis=-1) / 4)

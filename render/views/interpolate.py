@@ -24,14 +24,13 @@ from errors import ProjectError
 from render.digits import SIDE, decode, encode, enlarge, ink_to_rgb
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_title
 from render.steps import MAX_SECONDS
-from render.style import CLASS_COLORS, Theme, font_points
+from render.style import CLASS_COLORS, DPI, Theme, font_points, px_scale
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
 from train.runfile import RunFile
 
 PATHS = ("linear", "slerp")
 DEFAULT_LEG_SECONDS = 3.0
-DPI = 100
 BACKGROUND_POINTS = 4000  # test-set encodings drawn faintly behind the path
 CHUNK = 256  # frames decoded in one forward pass
 
@@ -95,15 +94,15 @@ class InterpolationScene(WholeFrames):
         ax.set_aspect("equal")
         text_pt = font_points(height, DPI, 0.028)
         ax.tick_params(colors=theme.muted, labelsize=text_pt * 0.8, length=0)
-        ax.grid(True, color=theme.grid, linewidth=max(1.0, height / 1080))
+        ax.grid(True, color=theme.grid, linewidth=max(1.0, px_scale(height)))
         ax.set_axisbelow(True)
         for spine in ax.spines.values():
             spine.set_visible(False)
         ax.set_xlabel(f"z{dims[0] + 1}", color=theme.muted, fontsize=text_pt * 0.8)
         ax.set_ylabel(f"z{dims[1] + 1}", color=theme.muted, fontsize=text_pt * 0.8)
-        ax.scatter(points[:, 0], points[:, 1], s=(height / 1080) * 6, c=to_rgba_array([CLASS_COLORS[c] for c in labels], 0.18),
+        ax.scatter(points[:, 0], points[:, 1], s=(px_scale(height)) * 6, c=to_rgba_array([CLASS_COLORS[c] for c in labels], 0.18),
                    linewidths=0)
-        line_w = max(1.0, 2.5 * height / 1080)
+        line_w = max(1.0, 2.5 * px_scale(height))
         ax.plot(shown[:, 0], shown[:, 1], color=theme.muted, linewidth=line_w * 0.6, linestyle=(0, (3, 3)))
         for code, label in zip(waypoints[:, list(dims)], waypoint_labels):
             ax.plot(*code, "o", markersize=text_pt * 0.9, color=CLASS_COLORS[label], markeredgecolor=theme.foreground, markeredgewidth=1)

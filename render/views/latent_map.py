@@ -19,6 +19,7 @@ from atomic import Written
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, output_path, parse_dims, require_latent_size, run_title
 from render.style import CLASS_COLORS, Theme
+from train.latents import variance_radius
 from train.runfile import RunFile
 
 CIRCLE_ALPHA = 0.06  # 10,000 overlapping discs: each faint, dense regions dark
@@ -38,7 +39,7 @@ def fitted_limits(mu: np.ndarray, radius: np.ndarray | None) -> tuple[float, flo
 def plane(mu: np.ndarray, logvar: np.ndarray, variational: bool, dims: tuple[int, int]) -> tuple[np.ndarray, np.ndarray | None]:
     """(n, 2) positions and, for a VAE, radii r = (var_x var_y)^(1/4) in the chosen plane."""
     xy = mu[:, list(dims)].astype(np.float64)
-    radius = np.exp(logvar[:, list(dims)].astype(np.float64).sum(axis=1) / 4) if variational else None
+    radius = variance_radius(logvar[:, list(dims)]) if variational else None
     return xy, radius
 
 

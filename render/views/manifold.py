@@ -20,7 +20,7 @@ from errors import ProjectError
 from render.digits import SIDE, enlarge, ink_to_rgb, mosaic
 from render.sources import choose_digits, decoder_at, epochs_label, output_path, run_folder
 from render.steps import frame_steps, parse_epochs
-from render.style import Theme
+from render.style import DPI, Theme
 from render.video import Rendered, VideoOptions, render_video
 from render.views.trajectories import load_trajectory
 from render.views.trajectories.layout import Box, plane_height
@@ -28,7 +28,6 @@ from render.views.trajectories.scene import TrajectoryScene
 from train.runfile import RunFile
 
 GRID = 15
-DPI = 100
 
 
 @dataclass

@@ -27,7 +27,7 @@ from errors import ProjectError
 from render.digits import SIDE, encode, ink_to_rgb
 from render.figures import save_figure, check_still_path
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_folder, run_title
-from render.style import Theme, font_points
+from render.style import DPI, Theme, font_points
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
 from train.runfile import RunFile
 
@@ -285,7 +285,7 @@ class OccupancyFrames(WholeFrames):
         self.per_epoch = max(1, round(seconds_per_epoch * spec.fps))
         self.frame_count = (self.epochs - 1) * self.per_epoch + 1
         width, height = spec.size
-        self.figure = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor=theme.background)
+        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=theme.background)
         self.canvas = FigureCanvasAgg(self.figure)
         self.drawing = OccupancyFigure(self.figure, theme, len(rows), "", run_folder(other).name if other else None, height)
         self.states: dict[tuple[str, int], dict] = {}

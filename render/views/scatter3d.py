@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, require_latent_size, run_title
 from render.steps import parse_epochs
-from render.style import CLASS_RGB, Theme, font_points
+from render.style import CLASS_RGB, Theme, font_points, px_scale
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
 from render.views.latent_map import class_legend
@@ -76,7 +76,7 @@ class ScatterScene(WholeFrames):
         elevation = np.radians(ELEVATION_DEG)
         self.scale = 0.40 * self.height / (np.cos(elevation) + np.sqrt(2) * np.sin(elevation))
         self.elevation = elevation
-        dx, dy, rim = disc_offsets(max(2.5, 3.4 * self.height / 1080))
+        dx, dy, rim = disc_offsets(max(2.5, 3.4 * px_scale(self.height)))
         self.dx, self.dy, self.core = dx.astype(np.int32), dy.astype(np.int32), (~rim).astype(np.int32)
         self.reach = int(np.abs(dx).max()) + 1
         self.colors = np.array(CLASS_RGB, dtype=np.float64)[cloud.labels]

@@ -10,6 +10,7 @@ import numpy as np
 from errors import ProjectError
 from render.sources import run_folder
 from render.steps import check_epoch_range
+from train.latents import variance_radius
 from train.runfile import RunFile
 
 
@@ -45,7 +46,7 @@ def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple
     dims_note = f"  ·  z{dims[0]}, z{dims[1]}" if run.latent_dim > 2 else ""
     mode_note = "" if variational else " (no sampling)"
     # r = (sigma_x^2 sigma_y^2)^(1/4) = exp((logvar_x + logvar_y) / 4)
-    radius = np.exp(logvar.astype(np.float64).sum(axis=-1) / 4.0) if variational else np.zeros(logvar.shape[:2])
+    radius = variance_radius(logvar) if variational else np.zeros(logvar.shape[:2])
     tracked = run.tracked()
     return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch, loss=steps.loss.astype(np.float64),
                       labels=tracked.label[rows], images=tracked.image[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,

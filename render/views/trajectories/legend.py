@@ -13,11 +13,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from render.digits import SIDE, enlarge
-from render.style import CLASS_COLORS, Theme
+from render.style import CLASS_COLORS, DPI, Theme
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Gallery
 
-DPI = 100
 
 
 def tinted(image: np.ndarray, color: str, theme: Theme, side: int, transparent: bool) -> np.ndarray:

@@ -21,11 +21,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from render.style import Theme
+from render.style import DPI, Theme, px_scale
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box, panel_width
 
-DPI = 100
 RUN_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#c44e52", "#937860")
 SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
 AA_PAD_PX = 3
@@ -108,11 +107,11 @@ class LivePanel:
                 ax.set_xlabel("epoch", fontsize=label_pt, color=theme.muted, labelpad=label_pt * 0.3)
             ax.tick_params(colors=theme.muted, labelsize=label_pt, length=0, pad=label_pt * 0.4)
             ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
-            ax.grid(True, color=theme.grid, linewidth=max(1.0, unit_h / 1080))
+            ax.grid(True, color=theme.grid, linewidth=max(1.0, px_scale(unit_h)))
             ax.set_axisbelow(True)
             for spine in ax.spines.values():
                 spine.set_visible(False)
-            line_w = max(1.0, 2.0 * unit_h / 1080)
+            line_w = max(1.0, 2.0 * px_scale(unit_h))
             self.lines.append([ax.plot(np.arange(steps), v, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=line_w, animated=True)[0]
                                for i, v in enumerate(values)])
             self.axes.append(ax)

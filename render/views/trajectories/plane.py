@@ -20,13 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from render.style import CLASS_COLORS, Theme
+from render.style import CLASS_COLORS, DPI, Theme, px_scale
 from render.text_stamp import TextStamp
 from render.video.tiles import TileGrid
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box
 
-DPI = 100
 AA_PAD_PX = 2  # antialiasing reaches this far past a shape's geometric edge (and then some)
 FILL_ALPHA = 0.28
 DOT_FILL_ALPHA = 0.8  # runs without sampling: small opaque dots, not variance circles
@@ -84,7 +83,7 @@ class Plane:
         self.ax.set_axis_off()
         face = (0.0, 0.0, 0.0, 0.0) if transparent else to_rgba(theme.background)
         self.table = _blend_table(face, to_rgba(theme.grid))
-        self.line_px = max(1.0, 1.4 * unit_h / 1080)
+        self.line_px = max(1.0, 1.4 * px_scale(unit_h))
         self.locators = [MaxNLocator(nbins=max(2, round(box.w / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10]),
                          MaxNLocator(nbins=max(2, round(box.h / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10])]
         tick_px = 0.8 * text_px
@@ -110,9 +109,9 @@ class Plane:
                                          offset_transform=self.ax.transData,
                                          facecolors=np.c_[rgba[:, :3], np.full(count, fill_alpha)],
                                          edgecolors=np.c_[rgba[:, :3], np.full(count, 0.95)],
-                                         linewidths=max(1.0, 1.6 * unit_h / 1080), animated=True)
+                                         linewidths=max(1.0, 1.6 * px_scale(unit_h)), animated=True)
         self.ax.add_collection(self.circles)
-        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * unit_h / 1080), capstyle="round", animated=True)
+        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * px_scale(unit_h)), capstyle="round", animated=True)
         self.ax.add_collection(self.trails)
         # How far past its centre line or edge each moving shape can paint, in pixels.
         self._circle_pad = self.circles.get_linewidths()[0] * DPI / 72 + AA_PAD_PX

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from errors import ProjectError
-from render.style import CLASS_COLORS, Theme
+from render.style import CLASS_COLORS, DPI, Theme
 from render.text_stamp import TextStamp
 from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
@@ -34,7 +34,6 @@ from render.views.trajectories.layout import fit_size, layout, panel_width, read
 from render.views.trajectories.panel import LivePanelView
 from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
 
-DPI = 100
 CAMERAS = ("follow", "fixed")
 
 
