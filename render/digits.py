@@ -9,7 +9,6 @@ from __future__ import annotations
 from statistics import NormalDist
 
 import numpy as np
-import torch
 
 from render.style import Theme
 
@@ -18,6 +17,8 @@ SIDE = 28
 
 def decode(model, codes: np.ndarray) -> np.ndarray:
     """(N, d) latent codes -> (N, 28, 28) uint8 intensities (255 = ink)."""
+    import torch  # here, not at the top: views that only lay digits out (the trajectories legend) never load torch's ~470 MiB
+
     with torch.no_grad():
         images = model.generate(torch.as_tensor(np.asarray(codes, dtype=np.float32)))
     return np.rint(images.numpy() * 255).astype(np.uint8)
@@ -25,6 +26,8 @@ def decode(model, codes: np.ndarray) -> np.ndarray:
 
 def encode(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) uint8 digits -> the encoder's means and log-variances, (N, d) float64 each."""
+    import torch
+
     with torch.no_grad():
         mu, logvar = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
     return mu.numpy().astype(np.float64), logvar.numpy().astype(np.float64)
