@@ -125,11 +125,23 @@ def _media_html(path: Path, root: Path, caption: str) -> str:
 
 
 def _claims_html(claims: list[Claim], seeds: list[int]) -> str:
-    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.numbers)}</td>"
-                   f'<td class="verdict">{html.escape(c.verdict)}</td></tr>' for c in claims)
+    from report.evidence import ADVERBS, SHARES
+
+    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.effect_text())}</td>"
+                   f"<td>{html.escape(c.threshold_text())}</td><td class=\"verdict {html.escape(c.verdict.split()[0])}\">{html.escape(c.verdict)}</td>"
+                   f"<td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>" for c in claims)
+    words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td></tr>" for a in ADVERBS.values())
+    words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td></tr>" for s in SHARES.values())
     return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
-            f'<table class="numbers claims"><thead><tr><th>claim</th><th>measure</th><th>numbers</th><th>verdict</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></section>")
+            "<p>Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds (Student's t for means of "
+            "per-seed values, a bootstrap over seeds for ratios of spreads, Clopper-Pearson for shares of seeds). <b>holds</b>: the whole "
+            "interval lies past the threshold on the side the page predicts; <b>contradicted</b>: it lies wholly on the other side; "
+            "<b>inconclusive</b>: otherwise, with about how many seeds would decide it were the effect what it is now. One seed gives no "
+            "interval, so every comparison is inconclusive; a tie never holds.</p>"
+            f'<table class="numbers claims"><thead><tr><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
+            f"<th>verdict</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+            '<h3>What the words ask, fixed before looking</h3><table class="numbers adverbs"><thead><tr><th>words</th><th>threshold</th>'
+            f"<th>meaning</th></tr></thead><tbody>{words}</tbody></table></section>")
 
 
 def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None]) -> tuple[Path, list[Claim], float]:
@@ -200,7 +212,7 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     training = time.perf_counter() - started
     index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo)
     for claim in claims:
-        echo(f"  {claim.verdict:<14} {claim.text}")
+        echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
     echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, the rest {time.perf_counter() - started - training - rendering:.0f} s)")
     if failed:
         raise failed
