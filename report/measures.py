@@ -21,9 +21,9 @@ import numpy as np
 from scipy import stats
 
 from train.describe import final_epoch
+from train.latents import DEAD_SPREAD, encoder_dead
 from train.runfile import RunFile
 
-DEAD_SPREAD = 1e-6  # widest range of any latent mean over the test set below which the encoder is dead
 SLOPE_EPOCHS = 3  # the last epochs whose test-loss trend stands beside claims about final values
 SPIKE_WINDOW, SPIKE_FACTOR = 100, 1.5  # a batch loss above 1.5x the median of the 100 batches before it
 
@@ -124,7 +124,7 @@ def read_run(path: Path) -> RunNumbers | None:
     test_total = losses.sum(axis=1)
     return RunNumbers(arch=config.arch, mode=config.mode, seed=config.seed, latent_size=history.mu.shape[-1], test_loss=test_total,
                       reconstruction=float(losses[-1, 0]), inactive=final.stats.inactive_count,
-                      dead=bool(np.ptp(final.encodings.mu, axis=0).max() < DEAD_SPREAD),
+                      dead=encoder_dead(final.encodings.mu),
                       shapes=tuple(shape_of(mu) for mu in history.mu), radius_start=float(radius[0]), radius_epoch1=float(radius[end_of_epoch1]),
                       radius_final=float(radius[-1]), rises=int(np.sum(np.diff(test_total) > 0)),
                       spikes=_spikes(steps.loss, first=end_of_epoch1 + 1))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 INACTIVE_THRESHOLD = 0.01
+DEAD_SPREAD = 1e-6  # the widest range of any latent mean over the test set below which the encoder is dead
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,9 @@ def latent_stats(mu: np.ndarray, logvar: np.ndarray) -> LatentStats:
     """Statistics over axis -2 (the test images) of (..., n, d) encodings."""
     mu64, logvar64 = mu.astype(np.float64), logvar.astype(np.float64)
     return LatentStats(mean_of_mu=mu64.mean(axis=-2), variance_of_mu=mu64.var(axis=-2), mean_variance=np.exp(logvar64).mean(axis=-2))
+
+
+def encoder_dead(mu: np.ndarray) -> bool:
+    """Whether every input of (n, d) means sits at one code: the encoder passes nothing on (a whole
+    hidden layer of ReLUs died), a total collapse of every latent variable at once."""
+    return bool(np.ptp(mu.astype(np.float64), axis=0).max() < DEAD_SPREAD)
