@@ -128,3 +128,17 @@ def read_run(path: Path) -> RunNumbers | None:
                       shapes=tuple(shape_of(mu) for mu in history.mu), radius_start=float(radius[0]), radius_epoch1=float(radius[end_of_epoch1]),
                       radius_final=float(radius[-1]), rises=int(np.sum(np.diff(test_total) > 0)),
                       spikes=_spikes(steps.loss, first=end_of_epoch1 + 1))
+
+
+def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
+    """The occupancy view's measure at k sigma: the reconstruction loss of codes on the ring k sigma
+    around each tracked digit's mean (8 angles, in the first two latent dimensions), over the loss at
+    the mean, averaged over the tracked digits, with the run's last decoder."""
+    from render.sources import decoder_at
+    from render.views.occupancy import encode_sigma, losses, ring_codes
+
+    with RunFile(path) as run:
+        model, images = decoder_at(run), run.tracked().image
+    mu, sigma = encode_sigma(model, images)
+    loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
+    return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))
