@@ -11,6 +11,7 @@ of the means it would dominate; the claim's note says so.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -19,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from report.evidence import ABOVE, ADVERBS, BELOW, SHARES, WITHIN, Effect, frequency, mean_effect, paired, spread_ratio
-from report.measures import SLOPE_EPOCHS, RunNumbers, read_run, ring_loss_ratio
+from report.measures import SLOPE_EPOCHS, RunNumbers, mean_reconstruction, read_run, ring_loss_ratio
 
 SHALLOW, DEEP, DEEP3 = "784-256-2", "784-256-32-8-2", "784-256-32-8-3"
 VAE, PLAIN = "variational", "deterministic"
@@ -37,7 +38,7 @@ class Claim:
     threshold: float  # what the words ask of the effect, on the same scale
     verdict: str  # holds, contradicted, inconclusive, not checked
     seeds_needed: int | None  # inconclusive: about how many seeds would decide it at the observed effect
-    note: str = ""  # the numbers behind it, runs left out and why
+    note: str = ""  # the numbers behind it, runs left out and why (or why it was not checked)
     predicted: str = ABOVE  # the side of the threshold the page predicts: above, below, within
     scale: str = "difference"  # ratio, difference or share
     seeds: int = 0  # runs (or pairs of runs) that took part
@@ -77,8 +78,9 @@ def _claim(text: str, measure: str, effect: Effect, scale: str, note: str = "") 
     """The record of an effect judged on its own scale (log ratios for ratios, shown as ratios)."""
     show = math.exp if scale == "ratio" else float
     interval = None if effect.estimate is None or (math.isinf(effect.low) and math.isinf(effect.high)) else (show(effect.low), show(effect.high))
-    verdict = "not checked (no finished runs)" if effect.seeds == 0 else effect.verdict
-    return Claim(text, measure, None if effect.estimate is None else show(effect.estimate), interval, show(effect.threshold), verdict,
+    if effect.seeds == 0:
+        return Claim(text, measure, None, None, show(effect.threshold), "not checked", None, "no finished runs to compare", effect.side, scale, 0)
+    return Claim(text, measure, None if effect.estimate is None else show(effect.estimate), interval, show(effect.threshold), effect.verdict,
                  effect.seeds_needed, note, effect.side, scale, effect.seeds)
 
 
@@ -89,9 +91,21 @@ def _log(factor: str) -> float:
 class Runs:
     """The sweep's finished runs, each read once, by (arch, mode) and seed."""
 
-    def __init__(self, folder: Path, seeds: list[int]):
-        self.folder, self.seeds = folder, seeds
+    def __init__(self, folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None):
+        self.folder, self.seeds, self.scorer, self.test_images = folder, seeds, scorer, test_images
+        self._mean_reconstruction: dict[tuple[str, int], float] = {}
         self._read: dict[tuple[str, str], dict[int, RunNumbers]] = {}
+        self._scores: dict[tuple[str, str], dict] = {}
+        self.scoring_seconds = 0.0
+
+    def scores(self, arch: str, mode: str = VAE) -> dict:
+        """The sample scores (report.classifier.Scores) of every live run of a configuration, each scored once."""
+        key = (arch, mode)
+        if key not in self._scores:
+            started = time.perf_counter()
+            self._scores[key] = {seed: self.scorer.score_run(self.folder / f"{arch}-{mode}-s{seed}") for seed in self.alive(arch, mode)}
+            self.scoring_seconds += time.perf_counter() - started
+        return self._scores[key]
 
     def all(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
         """Every finished run of a configuration, dead encoders included."""
@@ -100,6 +114,12 @@ class Runs:
             found = {seed: read_run(self.folder / f"{arch}-{mode}-s{seed}") for seed in self.seeds}
             self._read[key] = {seed: run for seed, run in found.items() if run is not None}
         return self._read[key]
+
+    def mean_reconstruction(self, arch: str, seed: int) -> float:
+        """A VAE's test reconstruction of its decoded mean (the run file holds the sampled one), computed once."""
+        if (arch, seed) not in self._mean_reconstruction:
+            self._mean_reconstruction[arch, seed] = mean_reconstruction(self.folder / f"{arch}-{VAE}-s{seed}", self.test_images)
+        return self._mean_reconstruction[arch, seed]
 
     def alive(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
         """The runs whose encoder did not die: the ones means and shapes are taken over."""
@@ -167,7 +187,7 @@ def gaussian_progressively(runs: Runs) -> Claim:
                    "trend per epoch of the KS distance between the whitened test encodings' radii and chi_d", effect, "difference",
                    "KS distance per epoch, first seed: " + ", ".join(f"{shape.radial_ks:.3f}" for shape in next(iter(found.values())).shapes)
                    if found else "")
-    return claim if found or not runs.alive(SHALLOW) else replace(claim, verdict="not checked (a trend needs two epochs or more)")
+    return claim if found or not runs.alive(SHALLOW) else replace(claim, verdict="not checked", note="a trend needs two epochs or more")
 
 
 def gaussian_like(runs: Runs) -> Claim:
@@ -225,6 +245,31 @@ def deeper_reconstructs_better(runs: Runs, mode: str) -> Claim:
                   + _values(deep, lambda run: run.reconstruction, 4) + "; 784-256-2 " + _values(shallow, lambda run: run.reconstruction, 4))
 
 
+def _decoded_mean_claim(runs: Runs, claim: Claim, a: dict[int, RunNumbers], b: dict[int, RunNumbers], value_a, value_b, adverb: str) -> Claim:
+    """The same claim with the VAE's reconstruction of its decoded mean in place of the sampled one."""
+    if runs.test_images is None:
+        return replace(claim, text=claim.text + " [the VAE's decoded mean]", verdict="not checked", note="no test images were given",
+                       estimate=None, interval=None, seeds_needed=None)
+    values = {seed: (value_a(seed, a[seed]), value_b(seed, b[seed])) for seed in paired(a, b)}
+    effect = mean_effect((math.log(x / y) for x, y in values.values()), _log(adverb), ABOVE)
+    return _claim(claim.text + " [the VAE's decoded mean]", claim.measure.replace("the VAE's is of a sampled code, as it trains", "the VAE's of its mean code"),
+                  effect, "ratio", "per seed: " + ", ".join(f"s{seed} {x:.4g} / {y:.4g}" for seed, (x, y) in sorted(values.items())))
+
+
+def deeper_reconstructs_better_decoded_mean(runs: Runs) -> Claim:
+    claim = deeper_reconstructs_better(runs, VAE)
+    deep, shallow = runs.alive(DEEP), runs.alive(SHALLOW)
+    return _decoded_mean_claim(runs, claim, shallow, deep, lambda seed, run: runs.mean_reconstruction(SHALLOW, seed),
+                               lambda seed, run: runs.mean_reconstruction(DEEP, seed), "sensibly")
+
+
+def plain_reconstructs_slightly_better_decoded_mean(runs: Runs) -> Claim:
+    claim = plain_reconstructs_slightly_better(runs)
+    plain, vae = runs.alive(DEEP, PLAIN), runs.alive(DEEP, VAE)
+    return _decoded_mean_claim(runs, claim, vae, plain, lambda seed, run: runs.mean_reconstruction(DEEP, seed),
+                               lambda seed, run: run.reconstruction, "slightly")
+
+
 def plain_reconstructs_slightly_better(runs: Runs) -> Claim:
     plain, vae = runs.alive(DEEP, PLAIN), runs.alive(DEEP, VAE)
     effect = mean_effect(_ratio_by_seed(vae, plain, lambda run: run.reconstruction), _log("slightly"), ABOVE)
@@ -268,7 +313,7 @@ def shallower_four_more_stable(runs: Runs) -> Claim:
 def shallower_four_steadier(runs: Runs) -> Claim:
     deep, shallow = runs.alive("784-256-32-8-4"), runs.alive("784-256-32-4")
     bumps = lambda run: run.rises + run.spikes  # noqa: E731
-    effect = mean_effect((bumps(deep[seed]) - bumps(shallow[seed]) for seed in paired(deep, shallow)), 0.0, ABOVE)
+    effect = mean_effect((bumps(deep[seed]) - bumps(shallow[seed]) for seed in paired(deep, shallow)), 0.0, ABOVE, resolution=1)
     return _claim("the 784-256-32-4 architecture is more stable during training (within a run)",
                   "test-loss rises between epochs + batch-loss spikes (above 1.5x the median of the 100 batches before), "
                   "784-256-32-8-4 minus 784-256-32-4, by seed", effect, "difference",
@@ -291,7 +336,7 @@ def several_collapse(runs: Runs, archs: tuple[str, str]) -> Claim:
 
 def collapse_deeper(runs: Runs, deeper: str, shallower: str) -> Claim:
     a, b = runs.all(deeper), runs.all(shallower)
-    effect = mean_effect((_inactive(a[seed]) - _inactive(b[seed]) for seed in paired(a, b)), 0.0, ABOVE)
+    effect = mean_effect((_inactive(a[seed]) - _inactive(b[seed]) for seed in paired(a, b)), 0.0, ABOVE, resolution=1)
     return _claim(f"the collapse is more evident for deeper architectures ({deeper} against {shallower})",
                   "inactive latent variables (variance of the mean < 0.01), deeper minus shallower, by seed", effect, "difference",
                   f"{deeper}: " + _values(a, _inactive) + f"; {shallower}: " + _values(b, _inactive))
@@ -310,20 +355,87 @@ def detail_with_active_variables(runs: Runs) -> Claim:
                   effect, "difference", runs.slope_note(*((arch, VAE) for arch in archs)))
 
 
-def check_claims(folder: Path, seeds: list[int]) -> list[Claim]:
-    """Every checked claim of the page, in the page's order."""
-    runs = Runs(folder, seeds)
+# -- generated samples, scored by the cached classifier (report/classifier.py) -----------------------
+def _frechet_note(runs: Runs, *configs: tuple[str, str]) -> str:
+    parts = []
+    for arch, mode in configs:
+        scores = runs.scores(arch, mode)
+        label = f"{arch}{'' if mode == VAE else ' without sampling'}"
+        parts.append(f"{label}: FD " + ", ".join(f"s{seed} {score.frechet:.3g}" for seed, score in sorted(scores.items()))
+                     + "; confidence " + ", ".join(f"{score.confidence:.2f}" for _, score in sorted(scores.items()))
+                     + "; class entropy " + ", ".join(f"{score.class_entropy:.2f}" for _, score in sorted(scores.items())))
+    return (runs.dead_note(*configs) + "; ".join(parts)
+            + f" (classifier test accuracy {runs.scorer.accuracy:.2%}; FD: Fréchet distance of its features to the test set's, lower is closer)")
+
+
+def _fd_ratio_claim(runs: Runs, text: str, worse: tuple[str, str], better: tuple[str, str], adverb: str) -> Claim:
+    a, b = runs.scores(*worse), runs.scores(*better)
+    effect = mean_effect((math.log(a[seed].frechet / b[seed].frechet) for seed in paired(a, b)), _log(adverb), ABOVE)
+    name = lambda config: config[0] + ("" if config[1] == VAE else " without sampling")  # noqa: E731
+    return _claim(text, f"Fréchet distance of 10,000 samples z ~ N(0, I) to the test set, {name(worse)} / {name(better)}, by seed",
+                  effect, "ratio", _frechet_note(runs, worse, better))
+
+
+def sampling_not_evident_generation(runs: Runs) -> Claim:
+    gaps = {}
+    for arch in (SHALLOW, DEEP):
+        plain, vae = runs.scores(arch, PLAIN), runs.scores(arch, VAE)
+        gaps[arch] = {seed: abs(math.log(plain[seed].frechet / vae[seed].frechet)) for seed in paired(plain, vae)}
+    shallow, deep = gaps[SHALLOW], gaps[DEEP]
+    effect = mean_effect((shallow[seed] - deep[seed] for seed in paired(shallow, deep)), 0.0, BELOW)
+    return _claim("the effect of sampling is not so evident (784-256-2) [on random generation]",
+                  "|log of the samples' Fréchet-distance ratio between the modes|, 784-256-2 minus 784-256-32-8-2, by seed", effect,
+                  "difference", _frechet_note(runs, (SHALLOW, PLAIN), (SHALLOW, VAE)))
+
+
+def modest_samples(runs: Runs) -> Claim:
+    scores = runs.scores("784-256-32-8-4")
+    effect = mean_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW)
+    return _claim("the overall quality of generated samples is modest (784-256-32-8-4)",
+                  "the classifier's mean top-class confidence on 10,000 samples z ~ N(0, I)", effect, "share",
+                  _frechet_note(runs, ("784-256-32-8-4", VAE)))
+
+
+SAMPLE_CLAIMS = (
+    "sampling_not_evident_generation", "more_distorted", "very_bad", "modest", "slightly_improved", "deeper_sixteen")
+
+
+def sample_claims(runs: Runs) -> dict[str, Claim]:
+    """The six statements about random generation, by name; not checked without the classifier."""
+    if runs.scorer is None:
+        return {name: Claim(f"(generated samples: {name.replace('_', ' ')})", "needs the sample classifier", None, None, 0.0,
+                            "not checked", None, "no sample classifier was given") for name in SAMPLE_CLAIMS}
+    return {
+        "sampling_not_evident_generation": sampling_not_evident_generation(runs),
+        "more_distorted": _fd_ratio_claim(runs, "without sampling, the generation of more distorted digits (784-256-32-8-2)",
+                                          (DEEP, PLAIN), (DEEP, VAE), "more"),
+        "very_bad": _fd_ratio_claim(runs, "without sampling, random sampling from the latent space generates very bad results (784-256-32-8-3)",
+                                    (DEEP3, PLAIN), (DEEP3, VAE), "much"),
+        "modest": modest_samples(runs),
+        "slightly_improved": _fd_ratio_claim(runs, "784-256-32-4: even sampling looks slightly improved (against 784-256-32-8-4)",
+                                             ("784-256-32-8-4", VAE), ("784-256-32-4", VAE), "slightly"),
+        "deeper_sixteen": _fd_ratio_claim(runs, "sampling from a latent space of dimension 16 is slightly better with a deeper network",
+                                          ("784-256-32-16", VAE), ("784-256-32-24-16", VAE), "slightly"),
+    }
+
+
+def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None) -> list[Claim]:
+    """Every checked claim of the page, in the page's order; `scorer` (report.classifier.Scorer)
+    scores generated samples and `test_images` (n, 28, 28) give a VAE's decoded-mean reconstruction;
+    without them those claims say they were not checked."""
+    runs = Runs(folder, seeds, scorer, test_images)
+    samples = sample_claims(runs)
     return [
         radius_starts_near_one(runs), radius_falls_rapidly(runs), inside_the_circle_reconstructs(runs), radius_ends_small(runs),
         gaussian_progressively(runs), gaussian_like(runs),
-        sampling_not_evident_shallow(runs),
-        less_uniform_without_sampling(runs),
-        deeper_reconstructs_better(runs, VAE), deeper_reconstructs_better(runs, PLAIN),
-        plain_reconstructs_slightly_better(runs),
-        spherical_with_sampling(runs),
-        four_much_more_aleatory(runs), collapse_not_infrequent(runs),
-        shallower_four_more_stable(runs), shallower_four_steadier(runs),
+        sampling_not_evident_shallow(runs), samples["sampling_not_evident_generation"],
+        less_uniform_without_sampling(runs), samples["more_distorted"],
+        deeper_reconstructs_better(runs, VAE), deeper_reconstructs_better_decoded_mean(runs), deeper_reconstructs_better(runs, PLAIN),
+        plain_reconstructs_slightly_better(runs), plain_reconstructs_slightly_better_decoded_mean(runs),
+        spherical_with_sampling(runs), samples["very_bad"],
+        four_much_more_aleatory(runs), collapse_not_infrequent(runs), samples["modest"],
+        shallower_four_more_stable(runs), shallower_four_steadier(runs), samples["slightly_improved"],
         several_collapse(runs, ("784-256-32-16-8", "784-256-32-8")), several_collapse(runs, ("784-256-32-24-16", "784-256-32-16")),
         collapse_deeper(runs, "784-256-32-16-8", "784-256-32-8"), collapse_deeper(runs, "784-256-32-24-16", "784-256-32-16"),
-        detail_with_active_variables(runs),
+        samples["deeper_sixteen"], detail_with_active_variables(runs),
     ]

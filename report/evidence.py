@@ -43,14 +43,13 @@ ADVERBS = {
     "sensibly": Adverb("sensibly", 1.05, "at least 5% of the quantity itself"),
     "much": Adverb("much, rapidly", 2.0, "at least a factor of 2 (twice, or half)"),
     "close": Adverb("close to, -like", 1.25, "within 25% of the reference, either way"),
-    "not evident": Adverb("not so evident", 1.05, "inside the 5% that 'sensibly' asks for, either way"),
     "small": Adverb("small", 4.0, "a quarter of the reference or less"),
 }
 
 
 @dataclass(frozen=True)
 class Share:
-    """What a word of the page asks of a frequency over seeds."""
+    """What a word of the page asks of a share: of seeds, or of a classifier's confidence."""
 
     word: str
     share: float  # the share of seeds must pass this
@@ -60,6 +59,7 @@ class Share:
 SHARES = {
     "not infrequently": Share("not infrequently", 0.2, "in more than one run in five"),
     "confirmed": Share("confirmed", 0.5, "in most runs"),
+    "modest": Share("modest (samples)", 0.9, "a sample classifier less than 90% sure, on average, of what digit it sees"),
 }
 
 
@@ -96,14 +96,17 @@ def _finish(estimate, low, high, threshold, side, seeds, needed) -> Effect:
     return Effect(estimate, low, high, threshold, side, seeds, verdict, needed() if verdict == "inconclusive" else None)
 
 
-def mean_effect(values, threshold: float, side: str) -> Effect:
-    """The mean of per-seed values (paired differences, log ratios) with its t interval."""
+def mean_effect(values, threshold: float, side: str, resolution: float = 0.0) -> Effect:
+    """The mean of per-seed values (paired differences, log ratios) with its t interval. Values
+    counted in whole steps (`resolution` 1: inactive variables) are never taken as exact: their
+    spread is at least that of rounding, resolution / sqrt(12), so two seeds that happen to agree do
+    not make a zero-width interval."""
     x = np.asarray(list(values), dtype=np.float64)
     n = len(x)
     if n == 0:
         return Effect(None, -math.inf, math.inf, threshold, side, 0, "inconclusive", None)
     mean = float(x.mean())
-    sd = float(x.std(ddof=1)) if n > 1 else math.nan
+    sd = max(float(x.std(ddof=1)), resolution / math.sqrt(12)) if n > 1 else math.nan
     if n < 2:
         low, high = -math.inf, math.inf
     elif sd == 0:  # every seed gives the same number: the interval is that number

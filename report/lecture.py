@@ -124,7 +124,7 @@ def _media_html(path: Path, root: Path, caption: str) -> str:
     return f'<figure class="still"><img src="{relative}" alt="{html.escape(caption)}" loading="lazy">{text}</figure>'
 
 
-def _claims_html(claims: list[Claim], seeds: list[int]) -> str:
+def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
     from report.evidence import ADVERBS, SHARES
 
     rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.effect_text())}</td>"
@@ -138,15 +138,19 @@ def _claims_html(claims: list[Claim], seeds: list[int]) -> str:
             "interval lies past the threshold on the side the page predicts; <b>contradicted</b>: it lies wholly on the other side; "
             "<b>inconclusive</b>: otherwise, with about how many seeds would decide it were the effect what it is now. One seed gives no "
             "interval, so every comparison is inconclusive; a tie never holds.</p>"
+            + (f"<p>Generated samples are scored by a small MNIST classifier trained once and cached: test accuracy "
+               f"{scorer.accuracy:.2%} (trained in {scorer.seconds:.0f} s).</p>" if scorer is not None else "")
+            +
             f'<table class="numbers claims"><thead><tr><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
             f"<th>verdict</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
-            '<h3>What the words ask, fixed before looking</h3><table class="numbers adverbs"><thead><tr><th>words</th><th>threshold</th>'
+            '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
             f"<th>meaning</th></tr></thead><tbody>{words}</tbody></table></section>")
 
 
-def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None]) -> tuple[Path, list[Claim], float]:
+def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
+               scorer=None, test_images=None) -> tuple[Path, list[Claim], float]:
     """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
-    and the seconds spent rendering."""
+    and the seconds spent rendering. `scorer` (report.classifier) scores generated samples."""
     media = out / "media"
     make_folder(media, "lecture's media folder")
     started = time.perf_counter()
@@ -164,9 +168,11 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
     rendering = time.perf_counter() - started
-    claims = check_claims(sweep, seeds)
+    started = time.perf_counter()
+    claims = check_claims(sweep, seeds, scorer, test_images)
+    echo(f"claims checked in {time.perf_counter() - started:.1f} s (samples scored included)")
     page = ((ASSETS / "index.html").read_text()
-            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer))
             .replace("{{TITLE}}", "the lecture on variational autoencoders, reproduced"))
     for asset in ("report.css", "report.js"):
         with atomic_path(out / asset) as tmp:
@@ -210,7 +216,14 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     except MembersFailed as exc:  # the page shows what finished and says what is missing
         failed = exc
     training = time.perf_counter() - started
-    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo)
+    from data.mnist import load_mnist
+    from report.classifier import load_scorer
+
+    mnist = load_mnist(data_dir)
+    scorer = load_scorer(mnist, echo)  # trained once, then read from the cache
+    scorer.keep_in(out / ".sample-scores.json")  # runs scored before are not scored again
+    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo, scorer, mnist.test_images)
+    scorer.save_to(out / ".sample-scores.json")
     for claim in claims:
         echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
     echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, the rest {time.perf_counter() - started - training - rendering:.0f} s)")

@@ -142,3 +142,21 @@ def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
     mu, sigma = encode_sigma(model, images)
     loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
     return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))
+
+
+def mean_reconstruction(path: Path, images: np.ndarray) -> float:
+    """The test reconstruction per image of the decoded mean (no sampling), with the run's last net:
+    for a VAE the other of its two reconstructions (the run file holds the sampled one)."""
+    import torch
+    import torch.nn.functional as F
+
+    from train.checkpoints import load_model
+
+    model, _ = load_model(path)
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(images), 2000):
+            x = torch.as_tensor(images[start:start + 2000].reshape(-1, 784), dtype=torch.float32).div(255)
+            mu, _ = model.encode(x)
+            total += float(F.binary_cross_entropy_with_logits(model.decode(mu), x, reduction="sum"))
+    return total / len(images)

@@ -38,6 +38,13 @@ def test_a_tie_is_never_holds():
     assert effect.verdict == "inconclusive" and effect.seeds_needed is None
 
 
+def test_counts_that_agree_by_chance_in_two_seeds_decide_nothing():
+    """Two seeds that both lose two more variables could be luck; six seeds that all do are not."""
+    assert mean_effect([2, 2], 0.0, ABOVE, resolution=1).verdict == "inconclusive"
+    assert mean_effect([2] * 6, 0.0, ABOVE, resolution=1).verdict == "holds"
+    assert mean_effect([0] * 6, 0.0, ABOVE, resolution=1).verdict == "inconclusive"  # a tie, however many seeds
+
+
 def test_one_seed_decides_nothing_however_large_the_effect():
     for values, side in (([50.0], ABOVE), ([-50.0], ABOVE), ([0.0], WITHIN)):
         effect = mean_effect(values, THRESHOLD, side)
@@ -116,3 +123,12 @@ def test_shape_is_measured_after_whitening_so_scale_cannot_move_it():
 
 def test_a_dead_encoder_has_no_shape():
     assert shape_of(np.tile([[0.4, -1.2]], (500, 1))) is None
+
+
+def test_the_frechet_distance_of_known_gaussians():
+    from report.classifier import frechet_distance
+
+    k = 6
+    assert frechet_distance(np.zeros(k), np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(0, abs=1e-9)
+    assert frechet_distance(np.full(k, 0.5), np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(k * 0.25)
+    assert frechet_distance(np.zeros(k), 9 * np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(k * (3 - 1) ** 2)

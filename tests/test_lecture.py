@@ -5,6 +5,7 @@ second run that trains and renders nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import h5py
@@ -15,6 +16,7 @@ from scipy import stats
 
 from cli import main
 from report.claims import check_claims
+from report.classifier import load_scorer
 from report.lecture import PAGE
 
 
@@ -31,6 +33,10 @@ def made(small_data_dir, tmp_path_factory):
     return out, result.output
 
 
+def scorer(mnist):
+    return load_scorer(mnist, echo=lambda _: None)  # the one the lecture trained and cached
+
+
 def test_every_medium_of_the_page_is_there_in_the_page_order(made):
     out, _ = made
     page = (out / "index.html").read_text()
@@ -44,7 +50,7 @@ def test_every_medium_of_the_page_is_there_in_the_page_order(made):
     assert "The following video describes the trajectories" in page and "its run is not in the sweep yet" not in page
 
 
-def test_the_claims_are_what_the_run_files_say(made):
+def test_the_claims_are_what_the_run_files_say(made, small_mnist):
     out, output = made
     starts = []
     for seed in (0, 1):
@@ -59,13 +65,17 @@ def test_the_claims_are_what_the_run_files_say(made):
     page = (out / "index.html").read_text()
     assert f"<td>{claim.effect_text()}</td>" in page and "What the words ask, fixed before looking" in page
     assert f"  {claim.verdict:<14} the radius is initially close to 1" in output
-    undecidable = {c.text: c.verdict for c in check_claims(out / "sweep", [0, 1]) if c.verdict not in ("holds", "contradicted", "inconclusive")}
-    assert undecidable == {"all digits progressively distribute around the center (784-256-2)": "not checked (a trend needs two epochs or more)"}
+    undecidable = {c.text: c.verdict for c in check_claims(out / "sweep", [0, 1], scorer(small_mnist), small_mnist.test_images)
+                   if c.verdict not in ("holds", "contradicted", "inconclusive")}
+    assert undecidable == {"all digits progressively distribute around the center (784-256-2)": "not checked"}
+    accuracy = re.search(r"test accuracy (\d+\.\d\d)%", page)
+    assert accuracy and float(accuracy.group(1)) == pytest.approx(100 * scorer(small_mnist).accuracy, abs=0.006)
+    assert "without sampling, the generation of more distorted digits (784-256-32-8-2)" in page
 
 
 def test_one_seed_decides_no_comparison(made):
     out, _ = made
-    claims = [claim for claim in check_claims(out / "sweep", [0]) if not claim.verdict.startswith("not checked (a trend")]  # one epoch
+    claims = [claim for claim in check_claims(out / "sweep", [0]) if not claim.verdict.startswith("not checked")]  # a trend, the samples
     assert len(claims) > 10 and all(claim.verdict == "inconclusive" for claim in claims)
     assert all(claim.interval is None or claim.scale == "share" for claim in claims)  # a share of one seed still has its exact interval
 
@@ -92,6 +102,9 @@ def test_a_second_run_trains_and_renders_nothing(made, small_data_dir):
     before = {path: path.stat().st_mtime_ns for path in (out / "media").rglob("*") if path.is_file()}
     result = lecture(small_data_dir, out)
     assert result.exit_code == 0 and "24 members, 24 finished before, 0 to train" in result.output
+    assert "training the sample classifier" not in result.output  # trained by the first run, then cached
+    kept = json.loads((out / ".sample-scores.json").read_text())  # the samples of the 10 configurations the claims compare, scored once
+    assert len(kept) == 20 and {key.split()[0] for key in kept} >= {"784-256-32-8-4-variational-s1", "784-256-2-deterministic-s0"}
     assert {path: path.stat().st_mtime_ns for path in (out / "media").rglob("*") if path.is_file()} == before
 
 

@@ -150,7 +150,7 @@ def test_a_run_file_reads_one_snapshot_while_training_appends(run_path):
 
 # -- the schema table and the checks made at open ---------------------------------------------
 def test_every_dataset_of_the_table_is_created_with_its_dtype_and_shape(run_path):
-    sizes = {"steps": 1, "epochs": 0, "n": N_TRACKED, "d": LATENT, "n_test": N_TEST}
+    sizes = {"steps": 1, "epochs": 0, "n": N_TRACKED, "d": LATENT, "n_test": N_TEST, "h": 1}  # "{}": the default 784-256-2
     with h5py.File(run_path, "r") as handle:
         names = set()
         handle.visititems(lambda name, item: names.add(name) if isinstance(item, h5py.Dataset) else None)

@@ -68,7 +68,7 @@ def dead_lines(run: RunFile, final: FinalEpoch) -> Iterator[str]:
         yield "dead units (no test input activates them) per hidden layer: " + ", ".join(
             f"{count} of {size}" for count, size in zip(dead[-1], hidden))
     if encoder_dead(final.encodings.mu):
-        yield (f"the encoder is dead: every test input maps to one code (a total collapse"
+        yield ("the encoder is dead: every test input maps to one code (a total collapse"
                + ("; every unit of a hidden layer died" if dead is not None and any(c == s for c, s in zip(dead[-1], hidden)) else "")
                + f"): {Path(run.path).parent.name} learned nothing from its inputs; train it again with another --seed")
 
