@@ -11,7 +11,6 @@ of the means it would dominate; the claim's note says so.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -96,15 +95,12 @@ class Runs:
         self._mean_reconstruction: dict[tuple[str, int], float] = {}
         self._read: dict[tuple[str, str], dict[int, RunNumbers]] = {}
         self._scores: dict[tuple[str, str], dict] = {}
-        self.scoring_seconds = 0.0
 
     def scores(self, arch: str, mode: str = VAE) -> dict:
         """The sample scores (report.classifier.Scores) of every live run of a configuration, each scored once."""
         key = (arch, mode)
         if key not in self._scores:
-            started = time.perf_counter()
             self._scores[key] = {seed: self.scorer.score_run(self.folder / f"{arch}-{mode}-s{seed}") for seed in self.alive(arch, mode)}
-            self.scoring_seconds += time.perf_counter() - started
         return self._scores[key]
 
     def all(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:

@@ -62,6 +62,7 @@ class Scorer:
         self._torch = torch
         self.kept: dict[str, dict] = {}  # scores of runs already scored, by run and its last checkpoint
         self.version = ""  # which classifier: part of every kept score's key
+        self.scoring_seconds = 0.0  # spent scoring runs so far
 
     def _outputs(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Penultimate features (n, 64) and class probabilities (n, 10) of (n, 28, 28) images in [0, 1]."""
@@ -91,12 +92,14 @@ class Scorer:
         key = f"{Path(run_dir).name} {saved[-1].name} {saved[-1].stat().st_mtime_ns} {saved[-1].stat().st_size} {self.version} {seed}" if saved else ""
         if key in self.kept:
             return Scores(**self.kept[key])
+        started = time.perf_counter()
         model, _ = load_model(run_dir)
         torch = self._torch
         latent = model.heads.out_features // 2
         z = torch.randn(SAMPLES, latent, generator=torch.Generator().manual_seed(seed))
         scores = self.score(model.generate(z).numpy())
         self.kept[key] = asdict(scores)
+        self.scoring_seconds += time.perf_counter() - started
         return scores
 
     def keep_in(self, path: Path) -> None:

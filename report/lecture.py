@@ -226,7 +226,9 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     scorer.save_to(out / ".sample-scores.json")
     for claim in claims:
         echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
-    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, the rest {time.perf_counter() - started - training - rendering:.0f} s)")
+    scoring = scorer.scoring_seconds
+    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, scoring samples {scoring:.0f} s, "
+         f"the rest {time.perf_counter() - started - training - rendering - scoring:.0f} s)")
     if failed:
         raise failed
     return index

@@ -97,6 +97,24 @@ def test_runs_pair_by_seed_and_unfinished_runs_stay_out(made, tmp_path):
     assert claim.estimate == pytest.approx(recon["784-256-32-8-2-variational-s1"] / recon["784-256-32-8-2-deterministic-s1"], rel=1e-6)
 
 
+def test_a_dead_encoder_counts_as_a_total_collapse_and_stays_out_of_means(made, tmp_path):
+    out, _ = made
+    for arch in ("784-256-32-8-2", "784-256-32-16-8", "784-256-32-8"):
+        for mode in ("variational", "deterministic") if arch == "784-256-32-8-2" else ("variational",):
+            for seed in (0, 1):
+                shutil.copytree(out / "sweep" / f"{arch}-{mode}-s{seed}", tmp_path / f"{arch}-{mode}-s{seed}")
+    for name in ("784-256-32-8-2-deterministic-s0", "784-256-32-16-8-variational-s0"):  # every test digit at one code
+        with h5py.File(tmp_path / name / "run.h5", "r+") as run:
+            run["encodings/mu"][-1] = np.full(run["encodings/mu"].shape[1:], 0.25, np.float32)
+    claims = {claim.text: claim for claim in check_claims(tmp_path, [0, 1])}
+    slightly = claims["the network without sampling is even slightly better than the variational one (784-256-32-8-2)"]
+    assert slightly.seeds == 1 and "encoder dead" in slightly.note and "784-256-32-8-2-deterministic-s0" in slightly.note
+    deeper = claims["the collapse is more evident for deeper architectures (784-256-32-16-8 against 784-256-32-8)"]
+    with h5py.File(tmp_path / "784-256-32-8-variational-s0" / "run.h5", "r") as run:
+        inactive = int((run["encodings/mu"][-1].astype(np.float64).var(axis=0) < 0.01).sum())
+    assert "784-256-32-16-8: s0 8," in deeper.note and f"784-256-32-8: s0 {inactive}," in deeper.note  # all 8 of the dead one
+
+
 def test_a_second_run_trains_and_renders_nothing(made, small_data_dir):
     out, _ = made
     before = {path: path.stat().st_mtime_ns for path in (out / "media").rglob("*") if path.is_file()}
