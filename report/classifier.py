@@ -90,8 +90,10 @@ class Scorer:
 
         saved = sorted((Path(run_dir) / "checkpoints").glob("model-e*.pt"))
         key = f"{Path(run_dir).name} {saved[-1].name} {saved[-1].stat().st_mtime_ns} {saved[-1].stat().st_size} {self.version} {seed}" if saved else ""
-        if key in self.kept:
+        try:
             return Scores(**self.kept[key])
+        except (KeyError, TypeError):  # not scored yet, or a kept entry that is not scores: score it
+            pass
         started = time.perf_counter()
         model, _ = load_model(run_dir)
         torch = self._torch
@@ -168,10 +170,13 @@ def load_scorer(mnist: Mnist, echo: Callable[[str], None] = print) -> Scorer:
 
     path = cache_path(mnist)
     if path.exists():
-        saved = torch.load(path, weights_only=True)
-        scorer = Scorer(saved["state"], float(saved["accuracy"]), saved["mean"].numpy(), saved["cov"].numpy(), float(saved["seconds"]))
-        scorer.version = path.stem
-        return scorer
+        try:
+            saved = torch.load(path, weights_only=True)
+            scorer = Scorer(saved["state"], float(saved["accuracy"]), saved["mean"].numpy(), saved["cov"].numpy(), float(saved["seconds"]))
+            scorer.version = path.stem
+            return scorer
+        except Exception as exc:  # a damaged or foreign file (torch's unpickler raises many kinds): train it again
+            echo(f"{path}: not a readable classifier ({type(exc).__name__}); training it again")
     echo(f"training the sample classifier once ({EPOCHS} epochs on {len(mnist.train_images):,} digits; cached in {path.parent})")
     state, accuracy, seconds = train_classifier(mnist)
     scorer = Scorer(state, accuracy, np.zeros(64), np.eye(64), seconds)

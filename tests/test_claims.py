@@ -132,3 +132,16 @@ def test_the_frechet_distance_of_known_gaussians():
     assert frechet_distance(np.zeros(k), np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(0, abs=1e-9)
     assert frechet_distance(np.full(k, 0.5), np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(k * 0.25)
     assert frechet_distance(np.zeros(k), 9 * np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(k * (3 - 1) ** 2)
+
+
+def test_a_damaged_classifier_cache_is_trained_again(small_mnist, monkeypatch, tmp_path):
+    from report import classifier
+
+    monkeypatch.setattr(classifier, "EPOCHS", 1)  # only what the cache does is under test here
+    monkeypatch.setattr(classifier, "cache_path", lambda mnist: tmp_path / "mnist-cnn.pt")
+    (tmp_path / "mnist-cnn.pt").write_bytes(b"not a checkpoint")
+    said = []
+    scorer = classifier.load_scorer(small_mnist, echo=said.append)
+    assert "not a readable classifier" in said[0] and 0.5 < scorer.accuracy <= 1
+    again = classifier.load_scorer(small_mnist, echo=said.append)  # now read from the cache, not trained
+    assert len(said) == 3 and again.accuracy == scorer.accuracy
