@@ -201,7 +201,7 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     training, rendering and the rest took. Members that failed leave their media and claims out,
     and make the command fail at the end."""
     from render.video import parse_size
-    from sweep.plan import config_groups, read_config, spec_from
+    from sweep.plan import config_groups, load_plan, read_config, spec_from
     from sweep.run import MembersFailed, check_request, run_sweep
 
     started = time.perf_counter()
@@ -210,6 +210,10 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     video_size = parse_size(size)
     given = read_config(config_file)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    trained, asked = {config.epochs for config in load_plan(out / "sweep").values()}, spec.options.get("epochs")
+    if trained and asked is not None and trained != {asked}:  # the sweep's own message would offer options the lecture has not
+        raise ProjectError(f"--out {out}: its nets were trained with --epochs {', '.join(map(str, sorted(trained)))}, not {asked}; "
+                           "give --out another folder for a lecture of this length")
     failed = None
     try:
         run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo)

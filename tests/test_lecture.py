@@ -126,6 +126,16 @@ def test_a_second_run_trains_and_renders_nothing(made, small_data_dir):
     assert {path: path.stat().st_mtime_ns for path in (out / "media").rglob("*") if path.is_file()} == before
 
 
+def test_a_lecture_of_another_length_is_refused_in_one_line(made, small_data_dir):
+    out, _ = made
+    plan = (out / "sweep" / "plan.json").read_text()
+    result = CliRunner().invoke(main, ["lecture", "--seeds", "0-1", "--epochs", "2", "--track", "1-per-class", "--data-dir", str(small_data_dir),
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == (
+        f"Error: --out {out}: its nets were trained with --epochs 1, not 2; give --out another folder for a lecture of this length")
+    assert (out / "sweep" / "plan.json").read_text() == plan
+
+
 def test_an_out_that_is_not_a_lecture_is_refused(small_data_dir, tmp_path):
     (tmp_path / "thesis.tex").write_text("x")
     result = lecture(small_data_dir, tmp_path)
