@@ -200,7 +200,7 @@ def report(folders, out, render_missing) -> None:
 
 # -- lecture --------------------------------------------------------------------------------
 @main.command()
-@click.option("--seeds", default="0-2", show_default=True, help="Seeds of every configuration; more later extends the sweep.")
+@click.option("--seeds", default="0-4", show_default=True, help="Seeds of every configuration (0-14 for the spread claims); more later extends the sweep.")
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
@@ -208,7 +208,7 @@ def report(folders, out, render_missing) -> None:
               help="The lecture's folder: its sweep, media and page.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=Path("sweeps") / "lecture.toml", hidden=True)
-@click.option("--epochs", type=click.IntRange(min=1), hidden=True, help="Fewer epochs than the lecture's 10 (tests).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--track", hidden=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -24,7 +24,7 @@ from report.claims import Claim, check_claims
 from report.page import ASSETS
 
 TEXT = ASSETS / "vae-lecture.txt"
-CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict"}, ...]}
+CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
 HEADING = "Variational autoencoders: the lecture, reproduced"
 
 
@@ -181,17 +181,43 @@ def _media_html(path: Path, root: Path, caption: str) -> str:
     return f'<figure class="still"><img src="{relative}" alt="{html.escape(caption)}" loading="lazy">{text}</figure>'
 
 
-def _claims_html(claims: list[Claim], seeds: list[int]) -> str:
-    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.numbers)}</td>"
-                   f'<td class="verdict">{html.escape(c.verdict)}</td></tr>' for c in claims)
+def _claim_record(claim: Claim) -> dict:
+    """A claim as claims.json holds it: the four fields the slides' table reads (text, measure, numbers,
+    verdict), then the numbers behind them, for anyone reading the file."""
+    numbers = "; ".join(part for part in (claim.effect_text(), f"the words ask {claim.threshold_text()}",
+                                          f"to decide: {claim.needed_text()}" if claim.needed_text() else "") if part)
+    return {"text": claim.text, "measure": claim.measure, "numbers": numbers, "verdict": claim.verdict, "estimate": claim.estimate,
+            "interval": list(claim.interval) if claim.interval else None, "threshold": claim.threshold, "predicted": claim.predicted,
+            "seeds": claim.seeds, "seeds_needed": claim.seeds_needed, "note": claim.note}
+
+
+def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
+    from report.evidence import ADVERBS, SHARES
+
+    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.effect_text())}</td>"
+                   f"<td>{html.escape(c.threshold_text())}</td><td class=\"verdict {html.escape(c.verdict.split()[0])}\">{html.escape(c.verdict)}</td>"
+                   f"<td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>" for c in claims)
+    words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td></tr>" for a in ADVERBS.values())
+    words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td></tr>" for s in SHARES.values())
     return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
-            f'<table class="numbers claims"><thead><tr><th>claim</th><th>measure</th><th>numbers</th><th>verdict</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></section>")
+            "<p>Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds (Student's t for means of "
+            "per-seed values, a bootstrap over seeds for ratios of spreads, Clopper-Pearson for shares of seeds). <b>holds</b>: the whole "
+            "interval lies past the threshold on the side the page predicts; <b>contradicted</b>: it lies wholly on the other side; "
+            "<b>inconclusive</b>: otherwise, with about how many seeds would decide it were the effect what it is now. One seed gives no "
+            "interval, so every comparison is inconclusive; a tie never holds.</p>"
+            + (f"<p>Generated samples are scored by a small MNIST classifier trained once and cached: test accuracy "
+               f"{scorer.accuracy:.2%} (trained in {scorer.seconds:.0f} s).</p>" if scorer is not None else "")
+            +
+            f'<table class="numbers claims"><thead><tr><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
+            f"<th>verdict</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+            '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
+            f"<th>meaning</th></tr></thead><tbody>{words}</tbody></table></section>")
 
 
-def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None]) -> tuple[Path, list[Claim], float]:
+def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
+               scorer=None, test_images=None) -> tuple[Path, list[Claim], float]:
     """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
-    and the seconds spent rendering."""
+    and the seconds spent rendering. `scorer` (report.classifier) scores generated samples."""
     media = out / "media"
     make_folder(media, "lecture's media folder")
     started = time.perf_counter()
@@ -208,9 +234,11 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
     rendering = time.perf_counter() - started
-    claims = check_claims(sweep, seeds)
+    started = time.perf_counter()
+    claims = check_claims(sweep, seeds, scorer, test_images)
+    echo(f"claims checked in {time.perf_counter() - started:.1f} s (samples scored included)")
     page = ((ASSETS / "index.html").read_text()
-            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds))
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer))
             .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
@@ -219,8 +247,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     with atomic_path(out / CLAIMS_FILE) as tmp:
-        tmp.write_text(json.dumps({"seeds": seeds, "claims": [{"text": claim.text, "measure": claim.measure, "numbers": claim.numbers, "verdict": claim.verdict}
-                                                              for claim in claims]}, indent=1) + "\n")
+        tmp.write_text(json.dumps({"seeds": seeds, "claims": [_claim_record(claim) for claim in claims]}, indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
@@ -247,7 +274,7 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     training, rendering and the rest took. Members that failed leave their media and claims out,
     and make the command fail at the end."""
     from render.video import parse_size
-    from sweep.plan import config_groups, read_config, spec_from
+    from sweep.plan import config_groups, load_plan, read_config, spec_from
     from sweep.run import MembersFailed, check_request, run_sweep
 
     started = time.perf_counter()
@@ -256,6 +283,10 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     video_size = parse_size(size)
     given = read_config(config_file)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    trained, asked = {config.epochs for config in load_plan(out / "sweep").values()}, spec.options.get("epochs")
+    if trained and asked is not None and trained != {asked}:  # the sweep's own message would offer options the lecture has not
+        raise ProjectError(f"--out {out}: its nets were trained with --epochs {', '.join(map(str, sorted(trained)))}, not {asked}; "
+                           "give --out another folder for a lecture of this length")
     make_folder(out, "lecture folder")
     if not (out / LECTURE_MARKER).exists():
         with atomic_path(out / LECTURE_MARKER) as tmp:
@@ -267,10 +298,19 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     except MembersFailed as exc:  # the page shows what finished and says what is missing
         failed = exc
     training = time.perf_counter() - started
-    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo)
+    from data.mnist import load_mnist
+    from report.classifier import load_scorer
+
+    mnist = load_mnist(data_dir)
+    scorer = load_scorer(mnist, echo)  # trained once, then read from the cache
+    scorer.keep_in(out / ".sample-scores.json")  # runs scored before are not scored again
+    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo, scorer, mnist.test_images)
+    scorer.save_to(out / ".sample-scores.json")
     for claim in claims:
-        echo(f"  {claim.verdict:<14} {claim.text}")
-    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, the rest {time.perf_counter() - started - training - rendering:.0f} s)")
+        echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
+    scoring = scorer.scoring_seconds
+    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, scoring samples {scoring:.0f} s, "
+         f"the rest {time.perf_counter() - started - training - rendering - scoring:.0f} s)")
     if failed:
         raise failed
     return index

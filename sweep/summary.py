@@ -19,6 +19,7 @@ from atomic import Written, atomic_path
 from errors import ProjectError
 from sweep.plan import load_plan
 from train.describe import final_epoch
+from train.latents import encoder_dead
 from train.runfile import RUN_FILE_NAME, RunFile
 
 STATS = ("mean", "std", "min", "max")
@@ -35,6 +36,8 @@ class MemberNumbers:
     inactive: int
     active_variance: float | None  # mean encoder variance of the active variables (None: none active, or no sampling)
     seconds_per_epoch: float
+    dead_units: tuple[int, ...] | None  # at the end, per hidden layer of the encoder (None: not recorded, before schema 3)
+    dead_encoder: bool  # every test input at one code
 
 
 def member_numbers(run_dir: Path) -> MemberNumbers | None:
@@ -49,8 +52,10 @@ def member_numbers(run_dir: Path) -> MemberNumbers | None:
         variance = float(stats.mean_variance[active].mean()) if active.any() and config.variational else None
         reconstruction, penalty = (float(value) for value in final.test_loss)
         seconds = run.losses().seconds
+        dead = run.dead_units()
+        dead_units = tuple(int(count) for count in dead[-1]) if dead is not None and dead[-1].min(initial=0) >= 0 else None
         return MemberNumbers(config.arch, config.mode, config.seed, reconstruction + penalty, reconstruction, penalty,
-                             stats.inactive_count, variance, float(np.mean(seconds)))
+                             stats.inactive_count, variance, float(np.mean(seconds)), dead_units, encoder_dead(final.encodings.mu))
 
 
 def _spread(values: list[float]) -> dict:
@@ -87,6 +92,9 @@ def summarize(folder: Path) -> list[dict]:
             variances = [m.active_variance for m in members if m.active_variance is not None]
             row["active_encoder_variance"] = float(np.mean(variances)) if variances else None
             row["seconds_per_epoch"] = float(np.mean([m.seconds_per_epoch for m in members]))
+            counted = [m.dead_units for m in members if m.dead_units is not None]
+            row["dead_units"] = [float(mean) for mean in np.mean(counted, axis=0)] if counted else None  # mean per hidden layer
+            row["dead_encoders"] = sum(m.dead_encoder for m in members)
         rows.append(row)
     return rows
 
@@ -96,6 +104,8 @@ def _flat(row: dict) -> dict:
     for key, value in row.items():
         if isinstance(value, dict):
             flat.update({f"{key}_{stat}": value[stat] for stat in value})
+        elif isinstance(value, list):
+            flat[key] = "-".join(f"{item:g}" for item in value)
         else:
             flat[key] = value
     return flat
@@ -109,7 +119,7 @@ def _cell(value) -> str:
 
 def markdown(rows: list[dict]) -> str:
     header = ["arch", "mode", "seeds", "test loss (mean ± std)", "min-max", "reconstruction", "penalty", "inactive (mean, min-max)",
-              "encoder variance of active", "s/epoch"]
+              "encoder variance of active", "dead units (mean per hidden layer)", "dead encoders", "s/epoch"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         if "test_loss" not in row:
@@ -121,7 +131,9 @@ def markdown(rows: list[dict]) -> str:
             f"{loss['mean']:.2f} ± {loss['std']:.2f}", f"{loss['min']:.2f}-{loss['max']:.2f}",
             f"{row['reconstruction']['mean']:.2f}", f"{row['penalty']['mean']:.2f}",
             f"{inactive['mean']:.1f} ({inactive['min']:.0f}-{inactive['max']:.0f})",
-            _cell(row["active_encoder_variance"]), f"{row['seconds_per_epoch']:.2f} |"]))
+            _cell(row["active_encoder_variance"]),
+            "-" if row["dead_units"] is None else "-".join(f"{mean:.1f}" for mean in row["dead_units"]), str(row["dead_encoders"]),
+            f"{row['seconds_per_epoch']:.2f} |"]))
     return "\n".join(lines) + "\n"
 
 

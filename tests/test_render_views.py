@@ -237,6 +237,8 @@ def test_collapse_numbers_match_the_encodings(runs, tmp_path):
     assert np.allclose(numbers["mean_encoder_variance"], np.exp(logvar).mean(axis=1))
     inactive = np.flatnonzero(mu[-1].var(axis=0) < 0.01)
     assert numbers["inactive"] == inactive.tolist() and numbers["inactive_count"] == len(inactive)
+    with h5py.File(runs["d8"] / "run.h5") as handle:
+        assert numbers["dead_units"] == handle["epochs/dead_units"][:].tolist() and numbers["encoder_dead"] is False
     for name in ("collapse_bars.png", "collapse_history.png"):
         with Image.open(tmp_path / name) as image:
             assert round(image.info["dpi"][0]) == 300

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import h5py
 import numpy as np
@@ -149,7 +150,7 @@ def test_a_run_file_reads_one_snapshot_while_training_appends(run_path):
 
 # -- the schema table and the checks made at open ---------------------------------------------
 def test_every_dataset_of_the_table_is_created_with_its_dtype_and_shape(run_path):
-    sizes = {"steps": 1, "epochs": 0, "n": N_TRACKED, "d": LATENT, "n_test": N_TEST}
+    sizes = {"steps": 1, "epochs": 0, "n": N_TRACKED, "d": LATENT, "n_test": N_TEST, "h": 1}  # "{}": the default 784-256-2
     with h5py.File(run_path, "r") as handle:
         names = set()
         handle.visititems(lambda name, item: names.add(name) if isinstance(item, h5py.Dataset) else None)
@@ -201,7 +202,7 @@ def _set_attr(name, value):
 
 
 @pytest.mark.parametrize("how, message", [
-    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (2); update it"),
+    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (3); update it"),
     (_set_attr("schema_version", "one"), "schema_version 'one' is not a whole number"),
     (_set_attr("config", "[1, 2]"), "its config attribute is not a JSON object (found list)"),
     (_set_attr("config", "{not json"), "its config attribute is not JSON"),
@@ -234,27 +235,27 @@ def test_a_file_cut_short_is_one_line(run_path):
 def test_files_of_an_older_schema_stay_readable(run_path, monkeypatch):
     """A later schema adds a dataset (with the version that added it): a file of today's version,
     which lacks it, still opens and reads, and a new file is created with it."""
-    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=3)
-    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 3)
+    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=4)
+    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 4)
     monkeypatch.setattr(runfile, "DATASETS", (*runfile.DATASETS, newer))
     monkeypatch.setattr(runfile, "SCHEMA", {**runfile.SCHEMA, newer.name: newer})
-    with RunFile(run_path) as run:  # written as version 2 by the fixture
-        assert run.schema_version == 2 and run.steps_recorded == 1
+    with RunFile(run_path) as run:  # written as version 3 by the fixture
+        assert run.schema_version == 3 and run.steps_recorded == 1
     fresh = run_path.with_name("fresh.h5")
     runfile.create(fresh, "{}", np.arange(N_TRACKED), np.zeros(N_TRACKED, np.uint8), np.zeros((N_TRACKED, 28, 28), np.uint8),
                    np.zeros(N_TEST, np.uint8), np.zeros((N_TRACKED, LATENT), np.float32), np.zeros((N_TRACKED, LATENT), np.float32))
     with h5py.File(fresh, "r") as handle:
-        assert handle.attrs["schema_version"] == 3 and handle["epochs/grad_norm"].shape == (0,)
+        assert handle.attrs["schema_version"] == 4 and handle["epochs/grad_norm"].shape == (0,)
     _damage(fresh, lambda handle: handle.__delitem__("epochs/grad_norm"))
     with pytest.raises(ProjectError, match="epochs/grad_norm missing"):
-        RunFile(fresh)  # a version-3 file must have it
+        RunFile(fresh)  # a version-4 file must have it
 
 
 def test_version_1_files_read_as_runs_without_snapshots(run_path):
     """Version 2 added the `snapshots` attribute (where decoder snapshots lie); a version-1 file has none."""
     runfile.append_epoch(run_path, epoch_result(1))
     with RunFile(run_path) as run:
-        assert run.schema_version == 2 and run.snapshots is None  # created without snapshots: empty
+        assert run.schema_version == 3 and run.snapshots is None  # created without snapshots: empty
     _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 1), handle.attrs.__delitem__("snapshots")))
     with RunFile(run_path) as run:
         assert run.schema_version == 1 and run.snapshots is None and run.epochs_done == 1
@@ -262,6 +263,21 @@ def test_version_1_files_read_as_runs_without_snapshots(run_path):
     _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 2), handle.attrs.__setitem__("snapshots", "../../etc/{epoch}")))
     with pytest.raises(ProjectError, match="not a pattern inside the run folder"):
         RunFile(run_path).snapshots
+
+
+def test_dead_units_are_kept_per_epoch_and_older_files_go_on_without_them(run_path):
+    """Version 3 added epochs/dead_units; a version-2 file reads (no dead units) and a resumed run
+    appends to it as version 2."""
+    measured = epoch_result(1)
+    runfile.append_epoch(run_path, replace(measured, dead_units=np.array([7], np.int32)))  # the fixture's 784-256-2: one hidden layer
+    runfile.append_epoch(run_path, epoch_result(2))  # not measured
+    with RunFile(run_path) as run:
+        assert run.dead_units().tolist() == [[7], [-1]]
+    _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 2), handle.__delitem__("epochs/dead_units")))
+    runfile.append_epoch(run_path, replace(epoch_result(3), dead_units=np.array([9], np.int32)))
+    runfile.truncate_to_epochs(run_path, 2)
+    with RunFile(run_path) as run:
+        assert run.schema_version == 2 and run.dead_units() is None and run.epochs_done == 2
 
 
 @pytest.mark.parametrize("name, reader, where", [

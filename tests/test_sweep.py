@@ -157,7 +157,9 @@ def test_the_summary_is_what_the_run_files_say(local_sweep):
             mu = run["encodings/mu"][-1].astype(np.float64)
             logvar = run["encodings/logvar"][-1].astype(np.float64)
             seconds = run["epochs/seconds"][:]
+            dead = run["epochs/dead_units"][-1]
         row = rows[mode]
+        assert row["dead_units"] == dead.tolist() and row["dead_encoders"] == int(np.ptp(mu, axis=0).max() < 1e-6)
         assert row["seeds_finished"] == row["seeds_planned"] == 1
         assert row["test_loss"]["mean"] == pytest.approx(test.sum(), rel=1e-6) and row["test_loss"]["std"] == 0.0
         assert row["reconstruction"]["mean"] == pytest.approx(test[0], rel=1e-6)

@@ -49,7 +49,8 @@ def test_run_file_layout(short_run, small_mnist):
     with h5py.File(out / "run.h5", "r") as run:
         for name, (shape, dtype) in expected.items():
             assert run[name].shape == shape and run[name].dtype == dtype, name
-        assert run.attrs["schema_version"] == 2 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
+        assert run.attrs["schema_version"] == 3 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
+        assert run["epochs/dead_units"].shape == (2, 1) and 0 <= run["epochs/dead_units"][:].min() <= run["epochs/dead_units"][:].max() < 256
         config = json.loads(run.attrs["config"])
         assert config["arch"] == "784-256-2" and config["epochs"] == 2 and config["track"] == "2-per-class"
         assert "torch" in config["extra"]["versions"] and config["extra"]["started"]
@@ -113,6 +114,34 @@ def test_tracking_pass_is_the_encoder(small_mnist, layers):
             assert torch.allclose(out[step], torch.cat([mu, logvar], dim=1), atol=1e-5)
             for parameter in model.parameters():  # an optimizer step: the pass must follow the weights in place
                 parameter.add_(0.01 * torch.randn_like(parameter))
+
+
+def test_dead_units_are_the_units_no_test_digit_activates(small_mnist):
+    """Units killed by hand (a bias no digit overcomes) are counted, layer by layer, and nothing else is."""
+    import torch
+
+    from train.loop import dead_units
+    from train.model import VAE
+
+    torch.manual_seed(0)
+    model = VAE((784, 64, 16, 3))
+    first, second = model.encoder[0], model.encoder[2]
+    with torch.no_grad():
+        first.bias[:5] = -1e4  # five of 64 first-layer units never fire
+        second.weight.zero_()
+        second.bias[:] = torch.tensor([-1.0] * 12 + [1.0] * 4)  # twelve of 16 never fire, four always do
+    images = torch.from_numpy(small_mnist.test_images.reshape(-1, 784))
+    assert dead_units(model, images).tolist() == [5, 12]
+    assert dead_units(VAE((784, 2)), images).tolist() == []  # no hidden layer, nothing to count
+
+
+def test_the_summary_names_a_run_whose_encoder_died(small_data_dir, tmp_path):
+    # A one-unit bottleneck at a large learning rate: its single ReLU dies in the first epoch (seed 0).
+    result = train(small_data_dir, tmp_path / "dead", "--epochs", "1", "--arch", "784-256-1-2", "--lr", "0.05", "--track", "1-per-class")
+    assert result.exit_code == 0
+    assert "1 of 1" in result.output and "the encoder is dead: every test input maps to one code" in result.output
+    info = CliRunner().invoke(main, ["info", str(tmp_path / "dead")])
+    assert "dead units of 256-1" in info.output and "the encoder is dead" in info.output
 
 
 def test_same_seed_same_numbers(short_run, small_data_dir, tmp_path):

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from train.latents import LatentStats, latent_stats
+from train.latents import LatentStats, encoder_dead, latent_stats
 from train.lock import training_pid
 from train.runfile import Encodings, RunFile
 
@@ -57,6 +57,20 @@ def summary_lines(run: RunFile) -> Iterator[str]:
         sigma2 = f"{stats.mean_variance[dim]:>12.3f}" if variational else f"{'-':>12}"
         yield f"  {dim:>3}  {stats.mean_of_mu[dim]:>9.3f} {stats.variance_of_mu[dim]:>9.3f} {sigma2}{flag}"
     yield f"inactive latent variables: {stats.inactive_count} of {len(stats.inactive)}"
+    yield from dead_lines(run, final)
+
+
+def dead_lines(run: RunFile, final: FinalEpoch) -> Iterator[str]:
+    """The encoder's dead units at the end, and a warning when the whole encoder is dead."""
+    dead = run.dead_units()
+    hidden = run.config.layers[1:-1]
+    if dead is not None and len(hidden) and dead[-1].min() >= 0:
+        yield "dead units (no test input activates them) per hidden layer: " + ", ".join(
+            f"{count} of {size}" for count, size in zip(dead[-1], hidden))
+    if encoder_dead(final.encodings.mu):
+        yield ("the encoder is dead: every test input maps to one code (a total collapse"
+               + ("; every unit of a hidden layer died" if dead is not None and any(c == s for c, s in zip(dead[-1], hidden)) else "")
+               + f"): {Path(run.path).parent.name} learned nothing from its inputs; train it again with another --seed")
 
 
 def info_lines(run: RunFile) -> Iterator[str]:
@@ -81,9 +95,16 @@ def info_lines(run: RunFile) -> Iterator[str]:
                + ("" if len(present) == len(files) else "; render manifold falls back to the per-epoch checkpoints"))
     if epochs:
         losses = run.losses()
-        yield "  epoch     train      test   (test recon + penalty)"
+        dead = run.dead_units()
+        hidden = "-".join(map(str, config.layers[1:-1]))
+        shown = dead is not None and len(config.layers) > 2
+        yield "  epoch     train      test   (test recon + penalty)" + (f"   dead units of {hidden}" if shown else "")
         for epoch in range(epochs):
             test, train = losses.test[epoch], losses.train[epoch]
-            yield f"  {epoch + 1:>5}  {train.sum():8.2f}  {test.sum():8.2f}   ({test[0]:.2f} + {test[1]:.2f})"
-        stats = final_epoch(run).stats
+            units = ("   " + "-".join("?" if count < 0 else str(count) for count in dead[epoch])) if shown else ""
+            yield f"  {epoch + 1:>5}  {train.sum():8.2f}  {test.sum():8.2f}   ({test[0]:.2f} + {test[1]:.2f}){units}"
+        final = final_epoch(run)
+        stats = final.stats
         yield f"inactive latent variables (var of mean < 0.01): {stats.inactive_count} of {len(stats.inactive)}"
+        if encoder_dead(final.encodings.mu):
+            yield "the encoder is dead: every test input maps to one code (a total collapse)"

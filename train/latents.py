@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 INACTIVE_THRESHOLD = 0.01
+DEAD_SPREAD = 1e-6  # the widest range of any latent mean over the test set below which the encoder is dead
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,9 @@ def variance_radius(logvar_pair: np.ndarray) -> np.ndarray:
     the two standard deviations (the lecture's "r^2 is the geometric average of the two variances"),
     from (..., 2) log-variances; in float64."""
     return np.exp(logvar_pair.astype(np.float64).sum(axis=-1) / 4)
+
+
+def encoder_dead(mu: np.ndarray) -> bool:
+    """Whether every input of (n, d) means sits at one code: the encoder passes nothing on (a whole
+    hidden layer of ReLUs died), a total collapse of every latent variable at once."""
+    return bool(np.ptp(mu.astype(np.float64), axis=0).max() < DEAD_SPREAD)

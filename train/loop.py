@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from data.mnist import Mnist
@@ -73,6 +74,24 @@ def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Gener
         logvars.append(logvar)
     model.train()
     return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars)
+
+
+@torch.no_grad()
+def dead_units(model: VAE, images: torch.Tensor) -> np.ndarray:
+    """Per hidden layer of the encoder, how many units no input of `images` activates: a ReLU unit
+    that is 0 for every test digit passes nothing on, and once a whole layer is dead every input
+    maps to one code."""
+    layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
+    alive: list[torch.Tensor] = []
+    for start in range(0, len(images), EVAL_BATCH):
+        hidden = _as_pixels(images[start:start + EVAL_BATCH])
+        seen = []
+        for layer in layers:
+            hidden = layer(hidden)
+            if isinstance(layer, nn.ReLU):
+                seen.append((hidden > 0).any(dim=0))
+        alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
+    return np.array([int((~units).sum()) for units in alive], dtype=np.int32)
 
 
 class Trainer:
@@ -175,7 +194,7 @@ class Trainer:
                       loss=batch_loss.cpu().numpy())
         self.snapshot_rows = snapshots.rows() if snapshots else None
         return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,
-                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy())
+                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy(), dead_units=dead_units(model, self.test_x))
 
     def run(self, first_epoch: int, on_epoch=None) -> None:
         """Train to the configured epoch count, flushing each epoch (weights, run file, resume state)."""

@@ -4,7 +4,7 @@
 row per training step, per epoch, or not at all. It drives creation, appends, truncation on resume
 and the checks made when a file is opened, and no other module spells an HDF5 path: other code
 reads a run through `RunFile`'s typed readers and writes one through `create` and `EpochAppender`.
-Layout (schema_version 2), n tracked digits, d latent size, E finished epochs:
+Layout (schema_version 3), n tracked digits, d latent size, h hidden layers of the encoder, E finished epochs:
 
     attrs  schema_version (int), config (JSON: every option, library versions, start time)
            snapshots (str, since version 2): where the decoder snapshots of `train --snapshot-every K` lie,
@@ -18,6 +18,9 @@ Layout (schema_version 2), n tracked digits, d latent size, E finished epochs:
     epochs/seconds   (E,) float32   wall-clock training time of each epoch
     encodings/mu, encodings/logvar (E, n_test, d) float32   test set at the end of each epoch
     encodings/label  (n_test,) uint8
+    epochs/dead_units (E, h) int32  (since version 3) per hidden layer of the encoder, how many of its units no test
+                     input activates at the end of each epoch (a ReLU that died; all of a layer dead: the encoder is dead);
+                     -1 where not measured
 
 A later schema adds datasets (with the version that added them in `Dataset.since`) and never
 renames or drops one, so files of every older version stay readable.
@@ -43,7 +46,7 @@ from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space, f
 from errors import ProjectError
 from train.config import RunConfig
 
-SCHEMA_VERSION = 2  # 2 added the `snapshots` attribute
+SCHEMA_VERSION = 3  # 2 added the `snapshots` attribute, 3 epochs/dead_units
 RUN_FILE_NAME = "run.h5"
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 
@@ -82,6 +85,7 @@ DATASETS = (
     Dataset("epochs/train_loss", np.float32, (EPOCHS, 2)),
     Dataset("epochs/test_loss", np.float32, (EPOCHS, 2)),
     Dataset("epochs/seconds", np.float32, (EPOCHS,)),
+    Dataset("epochs/dead_units", np.int32, (EPOCHS, "h"), since=3),
     Dataset("encodings/mu", np.float32, (EPOCHS, "n_test", "d")),
     Dataset("encodings/logvar", np.float32, (EPOCHS, "n_test", "d")),
     Dataset("encodings/label", np.uint8, ("n_test",)),
@@ -91,7 +95,8 @@ DATASETS = (
 )
 SCHEMA = {dataset.name: dataset for dataset in DATASETS}
 GROWING = {dataset.name: dataset for dataset in DATASETS if dataset.grows}
-AXIS_WORDS = {STEPS: "steps", EPOCHS: "epochs", "n": "tracked digits", "n_test": "test images", "d": "latent variables"}
+AXIS_WORDS = {STEPS: "steps", EPOCHS: "epochs", "n": "tracked digits", "n_test": "test images", "d": "latent variables",
+              "h": "hidden layers"}
 GROUP_CONTENTS = {"trajectory": "trajectories", "epochs": "per-epoch losses", "encodings": "test-set encodings",
                   "tracked": "tracked digits"}
 
@@ -120,8 +125,9 @@ class EpochResult:
     seconds: float
     test_mu: np.ndarray  # (n_test, d)
     test_logvar: np.ndarray  # (n_test, d)
+    dead_units: np.ndarray | None = None  # (h,) per hidden layer of the encoder; None: not measured (-1 in the file)
 
-    def as_rows(self) -> dict[str, np.ndarray]:
+    def as_rows(self) -> dict[str, np.ndarray | None]:
         return {
             **self.steps.as_datasets(),
             "epochs/train_loss": self.train_loss[None],
@@ -129,6 +135,7 @@ class EpochResult:
             "epochs/seconds": np.asarray([self.seconds]),
             "encodings/mu": self.test_mu[None],
             "encodings/logvar": self.test_logvar[None],
+            "epochs/dead_units": None if self.dead_units is None else np.asarray(self.dead_units)[None],
         }
 
 
@@ -164,10 +171,16 @@ def _check_rows(rows: dict[str, np.ndarray]) -> None:
         raise ValueError(f"an epoch's rows must fill exactly {sorted(GROWING)}, not {sorted(rows)}")
 
 
-def _append(handle: h5py.File, rows: dict[str, np.ndarray]) -> None:
+def _append(handle: h5py.File, rows: dict[str, np.ndarray | None]) -> None:
+    """One epoch's (or the steps') rows. A file of an older version (a resumed run) gets only the
+    datasets it has, and stays that version; a row not measured (None) is stored as -1."""
     for name, values in rows.items():
+        if name not in handle:
+            continue
         dataset = handle[name]
         start = dataset.shape[0]
+        if values is None:
+            values = np.full((1, *dataset.shape[1:]), -1)
         dataset.resize(start + len(values), axis=0)
         dataset[start:] = np.asarray(values, dtype=dataset.dtype)
 
@@ -177,7 +190,8 @@ def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_labe
            snapshots: str = "") -> None:
     """A new run file holding the tracked digits and step 0 (the untrained encoder)."""
     n, d = step0_mu.shape
-    sizes = {"n": n, "d": d, "n_test": len(test_label)}
+    hidden = len(RunConfig.from_saved(json.loads(config_json)).layers) - 2
+    sizes = {"n": n, "d": d, "n_test": len(test_label), "h": hidden}
     fixed = {"tracked/index": tracked_index, "tracked/label": tracked_label, "tracked/image": tracked_image,
              "encodings/label": test_label}
     with atomic_path(path) as tmp:
@@ -190,8 +204,9 @@ def create(path: Path, config_json: str, tracked_index: np.ndarray, tracked_labe
                     handle[dataset.name] = np.asarray(fixed[dataset.name]).astype(dataset.dtype)
                     continue
                 tail = tuple(sizes.get(axis, axis) for axis in dataset.shape[1:])
-                handle.create_dataset(dataset.name, shape=(0, *tail), maxshape=(None, *tail), dtype=dataset.dtype,
-                                      chunks=(dataset.chunk_rows(tail), *tail))
+                # HDF5 chunks have no empty axis: a net without hidden layers keeps (E, 0) in chunks one wide
+                handle.create_dataset(dataset.name, shape=(0, *tail), maxshape=(None, *(size or None for size in tail)), dtype=dataset.dtype,
+                                      chunks=(dataset.chunk_rows(tail), *(size or 1 for size in tail)))
             _append(handle, Steps(mu=step0_mu[None], logvar=step0_logvar[None], epoch=np.zeros(1, np.int32),
                                   batch=np.zeros(1, np.int32), loss=np.full((1, 2), np.nan, np.float32)).as_datasets())
 
@@ -326,6 +341,8 @@ def truncate_to_epochs(path: Path, epochs: int) -> None:
         with h5py.File(tmp, "a") as handle:
             kept = {STEPS: int(np.count_nonzero(handle["trajectory/epoch"][:] <= epochs)), EPOCHS: epochs}
             for name, dataset in GROWING.items():
+                if name not in handle:  # a dataset newer than this file's version
+                    continue
                 handle[name].resize(min(kept[dataset.grows], handle[name].shape[0]), axis=0)
 
 
@@ -431,6 +448,9 @@ class RunFile:
         last_epoch = int(self._file["trajectory/epoch"][counts[STEPS] - 1])
         if last_epoch != counts[EPOCHS]:
             raise self._problem(f"datasets disagree in length: the steps reach epoch {last_epoch}, epochs/ holds {counts[EPOCHS]}")
+        if "h" in counts and counts["h"] != len(self.config.layers) - 2:
+            raise self._problem(f"its config has {len(self.config.layers) - 2} hidden layers (--arch {self.config.arch}), "
+                                f"epochs/dead_units counts {counts['h']}")
         if self.config.latent_dim != counts["d"]:
             raise self._problem(f"its config says latent size {self.config.latent_dim} (--arch {self.config.arch}), "
                                 f"its datasets hold {counts['d']}")
@@ -514,6 +534,13 @@ class RunFile:
         every = f"epochs 1-{self.epochs_done}"
         return Losses(train=self._finite("epochs/train_loss", self._read("epochs/train_loss"), every),
                       test=self._finite("epochs/test_loss", self._read("epochs/test_loss"), every), seconds=self._read("epochs/seconds"))
+
+    def dead_units(self) -> np.ndarray | None:
+        """(E, h): per epoch and hidden layer of the encoder, the units no test input activates
+        (-1 where not measured); None for files older than schema version 3."""
+        if self.schema_version < 3:
+            return None
+        return self._read("epochs/dead_units")
 
     def _check_epoch(self, epoch: int) -> None:
         if not 1 <= epoch <= self.epochs_done:

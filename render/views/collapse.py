@@ -17,7 +17,7 @@ from atomic import Written, atomic_path
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, output_path, run_folder, run_title
 from render.style import CLASS_COLORS, Theme
-from train.latents import INACTIVE_THRESHOLD, latent_stats
+from train.latents import INACTIVE_THRESHOLD, encoder_dead, latent_stats
 from train.runfile import RunFile
 
 ACTIVE_COLOR = CLASS_COLORS[0]
@@ -30,6 +30,7 @@ def collapse_numbers(run: RunFile) -> dict:
     stats = latent_stats(mu, history.logvar)
     variational = run.config.variational
     last_inactive = stats.inactive[-1]
+    dead = run.dead_units()
     return {
         "run": str(run_folder(run)), "arch": run.config.arch, "mode": run.config.mode,
         "threshold": INACTIVE_THRESHOLD, "epochs": list(range(1, mu.shape[0] + 1)),
@@ -37,6 +38,9 @@ def collapse_numbers(run: RunFile) -> dict:
         "mean_encoder_variance": stats.mean_variance.tolist() if variational else None,  # untrained without sampling
         "inactive": np.flatnonzero(last_inactive).tolist(), "inactive_count": int(last_inactive.sum()),
         "latent_size": int(mu.shape[-1]),
+        "hidden_layers": list(run.config.layers[1:-1]),
+        "dead_units": None if dead is None else dead.tolist(),  # [epoch][hidden layer]: units no test input activates (-1: not measured)
+        "encoder_dead": encoder_dead(mu[-1]),
     }
 
 
@@ -64,7 +68,10 @@ def bar_figure(numbers: dict, theme: Theme, title: str):
         right.set_title("mean encoder variance (prior: 1)", fontsize=FONT_PT)
         _dimension_axis(right, dims, theme)
     n_off = int(inactive.sum())
-    figure.suptitle(f"{title}  ·  epoch {numbers['epochs'][-1]}  ·  {n_off} of {len(dims)} latent variables inactive (hatched)",
+    dead, hidden = numbers.get("dead_units"), numbers.get("hidden_layers") or []
+    units = ("\nencoder units no test input activates: " + ", ".join(f"{count} of {size}" for count, size in zip(dead[-1], hidden))
+             if dead and hidden and min(dead[-1]) >= 0 else "")
+    figure.suptitle(f"{title}  ·  epoch {numbers['epochs'][-1]}  ·  {n_off} of {len(dims)} latent variables inactive (hatched){units}",
                     color=theme.foreground, fontsize=FONT_PT * 1.1)
     figure.tight_layout()
     return figure
@@ -95,9 +102,18 @@ def heatmap_figure(numbers: dict, theme: Theme, title: str):
     bar = figure.colorbar(image, ax=ax)
     bar.set_label("variance of the mean (\u00d7: below 0.01, inactive)", color=theme.foreground, fontsize=FONT_PT * 0.8)
     bar.ax.tick_params(colors=theme.muted, labelsize=FONT_PT * 0.7)
-    ax.set_title(f"{title}: variance of each latent mean over training", fontsize=FONT_PT)
+    ax.set_title(f"{title}: variance of each latent mean over training" + _dead_line(numbers), fontsize=FONT_PT)
     figure.tight_layout()
     return figure
+
+
+def _dead_line(numbers: dict) -> str:
+    """The encoder's dead units by epoch, under the heat-map's title (what the collapse follows from)."""
+    dead, hidden = numbers.get("dead_units"), numbers.get("hidden_layers") or []
+    if not dead or not hidden or min(min(row) for row in dead) < 0:
+        return ""
+    per_layer = ", ".join(f"{size}: " + " ".join(str(row[layer]) for row in dead) for layer, size in enumerate(hidden))
+    return ("\nencoder dead: every input at one code" if numbers.get("encoder_dead") else "") + f"\ndead units per epoch, by hidden layer ({per_layer})"
 
 
 def write_json(numbers: dict, path: Path) -> Written:

@@ -1,0 +1,162 @@
+"""What the lecture's claims measure in one run, read from its run file once.
+
+Shape is measured after whitening, so that no scale can move it: the test encodings' means are
+centred and whitened by their own covariance (in the directions they span), then compared with a
+Gaussian's shape: Mardia's multivariate kurtosis (a Gaussian's is d(d+2)) and the Kolmogorov-Smirnov
+distance of their radii from chi_d (`scipy.stats.kstest`). Sphericity is the ratio of the largest to
+the smallest eigenvalue of the covariance. The scale (the root mean variance of the means) and the
+centre's offset stand beside them, never mixed in.
+
+A run whose encoder is dead (every test input at one code, as when a ReLU layer of the encoder died
+whole) has no shape at all: it is flagged, and the claims count it as a total collapse.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from train.describe import final_epoch
+from train.latents import DEAD_SPREAD, encoder_dead
+from train.runfile import RunFile
+
+SLOPE_EPOCHS = 3  # the last epochs whose test-loss trend stands beside claims about final values
+SPIKE_WINDOW, SPIKE_FACTOR = 100, 1.5  # a batch loss above 1.5x the median of the 100 batches before it
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The shape of a cloud of codes after whitening, and its scale beside it."""
+
+    kurtosis: float  # Mardia's b_{2,d}; a Gaussian's is d(d+2)
+    gaussian_kurtosis: int  # d(d+2), d the dimensions spanned
+    radial_ks: float  # KS distance of the whitened radii from chi_d
+    sphericity: float  # largest / smallest covariance eigenvalue
+    scale: float  # sqrt(trace(cov) / d)
+    centre: float  # |mean| / scale
+
+
+def shape_of(mu: np.ndarray) -> Shape | None:
+    """The whitened shape of (n, d) codes; None when they do not spread (a dead encoder)."""
+    mu = mu.astype(np.float64)
+    centred = mu - mu.mean(axis=0)
+    cov = np.atleast_2d(np.cov(centred, rowvar=False, bias=True))
+    eig, vectors = np.linalg.eigh(cov)
+    if eig.max() <= 0 or np.ptp(mu, axis=0).max() < DEAD_SPREAD:
+        return None
+    spanned = eig > eig.max() * 1e-9  # a dead direction has no shape to whiten
+    white = centred @ vectors[:, spanned] / np.sqrt(eig[spanned])
+    d = int(spanned.sum())
+    squared = np.einsum("ij,ij->i", white, white)
+    scale = math.sqrt(eig.sum() / len(eig))
+    return Shape(kurtosis=float(np.mean(squared ** 2)), gaussian_kurtosis=d * (d + 2),
+                 radial_ks=float(stats.kstest(np.sqrt(squared), stats.chi(d).cdf).statistic),
+                 sphericity=float(eig.max() / max(eig.min(), np.finfo(float).tiny)), scale=scale,
+                 centre=float(np.linalg.norm(mu.mean(axis=0)) / scale))
+
+
+@dataclass(frozen=True)
+class RunNumbers:
+    """Everything the claims read of one finished run."""
+
+    arch: str
+    mode: str
+    seed: int
+    latent_size: int
+    test_loss: np.ndarray  # (E,) total per image, per epoch
+    reconstruction: float  # final test reconstruction per image (sampled for a VAE: what it trains on)
+    inactive: int  # final inactive latent variables
+    dead: bool  # the encoder maps every test input to one code
+    shapes: tuple[Shape | None, ...]  # per epoch
+    radius_start: float  # mean variance-circle radius of the tracked digits before training
+    radius_epoch1: float  # ... at the end of epoch 1
+    radius_final: float  # ... at the end of training
+    rises: int  # epochs whose test loss rose over the epoch before
+    spikes: int  # batches after epoch 1 whose loss jumped above SPIKE_FACTOR x the running median
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.test_loss[-1])
+
+    @property
+    def shape(self) -> Shape | None:
+        return self.shapes[-1]
+
+    @property
+    def slope(self) -> float | None:
+        """Nats per epoch of the test loss over the last SLOPE_EPOCHS epochs (None with one epoch)."""
+        tail = self.test_loss[-SLOPE_EPOCHS:]
+        return float(stats.linregress(np.arange(len(tail)), tail).slope) if len(tail) > 1 else None
+
+
+def _radius(logvar: np.ndarray) -> np.ndarray:
+    """Per step, the tracked digits' mean radius (prod sigma^2)^(1/(2d)): the page's r for d = 2."""
+    return np.exp(logvar.astype(np.float64).mean(axis=-1) / 2).mean(axis=-1)
+
+
+def _spikes(batch_loss: np.ndarray, first: int) -> int:
+    total = np.nansum(batch_loss, axis=1)
+    if len(total) <= SPIKE_WINDOW:
+        return 0
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(total[:-1], SPIKE_WINDOW), axis=1)  # of the batches before each
+    later = np.arange(SPIKE_WINDOW, len(total)) >= first
+    return int(np.sum((total[SPIKE_WINDOW:] > SPIKE_FACTOR * medians) & later))
+
+
+def read_run(path: Path) -> RunNumbers | None:
+    """A run's numbers, or None unless it finished the epochs it was asked for."""
+    if not (path / "run.h5").exists():
+        return None
+    with RunFile(path) as run:
+        config = run.config
+        if run.epochs_done < 1 or run.epochs_done != config.epochs:
+            return None
+        final = final_epoch(run)
+        history = run.encoding_history()
+        losses = run.losses().test.astype(np.float64)
+        steps = run.trajectory()
+    radius = _radius(steps.logvar)
+    end_of_epoch1 = int(np.flatnonzero(steps.epoch == 1)[-1])
+    test_total = losses.sum(axis=1)
+    return RunNumbers(arch=config.arch, mode=config.mode, seed=config.seed, latent_size=history.mu.shape[-1], test_loss=test_total,
+                      reconstruction=float(losses[-1, 0]), inactive=final.stats.inactive_count,
+                      dead=encoder_dead(final.encodings.mu),
+                      shapes=tuple(shape_of(mu) for mu in history.mu), radius_start=float(radius[0]), radius_epoch1=float(radius[end_of_epoch1]),
+                      radius_final=float(radius[-1]), rises=int(np.sum(np.diff(test_total) > 0)),
+                      spikes=_spikes(steps.loss, first=end_of_epoch1 + 1))
+
+
+def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
+    """The occupancy view's measure at k sigma: the reconstruction loss of codes on the ring k sigma
+    around each tracked digit's mean (8 angles, in the first two latent dimensions), over the loss at
+    the mean, averaged over the tracked digits, with the run's last decoder."""
+    from render.sources import decoder_at
+    from render.views.occupancy import encode_sigma, losses, ring_codes
+
+    with RunFile(path) as run:
+        model, images = decoder_at(run), run.tracked().image
+    mu, sigma = encode_sigma(model, images)
+    loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
+    return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))
+
+
+def mean_reconstruction(path: Path, images: np.ndarray) -> float:
+    """The test reconstruction per image of the decoded mean (no sampling), with the run's last net:
+    for a VAE the other of its two reconstructions (the run file holds the sampled one)."""
+    import torch
+    import torch.nn.functional as F
+
+    from train.checkpoints import load_model
+
+    model, _ = load_model(path)
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(images), 2000):
+            x = torch.as_tensor(images[start:start + 2000].reshape(-1, 784), dtype=torch.float32).div(255)
+            mu, _ = model.encode(x)
+            total += float(F.binary_cross_entropy_with_logits(model.decode(mu), x, reduction="sum"))
+    return total / len(images)
