@@ -361,7 +361,7 @@ class TestPagesAndOutputs:
         args = ["lecture", "--config", config, "--seeds", "0", "--track", "1-per-class", "--data-dir", small_data_dir, "--out",
                 tmp_path / "lecture", "--quiet"]
         assert cli(*args, "--epochs", "1").exit_code == 0
-        message = one_line_error(cli(*args, "--epochs", "2"), "another --out")
+        message = one_line_error(cli(*args, "--epochs", "2"), "--out")
         assert "--overwrite" not in message and "--name" not in message
 
     def test_a_report_on_a_full_disk_is_one_line_and_keeps_the_earlier_report(self, run, small_disk, tmp_path):
