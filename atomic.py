@@ -79,9 +79,45 @@ def signals_at_safe_points() -> Iterator[Callable[[], None]]:
         check()  # one that came after the last check
 
 
+MAX_NAME_BYTES = 255
+
+
+def fitting(stem: str, extra_bytes: int) -> str:
+    """`stem` cut so that a name made of it and `extra_bytes` more stays within a file name's 255 bytes
+    (a valid long name must not fail because of what a temporary or lock name adds to it)."""
+    room = MAX_NAME_BYTES - extra_bytes
+    encoded = stem.encode("utf-8", "surrogateescape")
+    return stem if len(encoded) <= room else encoded[:max(room, 1)].decode("utf-8", "ignore")
+
+
 def temporary_name(final: Path) -> Path:
     """A name beside `final` that is this process's and this call's alone."""
-    return final.with_name(f".{final.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial{final.suffix}")
+    tail = f".{os.getpid()}-{secrets.token_hex(4)}.partial{final.suffix}"
+    return final.with_name(f".{fitting(final.stem, 1 + len(tail.encode('utf-8', 'surrogateescape')))}{tail}")
+
+
+def read_small_text(path: Path, limit: int, what: str) -> str:
+    """The text of `path` when it is a regular file of at most `limit` bytes, read without blocking
+    (a pipe in its place would wait for ever) and without filling the memory (/dev/zero would)."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ProjectError(f"{path}: not a {what} (a folder, pipe or device, not a file)")
+    if info.st_size > limit:
+        raise ProjectError(f"{path}: {info.st_size:,} bytes, more than a {what} holds ({limit:,} at most)")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProjectError(f"{path}: not a {what} (not UTF-8 text)") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot read the {what} ({exc.strerror})") from None
 
 
 def fsync_file(path: Path) -> None:
@@ -215,11 +251,12 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
     (the old one renamed aside, then removed), on any exception it is removed and `final` stays."""
     final = Path(final)
     _remove_stale_folders(final)
-    staging = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.building")
+    short = fitting(final.name, 40)  # room for the pid, token and suffix
+    staging = final.with_name(f".{short}.{os.getpid()}-{secrets.token_hex(4)}.building")
     staging.mkdir(parents=True)
     try:
         yield staging
-        retired = final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.retired")
+        retired = final.with_name(f".{short}.{os.getpid()}-{secrets.token_hex(4)}.retired")
         with updating(final.parent):  # two swaps into one folder at once: each whole, one after the other
             if final.exists():
                 os.rename(final, retired)
@@ -239,15 +276,21 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
 def _remove_stale_folders(final: Path) -> None:
     """Staging and retired folders beside `final` left by a process that was killed (SIGKILL, power
     loss) while it built or swapped them."""
-    pattern = re.compile(rf"\.{re.escape(final.name)}\.(\d+)-[0-9a-f]{{8}}\.(building|retired)")
+    short = fitting(final.name, 40)
+    pattern = re.compile(rf"\.{re.escape(short)}\.(\d+)-[0-9a-f]{{8}}\.(building|retired)")
     try:
-        candidates = list(final.parent.glob(f".{glob_escape(final.name)}.*"))
+        candidates = list(final.parent.glob(f".{glob_escape(short)}.*"))
     except OSError:
         return
     for path in candidates:
         match = pattern.fullmatch(path.name)
         if match and int(match.group(1)) != os.getpid() and not process_exists(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
+            if match.group(2) == "retired" and not final.exists() and not final.is_symlink():
+                os.rename(path, final)  # killed between its two renames: the earlier folder comes back
+            elif path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def glob_escape(name: str) -> str:

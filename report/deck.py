@@ -67,8 +67,10 @@ def _text(frame, text: str, size: float, bold: bool = False, gray: bool = False)
     from pptx.dml.color import RGBColor
     from pptx.util import Pt
 
+    from report.slides import shown
+
     frame.word_wrap = True
-    frame.text = text
+    frame.text = shown(text)
     for paragraph in frame.paragraphs:
         for run in paragraph.runs:
             run.font.size, run.font.bold = Pt(size), bold

@@ -19,10 +19,10 @@ import base64
 import io
 import json
 import math
+from report import markup
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 from PIL import Image
@@ -198,14 +198,13 @@ def write_explorer_data(run: RunFile, name: str, path: Path, key: str, budget: i
 
 def explorer_html(key: str, src: str, name: str, note: str = "", epochs: str = "") -> str:
     """The placeholder explorer.js fills: `src` is the data script's relative path (URL-encoded here)."""
-    import html
 
-    attributes = f'data-explorer="{html.escape(key, quote=True)}" data-src="{html.escape(quote(src), quote=True)}"'
+    attributes = f'data-explorer="{markup.text(key)}" data-src="{markup.link(src)}"'
     if epochs:
-        attributes += f' data-epochs="{html.escape(epochs, quote=True)}"'
+        attributes += f' data-epochs="{markup.text(epochs)}"'
     return (f'<figure class="explorer" {attributes}><div class="explorer-body"><p class="explorer-wait">The explorer of '
-            f"{html.escape(name)} loads when it comes into view.</p></div>"
-            f"<figcaption>explorer · {html.escape(name)}{(' · ' + html.escape(note)) if note else ''}</figcaption>"
+            f"{markup.text(name)} loads when it comes into view.</p></div>"
+            f"<figcaption>explorer · {markup.text(name)}{(' · ' + markup.text(note)) if note else ''}</figcaption>"
             '<label class="pick"><input type="checkbox" class="explore-together"> step together</label></figure>')
 
 
@@ -226,7 +225,6 @@ def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str
     """The explorer of the run in `folder` for a page in `root`: its data written to `root/relative`
     (with `keep`, a data file there newer than the run file is kept), and its HTML; a note instead
     where the run has no plane to show (latent size 1, no finished epoch) or its trajectory cannot be read."""
-    import html
 
     from errors import ProjectError
     from train.runfile import resolve
@@ -240,7 +238,7 @@ def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
                 written = write_explorer_data(run, name, root / relative, relative)
     except ProjectError as exc:
-        return f'<p class="missing">No explorer for {html.escape(name)}: {html.escape(str(exc))}</p>'
+        return f'<p class="missing">No explorer for {markup.text(name)}: {markup.text(str(exc))}</p>'
     size = f"{written.bytes / 1e6:.1f} MB" if written.bytes >= 100_000 else f"{written.bytes / 1e3:.0f} kB"
     thinned = f" of {written.steps:,} (thinned evenly)" if written.kept < written.steps else ""
     return explorer_html(relative, relative, name, f"{written.kept:,} steps{thinned}, {written.precision}, {size}", epochs)

@@ -17,7 +17,7 @@ from typing import Callable
 
 from atomic import atomic_path
 from errors import ProjectError, make_folder
-from owners import LECTURE_MARKER, refuse_other_kind
+from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from report.claims import Claim, check_claims
@@ -226,7 +226,12 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{html.escape(paragraph)}</p>')
         figures = []
         for medium in PAGE.get(number, []):
-            files = _render(medium, sweep, seeds[0], media, size, echo)
+            try:
+                files = _render(medium, sweep, seeds[0], media, size, echo)
+            except ProjectError as exc:  # one medium that cannot be drawn (a run without checkpoints, say) does not stop the page
+                echo(f"not rendered: {medium.name}: {exc}")
+                figures.append(f'<p class="missing">{html.escape(medium.caption)}: could not be rendered ({html.escape(str(exc))}).</p>')
+                continue
             if not files:
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
@@ -265,6 +270,9 @@ def check_out(out: Path) -> None:
                          and not path.name.startswith("."))
         if foreign:
             raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
+        names = sorted(path.name for path in out.iterdir() if not path.name.startswith("."))
+        if names and kind_of(out) != "lecture":  # named like a lecture's files, but no lecture made them: a user's page
+            raise ProjectError(f"--out {out} holds files that no lecture made ({', '.join(names[:5])}); choose another --out")
 
 
 def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",

@@ -9,17 +9,16 @@ put inside it are never deleted, the report is refused instead.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
 from pathlib import Path
 from typing import Callable
-from urllib.parse import quote
 
-from atomic import atomic_folder
+from atomic import atomic_folder, fitting, read_small_text
 from errors import ProjectError, make_folder
 from owners import REPORT_MARKER, refuse_other_kind
+from report import markup
 from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
 from report.explorer import DATA_FILE, run_explorer
 from report.plots import inactive_svg, loss_curves_svg
@@ -45,12 +44,14 @@ def _made_by_report(out: Path) -> set[str] | None:
     """The files the earlier report in `out` made, from its marker; None for a report made before
     the marker listed them (then: its known top-level names)."""
     try:
-        return set(json.loads((out / MARKER).read_text())["files"])
-    except (ValueError, KeyError, TypeError, OSError):
+        return set(json.loads(read_small_text(out / MARKER, 16 << 20, "report marker"))["files"])
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
         return None
 
 
 def _check_out(out: Path) -> None:
+    if (out / MARKER).exists() and not (out / MARKER).is_file():
+        raise ProjectError(f"--out {out}: its report marker is not a file; move the folder, or choose another --out")
     if out.exists() and not out.is_dir():
         raise ProjectError(f"--out {out}: a file, not a folder")
     refuse_other_kind(out, "report")
@@ -81,8 +82,13 @@ class _Media:
         self.root, self.used, self.groups = root, set(), set()
 
     def unique(self, relative: str) -> str:
-        """`relative`, or a variant of it no other output of this report has."""
+        """`relative`, or a variant of it no other output of this report has (each part short enough to
+        be a file name)."""
         folder, name = relative.rsplit("/", 1)
+        folder = "/".join(fitting(part, 40) for part in folder.split("/"))
+        stem, dot, suffix = name.rpartition(".")
+        name = f"{fitting(stem, 60 + len(suffix))}.{suffix}" if dot else fitting(name, 60)
+        relative = f"{folder}/{name}"
         while relative in self.used:
             relative = f"{folder}/x{len(self.used)}-{name}"
         self.used.add(relative)
@@ -90,9 +96,10 @@ class _Media:
 
     def group(self, name: str) -> str:
         """A folder (and page anchor) of its own for a run, even when two runs share a name."""
-        group, number = name.replace("/", "__"), 2
+        base = fitting(name.replace("/", "__"), 60)
+        group, number = base, 2
         while group in self.groups:
-            group, number = f"{name.replace('/', '__')}-{number}", number + 1
+            group, number = f"{base}-{number}", number + 1
         self.groups.add(group)
         return group
 
@@ -110,14 +117,8 @@ class _Media:
         return relative
 
 
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _url(relative: str) -> str:
-    """A relative link as an attribute: URL-encoded first (a file named 'a#1' or '50%' is a name, not a
-    fragment or an escape), then HTML-escaped."""
-    return _e(quote(relative))
+_e = markup.text
+_url = markup.link
 
 
 def _video_html(video: Video, media: _Media, group: str, label: str) -> str:
@@ -217,7 +218,7 @@ def _sweep_html(sweep: SweepReport, media: _Media) -> str:
 
 def write_report(runs: list[RunReport], sweeps: list[SweepReport], out: Path) -> Path:
     """Build the report into `out` (whole, or not at all); returns its index.html."""
-    out = Path(out)
+    out = Path(out).resolve() if Path(out).is_symlink() else Path(out)  # a link to an earlier report: that report is replaced
     _check_out(out)
     make_folder(out.parent, "report's parent folder")
     with atomic_folder(out) as staging:

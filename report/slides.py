@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from atomic import fitting, read_small_text
 from errors import ProjectError
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
@@ -98,6 +99,12 @@ def _run_slides(run: RunReport, echo: Callable[[str], None]) -> list[Slide]:
     return slides
 
 
+def shown(text) -> str:
+    """Text from files as a slide can hold it: a name that is not UTF-8 (its undecodable bytes kept
+    by Python as surrogates) with those bytes as U+FFFD, which XML and PowerPoint accept."""
+    return str(text).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def is_lecture(folder: Path) -> bool:
     """A folder `python cli.py lecture` made: its page beside its sweep."""
     return (folder / "index.html").is_file() and (folder / "sweep" / PLAN_FILE).is_file()
@@ -126,12 +133,15 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
     from report.lecture import CLAIMS_FILE, PAGE, paragraphs
 
     claims = None
-    if (folder / CLAIMS_FILE).is_file():
+    if (folder / CLAIMS_FILE).exists():
+        text = read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file")
         try:
-            claims = json.loads((folder / CLAIMS_FILE).read_text())
-            rows = [{key: str(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
-            seeds = [int(seed) for seed in claims["seeds"]]
-        except (ValueError, KeyError, TypeError):
+            claims = json.loads(text)
+            rows = [{key: shown(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
+            seeds = claims["seeds"]
+            if not all(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= 2**32 - 1 for seed in seeds):
+                raise ValueError("seeds are whole numbers")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise ProjectError(f"{folder / CLAIMS_FILE}: not the claims a lecture writes; run python cli.py lecture again") from None
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
@@ -169,7 +179,8 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
     is one line, and so is nothing to show."""
     if not paths:
         raise ProjectError("slides: give at least one run, sweep or lecture folder")
-    deck = Deck("+".join((Path(path).resolve().parent if Path(path).name == RUN_FILE_NAME else Path(path).resolve()).name for path in paths)[:100])
+    name = "+".join((Path(path).resolve().parent if Path(path).name == RUN_FILE_NAME else Path(path).resolve()).name for path in paths)
+    deck = Deck(shown(fitting(name, 155)))  # the default deck's file name, with room for .pptx and a temporary name's parts
     for path in map(Path, paths):
         if not path.exists():
             raise ProjectError(f"{path}: no such run, sweep or lecture folder")

@@ -13,7 +13,7 @@ from train.config import RunConfig
 
 # What a member's folder holds before it trains (plan.member_state), and "replace": start it again
 # over whatever it holds (its options changed, or its run file is unreadable, under --overwrite).
-MEMBER_STATES = ("new", "resume", "finished", "unreadable", "replace")
+MEMBER_STATES = ("new", "resume", "finished", "unreadable", "linked", "replace")
 # How a member ended: trained now, finished before, failed (in one line), or kept (its run file
 # cannot be read, and --overwrite was not given: left as it is).
 OUTCOME_STATES = ("finished", "skipped", "failed", "kept")
@@ -54,7 +54,7 @@ class Outcome:
         if self.state == "failed":
             return f"{self.name}: failed: {self.reason}"
         if self.state == "kept":
-            return f"{self.name}: left as it is: {self.reason}; --overwrite trains it again"
+            return f"{self.name}: left as it is: {self.reason}" + ("" if "a link to a folder" in self.reason else "; --overwrite trains it again")
         numbers = f"test loss {self.test_loss:.2f}, {self.inactive} of {self.latent_size} latent variables inactive"
         if self.state == "skipped":
             return f"{self.name}: already finished, {numbers}"
@@ -85,7 +85,7 @@ def train_member(member: Member, mnist, data_dir: Path | None = None) -> Outcome
         now = "replace" if member.state == "replace" else member_state(run_dir, config)
         if now == "finished":
             return Outcome(name, "skipped", **finished_numbers(run_dir))
-        if now == "unreadable":  # became so since the driver looked: never replaced without --overwrite
+        if now in ("unreadable", "linked"):  # became so since the driver looked: never replaced without --overwrite
             return Outcome(name, "kept", unreadable_reason(run_dir), seconds=time.perf_counter() - started)
         options = {key: value for key, value in asdict(config).items() if key != "extra"}
         planned = launch.plan(options, set(), run_dir, resume=now == "resume", overwrite=now in ("new", "replace"))
@@ -94,5 +94,9 @@ def train_member(member: Member, mnist, data_dir: Path | None = None) -> Outcome
     except ProjectError as exc:
         return Outcome(name, "failed", str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug, or torch running out of memory: this member fails, the others go on
+        from atomic import disk_full, disk_full_error
+
+        if disk_full(exc, run_dir.parent):
+            return Outcome(name, "failed", str(disk_full_error(run_dir.parent, name)), seconds=time.perf_counter() - started)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return Outcome(name, "failed", f"{type(exc).__name__}: {first}"[:300], seconds=time.perf_counter() - started)

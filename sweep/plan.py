@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from atomic import atomic_path, updating
+from atomic import atomic_path, read_small_text, updating
 from errors import ProjectError, check_name, make_folder, printable
 from owners import PLAN_FILE, refuse_other_kind
 from train.config import MAX_SEED, RunConfig, check_fits_memory
@@ -103,6 +103,8 @@ def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None
     if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds):
         raise ProjectError("a sweep needs at least one --arch, --mode and seed")
     members = spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
+    for config in members:
+        check_name(config.run_name, "member")  # one folder name each (a very long --arch would not be)
     from train.launch import machine_memory
 
     for config in {config.arch: config for config in members}.values():  # before a worker allocates it
@@ -124,7 +126,7 @@ def spec_from_options(arch: str | None, mode: str | None, seeds: str | None, opt
     if missing:
         raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
     options = {key: value if value is not None else given.get(key) for key, value in options.items()}
-    return spec_from(groups, seeds if seeds is not None else given["seeds"], options, name=name or given.get("name"))
+    return spec_from(groups, seeds if seeds is not None else given["seeds"], options, name=name if name is not None else given.get("name"))
 
 
 def config_groups(given: dict) -> list[tuple]:
@@ -189,6 +191,8 @@ def _parse_toml(path: Path, tomllib) -> dict:
         raise ProjectError(f"--config {path}: not UTF-8 text, so not a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ProjectError(f"--config {path}: not a sweep config (nested too deep)") from None
     except OSError as exc:
         raise ProjectError(f"--config {path}: cannot be read ({exc.strerror})") from None
 
@@ -215,12 +219,11 @@ def load_plan(folder: Path) -> dict[str, RunConfig]:
     path = folder / PLAN_FILE
     if not path.exists() and not path.is_symlink():
         return {}
-    if not path.is_file():
-        raise ProjectError(f"{path}: not a sweep plan (a folder or special file, not a file)")
+    text = read_small_text(path, MAX_CONFIG_BYTES, "sweep plan")  # a plan of 1,000 members is about 250 kB
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES * 16:
-            raise ValueError("far larger than any plan of at most {MAX_MEMBERS} members")
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = json.loads(text)
+        if len(saved["members"]) > MAX_MEMBERS:
+            raise ValueError(f"{len(saved['members']):,} members, more than the {MAX_MEMBERS} a sweep may have")
         members = {}
         for name, config in saved["members"].items():
             check_name(name, "member")
@@ -228,6 +231,8 @@ def load_plan(folder: Path) -> dict[str, RunConfig]:
             if members[name].run_name != name:
                 raise ValueError(f"member {printable(name)!r} holds the config of {members[name].run_name}")
         return members
+    except RecursionError:
+        raise ProjectError(f"{path}: not a sweep plan this program wrote (nested too deep)") from None
     except (ValueError, KeyError, TypeError, AttributeError, ProjectError, OSError) as exc:
         raise ProjectError(f"{path}: not a sweep plan this program wrote ({printable(exc)})") from None
 
@@ -244,6 +249,9 @@ def merge(folder: Path, spec: SweepSpec, overwrite: bool, hint: str = OVERWRITE_
     if folder.exists() and not folder.is_dir():
         raise ProjectError(f"{folder}: a file, not a sweep folder")
     refuse_other_kind(folder, "sweep")
+    here = Path.cwd().resolve()
+    if folder.resolve() == here or folder.resolve() in here.parents:
+        raise ProjectError(f"--out {folder} is the folder you are in (or holds it); give the sweep a folder of its own")
     make_folder(folder, "sweep folder")
     with updating(folder):
         return _merge_locked(folder, spec, overwrite, hint)
@@ -252,6 +260,9 @@ def merge(folder: Path, spec: SweepSpec, overwrite: bool, hint: str = OVERWRITE_
 def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> tuple[Plan, list[str], set[str]]:
     planned = load_plan(folder)
     wanted = {config.run_name: config for config in spec.members()}
+    if len(planned.keys() | wanted.keys()) > MAX_MEMBERS:
+        raise ProjectError(f"{folder}: with these, the sweep would have {len(planned.keys() | wanted.keys()):,} members; at most "
+                           f"{MAX_MEMBERS} a sweep (start another with --name)")
     changed = []
     for name, config in wanted.items():
         before = planned.get(name)
@@ -284,8 +295,11 @@ def _config_on_disk(run_dir: Path) -> RunConfig | None:
 
 
 def member_state(run_dir: Path, config: RunConfig) -> str:
-    """"finished", "resume" (a run file with fewer epochs), "new", or "unreadable" (a run file this
-    program cannot read: damaged, or from a newer version; it is never replaced but by --overwrite)."""
+    """"finished", "resume" (a run file with fewer epochs), "new", "unreadable" (a run file this
+    program cannot read: damaged, or from a newer version; it is never replaced but by --overwrite),
+    or "linked" (the member's folder is a link to one elsewhere: never trained or replaced here)."""
+    if run_dir.is_symlink():
+        return "linked"
     if not (run_dir / RUN_FILE_NAME).exists() and not (run_dir / RUN_FILE_NAME).is_symlink():
         return "new"
     try:
@@ -297,6 +311,8 @@ def member_state(run_dir: Path, config: RunConfig) -> str:
 
 def unreadable_reason(run_dir: Path) -> str:
     """Why a member's run file cannot be read, in RunFile's words."""
+    if run_dir.is_symlink():
+        return f"{run_dir} is a link to a folder elsewhere; a sweep trains and replaces only folders of its own"
     try:
         with RunFile(run_dir):
             return ""

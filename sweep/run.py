@@ -59,7 +59,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     for member in members:
         if member.state == "finished" and member.name not in changed:
             outcomes[member.name] = Outcome(member.name, "skipped", **finished_numbers(member.folder))
-        elif member.state == "unreadable" and member.name not in changed:
+        elif member.state == "linked" or (member.state == "unreadable" and member.name not in changed):
             outcomes[member.name] = Outcome(member.name, "kept", unreadable_reason(member.folder))
     # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
     to_train = [replace(member, state="replace") if member.name in changed else member for member in members if member.name not in outcomes]

@@ -73,8 +73,8 @@ def summarize(folder: Path) -> list[dict]:
     for name, config in planned.items():
         group = groups.setdefault((config.arch, config.mode), {"planned": 0, "members": []})
         group["planned"] += 1
-        try:
-            numbers = member_numbers(folder / name) if (folder / name / RUN_FILE_NAME).exists() else None
+        try:  # a member linked to a folder elsewhere is not this sweep's (report and sweep leave it out too)
+            numbers = member_numbers(folder / name) if (folder / name / RUN_FILE_NAME).exists() and not (folder / name).is_symlink() else None
         except ProjectError:  # damaged, or from a newer version: not among the finished (the sweep says which)
             numbers = None
         if numbers is not None:

@@ -395,3 +395,107 @@ class TestRunsSideBySideStayReadable:
         result = cli(*args, "--size", f"{wider}x720", "--out", tmp_path / "wide.mp4")
         assert result.exit_code == 0, result.output
         assert probe(tmp_path / "wide.mp4").width == int(wider)
+
+
+class TestSecondHostilePass:
+    """Cases found by trying the first fixes as a hostile user would."""
+
+    def test_train_overwrite_never_takes_a_folder_without_a_run(self, tmp_path):
+        (tmp_path / "talk" / "videos").mkdir(parents=True)
+        (tmp_path / "talk" / "videos" / "wedding.mp4").write_text("a user's video")
+        before = snapshot(tmp_path / "talk")
+        one_line_error(cli("train", "--arch", "784-16-2", "--out", tmp_path / "talk", "--overwrite"), "holds no run", "videos/")
+        assert snapshot(tmp_path / "talk") == before
+
+    def test_a_sweep_keeps_what_a_user_put_in_a_member_folder(self, small_data_dir, tmp_path):
+        folder = tmp_path / "sweep" / "784-16-2-variational-s0"
+        (folder / "videos").mkdir(parents=True)
+        (folder / "videos" / "wedding.mp4").write_text("a user's video")
+        result = cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+                     "--data-dir", small_data_dir, "--out", tmp_path / "sweep", "--quiet")
+        assert result.exit_code == 1 and "holds no run" in result.output
+        assert (folder / "videos" / "wedding.mp4").read_text() == "a user's video"
+
+    def test_a_lecture_never_takes_a_folder_of_files_named_like_its_own(self, tmp_path):
+        (tmp_path / "page" / "media").mkdir(parents=True)
+        (tmp_path / "page" / "index.html").write_text("my own page")
+        before = snapshot(tmp_path / "page")
+        one_line_error(cli("lecture", "--out", tmp_path / "page"), "no lecture made")
+        assert snapshot(tmp_path / "page") == before
+
+    def test_a_member_linked_to_a_folder_elsewhere_is_neither_trained_nor_counted(self, small_data_dir, tmp_path):
+        victim = synthetic_run(tmp_path / "victim" / "784-16-2-variational-s0").parent
+        sweep = tmp_path / "sweep"
+        sweep.mkdir()
+        (sweep / "784-16-2-variational-s0").symlink_to(victim)
+        (sweep / "plan.json").write_text(json.dumps({"members": {"784-16-2-variational-s0": {"arch": "784-16-2", "mode": "variational",
+                                                                                           "epochs": 2, "seed": 0}}}))
+        before = snapshot(victim)
+        result = cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+                     "--data-dir", small_data_dir, "--out", sweep, "--overwrite", "--quiet")
+        assert result.exit_code == 1 and "a link to a folder elsewhere" in result.output
+        assert snapshot(victim) == before
+        assert "| 0 of 1 |" in cli("sweep", "summary", sweep).output  # not counted as this sweep's
+
+    def test_a_pipe_in_place_of_a_run_file_or_marker_is_one_line_not_a_hang(self, run, tmp_path):
+        bait = shutil.copytree(run, tmp_path / "bait")
+        (bait / "run.h5").unlink()
+        os.mkfifo(bait / "run.h5")
+        for args in (["info", bait], ["report", bait, "--out", tmp_path / "site"], ["render", "latent", "--run", bait]):
+            result = subprocess.run([sys.executable, "cli.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+            assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert "not a run file (a folder, pipe or device" in result.stderr or "neither a run" in result.stderr
+        site = tmp_path / "earlier"
+        assert cli("report", run, "--out", site).exit_code == 0
+        (site / ".vae-trajectories-report").unlink()
+        os.mkfifo(site / ".vae-trajectories-report")
+        result = subprocess.run([sys.executable, "cli.py", "report", str(run), "--out", str(site)], cwd=ROOT, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 1 and "marker is not a file" in result.stderr
+
+    def test_files_nested_too_deep_are_one_line(self, tmp_path):
+        sweep = tmp_path / "sweep"
+        sweep.mkdir()
+        (sweep / "plan.json").write_text("[" * 100_000 + "]" * 100_000)
+        one_line_error(cli("sweep", "summary", sweep), "not a sweep plan")
+        config = tmp_path / "deep.toml"
+        config.write_text("seeds = " + "[" * 10_000 + "]" * 10_000 + "\n")
+        result = cli("sweep", "--config", config)
+        assert result.exit_code != 0 and not isinstance(result.exception, RecursionError)
+
+    def test_names_that_are_not_utf8_and_names_near_255_bytes(self, run, tmp_path):
+        odd = shutil.copytree(run, tmp_path / os.fsdecode(b"run\xff"))
+        result = subprocess.run([sys.executable, "cli.py", "report", str(odd), "--out", str(tmp_path / "site")], cwd=ROOT, capture_output=True,
+                                text=True, errors="replace", timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "run%FF" in (tmp_path / "site" / "index.html").read_text()
+        long_name = "a" * 250
+        assert cli("render", "latent", "--run", run, "--out", tmp_path / f"{long_name}.png").exit_code == 0
+        assert (tmp_path / f"{long_name}.png").exists()
+        assert cli("report", run, "--out", tmp_path / ("r" * 250)).exit_code == 0
+
+    def test_plans_beyond_the_limit_and_sweeps_in_the_current_folder(self, tmp_path):
+        sweep = tmp_path / "big"
+        sweep.mkdir()
+        members = {f"784-16-2-variational-s{seed}": {"arch": "784-16-2", "mode": "variational", "seed": seed} for seed in range(1001)}
+        (sweep / "plan.json").write_text(json.dumps({"members": members}))
+        one_line_error(cli("sweep", "summary", sweep), "more than the 1000")
+        here = tmp_path / "here"
+        here.mkdir()
+        result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0",
+                                 "--out", "."], cwd=here, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1 and "the folder you are in" in result.stderr and list(here.iterdir()) == []
+
+    @pytest.mark.parametrize("arch", ["\u0667\u0668\u0664-16-2", "784-016-2"])  # (spaces around list items are fine: they are stripped)
+    def test_one_spelling_for_one_net(self, arch, tmp_path):
+        one_line_error(cli("sweep", "--arch", arch, "--mode", "variational", "--seeds", "0", "--out", tmp_path / "s"), "--arch")
+        assert not (tmp_path / "s").exists()
+
+    def test_a_report_killed_between_its_two_renames_is_given_back(self, run, tmp_path):
+        site = tmp_path / "site"
+        assert cli("report", run, "--out", site).exit_code == 0
+        ended = subprocess.Popen([sys.executable, "-c", "pass"])
+        ended.wait()
+        site.rename(tmp_path / f".site.{ended.pid}-0123abcd.retired")  # as a SIGKILL after the first rename leaves it
+        assert cli("report", run, "--out", site, "--render").exit_code == 0 or site.exists()
+        assert (site / "index.html").exists() and sorted(path.name for path in tmp_path.iterdir()) == ["site"]

@@ -23,9 +23,11 @@ MAX_INDEX = 10**9  # tracked indices: any larger is outside every training set, 
 
 def parse_arch(text: str) -> tuple[int, ...]:
     """`"784-256-32-8-2"` -> (784, 256, 32, 8, 2); the first size is the 28x28 input, the last the latent size."""
-    if not re.fullmatch(r"\d+(-\d+)+", text.strip()):
+    if not re.fullmatch(r"[0-9]+(-[0-9]+)+", text.strip()):  # ASCII digits: \d would take other scripts' too
         raise ProjectError(f"--arch {text!r}: expected layer sizes joined by '-', like 784-256-32-8-2")
     sizes = tuple(int(part) for part in text.strip().split("-"))
+    if text != "-".join(map(str, sizes)):  # the name of every run folder: one spelling for one net
+        raise ProjectError(f"--arch {text!r}: write it as {'-'.join(map(str, sizes))}")
     if sizes[0] != 784:
         raise ProjectError(f"--arch {text!r}: the first layer must be 784 (28x28 pixels), not {sizes[0]}")
     if min(sizes) < 1:

@@ -72,8 +72,12 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     replacing = run_dir.exists() and any(run_dir.iterdir())
     if replacing:
         foreign = foreign_entries(run_dir)
-        if foreign and not run_path.exists():
-            raise ProjectError(f"{run_dir} is not empty and holds no run ({_listed(foreign)}); choose another --out")
+        if not run_path.exists():  # no run file, no run: videos and figures there are someone's own
+            kept = [entry.name + ("/" if entry.is_dir() else "") for entry in sorted(run_dir.iterdir())
+                    if not (is_temporary(entry.name) or entry.name.startswith(ASIDE_PREFIX))]
+            if kept:
+                raise ProjectError(f"{run_dir} is not empty and holds no run ({_listed(foreign or kept)}); choose another --out")
+            replacing = False
         if not overwrite:
             raise ProjectError(f"{run_dir} already holds a run; use --overwrite to replace it, --resume to continue it, or --tag to name a new one")
         if foreign:

@@ -9,6 +9,7 @@ resumed at once.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +20,12 @@ from errors import ProjectError
 
 def lock_path(run_dir: Path) -> Path:
     """Beside the folder itself, links resolved: a run reached through a symlink has the same lock."""
+    from atomic import fitting
+
     real = Path(run_dir).resolve()
-    return real.with_name(f".{real.name}.lock")
+    name = real.name if len(real.name.encode("utf-8", "surrogateescape")) <= 200 else \
+        f"{fitting(real.name, 70)}-{hashlib.sha1(real.name.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+    return real.with_name(f".{name}.lock")  # a folder name of 250 bytes is valid; its lock's name must be too
 
 
 def training_pid(run_dir: Path) -> str | None:
@@ -62,10 +67,16 @@ def training_lock(run_dir: Path) -> Iterator[None]:
             handle.seek(0)
             raise ProjectError(f"{run_dir} is being trained by another process (pid {handle.read().strip() or '?'}); "
                                "let it finish or stop it first") from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
         try:
+            handle.truncate(0)
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
             yield
+        except OSError as exc:
+            from atomic import disk_full, disk_full_error
+
+            if disk_full(exc, path.parent):
+                raise disk_full_error(path.parent, path.name) from exc
+            raise
         finally:
             path.unlink(missing_ok=True)  # still holding the lock, so no other process is inside

@@ -376,10 +376,12 @@ class RunFile:
         self.path = resolve(path)
         if not self.path.exists():
             raise ProjectError(f"{self.path}: no such run file")
+        if not self.path.is_file():  # a pipe would block the open for ever; a folder or device is no run file either
+            raise ProjectError(f"{self.path}: not a run file (a folder, pipe or device, not a file)")
         try:
             self._file = h5py.File(self.path, "r")
         except OSError as exc:
-            raise ProjectError(f"{self.path}: not an HDF5 run file ({exc})") from exc
+            raise ProjectError(f"{self.path}: not an HDF5 run file ({' '.join(str(exc).split())})") from exc
         try:
             self.schema_version, self.config = self._read_attributes()
             self.sizes = self._check_structure()

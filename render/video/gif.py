@@ -23,7 +23,7 @@ STAGE_SUFFIX = ".mkv"
 
 
 def _ffmpeg(*arguments: str) -> None:
-    result = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", *arguments], capture_output=True, text=True)
+    result = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", *arguments], capture_output=True, text=True, errors="replace")
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
         raise ProjectError(f"ffmpeg failed while making a GIF: {reason}")

@@ -38,7 +38,7 @@ def _faststart(path: Path) -> bool:
 def _frame_stats(path: Path, *how: str) -> int:
     """The last `frame=` count ffmpeg reports while reading the first video stream of `path`."""
     log = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-stats", "-i", str(path),
-                          "-map", "0:v:0", *how, "-f", "null", "-"], capture_output=True, text=True)
+                          "-map", "0:v:0", *how, "-f", "null", "-"], capture_output=True, text=True, errors="replace")
     counts = re.findall(r"frame=\s*(\d+)", log.stderr)
     if log.returncode != 0 or not counts:
         raise ValueError(f"{path}: does not read back:\n{log.stderr[-2000:]}")
@@ -59,7 +59,7 @@ def probe(path: Path | str, decode: bool = True) -> VideoInfo:
     (proving the file plays to the end), else from its packets."""
     path = Path(path)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    header = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    header = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace").stderr
     stream = re.search(r"Stream #\S+.*?: Video: (\w+)(?: \(([^)]*)\))?.*?, (\w+)(?:\(([^)]*)\))?, (\d+)x(\d+).*?, ([\d.]+) (?:fps|tbr)", header)
     if not stream:
         raise ValueError(f"{path}: no video stream found:\n{header}")
