@@ -168,33 +168,16 @@ def read_config(path: Path) -> dict:
 def _parse_toml(path: Path, tomllib) -> dict:
     """The file's TOML, read only if it is a regular file of a config's size: a FIFO would block for
     ever, /dev/zero would fill the memory."""
-    import os
-    import stat
-
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise ProjectError(f"--config {path}: no such file") from None
-    except OSError as exc:
-        raise ProjectError(f"--config {path}: cannot be read ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ProjectError(f"--config {path}: a folder, not a TOML file")
-    if not stat.S_ISREG(info.st_mode):
-        raise ProjectError(f"--config {path}: not a regular file (a device, pipe or socket); give a TOML file")
-    if info.st_size > MAX_CONFIG_BYTES:
-        raise ProjectError(f"--config {path}: {info.st_size:,} bytes; a sweep config is a TOML file of at most {MAX_CONFIG_BYTES:,}")
+        text = read_small_text(path, MAX_CONFIG_BYTES, "sweep config (a TOML file)")
+    except ProjectError as exc:
+        raise ProjectError(f"--config {exc}") from None
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ProjectError(f"--config {path}: not UTF-8 text, so not a TOML file") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"--config {path}: not valid TOML ({exc})") from None
     except RecursionError:
         raise ProjectError(f"--config {path}: not a sweep config (nested too deep)") from None
-    except OSError as exc:
-        raise ProjectError(f"--config {path}: cannot be read ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)
