@@ -93,3 +93,23 @@ def test_info_on_a_run_whose_datasets_disagree_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["info", str(path)])
     assert result.exit_code == 1 and result.output.splitlines() == [
         f"Error: {path}: datasets disagree in length: encodings/mu has 1 epochs, epochs/train_loss has 2"]
+
+
+def test_a_new_command_answers_user_errors_in_one_line_without_a_decorator():
+    """The rule lives in the group (cli.Commands), so a command added without `user_errors` gets it too."""
+    import click
+    from click.testing import CliRunner
+
+    from cli import main
+    from errors import ProjectError
+
+    @main.command("test-only-refusal")
+    @click.option("--size", type=int, default=1)
+    def refusal(size):
+        raise ProjectError(f"--size {size}: a refusal with \x1b[2J in it")
+
+    try:
+        result = CliRunner().invoke(main, ["test-only-refusal", "--size", "3"])
+    finally:
+        main.commands.pop("test-only-refusal")
+    assert result.exit_code == 1 and result.output == "Error: --size 3: a refusal with \\x1b[2J in it\n"
