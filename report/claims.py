@@ -60,7 +60,7 @@ class Claim:
         if self.verdict != "inconclusive":
             return ""
         if self.seeds_needed:
-            return f"about {self.seeds_needed} seeds"
+            return f"about {self.seeds_needed} seeds" + ("" if self.scale == "share" else " (80% power)")
         return "more than one seed" if self.seeds <= 1 else "no number of seeds at this effect"
 
     def _number(self, value: float) -> str:

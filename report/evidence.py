@@ -25,6 +25,8 @@ from scipy import stats
 
 CONFIDENCE = 0.95
 MOST_SEEDS = 1000  # "seeds needed" is not searched beyond this
+POWER = 0.8  # "seeds needed": the seeds at which an effect as measured is decided this often
+BOOTSTRAP_SEEDS = 10  # below this, spreads are compared with the F interval, not a bootstrap
 ABOVE, BELOW, WITHIN = "above", "below", "within"  # the predicted side of the threshold
 
 
@@ -107,10 +109,8 @@ def mean_effect(values, threshold: float, side: str, resolution: float = 0.0) ->
         return Effect(None, -math.inf, math.inf, threshold, side, 0, "inconclusive", None)
     mean = float(x.mean())
     sd = max(float(x.std(ddof=1)), resolution / math.sqrt(12)) if n > 1 else math.nan
-    if n < 2:
+    if n < 2 or sd == 0:  # one seed, or seeds that agree exactly: no spread to build an interval from
         low, high = -math.inf, math.inf
-    elif sd == 0:  # every seed gives the same number: the interval is that number
-        low = high = mean
     else:
         low, high = (float(v) for v in stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sd / math.sqrt(n)))
 
@@ -119,7 +119,9 @@ def mean_effect(values, threshold: float, side: str, resolution: float = 0.0) ->
         if n < 2 or distance == 0 or sd == 0:
             return None
         m = np.arange(n + 1, MOST_SEEDS + 1)
-        decided = np.flatnonzero(stats.t.ppf(0.5 + CONFIDENCE / 2, m - 1) * sd / np.sqrt(m) < distance)
+        # Seeds at which an effect and spread as measured would be decided 80% of the time (at the
+        # bare t quantile, only half of such samples would decide).
+        decided = np.flatnonzero((stats.t.ppf(0.5 + CONFIDENCE / 2, m - 1) + stats.t.ppf(POWER, m - 1)) * sd / np.sqrt(m) < distance)
         return int(m[decided[0]]) if len(decided) else None
 
     return _finish(mean, low, high, threshold, side, n, needed)
@@ -130,20 +132,34 @@ def _log_spread_ratio(a, b, axis=-1):
         return np.log(np.std(a, ddof=1, axis=axis)) - np.log(np.std(b, ddof=1, axis=axis))
 
 
+def _f_interval(a: np.ndarray, b: np.ndarray, estimate: float) -> tuple[float, float]:
+    """The exact interval of log(sd ratio) for normal samples: the variance ratio over its F quantiles.
+    (Seeds shared by the two nets move them together, which only narrows the true interval.)"""
+    upper, lower = stats.f.ppf([0.5 + CONFIDENCE / 2, 0.5 - CONFIDENCE / 2], len(a) - 1, len(b) - 1)
+    return estimate - 0.5 * math.log(upper), estimate - 0.5 * math.log(lower)
+
+
 def spread_ratio(a, b, threshold: float, side: str, paired: bool, seed: int = 0) -> Effect:
-    """log(sd(a) / sd(b)) over seeds with a percentile bootstrap over the seeds (paired: the same
-    seeds resampled for both, as when a and b are two nets trained from the same seeds)."""
+    """log(sd(a) / sd(b)) over seeds: below `BOOTSTRAP_SEEDS` seeds with the F interval (a bootstrap
+    of 5 seeds draws a resample of one repeated seed, sd 0, in nearly every run of 4,000 resamples, and
+    its interval is then unbounded); from there with a percentile bootstrap over the seeds (paired:
+    the same seeds resampled for both, as when a and b are two nets trained from the same seeds)."""
     a, b = np.asarray(list(a), dtype=np.float64), np.asarray(list(b), dtype=np.float64)
     n = min(len(a), len(b))
     if len(a) < 2 or len(b) < 2:
         return Effect(None, -math.inf, math.inf, threshold, side, n, "inconclusive", None)
     estimate = float(_log_spread_ratio(a, b))
-    with warnings.catch_warnings():  # resamples of few seeds repeat one value: sd 0, an infinite bound, kept as such
-        warnings.simplefilter("ignore")
-        result = stats.bootstrap((a, b), _log_spread_ratio, paired=paired, vectorized=True, n_resamples=4000, method="percentile",
-                                 confidence_level=CONFIDENCE, random_state=np.random.default_rng(seed))
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    low, high = (-math.inf if not math.isfinite(low) else low), (math.inf if not math.isfinite(high) else high)
+    if not math.isfinite(estimate):  # a spread of exactly 0 on one side: no ratio to speak of
+        return Effect(None, -math.inf, math.inf, threshold, side, n, "inconclusive", None)
+    low = high = math.nan
+    if n >= BOOTSTRAP_SEEDS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = stats.bootstrap((a, b), _log_spread_ratio, paired=paired, vectorized=True, n_resamples=4000, method="percentile",
+                                     confidence_level=CONFIDENCE, random_state=np.random.default_rng(seed))
+        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low, high = _f_interval(a, b, estimate)
 
     def needed():
         # Normal theory: log(sd) of m seeds has a standard error of about 1 / sqrt(2 (m - 1)), so the
@@ -151,7 +167,7 @@ def spread_ratio(a, b, threshold: float, side: str, paired: bool, seed: int = 0)
         distance = _distance(estimate, threshold, side) if math.isfinite(estimate) else 0
         if distance == 0:
             return None
-        m = 1 + math.ceil((stats.norm.ppf(0.5 + CONFIDENCE / 2) / distance) ** 2)
+        m = 1 + math.ceil(((stats.norm.ppf(0.5 + CONFIDENCE / 2) + stats.norm.ppf(POWER)) / distance) ** 2)
         return max(m, n + 1) if m <= MOST_SEEDS else None
 
     return _finish(estimate, low, high, threshold, side, n, needed)
@@ -172,14 +188,8 @@ def frequency(k: int, n: int, threshold: float, side: str) -> Effect:
     def decides(m: int) -> bool:
         return judge(*_clopper_pearson(round(share * m), m), threshold, side) != "inconclusive"
 
-    def needed():  # the interval narrows with the seeds: bisect for the first count that decides
-        if not decides(MOST_SEEDS):
-            return None
-        low, high = n, MOST_SEEDS
-        while high - low > 1:
-            middle = (low + high) // 2
-            low, high = (low, middle) if decides(middle) else (middle, high)
-        return high
+    def needed():  # the first count of seeds at which the share as measured decides (counts are whole: no bisection)
+        return next((m for m in range(n + 1, MOST_SEEDS + 1) if decides(m)), None)
 
     return _finish(share, low, high, threshold, side, n, needed)
 

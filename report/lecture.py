@@ -204,7 +204,9 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
             "per-seed values, a bootstrap over seeds for ratios of spreads, Clopper-Pearson for shares of seeds). <b>holds</b>: the whole "
             "interval lies past the threshold on the side the page predicts; <b>contradicted</b>: it lies wholly on the other side; "
             "<b>inconclusive</b>: otherwise, with about how many seeds would decide it were the effect what it is now. One seed gives no "
-            "interval, so every comparison is inconclusive; a tie never holds.</p>"
+            "interval, so every comparison is inconclusive; a tie never holds. Each interval is 95% for its own claim: over the "
+            f"{len(claims)} rows here, about {len(claims) / 20:.1f} decided verdicts could be wrong by chance alone. Seeds to decide are "
+            "those at which an effect and spread as measured would be decided 80% of the time.</p>"
             + (f"<p>Generated samples are scored by a small MNIST classifier trained once and cached: test accuracy "
                f"{scorer.accuracy:.2%} (trained in {scorer.seconds:.0f} s).</p>" if scorer is not None else "")
             +
