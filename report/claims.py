@@ -223,8 +223,9 @@ def spherical_with_sampling(runs: Runs) -> Claim:
     return _claim("digits have a much better spherical disposition in the case with sampling (784-256-32-8-3)",
                   "largest / smallest covariance eigenvalue of the test encodings, without sampling / variational, by seed", effect, "ratio",
                   runs.dead_note((DEEP3, PLAIN), (DEEP3, VAE)) + "eigenvalue ratio without sampling " + _values(plain, lambda run: run.shape.sphericity)
-                  + ", variational " + _values(vae, lambda run: run.shape.sphericity) + "; inactive variables without sampling "
-                  + _values(plain, lambda run: run.inactive) + " (a dead direction makes the ratio huge)")
+                  + ", variational " + _values(vae, lambda run: run.shape.sphericity) + " (over the directions the codes span); "
+                  "directions not spanned (collapsed) without sampling " + _values(plain, lambda run: run.shape.dead_directions)
+                  + ", variational " + _values(vae, lambda run: run.shape.dead_directions))
 
 
 # -- reconstruction --------------------------------------------------------------------------------

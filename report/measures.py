@@ -35,9 +35,10 @@ class Shape:
     kurtosis: float  # Mardia's b_{2,d}; a Gaussian's is d(d+2)
     gaussian_kurtosis: int  # d(d+2), d the dimensions spanned
     radial_ks: float  # KS distance of the whitened radii from chi_d
-    sphericity: float  # largest / smallest covariance eigenvalue
+    sphericity: float  # largest / smallest covariance eigenvalue, over the directions the codes span
     scale: float  # sqrt(trace(cov) / d)
     centre: float  # |mean| / scale
+    dead_directions: int = 0  # directions the codes do not span (a collapsed variable): no shape there, and no ratio
 
 
 def shape_of(mu: np.ndarray) -> Shape | None:
@@ -55,8 +56,8 @@ def shape_of(mu: np.ndarray) -> Shape | None:
     scale = math.sqrt(eig.sum() / len(eig))
     return Shape(kurtosis=float(np.mean(squared ** 2)), gaussian_kurtosis=d * (d + 2),
                  radial_ks=float(stats.kstest(np.sqrt(squared), stats.chi(d).cdf).statistic),
-                 sphericity=float(eig.max() / max(eig.min(), np.finfo(float).tiny)), scale=scale,
-                 centre=float(np.linalg.norm(mu.mean(axis=0)) / scale))
+                 sphericity=float(eig.max() / eig[spanned].min()), scale=scale,
+                 centre=float(np.linalg.norm(mu.mean(axis=0)) / scale), dead_directions=len(eig) - d)
 
 
 @dataclass(frozen=True)

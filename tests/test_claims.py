@@ -164,3 +164,12 @@ def test_a_damaged_classifier_cache_is_trained_again(small_mnist, monkeypatch, t
     assert "not a readable classifier" in said[0] and 0.5 < scorer.accuracy <= 1
     again = classifier.load_scorer(small_mnist, echo=said.append)  # now read from the cache, not trained
     assert len(said) == 3 and again.accuracy == scorer.accuracy
+
+
+def test_a_collapsed_direction_is_counted_not_divided_by():
+    """One variable stuck at one value (a collapse) leaves the others' shape to measure: the ratio is over
+    the directions the codes span, and the dead one is counted beside it (it once made ratios of 1e14)."""
+    local = np.random.default_rng(8)
+    codes = np.c_[local.normal(size=(5000, 2)) * [1.0, 2.0], np.full(5000, 0.3)]
+    shape = shape_of(codes)
+    assert shape.dead_directions == 1 and shape.sphericity == pytest.approx(4, rel=0.1)
