@@ -201,14 +201,22 @@ class FfmpegFeed:
         self.writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if self.to_yuv else "rgba",
                                                   pix_fmt_out=pix_fmt_out, fps=spec.fps, quality=None, codec=codec,
                                                   macro_block_size=1, ffmpeg_log_level=FFMPEG_LOG_LEVEL, output_params=output_params)
-        with _ffmpeg_report_to(self.log):
-            self.writer.send(None)  # starts ffmpeg
-        # imageio-ffmpeg kills ffmpeg without waiting for it; we wait, or a killed ffmpeg could still
-        # create its output after we removed it (seen: a .partial.mp4 left after Ctrl-C, 1 time in 6).
-        self.process = (self.writer.gi_frame.f_locals.get("p") if self.writer.gi_frame else None)
-        self.pending: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        self.feeder = threading.Thread(target=self._feed, name="ffmpeg-feeder", daemon=True)
-        self.feeder.start()
+        self.process, self.pending, self.feeder = None, queue.Queue(maxsize=QUEUE_FRAMES), None
+        try:
+            # Ctrl-C while ffmpeg starts waits until it can be stopped: a feed interrupted half-made
+            # left ffmpeg running on, to create its output after the render had removed it.
+            with signals_at_safe_points():
+                with _ffmpeg_report_to(self.log):
+                    self.writer.send(None)  # starts ffmpeg
+                # imageio-ffmpeg kills ffmpeg without waiting for it; we wait, or a killed ffmpeg could
+                # still create its output after we removed it.
+                self.process = self.writer.gi_frame.f_locals.get("p") if self.writer.gi_frame else None
+                self.feeder = threading.Thread(target=self._feed, name="ffmpeg-feeder", daemon=True)
+                self.feeder.start()
+        except BaseException:
+            self.kill()
+            self.forget_log()
+            raise
 
     def put(self, frame: np.ndarray | TileUpdate) -> None:
         self.pending.put(frame)
@@ -228,8 +236,9 @@ class FfmpegFeed:
                     self.failure.append(exc)
 
     def _stop_feeder(self) -> None:
-        self.pending.put(None)
-        self.feeder.join()
+        if self.feeder is not None:
+            self.pending.put(None)
+            self.feeder.join()
 
     def close(self) -> None:
         """Every frame is in: wait for ffmpeg to finish the file."""
