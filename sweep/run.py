@@ -12,7 +12,7 @@ from tqdm import tqdm
 from errors import ProjectError, printable
 from sweep.local import cores, default_jobs, run_local, threads_per_job
 from sweep.member import Member, Outcome, finished_numbers
-from sweep.plan import SweepSpec, member_state, merge, unreadable_reason
+from sweep.plan import OVERWRITE_HINT, SweepSpec, member_state, merge, unreadable_reason
 
 EXECUTORS = ("local", "ray")
 
@@ -51,7 +51,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
               echo: Callable[[str], None] = print, overwrite_hint: str | None = None) -> list[Outcome]:
     """Train the sweep's members in `folder`; returns every member's outcome, in plan order."""
     check_request(executor, jobs, address)
-    plan, names, changed = merge(folder, spec, overwrite, **({"hint": overwrite_hint} if overwrite_hint else {}))
+    plan, names, changed = merge(folder, spec, overwrite, overwrite_hint or OVERWRITE_HINT)
     members = [Member(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
     if overwrite:  # a run file this program cannot read is replaced only when asked
         changed |= {member.name for member in members if member.state == "unreadable"}
@@ -97,7 +97,8 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     kept = [outcome for outcome in ordered if outcome.state == "kept"]
     if failed or kept:
         said = [f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them"] if failed else []
-        said += [f"{len(kept)} member{'s' * (len(kept) > 1)} with a run file this program cannot read {'were' if len(kept) > 1 else 'was'} "
-                 "left as they are (see above); --overwrite trains them again"] if kept else []
+        said += [f"{len(kept)} member{'s' * (len(kept) > 1)} left as {'they were' if len(kept) > 1 else 'it was'} (see above)"
+                 + ("; --overwrite trains again those whose run file cannot be read" if any("a link to" not in o.reason for o in kept) else "")
+                 ] if kept else []
         raise MembersFailed("; ".join(said))
     return ordered
