@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
+from conftest import offline_page
 from click.testing import CliRunner
 from PIL import Image
 
@@ -143,21 +144,10 @@ def browser(site):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     folder, runs = site
-    refused, errors = [], []
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = chromium.new_page(viewport={"width": 2100, "height": 1300})
-
-        def route(request_route):
-            if request_route.request.url.startswith(("file://", "data:")):
-                request_route.continue_()
-            else:
-                refused.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        refused, errors = offline_page(page)
         page.goto((folder / "index.html").as_uri())
         for figure in page.query_selector_all("figure.explorer"):  # each loads when it comes into view
             figure.scroll_into_view_if_needed()

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import offline_page
 from click.testing import CliRunner
 
 from cli import main
@@ -52,21 +53,10 @@ def test_the_report_plays_in_a_real_browser(report):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     site, run = report
-    refused, errors = [], []
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-        def route(request_route):
-            if request_route.request.url.startswith("file://"):
-                request_route.continue_()
-            else:
-                refused.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        refused, errors = offline_page(page)
         page.goto((site / "index.html").as_uri())
         for fmt in ("mp4", "webm"):
             info = probe(run / "videos" / f"clip.{fmt}")
