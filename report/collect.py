@@ -11,11 +11,16 @@ import os
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from errors import ProjectError
 from owners import PLAN_FILE
 from sweep.plan import load_plan
+from train.config import RunConfig
 from train.runfile import RUN_FILE_NAME, RunFile
+
+if TYPE_CHECKING:
+    from sweep.summary import SummaryRow
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif", ".mov")
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -35,19 +40,23 @@ class Video:
 class RunReport:
     folder: Path
     name: str
-    config: dict
-    provenance: dict
+    config: RunConfig  # its `extra` is the run's provenance
     epochs_done: int
     test_loss: list[float] | None  # final [reconstruction, penalty]
     videos: list[Video] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+
+    @property
+    def options(self) -> dict:
+        """The options it was trained with, as `train` takes them (no provenance)."""
+        return {key: value for key, value in asdict(self.config).items() if key != "extra"}
 
 
 @dataclass
 class SweepReport:
     folder: Path
     name: str
-    rows: list[dict]  # the sweep summary
+    rows: list[SummaryRow]
     runs: list[RunReport]
     curves: dict  # (arch, mode) -> list of per-seed test-loss curves
 
@@ -89,9 +98,8 @@ def _media_in(folder: Path, run_dir: Path, suffixes: tuple[str, ...], skipped: l
 
 def _run_report(folder: Path, name: str, skipped: list[str]) -> RunReport:
     with RunFile(folder) as run:
-        options = {key: value for key, value in asdict(run.config).items() if key != "extra"}
         losses = run.losses().test[-1].tolist() if run.epochs_done else None
-        report = RunReport(folder, name, options, run.config.extra, run.epochs_done, losses)
+        report = RunReport(folder, name, run.config, run.epochs_done, losses)
     for path in _media_in(folder / "videos", folder, VIDEO_SUFFIXES, skipped):
         poster = path.with_suffix(".png")
         report.videos.append(Video(path, poster if regular_inside(poster, folder) else None))
@@ -128,7 +136,7 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list
             curves: dict = {}
             for report in member_reports:
                 if report.epochs_done:
-                    curves.setdefault(f"{report.config['arch']} · {report.config['mode']}", []).append(_test_loss_curve(report.folder))
+                    curves.setdefault(f"{report.config.arch} · {report.config.mode}", []).append(_test_loss_curve(report.folder))
             sweeps.append(SweepReport(path, path.name, summarize(path), member_reports, curves))
         elif (path / RUN_FILE_NAME).is_file() or path.suffix == ".h5":
             folder = path if path.is_dir() else path.parent

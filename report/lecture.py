@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import json
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -28,62 +30,117 @@ CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "
 HEADING = "Variational autoencoders: the lecture, reproduced"
 
 
+def shown_epochs(epochs: tuple[int, int], trained: int) -> tuple[int, int]:
+    """The epochs a medium asks for, cut to those its run has trained (a lecture of fewer epochs)."""
+    last = min(epochs[1], trained)
+    return min(epochs[0], last), last
+
+
+def _trajectories(runs: list, video: VideoOptions, epochs: tuple[int, int], digits: str | None = None) -> None:
+    from render.views.trajectories import render_trajectories
+
+    first, last = shown_epochs(epochs, runs[0].epochs_done)
+    render_trajectories(runs[0], video, epochs=f"{first}-{last}", digits=digits, camera="fixed")  # the lecture's look: one fixed view
+
+
+def _occupancy(runs: list, video: VideoOptions) -> None:
+    from render.views.occupancy import render_occupancy
+
+    render_occupancy(runs[0], video.theme, out=video.out, other=runs[1])
+
+
+def _tour(runs: list, video: VideoOptions) -> None:
+    from render.views.interpolate import render_interpolate
+
+    render_interpolate(runs[0], video, tour=True)
+
+
+def _compare(runs: list, video: VideoOptions) -> None:
+    from render.views.compare import render_compare
+
+    render_compare([Path(run.path).parent for run in runs], video.theme, video.out)
+
+
+def _scatter3d(runs: list, video: VideoOptions) -> None:
+    from render.views.scatter3d import render_scatter3d
+
+    render_scatter3d(runs[0], video)
+
+
+def _slices(runs: list, video: VideoOptions) -> None:
+    from render.views.slices import render_slices
+
+    render_slices(runs[0], video)
+
+
+def _collapse(runs: list, video: VideoOptions) -> None:
+    from render.views.collapse import render_collapse
+
+    render_collapse(runs[0], video.theme, video.out)
+
+
+COLLAPSE_FILES = ("collapse_bars.png", "collapse_history.png", "collapse.json")  # render_collapse's, in the medium's folder
+
+
 @dataclass(frozen=True)
 class Medium:
-    """One video or figure of the page: what to render, from which run."""
+    """One video or figure of the page: its file, the runs it shows and the call that draws it."""
 
-    name: str  # file name under media/
-    kind: str  # trajectories, compare, scatter3d, slices, slices-sweep, collapse, occupancy, interpolate
+    name: str  # file name under media/ (a folder for a medium of several files)
     runs: tuple[tuple[str, str], ...]  # (arch, mode) of the run(s) it shows, seed: the first one asked
-    options: tuple = ()  # keyword options of its view, as pairs
+    draw: Callable[[list, VideoOptions], None]  # (the runs opened, video options whose `out` is the medium's path)
     caption: str = ""
+    epochs: tuple[int, int] | None = None  # the epochs a trajectories medium shows (cut to those trained)
+    folder_of: tuple[str, ...] = ()  # a medium of several files: their names in its folder
 
     def files(self, media: Path) -> list[Path]:
-        """Its files under `media/` once rendered: one, or collapse's two figures (its name is a folder)."""
+        """Its files under `media/` that the page shows once rendered."""
         out = media / self.name
-        return [out / "collapse_bars.png", out / "collapse_history.png"] if self.kind == "collapse" else [out]
+        return [out / name for name in self.folder_of if name.endswith(".png")] if self.folder_of else [out]
+
+    def made_of(self, media: Path) -> list[Path]:
+        """Every file it is made of: it is there only when all of them are (a render stopped between two
+        of them leaves the first, and the page would show a broken image for good)."""
+        out = media / self.name
+        if self.folder_of:
+            return [out / name for name in self.folder_of]
+        return [out, poster_path(out)] if out.suffix == ".mp4" else [out]
 
 
+def _trajectories_medium(name: str, epochs: tuple[int, int], caption: str, digits: str | None = None) -> Medium:
+    return Medium(name, (("784-256-2", "variational"),), partial(_trajectories, epochs=epochs, digits=digits), caption, epochs=epochs)
+
+
+BOTH_784_256_2 = (("784-256-2", "variational"), ("784-256-2", "deterministic"))
 # After which paragraph (counted from 1 among the page's non-empty lines) each medium stands.
 PAGE = {
-    1: [Medium("trajectories_one_per_class_e1-5.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "1-5"), ("digits", "1-per-class")),
-               "one digit per class, epochs 1-5")],
-    3: [Medium("occupancy_784-256-2.png", "occupancy", (("784-256-2", "variational"), ("784-256-2", "deterministic")), (),
+    1: [_trajectories_medium("trajectories_one_per_class_e1-5.mp4", (1, 5), "one digit per class, epochs 1-5", digits="1-per-class")],
+    3: [Medium("occupancy_784-256-2.png", BOTH_784_256_2, _occupancy,
                "784-256-2: decodes at k sigma around four tracked digits, and the loss against k (dashed: the net without "
                "sampling at the same distances)")],
-    7: [Medium("trajectories_six_per_class_e2-10.mp4", "trajectories", (("784-256-2", "variational"),), (("epochs", "2-10"),),
-               "six digits per class, from the start of epoch 2 to the end of epoch 10")],
-    8: [Medium("interpolate_784-256-2_tour.mp4", "interpolate", (("784-256-2", "variational"),), (),
+    7: [_trajectories_medium("trajectories_six_per_class_e2-10.mp4", (2, 10), "six digits per class, from the start of epoch 2 to the end of epoch 10")],
+    8: [Medium("interpolate_784-256-2_tour.mp4", (("784-256-2", "variational"),), _tour,
                "784-256-2: a walk from one tracked digit of each class to the next; every code on the way decodes to a digit")],
-    11: [Medium("compare_784-256-2.png", "compare", (("784-256-2", "variational"), ("784-256-2", "deterministic")), (),
-                "784-256-2: variational (first row) and without sampling (second row)")],
-    16: [Medium("compare_784-256-32-8-2.png", "compare", (("784-256-32-8-2", "variational"), ("784-256-32-8-2", "deterministic")), (),
+    11: [Medium("compare_784-256-2.png", BOTH_784_256_2, _compare, "784-256-2: variational (first row) and without sampling (second row)")],
+    16: [Medium("compare_784-256-32-8-2.png", (("784-256-32-8-2", "variational"), ("784-256-32-8-2", "deterministic")), _compare,
                 "784-256-32-8-2: variational (first row) and without sampling (second row)")],
-    20: [Medium(f"scatter3d_784-256-32-8-3_{mode}.mp4", "scatter3d", (("784-256-32-8-3", mode),), (), f"784-256-32-8-3, {label}: the test set in 3-D")
+    20: [Medium(f"scatter3d_784-256-32-8-3_{mode}.mp4", (("784-256-32-8-3", mode),), _scatter3d, f"784-256-32-8-3, {label}: the test set in 3-D")
          for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))]
-    + [Medium(f"slices_784-256-32-8-3_{mode}.png", "slices", (("784-256-32-8-3", mode),), (), f"784-256-32-8-3, {label}: five slices of 25 samples")
+    + [Medium(f"slices_784-256-32-8-3_{mode}.png", (("784-256-32-8-3", mode),), _slices, f"784-256-32-8-3, {label}: five slices of 25 samples")
        for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))],
-    27: [Medium(f"slices_{arch}.png", "slices", ((arch, "variational"),), (), f"{arch}: 3^4 = 81 samples")
+    27: [Medium(f"slices_{arch}.png", ((arch, "variational"),), _slices, f"{arch}: 3^4 = 81 samples")
          for arch in ("784-256-32-8-4", "784-256-32-4")],
-    31: [Medium(f"slices_{arch}.png", "slices", ((arch, "variational"),), (), f"{arch}: 100 samples")
+    31: [Medium(f"slices_{arch}.png", ((arch, "variational"),), _slices, f"{arch}: 100 samples")
          for arch in ("784-256-32-16-8", "784-256-32-8", "784-256-32-24-16", "784-256-32-16")],
-    32: [Medium(f"collapse_{arch}", "collapse", ((arch, "variational"),), (), f"{arch}: which latent variables are inactive")
+    32: [Medium(f"collapse_{arch}", ((arch, "variational"),), _collapse, f"{arch}: which latent variables are inactive", folder_of=COLLAPSE_FILES)
          for arch in ("784-256-32-24-16", "784-256-32-16")],
 }
-
-
-def _medium_files(medium: Medium, out: Path) -> list[Path]:
-    """Every file the medium is made of: it is there only when all of them are (a render stopped
-    between two of them leaves the first, and the page would show a broken image for good)."""
-    if medium.kind == "collapse":
-        return [out / "collapse_bars.png", out / "collapse_history.png", out / "collapse.json"]
-    return [out, poster_path(out)] if out.suffix == ".mp4" else [out]
 
 
 def _complete(medium: Medium, out: Path, size: tuple[int, int], echo: Callable[[str], None]) -> bool:
     """Whether the medium's files are all there, and its video at the size asked (a lecture made
     again with another --size renders its videos again, saying so)."""
-    if not all(path.is_file() for path in _medium_files(medium, out)):
+    if not all(path.is_file() for path in medium.made_of(out.parent)):
         return False
     if out.suffix == ".mp4":
         from render.video import probe
@@ -116,60 +173,23 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     if not all((folder / "run.h5").exists() for folder in folders):
         return []
     out = media / medium.name
-    if _complete(medium, out, size, echo):
-        return medium.files(media)
-    if medium.kind == "collapse":
-        from render.views.collapse import render_collapse
-
-        with RunFile(folders[0]) as run:
-            render_collapse(run, theme("light"), out)
-        return medium.files(media)
-    video = VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False)
-    options = dict(medium.options)
-    if medium.kind == "compare":
-        from render.views.compare import render_compare
-
-        render_compare(folders, theme("light"), out)
-        return [out]
-    if medium.kind == "occupancy":
-        from render.views.occupancy import render_occupancy
-
-        with RunFile(folders[0]) as run, RunFile(folders[1]) as other:
-            render_occupancy(run, theme("light"), out=out, other=other)
-        return [out]
-    with RunFile(folders[0]) as run:
-        if medium.kind == "trajectories":
-            from render.views.trajectories import render_trajectories
-
-            last = min(int(options["epochs"].split("-")[-1]), run.epochs_done)
-            first = min(int(options["epochs"].split("-")[0]), last)
-            # The lecture's look: one fixed view for the whole clip.
-            render_trajectories(run, video, epochs=f"{first}-{last}", digits=options.get("digits"), camera="fixed")
-        elif medium.kind == "interpolate":
-            from render.views.interpolate import render_interpolate
-
-            render_interpolate(run, video, tour=True)
-        elif medium.kind == "scatter3d":
-            from render.views.scatter3d import render_scatter3d
-
-            render_scatter3d(run, video)
-        else:
-            from render.views.slices import render_slices
-
-            render_slices(run, video)
-    return [out]
+    if not _complete(medium, out, size, echo):
+        with ExitStack() as stack:
+            runs = [stack.enter_context(RunFile(folder)) for folder in folders]
+            medium.draw(runs, VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False))
+    return medium.files(media)
 
 
 def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
     """Beside the 784-256-2 trajectories videos: the explorer of their run, on the same epochs."""
     from report.explorer import run_explorer
 
-    if medium.kind != "trajectories" or medium.runs[0][0] != "784-256-2":
+    if medium.epochs is None:  # the trajectories media, both of the 784-256-2
         return ""
     folder = sweep / f"{medium.runs[0][0]}-{medium.runs[0][1]}-s{seed}"
     if not (folder / "run.h5").exists():
         return ""
-    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs=dict(medium.options).get("epochs", ""), keep=True)
+    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs="{}-{}".format(*medium.epochs), keep=True)
 
 
 def _media_html(path: Path, root: Path, caption: str) -> str:

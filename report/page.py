@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from atomic import atomic_folder, fitting, read_small_text
 from errors import ProjectError, make_folder
@@ -22,6 +22,9 @@ from report import markup
 from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
 from report.explorer import DATA_FILE, run_explorer
 from report.plots import inactive_svg, loss_curves_svg
+
+if TYPE_CHECKING:
+    from sweep.summary import SummaryRow
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MARKER = REPORT_MARKER  # what makes a folder an earlier report, which may be replaced
@@ -143,8 +146,8 @@ def _run_html(run: RunReport, media: _Media) -> str:
     loss = (f"final test loss {sum(run.test_loss):.2f} = reconstruction {run.test_loss[0]:.2f} + penalty {run.test_loss[1]:.2f}"
             if run.test_loss else "no finished epoch yet")
     parts = [f'<section class="run" id="{_e(group)}"><h3>{_e(run.name)}</h3>',
-             f'<p class="facts">{_e(run.config.get("arch"))} · {_e(run.config.get("mode"))} · seed {_e(run.config.get("seed"))} · '
-             f'{run.epochs_done} of {_e(run.config.get("epochs"))} epochs · {_e(loss)}</p>']
+             f'<p class="facts">{_e(run.config.arch)} · {_e(run.config.mode)} · seed {run.config.seed} · '
+             f'{run.epochs_done} of {run.config.epochs} epochs · {_e(loss)}</p>']
     if run.videos:
         parts.append('<div class="clips">' + "".join(_video_html(video, media, group, run.name) for video in run.videos) + "</div>")
     else:
@@ -162,7 +165,7 @@ def _run_html(run: RunReport, media: _Media) -> str:
                 figures.append(f'<figure class="still"><img src="{_url(source)}" alt="{_e(figure.name)}" loading="lazy">'
                                f"<figcaption>{_e(figure.name)}</figcaption></figure>")
         parts.append('<div class="stills">' + "".join(figures) + "</div>")
-    parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.config, 'provenance': run.provenance}))}"
+    parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.options, 'provenance': run.config.extra}))}"
                  "</pre></details></section>")
     return "".join(parts)
 
@@ -198,18 +201,24 @@ def _plot(media: _Media, name: str, title: str, svg: str, numbers: list[dict]) -
     return f'<h3>{_e(title)}</h3><div class="plot"><img src="{_url(relative)}" alt="{_e(title)}"><details><summary>numbers</summary>{_table(numbers)}</details></div>'
 
 
+def _summary_cells(row: SummaryRow) -> dict:
+    """A summary row as the page's table shows it: one column per number, the test loss's mean and std."""
+    return {"arch": row.arch, "mode": row.mode, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished,
+            "active_encoder_variance": row.active_encoder_variance, "seconds_per_epoch": row.seconds_per_epoch,
+            "dead_units": list(row.dead_units) if row.dead_units is not None else None, "dead_encoders": row.dead_encoders,
+            "test loss mean": row.test_loss.mean if row.test_loss else None, "test loss std": row.test_loss.std if row.test_loss else None}
+
+
 def _sweep_html(sweep: SweepReport, media: _Media) -> str:
     from sweep.summary import markdown
 
     parts = [f'<section class="sweep"><h2>Sweep {_e(sweep.name)}</h2>']
-    summary = [{key: value for key, value in row.items() if not isinstance(value, dict)} | {
-        "test loss mean": row["test_loss"]["mean"] if "test_loss" in row else None,
-        "test loss std": row["test_loss"]["std"] if "test_loss" in row else None} for row in sweep.rows]
+    summary = [_summary_cells(row) for row in sweep.rows]
     parts.append("<h3>Summary over seeds</h3>" + _table(summary, NOTES))
     parts.append(f"<details><summary>as Markdown</summary><pre>{_e(markdown(sweep.rows))}</pre></details>")
     if sweep.curves:
         parts.append(_plot(media, f"{sweep.name}-test-loss", "Test loss per epoch (mean, min-max over seeds)", *loss_curves_svg(sweep.curves)))
-    if any("inactive" in row for row in sweep.rows):
+    if any(row.finished for row in sweep.rows):
         parts.append(_plot(media, f"{sweep.name}-inactive", "Inactive latent variables", *inactive_svg(sweep.rows)))
     parts += [_run_html(run, media) for run in sweep.runs]
     parts.append("</section>")

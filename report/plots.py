@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from render.figures import FONT_PT, new_figure, style_axes
 from render.style import CLASS_COLORS, theme
+
+if TYPE_CHECKING:
+    from sweep.summary import SummaryRow
 
 
 def _svg(figure) -> str:
@@ -49,16 +53,16 @@ def loss_curves_svg(curves: dict[str, list[list[float]]]) -> tuple[str, list[dic
     return _svg(figure), table
 
 
-def inactive_svg(rows: list[dict]) -> tuple[str, list[dict]]:
+def inactive_svg(rows: list[SummaryRow]) -> tuple[str, list[dict]]:
     """Inactive latent variables per configuration: mean over seeds with min-max bars."""
     look = theme("light")
-    done = [row for row in rows if "inactive" in row]
+    done = [row for row in rows if row.finished]
     figure = new_figure(look, 9, max(3, 0.5 * len(done) + 1.5))
     ax = figure.add_subplot(1, 1, 1)
-    labels = [f"{row['arch']} · {row['mode']}" for row in done]
-    means = np.array([row["inactive"]["mean"] for row in done])
-    low = means - np.array([row["inactive"]["min"] for row in done])
-    high = np.array([row["inactive"]["max"] for row in done]) - means
+    labels = [row.label for row in done]
+    means = np.array([row.inactive.mean for row in done])
+    low = means - np.array([row.inactive.min for row in done])
+    high = np.array([row.inactive.max for row in done]) - means
     ax.barh(np.arange(len(done)), means, xerr=[low, high], color=CLASS_COLORS[0], alpha=0.8, capsize=4)
     ax.set_yticks(np.arange(len(done)), labels)
     ax.invert_yaxis()
@@ -67,4 +71,4 @@ def inactive_svg(rows: list[dict]) -> tuple[str, list[dict]]:
     style_axes(ax, look)
     ax.set_xlabel("inactive latent variables (mean, min-max over seeds)")
     figure.tight_layout()
-    return _svg(figure), [{"configuration": label, **row["inactive"]} for label, row in zip(labels, done)]
+    return _svg(figure), [{"configuration": row.label, "mean": row.inactive.mean, "min": row.inactive.min, "max": row.inactive.max} for row in done]

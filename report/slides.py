@@ -23,6 +23,7 @@ from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
 from owners import PLAN_FILE
 from sweep.plan import load_plan
+from train.config import RunConfig
 from train.runfile import RUN_FILE_NAME, RunFile
 
 LEFT_OUT = {".webm": "WebM does not play in Keynote", ".gif": "a GIF is not a video a slide can play",
@@ -70,8 +71,8 @@ def epochs_label(name: str, trained: int) -> str:
     return f"{trained} epoch{'s' * (trained != 1)} trained"
 
 
-def _title(config: dict, epochs: str) -> str:
-    return f"{config.get('arch')} · {config.get('mode')} · seed {config.get('seed')} · {epochs}"
+def _title(config: RunConfig, epochs: str) -> str:
+    return f"{config.arch} · {config.mode} · seed {config.seed} · {epochs}"
 
 
 def _usable(path: Path, echo: Callable[[str], None]) -> bool:
@@ -130,7 +131,7 @@ def _lecture_notes(paragraphs: list[str], number: int) -> str:
 
 
 def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
-    from report.lecture import CLAIMS_FILE, PAGE, paragraphs
+    from report.lecture import CLAIMS_FILE, PAGE, paragraphs, shown_epochs
 
     claims = None
     if (folder / CLAIMS_FILE).exists():
@@ -156,9 +157,8 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
                 continue
             with RunFile(runs[0]) as run:
                 trained = run.epochs_done
-            if medium.kind == "trajectories":  # as the lecture renders it: its epochs, cut to those trained
-                first, last = (int(value) for value in dict(medium.options)["epochs"].split("-"))
-                first, last = min(first, last, trained), min(last, trained)
+            if medium.epochs:  # as the lecture renders it: its epochs, cut to those trained
+                first, last = shown_epochs(medium.epochs, trained)
                 epochs = f"epochs {first}-{last}" if first < last else f"epoch {last}"
             else:
                 epochs = f"{trained} epoch{'s' * (trained != 1)} trained"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,6 @@ from train.describe import final_epoch
 from train.latents import encoder_dead
 from train.runfile import RUN_FILE_NAME, RunFile
 
-STATS = ("mean", "std", "min", "max")
 
 
 @dataclass(frozen=True)
@@ -58,45 +57,92 @@ def member_numbers(run_dir: Path) -> MemberNumbers | None:
                              stats.inactive_count, variance, float(np.mean(seconds)), dead_units, encoder_dead(final.encodings.mu))
 
 
-def _spread(values: list[float]) -> dict:
-    array = np.asarray(values, dtype=np.float64)
-    return {"mean": float(array.mean()), "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
-            "min": float(array.min()), "max": float(array.max())}
+@dataclass(frozen=True)
+class Spread:
+    """One number over a configuration's finished seeds."""
+
+    mean: float
+    std: float  # with ddof=1; 0 for one seed
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> "Spread":
+        array = np.asarray(values, dtype=np.float64)
+        return cls(float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0, float(array.min()), float(array.max()))
 
 
-def summarize(folder: Path) -> list[dict]:
+@dataclass(frozen=True)
+class SummaryRow:
+    """One (arch, mode) of a sweep over its seeds. The numbers are None until a seed has finished;
+    `active_encoder_variance` and `dead_units` also where they do not apply (see MemberNumbers)."""
+
+    arch: str
+    mode: str
+    seeds_planned: int
+    seeds_finished: int
+    test_loss: Spread | None = None
+    reconstruction: Spread | None = None
+    penalty: Spread | None = None
+    inactive: Spread | None = None  # a count: its std is not reported
+    active_encoder_variance: float | None = None
+    seconds_per_epoch: float | None = None
+    dead_units: tuple[float, ...] | None = None  # mean per hidden layer of the encoder
+    dead_encoders: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.seeds_finished > 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.arch} · {self.mode}"
+
+    def as_json(self) -> dict:
+        """The row as summary.json has held it since sweeps began (other tools read that file):
+        only the counts while no seed has finished, spreads as objects, the inactive count without std."""
+        row = {"arch": self.arch, "mode": self.mode, "seeds_planned": self.seeds_planned, "seeds_finished": self.seeds_finished}
+        if not self.finished:
+            return row
+        spreads = {name: asdict(getattr(self, name)) for name in ("test_loss", "reconstruction", "penalty")}
+        inactive = {key: getattr(self.inactive, key) for key in ("mean", "min", "max")}
+        return row | spreads | {"inactive": inactive, "active_encoder_variance": self.active_encoder_variance,
+                                "seconds_per_epoch": self.seconds_per_epoch,
+                                "dead_units": list(self.dead_units) if self.dead_units is not None else None,
+                                "dead_encoders": self.dead_encoders}
+
+
+def _row(arch: str, mode: str, planned: int, members: list[MemberNumbers]) -> SummaryRow:
+    if not members:
+        return SummaryRow(arch, mode, planned, 0)
+    variances = [m.active_variance for m in members if m.active_variance is not None]
+    counted = [m.dead_units for m in members if m.dead_units is not None]
+    return SummaryRow(
+        arch, mode, planned, len(members),
+        test_loss=Spread.of([m.test_loss for m in members]), reconstruction=Spread.of([m.reconstruction for m in members]),
+        penalty=Spread.of([m.penalty for m in members]), inactive=Spread.of([m.inactive for m in members]),
+        active_encoder_variance=float(np.mean(variances)) if variances else None,
+        seconds_per_epoch=float(np.mean([m.seconds_per_epoch for m in members])),
+        dead_units=tuple(float(mean) for mean in np.mean(counted, axis=0)) if counted else None,
+        dead_encoders=sum(m.dead_encoder for m in members))
+
+
+def summarize(folder: Path) -> list[SummaryRow]:
     """One row per (arch, mode) in plan order: seeds planned and finished, and the spread of each number."""
     planned = load_plan(folder)
     if not planned:
         raise ProjectError(f"{folder}: not a sweep folder (no plan.json); run python cli.py sweep first")
-    groups: dict[tuple[str, str], dict] = {}
+    groups: dict[tuple[str, str], list] = {}
     for name, config in planned.items():
-        group = groups.setdefault((config.arch, config.mode), {"planned": 0, "members": []})
-        group["planned"] += 1
+        group = groups.setdefault((config.arch, config.mode), [0, []])
+        group[0] += 1
         try:  # a member linked to a folder elsewhere is not this sweep's (report and sweep leave it out too)
             numbers = member_numbers(folder / name) if (folder / name / RUN_FILE_NAME).exists() and not (folder / name).is_symlink() else None
         except ProjectError:  # damaged, or from a newer version: not among the finished (the sweep says which)
             numbers = None
         if numbers is not None:
-            group["members"].append(numbers)
-    rows = []
-    for (arch, mode), group in groups.items():
-        members = group["members"]
-        row = {"arch": arch, "mode": mode, "seeds_planned": group["planned"], "seeds_finished": len(members)}
-        if members:
-            row["test_loss"] = _spread([m.test_loss for m in members])
-            row["reconstruction"] = _spread([m.reconstruction for m in members])
-            row["penalty"] = _spread([m.penalty for m in members])
-            inactive = _spread([m.inactive for m in members])
-            row["inactive"] = {key: inactive[key] for key in ("mean", "min", "max")}
-            variances = [m.active_variance for m in members if m.active_variance is not None]
-            row["active_encoder_variance"] = float(np.mean(variances)) if variances else None
-            row["seconds_per_epoch"] = float(np.mean([m.seconds_per_epoch for m in members]))
-            counted = [m.dead_units for m in members if m.dead_units is not None]
-            row["dead_units"] = [float(mean) for mean in np.mean(counted, axis=0)] if counted else None  # mean per hidden layer
-            row["dead_encoders"] = sum(m.dead_encoder for m in members)
-        rows.append(row)
-    return rows
+            group[1].append(numbers)
+    return [_row(arch, mode, planned_count, members) for (arch, mode), (planned_count, members) in groups.items()]
 
 
 def _flat(row: dict) -> dict:
@@ -117,36 +163,37 @@ def _cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[SummaryRow]) -> str:
     header = ["arch", "mode", "seeds", "test loss (mean ± std)", "min-max", "reconstruction", "penalty", "inactive (mean, min-max)",
               "encoder variance of active", "dead units (mean per hidden layer)", "dead encoders", "s/epoch"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        if "test_loss" not in row:
-            lines.append(f"| {row['arch']} | {row['mode']} | 0 of {row['seeds_planned']} |" + " - |" * (len(header) - 3))
+        if not row.finished:
+            lines.append(f"| {row.arch} | {row.mode} | 0 of {row.seeds_planned} |" + " - |" * (len(header) - 3))
             continue
-        loss, inactive = row["test_loss"], row["inactive"]
+        loss, inactive = row.test_loss, row.inactive
         lines.append(" | ".join([
-            f"| {row['arch']}", row["mode"], f"{row['seeds_finished']} of {row['seeds_planned']}",
-            f"{loss['mean']:.2f} ± {loss['std']:.2f}", f"{loss['min']:.2f}-{loss['max']:.2f}",
-            f"{row['reconstruction']['mean']:.2f}", f"{row['penalty']['mean']:.2f}",
-            f"{inactive['mean']:.1f} ({inactive['min']:.0f}-{inactive['max']:.0f})",
-            _cell(row["active_encoder_variance"]),
-            "-" if row["dead_units"] is None else "-".join(f"{mean:.1f}" for mean in row["dead_units"]), str(row["dead_encoders"]),
-            f"{row['seconds_per_epoch']:.2f} |"]))
+            f"| {row.arch}", row.mode, f"{row.seeds_finished} of {row.seeds_planned}",
+            f"{loss.mean:.2f} ± {loss.std:.2f}", f"{loss.min:.2f}-{loss.max:.2f}",
+            f"{row.reconstruction.mean:.2f}", f"{row.penalty.mean:.2f}",
+            f"{inactive.mean:.1f} ({inactive.min:.0f}-{inactive.max:.0f})",
+            _cell(row.active_encoder_variance),
+            "-" if row.dead_units is None else "-".join(f"{mean:.1f}" for mean in row.dead_units), str(row.dead_encoders),
+            f"{row.seconds_per_epoch:.2f} |"]))
     return "\n".join(lines) + "\n"
 
 
-def write_summary(folder: Path, rows: list[dict]) -> list[Written]:
+def write_summary(folder: Path, rows: list[SummaryRow]) -> list[Written]:
     """summary.csv, summary.md and summary.json beside the members."""
-    flat = [_flat(row) for row in rows]
+    saved = [row.as_json() for row in rows]
+    flat = [_flat(row) for row in saved]
     columns = list(dict.fromkeys(key for row in flat for key in row))
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=columns)
     writer.writeheader()
     writer.writerows({key: _cell(row.get(key)) if row.get(key) is None else row.get(key) for key in columns} for row in flat)
     written = []
-    for name, text in (("summary.csv", table.getvalue()), ("summary.md", markdown(rows)), ("summary.json", json.dumps(rows, indent=1) + "\n")):
+    for name, text in (("summary.csv", table.getvalue()), ("summary.md", markdown(rows)), ("summary.json", json.dumps(saved, indent=1) + "\n")):
         path = folder / name
         replaced = path.exists()
         with atomic_path(path) as tmp:

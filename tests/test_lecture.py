@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -43,7 +44,7 @@ def test_every_medium_of_the_page_is_there_in_the_page_order(made):
     positions = []
     for number in sorted(PAGE):
         for medium in PAGE[number]:
-            name = f"media/{medium.name}/collapse_bars.png" if medium.kind == "collapse" else f"media/{medium.name}"
+            name = str(medium.files(Path("media"))[0])
             assert (out / name).exists() and name in page, name
             positions.append(page.index(name))
     assert positions == sorted(positions)
