@@ -245,6 +245,15 @@ def atomic_path(final: Path | str) -> Iterator[Path]:
         yield temporary
 
 
+def write_text_atomically(path: Path | str, text: str) -> Written:
+    """`text` as the whole of `path` (UTF-8), through `atomic_path`; whether it replaced a file."""
+    path = Path(path)
+    replaced = path.exists()
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return Written(path, replaced)
+
+
 @contextmanager
 def atomic_folder(final: Path | str) -> Iterator[Path]:
     """A folder to fill under a temporary name beside `final`; on success it replaces `final` whole

@@ -48,19 +48,31 @@ def grid_values(count: int, span: float | None = None) -> np.ndarray:
 
 
 def mosaic(images: np.ndarray, gap: int = 2) -> np.ndarray:
-    """(rows, cols, 28, 28) -> one (rows*28 + gaps, cols*28 + gaps) image; gaps are 0 (paper)."""
-    rows, cols = images.shape[:2]
-    out = np.zeros((rows * SIDE + (rows - 1) * gap, cols * SIDE + (cols - 1) * gap), np.uint8)
+    """(rows, cols, h, w) tiles (digits: 28 x 28) -> one (rows*h + gaps, cols*w + gaps) image; gaps are 0 (paper)."""
+    rows, cols, height, width = images.shape
+    out = np.zeros((rows * height + (rows - 1) * gap, cols * width + (cols - 1) * gap), np.uint8)
     for r in range(rows):
         for c in range(cols):
-            top, left = r * (SIDE + gap), c * (SIDE + gap)
-            out[top:top + SIDE, left:left + SIDE] = images[r, c]
+            top, left = r * (height + gap), c * (width + gap)
+            out[top:top + height, left:left + width] = images[r, c]
     return out
 
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlargement by a whole factor: every pixel becomes a factor x factor block."""
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def grid_picture(digits: np.ndarray, theme: Theme, scale: int, side: int, gap: int, resample: str) -> np.ndarray:
+    """(rows, cols, 28, 28) uint8 digits -> the (side, side, 3) picture of their mosaic (`gap` apart):
+    enlarged by whole pixels (`scale`), then resampled only where `side` is no whole multiple, with
+    Pillow's filter `resample` ("LANCZOS", "BOX": a box filter averages when it shrinks)."""
+    picture = enlarge(ink_to_rgb(mosaic(digits, gap=gap), theme), scale)
+    if picture.shape[0] != side:
+        from PIL import Image
+
+        picture = np.asarray(Image.fromarray(picture).resize((side, side), Image.Resampling[resample]))
+    return picture
 
 
 def ink_to_rgb(ink: np.ndarray, theme: Theme) -> np.ndarray:

@@ -6,12 +6,12 @@ names the same way.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
 from errors import ProjectError
+from train.digit_choice import Classes, Indices, PerClass, parse_choice
 from train.launch import RUNS_DIR
 from train.runfile import RUN_FILE_NAME, RunFile
 
@@ -80,29 +80,24 @@ def choose_digits(text: str | None, labels: np.ndarray, indices: np.ndarray, opt
     if text is None:
         return np.arange(len(labels))
     text = text.strip()
+    choice = parse_choice(text, option)
     by_class = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels)}
-    if match := re.fullmatch(r"(\d+)-per-class", text):
-        count = int(match.group(1))
-        if count < 1:
-            raise ProjectError(f"{option}: N-per-class needs N >= 1")
-        return np.sort(np.concatenate([rows[:count] for rows in by_class.values()]))
-    if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
-        wanted = [int(part) for part in match.group(1).split(",")]
+    if isinstance(choice, PerClass):
+        return np.sort(np.concatenate([rows[:choice.count] for rows in by_class.values()]))
+    if isinstance(choice, Indices):
         position = {int(index): row for row, index in enumerate(indices)}
-        missing = [index for index in wanted if index not in position]
+        missing = [index for index in choice.indices if index not in position]
         if missing:
             raise ProjectError(f"{option} {text!r}: training image {missing[0]} is not one of the run's tracked digits")
-        return np.array([position[index] for index in wanted])
-    if re.fullmatch(r"\d(?::\d+)?(?:,\d(?::\d+)?)*", text):
+        return np.array([position[index] for index in choice.indices])
+    if isinstance(choice, Classes):
         rows = []
-        for part in text.split(","):
-            digit, _, nth = part.partition(":")
-            members = by_class.get(int(digit), np.array([], int))
-            order = int(nth or 1)
-            if order < 1 or order > len(members):
-                raise ProjectError(f"{option} {text!r}: {part} asks for tracked digit {order} of class {digit}; "
+        for pick in choice.picks:
+            members = by_class.get(pick.digit, np.array([], int))
+            if pick.nth < 1 or pick.nth > len(members):
+                raise ProjectError(f"{option} {text!r}: {pick.text} asks for tracked digit {pick.nth} of class {pick.digit}; "
                                    f"the run tracks {len(members)} of that class")
-            rows.append(members[order - 1])
+            rows.append(members[pick.nth - 1])
         return np.array(rows)
     raise ProjectError(f"{option} {text!r}: use classes like 3,8 (3:2 for the second 3), N-per-class, or indices:123,456")
 

@@ -15,6 +15,14 @@ from errors import ProjectError  # noqa: E402
 # One colour per digit 0-9 (matplotlib's tab10), the same in every video and figure.
 CLASS_COLORS = tuple(mcolors.to_hex(c) for c in plt.get_cmap("tab10").colors)
 CLASS_RGB = tuple(tuple(int(round(255 * v)) for v in mcolors.to_rgb(c)) for c in CLASS_COLORS)
+# One colour per run where runs are compared (the live panel's curves, occupancy's two runs, the
+# explorer): seaborn's muted "deep" colours, told apart from the classes' tab10.
+RUN_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#c44e52", "#937860")
+
+
+def run_color(index: int) -> str:
+    """Run `index`'s colour (they repeat after six runs)."""
+    return RUN_COLORS[index % len(RUN_COLORS)]
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,16 @@ REFERENCE_HEIGHT = 1080  # lines and dots are drawn for 1080p and scale with the
 def px_scale(height_px: float) -> float:
     """How much thicker than at 1080p a line or dot is drawn in a frame `height_px` high."""
     return height_px / REFERENCE_HEIGHT
+
+
+def points(px: float) -> float:
+    """A length in pixels of a `DPI` figure as points, the unit of matplotlib's font sizes and line widths."""
+    return px * 72 / DPI
+
+
+def pixels(pt: float) -> float:
+    """A length in points as pixels of a `DPI` figure (what a stamped or pasted shape is measured in)."""
+    return pt * DPI / 72
 
 
 def font_points(height_px: int, dpi: float, fraction: float) -> float:

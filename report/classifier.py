@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 from scipy import linalg
 
-from atomic import atomic_path
+from atomic import atomic_path, write_text_atomically
 from data.mnist import Mnist, cache_dir
 
 SAMPLES = 10_000
@@ -112,8 +112,7 @@ class Scorer:
             self.kept = {}
 
     def save_to(self, path: Path) -> None:
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(self.kept, indent=0))
+        write_text_atomically(path, json.dumps(self.kept, indent=0))
 
 
 def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:

@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from atomic import atomic_path
-from render.style import CLASS_COLORS, THEMES
+from atomic import write_text_atomically
+from render.style import CLASS_COLORS, RUN_COLORS, THEMES
 from render.views.trajectories.camera import extents
 from render.views.trajectories.data import stepping_values
 from render.views.trajectories.layout import ASPECT_RANGE, layout
-from render.views.trajectories.panel import RUN_COLORS
 from render.views.trajectories.plane import DOT_RADIUS, FILL_ALPHA, DOT_FILL_ALPHA, TRAIL_ALPHA, TRAIL_LEVELS
 from train.runfile import RunFile
 
@@ -196,8 +195,7 @@ def write_explorer_data(run: RunFile, name: str, path: Path, key: str, budget: i
     data = explorer_data(run, name, budget)
     text = ("(window.explorerData = window.explorerData || {})[" + json.dumps(key) + "] = "
             + json.dumps(data, separators=(",", ":")) + ";\n")
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+    write_text_atomically(path, text)
     return ExplorerData(path, len(text.encode("utf-8")), data["steps"], data["epoch"]["shape"][0], data["precision"])
 
 

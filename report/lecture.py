@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from atomic import atomic_path
+from atomic import write_text_atomically
 from errors import ProjectError, make_folder
 from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
@@ -269,12 +269,10 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
-        with atomic_path(out / asset) as tmp:
-            tmp.write_text((ASSETS / asset).read_text())
-    with atomic_path(out / "index.html") as tmp:
-        tmp.write_text(page)
-    with atomic_path(out / CLAIMS_FILE) as tmp:
-        tmp.write_text(json.dumps({"seeds": seeds, "claims": [_claim_record(claim) for claim in claims]}, indent=1) + "\n")
+        write_text_atomically(out / asset, (ASSETS / asset).read_text())
+    write_text_atomically(out / "index.html", page)
+    record = {"seeds": seeds, "claims": [_claim_record(claim) for claim in claims]}
+    write_text_atomically(out / CLAIMS_FILE, json.dumps(record, indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
@@ -319,8 +317,8 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
                            "give --out another folder for a lecture of this length")
     make_folder(out, "lecture folder")
     if not (out / LECTURE_MARKER).exists():
-        with atomic_path(out / LECTURE_MARKER) as tmp:
-            tmp.write_text("made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
+        write_text_atomically(out / LECTURE_MARKER,
+                              "made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
     failed = None
     try:
         run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo,

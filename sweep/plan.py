@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from atomic import atomic_path, read_small_text, updating
+from atomic import read_small_text, updating, write_text_atomically
 from errors import ProjectError, check_name, make_folder, printable
 from owners import PLAN_FILE, refuse_other_kind
 from train.config import MAX_SEED, RunConfig, check_fits_memory
@@ -261,9 +261,8 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
         more = f" and {len(changed) - 1} more member{'s' * (len(changed) > 2)}" if len(changed) > 1 else ""
         raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; {hint}")
     members = {**planned, **wanted}
-    with atomic_path(folder / PLAN_FILE) as tmp:
-        tmp.write_text(json.dumps({"members": {name: _comparable(config) | {"device": config.device}
-                                               for name, config in members.items()}}, indent=1, sort_keys=True) + "\n")
+    record = {"members": {name: _comparable(config) | {"device": config.device} for name, config in members.items()}}
+    write_text_atomically(folder / PLAN_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return Plan(folder, members), list(wanted), {name for name, _, _ in changed}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from atomic import Written, atomic_path
+from atomic import Written, write_text_atomically
 from errors import ProjectError
 from sweep.plan import load_plan
 from train.describe import final_epoch
@@ -192,11 +192,5 @@ def write_summary(folder: Path, rows: list[SummaryRow]) -> list[Written]:
     writer = csv.DictWriter(table, fieldnames=columns)
     writer.writeheader()
     writer.writerows({key: _cell(row.get(key)) if row.get(key) is None else row.get(key) for key in columns} for row in flat)
-    written = []
-    for name, text in (("summary.csv", table.getvalue()), ("summary.md", markdown(rows)), ("summary.json", json.dumps(saved, indent=1) + "\n")):
-        path = folder / name
-        replaced = path.exists()
-        with atomic_path(path) as tmp:
-            tmp.write_text(text)
-        written.append(Written(path, replaced))
-    return written
+    texts = {"summary.csv": table.getvalue(), "summary.md": markdown(rows), "summary.json": json.dumps(saved, indent=1) + "\n"}
+    return [write_text_atomically(folder / name, text) for name, text in texts.items()]

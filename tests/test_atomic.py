@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from atomic import atomic_path, atomic_paths, remove_stale_temporaries, temporary_name
+from atomic import Written, atomic_path, atomic_paths, remove_stale_temporaries, temporary_name, write_text_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +22,13 @@ def test_a_file_appears_only_when_complete(tmp_path):
         tmp.write_text("[1, 2]")
         assert not final.exists() and tmp.parent == final.parent and tmp.suffix == ".json"
     assert final.read_text() == "[1, 2]" and sorted(p.name for p in tmp_path.iterdir()) == ["numbers.json"]
+
+
+def test_a_text_write_says_whether_it_replaced_a_file(tmp_path):
+    final = tmp_path / "summary.md"
+    assert write_text_atomically(final, "| run | loss |\n") == Written(final, False)
+    assert write_text_atomically(final, "σ² → 0\n") == Written(final, True)
+    assert final.read_bytes() == "σ² → 0\n".encode("utf-8") and sorted(p.name for p in tmp_path.iterdir()) == ["summary.md"]
 
 
 def test_an_exception_leaves_the_old_file_and_no_temporary(tmp_path):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from errors import ProjectError
 from train.config import RunConfig, parse_arch, parse_track
+from train.digit_choice import ClassPick, Classes, Indices, PerClass, parse_choice
 from train.model import VAE, loss_terms
 from train.tracking import select_tracked
 
@@ -33,6 +36,18 @@ def test_arch_sizes():
 def test_bad_track_is_explained(text):
     with pytest.raises(ProjectError, match="--track"):
         parse_track(text)
+
+
+def test_track_and_digits_read_one_grammar():
+    assert parse_choice(" 3-per-class ", "--digits") == PerClass(3)
+    assert parse_choice("indices:12,345", "--track") == Indices((12, 345))
+    assert parse_choice("3:2,0", "--digits") == Classes((ClassPick("3:2", 3, 2), ClassPick("0", 0, 1)))
+    assert parse_choice("threes", "--digits") is None
+    assert parse_track("2-per-class") == PerClass(2) and parse_track("indices:7,3") == Indices((7, 3))
+    with pytest.raises(ProjectError, match=re.escape("--to: N-per-class needs N >= 1")):
+        parse_choice("0-per-class", "--to")
+    with pytest.raises(ProjectError, match=re.escape("--track '3,8': expected N-per-class (e.g. 6-per-class) or indices:12,345,...")):
+        parse_track("3,8")  # classes choose among tracked digits; training has none tracked yet
 
 
 def test_per_class_selection(mnist):

@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 
 from errors import ProjectError
+from train.digit_choice import Indices, PerClass, parse_choice
 
 MODES = ("variational", "deterministic")
 DEVICES = ("auto", "cpu", "cuda")
@@ -64,29 +65,19 @@ def check_fits_memory(sizes: tuple[int, ...], batch_size: int, available: int, w
                            f"more than {where}'s {available / 2**30:,.1f} GiB; choose smaller layers")
 
 
-@dataclass(frozen=True)
-class TrackSpec:
-    """Which training digits to follow: `per_class` of each class, or explicit `indices`."""
-
-    per_class: int | None = None
-    indices: tuple[int, ...] | None = None
-
-
-def parse_track(text: str) -> TrackSpec:
-    """`6-per-class`, `1-per-class`, or `indices:12,345,...`."""
+def parse_track(text: str) -> PerClass | Indices:
+    """Which training digits to follow: `6-per-class`, `1-per-class`, or `indices:12,345,...`."""
     text = text.strip()
-    if match := re.fullmatch(r"(\d+)-per-class", text):
-        count = int(match.group(1))
-        if count < 1:
-            raise ProjectError("--track: N-per-class needs N >= 1")
-        return TrackSpec(per_class=count)
-    if match := re.fullmatch(r"indices:(\d+(?:,\d+)*)", text):
-        indices = tuple(int(part) for part in match.group(1).split(","))
+    choice = parse_choice(text, "--track")
+    if isinstance(choice, PerClass):
+        return choice
+    if isinstance(choice, Indices):
+        indices = choice.indices
         if max(indices) > MAX_INDEX:
             raise ProjectError(f"--track {text!r}: index {max(indices)} is outside the training set")
         if len(set(indices)) != len(indices):
             raise ProjectError(f"--track {text!r}: an index is listed twice")
-        return TrackSpec(indices=indices)
+        return choice
     raise ProjectError(f"--track {text!r}: expected N-per-class (e.g. 6-per-class) or indices:12,345,...")
 
 

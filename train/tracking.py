@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from errors import ProjectError
-from train.config import TrackSpec
+from train.digit_choice import Indices, PerClass
 
 
-def select_tracked(labels: np.ndarray, spec: TrackSpec, seed: int) -> np.ndarray:
+def select_tracked(labels: np.ndarray, spec: PerClass | Indices, seed: int) -> np.ndarray:
     """Training-set indices to track, grouped by class (0..9), ascending within a class.
 
     Per-class picks come from `seed` alone, so two runs with the same seed (a variational one
     and its no-sampling twin, say) follow the very same digits.
     """
-    if spec.indices is not None:
+    if isinstance(spec, Indices):
         indices = np.asarray(spec.indices, dtype=np.int64)
         out_of_range = indices[(indices < 0) | (indices >= len(labels))]
         if out_of_range.size:
@@ -24,7 +24,7 @@ def select_tracked(labels: np.ndarray, spec: TrackSpec, seed: int) -> np.ndarray
     chosen = []
     for digit in range(10):
         members = np.flatnonzero(labels == digit)
-        if len(members) < spec.per_class:
-            raise ProjectError(f"--track {spec.per_class}-per-class: class {digit} has only {len(members)} training images")
-        chosen.append(np.sort(rng.choice(members, size=spec.per_class, replace=False)))
+        if len(members) < spec.count:
+            raise ProjectError(f"--track {spec.count}-per-class: class {digit} has only {len(members)} training images")
+        chosen.append(np.sort(rng.choice(members, size=spec.count, replace=False)))
     return np.concatenate(chosen).astype(np.int64)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from atomic import Written, atomic_path
+from atomic import Written, write_text_atomically
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, output_path, run_folder, run_title
 from render.style import CLASS_COLORS, Theme
@@ -117,10 +117,7 @@ def _dead_line(numbers: dict) -> str:
 
 
 def write_json(numbers: dict, path: Path) -> Written:
-    replaced = path.exists()
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(numbers, indent=1) + "\n")
-    return Written(path, replaced)
+    return write_text_atomically(path, json.dumps(numbers, indent=1) + "\n")
 
 
 def render_collapse(run: RunFile, theme: Theme, folder: Path | None = None) -> list[Written]:

@@ -16,15 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
-from matplotlib.figure import Figure
 
 from errors import ProjectError
 from render.digits import SIDE, decode, encode, enlarge, ink_to_rgb
+from render.figures import frame_figure, style_axes
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_title
 from render.steps import MAX_SECONDS
-from render.style import CLASS_COLORS, DPI, Theme, font_points, px_scale
+from render.style import CLASS_COLORS, DPI, Theme, font_points, pixels, px_scale
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
 from train.runfile import RunFile
@@ -78,8 +77,7 @@ class InterpolationScene(WholeFrames):
         self.scale = max(1, int(0.62 * height) // SIDE)
         side = SIDE * self.scale
         self.digit_box = (int(0.93 * width) - side, (height - side) // 2 + round(0.03 * height))  # (left, top)
-        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=theme.background)
-        FigureCanvasAgg(self.figure)
+        self.figure = frame_figure(width, height, theme.background)
         plot_h = 0.74
         plot_w = min(0.55, plot_h * height / width)
         ax = self.figure.add_axes((0.07, 0.1, plot_w, plot_h), facecolor=theme.background)
@@ -93,13 +91,10 @@ class InterpolationScene(WholeFrames):
         ax.set_ylim(center[1] - half, center[1] + half)
         ax.set_aspect("equal")
         text_pt = font_points(height, DPI, 0.028)
-        ax.tick_params(colors=theme.muted, labelsize=text_pt * 0.8, length=0)
-        ax.grid(True, color=theme.grid, linewidth=max(1.0, px_scale(height)))
-        ax.set_axisbelow(True)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.set_xlabel(f"z{dims[0] + 1}", color=theme.muted, fontsize=text_pt * 0.8)
-        ax.set_ylabel(f"z{dims[1] + 1}", color=theme.muted, fontsize=text_pt * 0.8)
+        style_axes(ax, theme, tick_pt=text_pt * 0.8, label_pt=text_pt * 0.8, label_color=theme.muted,
+                   grid_width=max(1.0, px_scale(height)))
+        ax.set_xlabel(f"z{dims[0] + 1}")
+        ax.set_ylabel(f"z{dims[1] + 1}")
         ax.scatter(points[:, 0], points[:, 1], s=(px_scale(height)) * 6, c=to_rgba_array([CLASS_COLORS[c] for c in labels], 0.18),
                    linewidths=0)
         line_w = max(1.0, 2.5 * px_scale(height))
@@ -114,7 +109,8 @@ class InterpolationScene(WholeFrames):
         self.figure.canvas.draw()
         self.pixels = np.asarray(self.figure.canvas.buffer_rgba())
         self.background = self.pixels.copy()
-        self.value = TextStamp((self.digit_box[0], self.digit_box[1] - round(0.02 * height)), 0.8 * text_pt * DPI / 72, theme.muted, anchor="ld")
+        self.value = TextStamp((self.digit_box[0], self.digit_box[1] - round(0.02 * height)), pixels(0.8 * text_pt), theme.muted,
+                               anchor="ld")
 
     def digit(self, index: int) -> np.ndarray:
         """Frame `index`'s decoded digit, (28, 28) uint8."""

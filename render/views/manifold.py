@@ -17,10 +17,10 @@ from typing import Callable
 import numpy as np
 
 from errors import ProjectError
-from render.digits import SIDE, enlarge, ink_to_rgb, mosaic
+from render.digits import SIDE, grid_picture
 from render.sources import choose_digits, decoder_at, epochs_label, output_path, run_folder
 from render.steps import frame_steps, parse_epochs
-from render.style import DPI, Theme
+from render.style import DPI, Theme, points
 from render.video import Rendered, VideoOptions, render_video
 from render.views.trajectories import load_trajectory
 from render.views.trajectories.layout import Box, plane_height
@@ -93,14 +93,9 @@ def timeline(run: RunFile) -> DecoderTimeline:
 
 
 def grid_pixels(digits: np.ndarray, theme: Theme, scale: int, side: int) -> np.ndarray:
-    """(GRID, GRID, 28, 28) uint8 digits -> the (side, side, 3) picture pasted beside the plane:
-    enlarged by whole pixels, then resampled only where `side` is no whole multiple."""
-    picture = enlarge(ink_to_rgb(mosaic(digits, gap=0), theme), scale)
-    if picture.shape[0] != side:
-        from PIL import Image
-
-        picture = np.asarray(Image.fromarray(picture).resize((side, side), Image.Resampling.LANCZOS))
-    return picture
+    """(GRID, GRID, 28, 28) uint8 digits -> the (side, side, 3) picture pasted beside the plane: no
+    gaps, so it covers the plane's view exactly; Lanczos where it is resampled to the room."""
+    return grid_picture(digits, theme, scale, side, gap=0, resample="LANCZOS")
 
 
 class ManifoldPanel:
@@ -117,7 +112,7 @@ class ManifoldPanel:
         self.left = box.x
         self.top = plane.y + (plane.h - self.side) // 2 if self.side <= plane.h else box.y
         width, height = figure.get_size_inches() * DPI
-        text_pt = scene.layout.text_px * 72 / DPI
+        text_pt = points(scene.layout.text_px)
         figure.text(self.left / width, 1 - (self.top - 0.4 * scene.layout.text_px) / height,
                     f"decoded over the same plane\n{decoders.source}", color=theme.muted, fontsize=text_pt * 0.75, va="bottom")
         self._decodes: OrderedDict = OrderedDict()

@@ -25,9 +25,9 @@ import numpy as np
 from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, encode, ink_to_rgb
-from render.figures import save_figure, check_still_path
+from render.figures import check_still_path, frame_figure, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_folder, run_title
-from render.style import DPI, Theme, font_points
+from render.style import DPI, Theme, font_points, run_color
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
 from train.runfile import RunFile
 
@@ -156,21 +156,16 @@ class OccupancyFigure:
                                              va="top", ha="center"))
             figure.text(left, top - inset - 0.005, "input", color=theme.muted, fontsize=text_pt * 0.7, va="top")
         self.curve_ax = ax = figure.add_axes((0.72, 0.2, 0.25, 0.62))
-        ax.set_facecolor(theme.background)
-        ax.tick_params(colors=theme.muted, labelsize=text_pt * 0.8, length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.grid(True, color=theme.grid)
-        ax.set_axisbelow(True)
-        ax.set_xlabel("k (distance from the mean, in sigmas)", color=theme.foreground, fontsize=text_pt * 0.85)
-        ax.set_ylabel("loss of the decode / loss at the mean", color=theme.foreground, fontsize=text_pt * 0.85)
+        style_axes(ax, theme, tick_pt=text_pt * 0.8, label_pt=text_pt * 0.85)
+        ax.set_xlabel("k (distance from the mean, in sigmas)")
+        ax.set_ylabel("loss of the decode / loss at the mean")
         ax.set_xlim(CURVE_KS[0], CURVE_KS[-1])
         ax.axhline(2.0, color=theme.muted, linewidth=1, linestyle=":")
         for k in RING_KS[1:]:
             ax.axvline(k, color=theme.grid, linewidth=1.5)
         self.band = None
-        self.mean_line = ax.plot([], [], color="#4c72b0", linewidth=2.2, label="this run (mean; band 10-90%)")[0]
-        self.other_line = ax.plot([], [], color="#dd8452", linewidth=2.2, linestyle="--",
+        self.mean_line = ax.plot([], [], color=run_color(0), linewidth=2.2, label="this run (mean; band 10-90%)")[0]
+        self.other_line = ax.plot([], [], color=run_color(1), linewidth=2.2, linestyle="--",
                                   label=f"{other_name}, same distances")[0] if other_name else None
         ax.legend(loc="upper left", fontsize=text_pt * 0.7, frameon=False, labelcolor=theme.foreground)
         self.note = figure.text(0.72, 0.11, "", color=theme.muted, fontsize=text_pt * 0.75, va="top")
@@ -191,7 +186,7 @@ class OccupancyFigure:
         self.mean_line.set_data(CURVE_KS, mean)
         if self.band is not None:
             self.band.remove()
-        self.band = self.curve_ax.fill_between(CURVE_KS, low, high, color="#4c72b0", alpha=0.18, linewidth=0)
+        self.band = self.curve_ax.fill_between(CURVE_KS, low, high, color=run_color(0), alpha=0.18, linewidth=0)
         top = max(high.max(), 2.2)
         lines = [f"the mean loss doubles at k = {k:.1f}" if (k := doubling_k(mean)) is not None
                  else f"the mean loss does not double by k = {CURVE_KS[-1]:g}"]
@@ -251,8 +246,6 @@ def _other_run(run: RunFile, other: RunFile | None) -> RunFile | None:
 def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch: int | None = None, digits: str | None = None,
                      dims: str = "0,1", other: RunFile | None = None) -> Written:
     """The still: <run>/figures/occupancy_e<epoch>.png by default."""
-    from render.figures import new_figure
-
     chosen_dims, other = _checked_runs(run, dims, other)
     epoch = chosen_epoch(run, epoch)
     path = output_path(run, out, "figures", f"occupancy_e{epoch}.png")
@@ -264,7 +257,7 @@ def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch:
     figure = new_figure(theme, 16, 9)
     plane = f" (rings in z{chosen_dims[0] + 1}, z{chosen_dims[1] + 1})" if run.latent_dim > 2 else ""
     drawing = OccupancyFigure(figure, theme, len(rows), f"{run_title(run)}  ·  epoch {epoch}  ·  decodes at k sigma around each mean{plane}",
-                              run_folder(other).name if other else None, 9 * 100)
+                              run_folder(other).name if other else None, 9 * DPI)
     drawing.show(occupancy)
     return save_figure(figure, path)
 
@@ -276,17 +269,13 @@ class OccupancyFrames(WholeFrames):
 
     def __init__(self, run: RunFile, other: RunFile | None, rows: np.ndarray, dims: tuple[int, int], spec: VideoSpec, theme: Theme,
                  seconds_per_epoch: float):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         self.run, self.other, self.rows, self.dims = run, other, rows, dims
         self.tracked = run.tracked()
         self.epochs = run.epochs_done
         self.per_epoch = max(1, round(seconds_per_epoch * spec.fps))
         self.frame_count = (self.epochs - 1) * self.per_epoch + 1
         width, height = spec.size
-        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=theme.background)
-        self.canvas = FigureCanvasAgg(self.figure)
+        self.figure = frame_figure(width, height, theme.background)
         self.drawing = OccupancyFigure(self.figure, theme, len(rows), "", run_folder(other).name if other else None, height)
         self.states: dict[tuple[str, int], dict] = {}
         self.nets = {str(r.path): decoder_at(r, 1) for r in (run, other) if r is not None}  # one net a run; weights swapped in
@@ -315,8 +304,8 @@ class OccupancyFrames(WholeFrames):
         occupancy = measure(model, self.tracked.image, self.rows, self.tracked.label, self.dims, other)
         when = f"epoch {epoch}" if t == 0 else f"epoch {epoch + t:.2f} (weights between epochs {epoch} and {epoch + 1})"
         self.drawing.show(occupancy, f"{run_title(self.run)}  ·  {when}")
-        self.canvas.draw()
-        return np.asarray(self.canvas.buffer_rgba()).copy()
+        self.figure.canvas.draw()
+        return np.asarray(self.figure.canvas.buffer_rgba()).copy()
 
 
 def render_occupancy_video(run: RunFile, video: VideoOptions, digits: str | None = None, dims: str = "0,1",

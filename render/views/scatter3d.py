@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
 
+from render.figures import frame_figure
 from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, require_latent_size, run_title
 from render.steps import parse_epochs
-from render.style import CLASS_RGB, Theme, font_points, px_scale
+from render.style import CLASS_RGB, DPI, Theme, font_points, px_scale
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, render_video
 from render.views.latent_map import class_legend
@@ -93,10 +92,8 @@ class ScatterScene(WholeFrames):
 
     def _static_layer(self, theme: Theme) -> np.ndarray:
         """Title and legend, drawn once with matplotlib."""
-        dpi = 100
-        figure = Figure(figsize=(self.width / dpi, self.height / dpi), dpi=dpi, facecolor=theme.background)
-        canvas = FigureCanvasAgg(figure)
-        text_pt = font_points(self.height, dpi, 0.028)
+        figure = frame_figure(self.width, self.height, theme.background)
+        text_pt = font_points(self.height, DPI, 0.028)
         d = self.cloud.dims
         figure.text(0.04, 0.925, f"{self.cloud.title}  ·  test set in z{d[0] + 1}, z{d[1] + 1}, z{d[2] + 1}", color=theme.foreground,
                     fontsize=text_pt * 1.1, va="bottom", ha="left")
@@ -104,8 +101,8 @@ class ScatterScene(WholeFrames):
         for text in figure.legends[0].get_texts():
             text.set_fontsize(text_pt)
         figure.legends[0].get_title().set_fontsize(text_pt)
-        canvas.draw()
-        return np.asarray(canvas.buffer_rgba()).copy()
+        figure.canvas.draw()
+        return np.asarray(figure.canvas.buffer_rgba()).copy()
 
     def _positions(self, index: int) -> tuple[np.ndarray, float]:
         """Points at frame `index`, moving linearly between epoch snapshots; and the epoch reached."""

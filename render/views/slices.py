@@ -20,7 +20,7 @@ import numpy as np
 
 from atomic import Written
 from errors import ProjectError
-from render.digits import SIDE, decode, enlarge, grid_values, ink_to_rgb, mosaic
+from render.digits import SIDE, decode, enlarge, grid_picture, grid_values, ink_to_rgb, mosaic
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, decoder_at, output_path, run_title
 from render.style import Theme, font_points
@@ -81,12 +81,7 @@ def decode_grid(model, codes: np.ndarray) -> np.ndarray:
 def nested_mosaic(blocks: np.ndarray, gap: int = OUTER_GAP) -> np.ndarray:
     """(R, C, r, c, 28, 28) -> one image: inner grids without gaps, blocks `gap` apart."""
     inner = np.array([[mosaic(blocks[i, j], gap=0) for j in range(blocks.shape[1])] for i in range(blocks.shape[0])])
-    rows, cols, height, width = inner.shape
-    out = np.zeros((rows * height + (rows - 1) * gap, cols * width + (cols - 1) * gap), np.uint8)
-    for i in range(rows):
-        for j in range(cols):
-            out[i * (height + gap):i * (height + gap) + height, j * (width + gap):j * (width + gap) + width] = inner[i, j]
-    return out
+    return mosaic(inner, gap)
 
 
 def _label(value: float) -> str:
@@ -220,11 +215,7 @@ class SweepFrames(WholeFrames):
         z3 = self.z3(index)
         codes = square_grid(self.values, {2: z3}, 3)
         digits = decode_grid(self.model, codes)
-        picture = enlarge(ink_to_rgb(mosaic(digits, gap=2), self.theme), self.scale)
-        if picture.shape[0] != self.side:
-            from PIL import Image
-
-            picture = np.asarray(Image.fromarray(picture).resize((self.side, self.side), Image.Resampling.BOX))
+        picture = grid_picture(digits, self.theme, self.scale, self.side, gap=2, resample="BOX")
         out = self.background.copy()
         out[self.top:self.top + self.side, self.left:self.left + self.side, :3] = picture
         thickness = max(2, self.height // 270)

@@ -133,6 +133,17 @@ def _data_planes(width: int, planes: int, aspect: float, m: _Metrics, side_w: in
     return _snap(plane_w, grid.tile_w), _snap(plane_h, grid.tile_h)
 
 
+def _row_of_planes(left: int, y: int, planes: int, plane_w: int, plane_h: int, m: _Metrics, grid: TileGrid) -> list[Box]:
+    """The planes' boxes left to right from `left`, each after its gutter and on the tile grid."""
+    boxes, x = [], left
+    for _ in range(planes):
+        x += m.gutter
+        x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
+        boxes.append(Box(x_snapped, y, plane_w, plane_h))
+        x = x_snapped + plane_w + m.gap
+    return boxes
+
+
 def _gallery_pitch(region_h: int, classes: int, text: float) -> int:
     """The height of one class's row in the digits legend: the rows and the title share the region."""
     return int(min(region_h / (classes + 1), GALLERY_PITCH[1] * text))
@@ -211,13 +222,7 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     y = (m.top + (region_h - wanted_h) // 2) // grid.tile_h * grid.tile_h  # on the tile grid: a few pixels up at most
     plane_h = _snap(min(wanted_h + grid.tile_h - 1, m.top + region_h - y), grid.tile_h)
     used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
-    left = max(m.margin, (width - used) // 2)
-    boxes, x = [], left
-    for _ in range(planes):
-        x += m.gutter
-        x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
-        boxes.append(Box(x_snapped, y, plane_w, plane_h))
-        x = x_snapped + plane_w + m.gap
+    boxes = _row_of_planes(max(m.margin, (width - used) // 2), y, planes, plane_w, plane_h, m, grid)
     if boxes[-1].right + m.legend_gap + m.legend_w > width or y + plane_h > m.top + region_h:
         raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side; give a larger --size, like 720p")
     legend_x = boxes[-1].right + m.legend_gap
@@ -292,13 +297,7 @@ def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int,
     left = max(m.margin, (width - used) // 2)
     y = m.top + (avail_h - plane_h) // 2
     y = int(y // grid.tile_h) * grid.tile_h
-    boxes = []
-    x = left
-    for _ in range(planes):
-        x += m.gutter
-        x_snapped = int(round(x / grid.tile_w)) * grid.tile_w
-        boxes.append(Box(x_snapped, y, plane_w, plane_h))
-        x = x_snapped + plane_w + m.gap
+    boxes = _row_of_planes(left, y, planes, plane_w, plane_h, m, grid)
     if boxes[-1].right + m.legend_w > width or plane_h > avail_h:
         raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side with the panel; "
                            "give a larger --size, like 720p")

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from render.digits import SIDE, enlarge
-from render.style import CLASS_COLORS, DPI, Theme
+from render.style import CLASS_COLORS, DPI, Theme, points
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Gallery
 
@@ -45,7 +45,7 @@ class DigitsLegend:
     def __init__(self, figure: Figure, gallery: Gallery, traj: Trajectory, theme: Theme, text_px: float, transparent: bool):
         self.gallery = gallery
         width, height = figure.get_size_inches() * DPI
-        text_pt = text_px * 72 / DPI
+        text_pt = points(text_px)
         figure.text(gallery.x / width, 1 - (gallery.y + gallery.pitch / 2) / height, "tracked digits", color=theme.muted,
                     fontsize=text_pt, va="center", ha="left")
         self.images = []  # (x, y, rgba)

@@ -21,11 +21,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from render.style import DPI, Theme, px_scale
+from render.figures import style_axes
+from render.style import RUN_COLORS, Theme, pixels, points, px_scale, run_color
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box, panel_width
 
-RUN_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#c44e52", "#937860")
 SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
 AA_PAD_PX = 3
 
@@ -76,7 +76,7 @@ class LivePanel:
             "mean radius r": [mean_radius(t) for t in trajs],
         }
         self.series = list(series.values())
-        label_pt = 0.8 * text_px * 72 / DPI
+        label_pt = points(0.8 * text_px)
         runs_w, runs_h = 0, 0
         if row and len(trajs) > 1:  # the legend's cell at the row's end: a line and the longest name
             runs_w = round((0.55 * 0.72 * max(len(name) for name in names) + 3.0) * text_px)
@@ -87,7 +87,7 @@ class LivePanel:
         self.lines: list[list[Line2D]] = []
         epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
         for index, (title, values, plot) in enumerate(zip(series, series.values(), plots)):
-            ax = figure.add_axes(plot.fractions(width, height), facecolor="none")
+            ax = figure.add_axes(plot.fractions(width, height))
             ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted,
                          pad=label_pt * 0.5)
             ax.set_xlim(0, max(steps - 1, 1))
@@ -104,19 +104,16 @@ class LivePanel:
             ax.set_xticks(epoch_starts)
             ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts]] if row or index == 2 else [])
             if index == 2:
-                ax.set_xlabel("epoch", fontsize=label_pt, color=theme.muted, labelpad=label_pt * 0.3)
-            ax.tick_params(colors=theme.muted, labelsize=label_pt, length=0, pad=label_pt * 0.4)
+                ax.set_xlabel("epoch", labelpad=label_pt * 0.3)
+            style_axes(ax, theme, tick_pt=label_pt, label_pt=label_pt, label_color=theme.muted,
+                       grid_width=max(1.0, px_scale(unit_h)), tick_pad=label_pt * 0.4, facecolor="none")
             ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
-            ax.grid(True, color=theme.grid, linewidth=max(1.0, px_scale(unit_h)))
-            ax.set_axisbelow(True)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
             line_w = max(1.0, 2.0 * px_scale(unit_h))
-            self.lines.append([ax.plot(np.arange(steps), v, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=line_w, animated=True)[0]
+            self.lines.append([ax.plot(np.arange(steps), v, color=run_color(i), linewidth=line_w, animated=True)[0]
                                for i, v in enumerate(values)])
             self.axes.append(ax)
         if len(trajs) > 1:
-            handles = [Line2D([], [], color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2) for i in range(len(trajs))]
+            handles = [Line2D([], [], color=run_color(i), linewidth=2) for i in range(len(trajs))]
             # Above the plots, in the title band, or in its own cell at the row's end: the curves stay clear.
             if runs_w:
                 anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height))
@@ -127,7 +124,7 @@ class LivePanel:
             figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
                           frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
         # The cursor (a line) and the dots (a marker of 3.2 line widths, with its 1 pt edge), in pixels.
-        self._cursor_w, self._dot_d = line_w * 0.6 * DPI / 72, (line_w * 3.2 + 1.0) * DPI / 72
+        self._cursor_w, self._dot_d = pixels(line_w * 0.6), pixels(line_w * 3.2 + 1.0)
         self._cursor_rgb = np.array(to_rgb(theme.muted), np.float32) * 255
         self._run_rgb = [np.array(to_rgb(color), np.float32) * 255 for color in RUN_COLORS]
         self._dot_pad = self._dot_d / 2 + AA_PAD_PX

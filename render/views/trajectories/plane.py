@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from render.style import CLASS_COLORS, DPI, Theme, px_scale
+from render.style import CLASS_COLORS, Theme, pixels, px_scale
 from render.text_stamp import TextStamp
 from render.video.tiles import TileGrid
 from render.views.trajectories.data import Trajectory
@@ -114,8 +114,8 @@ class Plane:
         self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * px_scale(unit_h)), capstyle="round", animated=True)
         self.ax.add_collection(self.trails)
         # How far past its centre line or edge each moving shape can paint, in pixels.
-        self._circle_pad = self.circles.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
-        self._trail_pad = self.trails.get_linewidths()[0] * DPI / 72 + AA_PAD_PX
+        self._circle_pad = pixels(self.circles.get_linewidths()[0]) + AA_PAD_PX
+        self._trail_pad = pixels(self.trails.get_linewidths()[0]) + AA_PAD_PX
         self.dot_px = DOT_RADIUS * unit_h
         # Trails are drawn one compound path per (fade level, class): rows grouped by class once.
         self._by_class = np.argsort(traj.labels, kind="stable")

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Iterator, Protocol
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from errors import ProjectError
-from render.style import CLASS_COLORS, DPI, Theme
+from render.figures import frame_figure
+from render.style import CLASS_COLORS, Theme, points
 from render.text_stamp import TextStamp
 from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
@@ -40,9 +40,8 @@ CAMERAS = ("follow", "fixed")
 
 def _title_px(title: str, text_px: float) -> float:
     """How wide `title` is drawn at the body text's size, in pixels (as the scene draws it)."""
-    figure = Figure(figsize=(4, 1), dpi=DPI)
-    canvas = FigureCanvasAgg(figure)
-    return figure.text(0, 0, title, fontsize=text_px * 72 / DPI).get_window_extent(renderer=canvas.get_renderer()).width
+    figure = frame_figure(400, 100)
+    return figure.text(0, 0, title, fontsize=points(text_px)).get_window_extent(renderer=figure.canvas.get_renderer()).width
 
 
 def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int], plan_at):
@@ -151,9 +150,9 @@ class TrajectoryScene:
         self.height = height
         self.layout = plan
         face = "none" if spec.transparent else theme.background
-        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=face)
-        self.canvas = FigureCanvasAgg(self.figure)
-        text_pt = plan.text_px * 72 / DPI
+        self.figure = frame_figure(width, height, face)
+        self.canvas = self.figure.canvas
+        text_pt = points(plan.text_px)
         pad_px = DOT_RADIUS * plan.unit_h + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
         self.planes = []
         for index, (one, box) in enumerate(zip(trajs, plan.planes)):
