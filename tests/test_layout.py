@@ -1,8 +1,9 @@
-"""How the code is held together: the run-file schema spelled in one module, and one set of video
-options that behaves the same on every video command."""
+"""How the code is held together: the run-file schema and the run folder each spelled in one module,
+and one set of video options that behaves the same on every video command."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -28,6 +29,32 @@ def test_no_module_but_the_run_file_spells_a_dataset_path():
         if relative.parts[0] in (".venv", "tests", "outputs") or relative == Path("train/runfile.py"):
             continue
         offenders += [f"{relative}:{number}" for number, line in enumerate(path.read_text().splitlines(), 1) if spelled.search(line)]
+    assert offenders == []
+
+
+def test_no_module_but_the_run_folder_spells_a_file_of_a_run():
+    """Other code asks train/runfolder.py for the run file, checkpoints, resume state, snapshots,
+    videos and figures of a run, and for a run's name. Only code counts: docstrings may name the
+    files (as help texts may), and tests may spell them to check the layout independently."""
+    path_part = re.compile(r"(.*/)?(run\.h5|checkpoints|videos|figures)/?")  # a whole string that is a path, or ends one
+    inside = re.compile(r"model-e|resume\.pt|decoder-e")
+    run_name = re.compile(r"\}-s\{")  # f"{arch}-{mode}-s{seed}"
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (".venv", "tests", "outputs") or relative == Path("train/runfolder.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node) is not None}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                spelled = path_part.fullmatch(node.value) or inside.search(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                spelled = run_name.search(ast.unparse(node))
+            else:
+                continue
+            offenders += [f"{relative}:{node.lineno}"] if spelled else []
     assert offenders == []
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 
 from errors import ProjectError
+from train.runfolder import run_name
 
 MODES = ("variational", "deterministic")
 DEVICES = ("auto", "cpu", "cuda")
@@ -163,8 +164,7 @@ class RunConfig:
 
     @property
     def run_name(self) -> str:
-        name = f"{self.arch}-{self.mode}-s{self.seed}"
-        return f"{name}-{self.tag}" if self.tag else name
+        return run_name(self.arch, self.mode, self.seed, self.tag)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
