@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from errors import ProjectError
-from train.runfile import RUN_FILE_NAME as RUN_FILE
+from train.runfolder import RUN_FILE_NAME as RUN_FILE
 
 PLAN_FILE = "plan.json"
 REPORT_MARKER = ".vae-trajectories-report"

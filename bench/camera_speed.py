@@ -27,6 +27,7 @@ from render.style import theme  # noqa: E402
 from render.video import VideoSpec, probe, write_video  # noqa: E402
 from render.views.trajectories import TrajectoryScene, load_trajectory  # noqa: E402
 from train.runfile import RunFile  # noqa: E402
+from train.runfolder import RunFolder  # noqa: E402
 
 RUNS = ROOT / "outputs" / "runs"
 
@@ -51,7 +52,7 @@ def main() -> None:
     first, last = (int(part) for part in args.epochs.split("-"))
     trajs = [load_trajectory(RunFile(args.run), first, last, (0, 1))]
     cases = [("fixed", False, trajs), ("follow", False, trajs), ("follow", True, trajs)]
-    if (args.pair / "run.h5").exists():
+    if RunFolder(args.pair).run_file.exists():
         pair = trajs + [load_trajectory(RunFile(args.pair), first, last, (0, 1))]
         cases += [("fixed", False, pair), ("follow", False, pair)]
     times: dict[str, list[float]] = {}

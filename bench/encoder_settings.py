@@ -34,6 +34,7 @@ from render.video import VideoSpec  # noqa: E402
 from render.video.tiles import TileUpdate  # noqa: E402
 from render.video.yuv import COLOR_TAGS, Yuv420Converter  # noqa: E402
 from train.runfile import RunFile  # noqa: E402
+from train.runfolder import RunFolder  # noqa: E402
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 RUN2 = ROOT / "outputs" / "runs" / "784-256-2-variational-s0"
@@ -116,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = args.formats.split(",")
     for run in (RUN2, RUN3):
-        if not (run / "run.h5").exists():
+        if not RunFolder(run).run_file.exists():
             sys.exit(f"no run at {run}; train it first (python cli.py train, and --arch 784-256-3)")
     results: dict[str, dict[str, list[tuple[str, float, int, float, float]]]] = {fmt: {} for fmt in CANDIDATES if fmt in chosen}
     with tempfile.TemporaryDirectory() as scratch:

@@ -34,6 +34,7 @@ from render.style import theme  # noqa: E402
 from render.video import VideoSpec, probe, write_video  # noqa: E402
 from render.views.trajectories import TrajectoryScene, load_trajectory  # noqa: E402
 from train.runfile import RunFile  # noqa: E402
+from train.runfolder import RunFolder  # noqa: E402
 
 DEFAULT_RUN = ROOT / "outputs" / "runs" / "784-256-2-variational-s0"
 X264 = ["-profile:v", "high", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]  # the baseline's, as written
@@ -205,7 +206,7 @@ def main() -> None:
     parser.add_argument("--frames3d", type=int, default=90)
     parser.add_argument("--repeats", type=int, default=1, help="repeat each comparison; medians are reported (this machine drifts)")
     args = parser.parse_args()
-    if not (args.run / "run.h5").exists():
+    if not RunFolder(args.run).run_file.exists():
         sys.exit(f"no run at {args.run}; train it first: python cli.py train")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from train.runfile import RunFile  # noqa: E402
+from train.runfolder import RunFolder  # noqa: E402
 
 
 def train(out: Path, epochs: int, every: int) -> tuple[list[float], float, int]:
@@ -33,8 +34,8 @@ def train(out: Path, epochs: int, every: int) -> tuple[list[float], float, int]:
     total = time.perf_counter() - started
     with RunFile(out) as run:
         seconds = run.losses().seconds.tolist()
-    files = sorted((out / "snapshots").glob("decoder-e*.h5"))
-    return seconds, total, files[-1].stat().st_size if files else 0
+    last = RunFolder(out).snapshot(len(seconds))
+    return seconds, total, last.stat().st_size if last.exists() else 0
 
 
 def main() -> None:

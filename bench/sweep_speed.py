@@ -42,9 +42,10 @@ def sweep(scratch: Path, name: str, members: int, epochs: int, *extra: str) -> f
 def training_seconds(folder: Path) -> float:
     """Seconds the members spent in their epochs' training loops (the rest is fixed cost and evaluation)."""
     from train.runfile import RunFile
+    from train.runfolder import RUN_FILE_NAME
 
     total = 0.0
-    for path in folder.glob("*/run.h5"):
+    for path in folder.glob(f"*/{RUN_FILE_NAME}"):
         with RunFile(path) as run:
             total += float(np.sum(run.losses().seconds))
     return total

@@ -6,13 +6,19 @@ import os
 from pathlib import Path
 
 from errors import ProjectError, make_folder
+from train.runfolder import FIGURES, VIDEOS
 
 OUTPUTS = Path("outputs")  # runs live in outputs/runs; what shows two or more of them goes beside, in outputs/<kind>
 
 
-def shared_output(kind: str, name: str) -> Path:
-    """Where an output made from several runs goes by default (it belongs to none of them)."""
-    return OUTPUTS / kind / name
+def shared_video(name: str) -> Path:
+    """Where a video made from several runs goes by default (it belongs to none of them): outputs/videos/."""
+    return OUTPUTS / VIDEOS / name
+
+
+def shared_figure(name: str) -> Path:
+    """Where a figure made from several runs goes by default: outputs/figures/."""
+    return OUTPUTS / FIGURES / name
 
 
 def ensure_output_dir(path: Path) -> None:

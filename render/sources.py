@@ -12,8 +12,8 @@ import numpy as np
 
 from errors import ProjectError
 from train.digit_choice import Classes, Indices, PerClass, parse_choice
-from train.launch import RUNS_DIR
-from train.runfile import RUN_FILE_NAME, RunFile
+from train.runfile import RunFile
+from train.runfolder import RUN_FILE_NAME, RUNS_DIR, RunFolder
 
 
 def latest_run() -> Path:
@@ -110,9 +110,14 @@ def decoder_at(run: RunFile, epoch: int | None = None):
     return model
 
 
-def output_path(run: RunFile, out: Path | None, folder: str, name: str) -> Path:
-    """`--out` when given, else <run>/<folder>/<name>."""
-    return Path(out) if out is not None else run_folder(run) / folder / name
+def video_path(run: RunFile, out: Path | None, name: str) -> Path:
+    """`--out` when given, else <run>/videos/<name>."""
+    return Path(out) if out is not None else RunFolder(run_folder(run)).video(name)
+
+
+def figure_path(run: RunFile, out: Path | None, name: str) -> Path:
+    """`--out` when given, else <run>/figures/<name>."""
+    return Path(out) if out is not None else RunFolder(run_folder(run)).figure(name)
 
 
 def epochs_label(first: int, last: int) -> str:

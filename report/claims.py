@@ -20,6 +20,7 @@ from scipy import stats
 
 from report.evidence import ABOVE, ADVERBS, BELOW, SHARES, WITHIN, Effect, frequency, mean_effect, paired, spread_ratio
 from report.measures import SLOPE_EPOCHS, RunNumbers, mean_reconstruction, read_run, ring_loss_ratio
+from train.runfolder import run_name
 
 SHALLOW, DEEP, DEEP3 = "784-256-2", "784-256-32-8-2", "784-256-32-8-3"
 VAE, PLAIN = "variational", "deterministic"
@@ -96,25 +97,29 @@ class Runs:
         self._read: dict[tuple[str, str], dict[int, RunNumbers]] = {}
         self._scores: dict[tuple[str, str], dict] = {}
 
+    def member(self, arch: str, mode: str, seed: int) -> Path:
+        """The folder of one run of the sweep."""
+        return self.folder / run_name(arch, mode, seed)
+
     def scores(self, arch: str, mode: str = VAE) -> dict:
         """The sample scores (report.classifier.Scores) of every live run of a configuration, each scored once."""
         key = (arch, mode)
         if key not in self._scores:
-            self._scores[key] = {seed: self.scorer.score_run(self.folder / f"{arch}-{mode}-s{seed}") for seed in self.alive(arch, mode)}
+            self._scores[key] = {seed: self.scorer.score_run(self.member(arch, mode, seed)) for seed in self.alive(arch, mode)}
         return self._scores[key]
 
     def all(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
         """Every finished run of a configuration, dead encoders included."""
         key = (arch, mode)
         if key not in self._read:
-            found = {seed: read_run(self.folder / f"{arch}-{mode}-s{seed}") for seed in self.seeds}
+            found = {seed: read_run(self.member(arch, mode, seed)) for seed in self.seeds}
             self._read[key] = {seed: run for seed, run in found.items() if run is not None}
         return self._read[key]
 
     def mean_reconstruction(self, arch: str, seed: int) -> float:
         """A VAE's test reconstruction of its decoded mean (the run file holds the sampled one), computed once."""
         if (arch, seed) not in self._mean_reconstruction:
-            self._mean_reconstruction[arch, seed] = mean_reconstruction(self.folder / f"{arch}-{VAE}-s{seed}", self.test_images)
+            self._mean_reconstruction[arch, seed] = mean_reconstruction(self.member(arch, VAE, seed), self.test_images)
         return self._mean_reconstruction[arch, seed]
 
     def alive(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
@@ -122,7 +127,7 @@ class Runs:
         return {seed: run for seed, run in self.all(arch, mode).items() if not run.dead}
 
     def dead_note(self, *configs: tuple[str, str]) -> str:
-        dead = [f"{arch}-{mode}-s{seed}" for arch, mode in configs for seed, run in self.all(arch, mode).items() if run.dead]
+        dead = [run_name(arch, mode, seed) for arch, mode in configs for seed, run in self.all(arch, mode).items() if run.dead]
         return f"left out, encoder dead (every input at one code: a total collapse): {', '.join(dead)}. " if dead else ""
 
     def slope_note(self, *configs: tuple[str, str]) -> str:
@@ -159,7 +164,7 @@ def radius_falls_rapidly(runs: Runs) -> Claim:
 
 def inside_the_circle_reconstructs(runs: Runs) -> Claim:
     found = runs.alive(SHALLOW)
-    ratios = {seed: ring_loss_ratio(runs.folder / f"{SHALLOW}-{VAE}-s{seed}") for seed in found}
+    ratios = {seed: ring_loss_ratio(runs.member(SHALLOW, VAE, seed)) for seed in found}
     effect = mean_effect((math.log(ratio) for ratio in ratios.values()), _log("close"), WITHIN)
     return _claim("the area inside the circle gives rise to a reconstruction close to the input (784-256-2)",
                   "reconstruction loss on the circle (1 sigma from the mean, 8 angles) / at the mean, over the tracked digits", effect, "ratio",

@@ -27,6 +27,7 @@ from scipy import linalg
 
 from atomic import atomic_path, write_text_atomically
 from data.mnist import Mnist, cache_dir
+from train.runfolder import RunFolder
 
 SAMPLES = 10_000
 EPOCHS, BATCH, LR, SEED = 5, 64, 2e-3, 0
@@ -88,8 +89,10 @@ class Scorer:
         of a latent size); a run scored before with the same checkpoint and classifier is not scored again."""
         from train.checkpoints import load_model
 
-        saved = sorted((Path(run_dir) / "checkpoints").glob("model-e*.pt"))
-        key = f"{Path(run_dir).name} {saved[-1].name} {saved[-1].stat().st_mtime_ns} {saved[-1].stat().st_size} {self.version} {seed}" if saved else ""
+        folder = RunFolder(run_dir)
+        saved = folder.saved_epochs()
+        last = folder.checkpoint(saved[-1]) if saved else None
+        key = f"{Path(run_dir).name} {last.name} {last.stat().st_mtime_ns} {last.stat().st_size} {self.version} {seed}" if last else ""
         try:
             return Scores(**self.kept[key])
         except (KeyError, TypeError):  # not scored yet, or a kept entry that is not scores: score it

@@ -17,7 +17,8 @@ from errors import ProjectError
 from owners import PLAN_FILE
 from sweep.plan import load_plan
 from train.config import RunConfig
-from train.runfile import RUN_FILE_NAME, RunFile
+from train.runfile import RunFile
+from train.runfolder import RUN_FILE_NAME, RunFolder
 
 if TYPE_CHECKING:
     from sweep.summary import SummaryRow
@@ -100,10 +101,10 @@ def _run_report(folder: Path, name: str, skipped: list[str]) -> RunReport:
     with RunFile(folder) as run:
         losses = run.losses().test[-1].tolist() if run.epochs_done else None
         report = RunReport(folder, name, run.config, run.epochs_done, losses)
-    for path in _media_in(folder / "videos", folder, VIDEO_SUFFIXES, skipped):
+    for path in _media_in(RunFolder(folder).videos, folder, VIDEO_SUFFIXES, skipped):
         poster = path.with_suffix(".png")
         report.videos.append(Video(path, poster if regular_inside(poster, folder) else None))
-    report.figures = _media_in(folder / "figures", folder, FIGURE_SUFFIXES, skipped)
+    report.figures = _media_in(RunFolder(folder).figures, folder, FIGURE_SUFFIXES, skipped)
     return report
 
 
@@ -126,9 +127,9 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list
         if (path / PLAN_FILE).exists():
             member_reports = []
             for name in load_plan(path):
-                if (path / name).is_symlink() and regular_inside(path / name / RUN_FILE_NAME, path) is None:
+                if (path / name).is_symlink() and regular_inside(RunFolder(path / name).run_file, path) is None:
                     skipped.append(f"{path / name} (a link to a folder outside the sweep)")
-                elif (path / name / RUN_FILE_NAME).exists():
+                elif RunFolder(path / name).run_file.exists():
                     try:
                         member_reports.append(_run_report(path / name, f"{path.name}/{name}", skipped))
                     except ProjectError as exc:
@@ -138,7 +139,7 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list
                 if report.epochs_done:
                     curves.setdefault(f"{report.config.arch} · {report.config.mode}", []).append(_test_loss_curve(report.folder))
             sweeps.append(SweepReport(path, path.name, summarize(path), member_reports, curves))
-        elif (path / RUN_FILE_NAME).is_file() or path.suffix == ".h5":
+        elif RunFolder(path).run_file.is_file() or path.suffix == ".h5":
             folder = path if path.is_dir() else path.parent
             runs.append(_run_report(folder, folder.name, skipped))
         else:

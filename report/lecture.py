@@ -24,6 +24,7 @@ from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from report.claims import Claim, check_claims
 from report.page import ASSETS
+from train.runfolder import RunFolder, run_name
 
 TEXT = ASSETS / "vae-lecture.txt"
 CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
@@ -169,8 +170,8 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     """The medium's files, rendered unless they are there already; [] when its run is missing."""
     from train.runfile import RunFile
 
-    folders = [sweep / f"{arch}-{mode}-s{seed}" for arch, mode in medium.runs]
-    if not all((folder / "run.h5").exists() for folder in folders):
+    folders = [sweep / run_name(arch, mode, seed) for arch, mode in medium.runs]
+    if not all(RunFolder(folder).run_file.exists() for folder in folders):
         return []
     out = media / medium.name
     if not _complete(medium, out, size, echo):
@@ -186,8 +187,8 @@ def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
 
     if medium.epochs is None:  # the trajectories media, both of the 784-256-2
         return ""
-    folder = sweep / f"{medium.runs[0][0]}-{medium.runs[0][1]}-s{seed}"
-    if not (folder / "run.h5").exists():
+    folder = sweep / run_name(*medium.runs[0], seed)
+    if not RunFolder(folder).run_file.exists():
         return ""
     return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs="{}-{}".format(*medium.epochs), keep=True)
 

@@ -23,6 +23,7 @@ from scipy import stats
 from train.describe import final_epoch
 from train.latents import DEAD_SPREAD, encoder_dead
 from train.runfile import RunFile
+from train.runfolder import RunFolder
 
 SLOPE_EPOCHS = 3  # the last epochs whose test-loss trend stands beside claims about final values
 SPIKE_WINDOW, SPIKE_FACTOR = 100, 1.5  # a batch loss above 1.5x the median of the 100 batches before it
@@ -110,7 +111,7 @@ def _spikes(batch_loss: np.ndarray, first: int) -> int:
 
 def read_run(path: Path) -> RunNumbers | None:
     """A run's numbers, or None unless it finished the epochs it was asked for."""
-    if not (path / "run.h5").exists():
+    if not RunFolder(path).run_file.exists():
         return None
     with RunFile(path) as run:
         config = run.config

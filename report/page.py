@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Callable
 
 from atomic import atomic_folder, fitting, read_small_text
 from errors import ProjectError, make_folder
-from owners import REPORT_MARKER, refuse_other_kind
+from owners import PLAN_FILE, REPORT_MARKER, refuse_other_kind
 from report import markup
 from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
 from report.explorer import DATA_FILE, run_explorer
 from report.plots import inactive_svg, loss_curves_svg
+from train.runfolder import RUN_FILE_NAME
 
 if TYPE_CHECKING:
     from sweep.summary import SummaryRow
@@ -69,7 +70,7 @@ def _check_out(out: Path) -> None:
     made = _made_by_report(out)
     if made is None:
         foreign = [name for name in _files_under(out) if name.split("/")[0] not in _EARLIER_REPORT
-                   or Path(name).name in ("run.h5", "plan.json")]
+                   or Path(name).name in (RUN_FILE_NAME, PLAN_FILE)]
     else:
         foreign = [name for name in _files_under(out) if name not in made and name != MARKER]
     if foreign:

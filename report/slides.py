@@ -24,7 +24,8 @@ from report.collect import RunReport, collect, regular_inside
 from owners import PLAN_FILE
 from sweep.plan import load_plan
 from train.config import RunConfig
-from train.runfile import RUN_FILE_NAME, RunFile
+from train.runfile import RunFile
+from train.runfolder import RUN_FILE_NAME, RunFolder, run_name
 
 LEFT_OUT = {".webm": "WebM does not play in Keynote", ".gif": "a GIF is not a video a slide can play",
             ".mov": "ProRes 4444 does not play in PowerPoint", ".svg": "slides take PNG figures", ".pdf": "slides take PNG figures"}
@@ -151,9 +152,9 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
     slides = []
     for number in sorted(PAGE):
         for medium in PAGE[number]:
-            runs = [folder / "sweep" / f"{arch}-{mode}-s{seed}" for arch, mode in medium.runs]
+            runs = [folder / "sweep" / run_name(arch, mode, seed) for arch, mode in medium.runs]
             files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
-            if not files or not all((run / RUN_FILE_NAME).exists() for run in runs):
+            if not files or not all(RunFolder(run).run_file.exists() for run in runs):
                 continue
             with RunFile(runs[0]) as run:
                 trained = run.epochs_done
@@ -189,7 +190,7 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
             slides, claims = _lecture_deck(path, echo)
             deck.slides += slides
             deck.claims += claims
-        elif (path.is_dir() and ((path / PLAN_FILE).is_file() or (path / RUN_FILE_NAME).is_file())) or path.name == RUN_FILE_NAME:
+        elif (path.is_dir() and ((path / PLAN_FILE).is_file() or RunFolder(path).run_file.is_file())) or path.name == RUN_FILE_NAME:
             runs, sweeps, skipped = collect([path])
             for note in skipped:
                 echo(f"left out: {note}")

@@ -19,7 +19,8 @@ from atomic import read_small_text, updating, write_text_atomically
 from errors import ProjectError, check_name, make_folder, printable
 from owners import PLAN_FILE, refuse_other_kind
 from train.config import MAX_SEED, RunConfig, check_fits_memory
-from train.runfile import RUN_FILE_NAME, RunFile
+from train.runfile import RunFile
+from train.runfolder import RunFolder
 
 SWEEPS_DIR = Path("outputs") / "sweeps"
 MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
@@ -267,7 +268,7 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
 
 
 def _config_on_disk(run_dir: Path) -> RunConfig | None:
-    if not (run_dir / RUN_FILE_NAME).exists():
+    if not RunFolder(run_dir).run_file.exists():
         return None
     try:
         with RunFile(run_dir) as run:
@@ -282,7 +283,8 @@ def member_state(run_dir: Path, config: RunConfig) -> str:
     or "linked" (the member's folder is a link to one elsewhere: never trained or replaced here)."""
     if run_dir.is_symlink():
         return "linked"
-    if not (run_dir / RUN_FILE_NAME).exists() and not (run_dir / RUN_FILE_NAME).is_symlink():
+    run_file = RunFolder(run_dir).run_file
+    if not run_file.exists() and not run_file.is_symlink():
         return "new"
     try:
         with RunFile(run_dir) as run:

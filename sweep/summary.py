@@ -20,7 +20,8 @@ from errors import ProjectError
 from sweep.plan import load_plan
 from train.describe import final_epoch
 from train.latents import encoder_dead
-from train.runfile import RUN_FILE_NAME, RunFile
+from train.runfile import RunFile
+from train.runfolder import RunFolder
 
 
 
@@ -137,7 +138,7 @@ def summarize(folder: Path) -> list[SummaryRow]:
         group = groups.setdefault((config.arch, config.mode), [0, []])
         group[0] += 1
         try:  # a member linked to a folder elsewhere is not this sweep's (report and sweep leave it out too)
-            numbers = member_numbers(folder / name) if (folder / name / RUN_FILE_NAME).exists() and not (folder / name).is_symlink() else None
+            numbers = member_numbers(folder / name) if RunFolder(folder / name).run_file.exists() and not (folder / name).is_symlink() else None
         except ProjectError:  # damaged, or from a newer version: not among the finished (the sweep says which)
             numbers = None
         if numbers is not None:

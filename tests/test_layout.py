@@ -1,8 +1,9 @@
-"""How the code is held together: the run-file schema spelled in one module, and one set of video
-options that behaves the same on every video command."""
+"""How the code is held together: the run-file schema and the run folder each spelled in one module,
+and one set of video options that behaves the same on every video command."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -18,16 +19,44 @@ VIDEO_COMMANDS = [["render", "trajectories"], ["render", "scatter3d"], ["render"
 VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--preset", "--format", "--theme", "--out", "--quiet", "--duration"]
 
 
-def test_no_module_but_the_run_file_spells_a_dataset_path():
-    """Other code reads a run through RunFile's typed readers (tests may spell paths to check the
-    layout independently or to damage a file on purpose)."""
-    spelled = re.compile(r"""["'](trajectory|encodings|epochs|tracked)/""")
-    offenders = []
+def modules_but(owner: str):
+    """(path from the root, text) of each module of the project but `owner`; tests are left out, as
+    they may spell what they check independently (or damage on purpose)."""
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if relative.parts[0] in (".venv", "tests", "outputs") or relative == Path("train/runfile.py"):
-            continue
-        offenders += [f"{relative}:{number}" for number, line in enumerate(path.read_text().splitlines(), 1) if spelled.search(line)]
+        if relative.parts[0] not in (".venv", "tests", "outputs") and relative != Path(owner):
+            yield relative, path.read_text()
+
+
+def test_no_module_but_the_run_file_spells_a_dataset_path():
+    """Other code reads a run through RunFile's typed readers."""
+    spelled = re.compile(r"""["'](trajectory|encodings|epochs|tracked)/""")
+    offenders = []
+    for relative, text in modules_but("train/runfile.py"):
+        offenders += [f"{relative}:{number}" for number, line in enumerate(text.splitlines(), 1) if spelled.search(line)]
+    assert offenders == []
+
+
+def test_no_module_but_the_run_folder_spells_a_file_of_a_run():
+    """Other code asks train/runfolder.py for the run file, checkpoints, resume state, snapshots,
+    videos and figures of a run, and for a run's name. Only code counts: docstrings may name the
+    files, and so may help texts (a string that only mentions `<run>/videos/...` is not a path)."""
+    path_part = re.compile(r"(.*/)?(run\.h5|checkpoints|videos|figures)/?")  # the whole string: "videos", "*/run.h5"
+    inside = re.compile(r"model-e|resume\.pt|decoder-e")
+    run_name = re.compile(r"\}-s\{")  # f"{arch}-{mode}-s{seed}"
+    offenders = []
+    for relative, text in modules_but("train/runfolder.py"):
+        tree = ast.parse(text)
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node) is not None}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                spelled = path_part.fullmatch(node.value) or inside.search(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                spelled = run_name.search(ast.unparse(node))
+            else:
+                continue
+            offenders += [f"{relative}:{node.lineno}"] if spelled else []
     assert offenders == []
 
 

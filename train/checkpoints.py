@@ -13,9 +13,7 @@ import torch
 from atomic import atomic_path, ensure_free_space
 from errors import ProjectError
 from train.model import VAE
-
-CHECKPOINT_DIR = "checkpoints"
-RESUME_FILE = "resume.pt"
+from train.runfolder import CHECKPOINT_NAMES, RunFolder
 
 
 def _tensor_bytes(value) -> int:
@@ -42,12 +40,8 @@ def _load(path: Path) -> dict:
         raise ProjectError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from exc
 
 
-def model_path(run_dir: Path, epoch: int) -> Path:
-    return Path(run_dir) / CHECKPOINT_DIR / f"model-e{epoch:03d}.pt"
-
-
 def save_model(run_dir: Path, epoch: int, model: VAE, layers: tuple[int, ...]) -> None:
-    _save({"layers": list(layers), "epoch": epoch, "state_dict": model.state_dict()}, model_path(run_dir, epoch))
+    _save({"layers": list(layers), "epoch": epoch, "state_dict": model.state_dict()}, RunFolder(run_dir).checkpoint(epoch))
 
 
 def _misfit(path: Path, exc: Exception) -> ProjectError:
@@ -67,12 +61,14 @@ def _restore(path: Path, restore):
 def load_model(run_dir: Path, epoch: int | None = None, layers: tuple[int, ...] | None = None) -> tuple[VAE, int]:
     """The trained net of `epoch` (default: the latest saved), on the CPU, in eval mode; with
     `layers`, a checkpoint of another architecture is refused."""
-    saved = sorted((Path(run_dir) / CHECKPOINT_DIR).glob("model-e*.pt"))
+    folder = RunFolder(run_dir)
+    saved = folder.saved_epochs()
     if not saved:
-        raise ProjectError(f"{run_dir}: no model checkpoints (checkpoints/model-e*.pt); was the run trained to the end of an epoch?")
-    path = model_path(run_dir, epoch) if epoch is not None else saved[-1]
+        raise ProjectError(f"{run_dir}: no model checkpoints ({CHECKPOINT_NAMES}); was the run trained to the end of an epoch?")
+    epoch = epoch if epoch is not None else saved[-1]
+    path = folder.checkpoint(epoch)
     if not path.exists():
-        raise ProjectError(f"{run_dir}: no checkpoint for epoch {epoch} (have {saved[0].stem[7:]}..{saved[-1].stem[7:]})")
+        raise ProjectError(f"{run_dir}: no checkpoint for epoch {epoch} (have {saved[0]:03d}..{saved[-1]:03d})")
     payload = _load(path)
     try:
         found = tuple(int(size) for size in payload["layers"])
@@ -82,20 +78,16 @@ def load_model(run_dir: Path, epoch: int | None = None, layers: tuple[int, ...] 
     if layers is not None and found != tuple(layers):
         raise ProjectError(f"{path}: the checkpoint is of a {'-'.join(map(str, found))} net, the run is {'-'.join(map(str, layers))}")
     _restore(path, lambda: model.load_state_dict(payload["state_dict"]))
-    return model.eval(), epoch if epoch is not None else int(path.stem[7:])
+    return model.eval(), epoch
 
 
 def save_resume(run_dir: Path, epoch: int, model: VAE, optimizer: torch.optim.Optimizer) -> None:
-    _save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, resume_path(run_dir))
-
-
-def resume_path(run_dir: Path) -> Path:
-    return Path(run_dir) / CHECKPOINT_DIR / RESUME_FILE
+    _save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, RunFolder(run_dir).resume_state)
 
 
 def load_resume(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer) -> int | None:
     """Restore model and optimizer from the resume state; returns the epoch it ends, or None if there is none."""
-    path = resume_path(run_dir)
+    path = RunFolder(run_dir).resume_state
     if not path.exists():
         return None
     payload = _load(path)

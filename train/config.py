@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from errors import ProjectError
 from train.digit_choice import Indices, PerClass, parse_choice
+from train.runfolder import run_name
 
 MODES = ("variational", "deterministic")
 DEVICES = ("auto", "cpu", "cuda")
@@ -154,8 +155,7 @@ class RunConfig:
 
     @property
     def run_name(self) -> str:
-        name = f"{self.arch}-{self.mode}-s{self.seed}"
-        return f"{name}-{self.tag}" if self.tag else name
+        return run_name(self.arch, self.mode, self.seed, self.tag)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

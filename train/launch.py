@@ -9,7 +9,6 @@ at a time trains a run folder.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass, replace
@@ -21,17 +20,8 @@ from atomic import is_temporary, process_exists
 from errors import ProjectError
 from owners import refuse_other_kind
 from train.config import RunConfig, check_fits_memory
-from train.runfile import RUN_FILE_NAME, RunFile
-
-RUNS_DIR = Path("outputs") / "runs"
-ASIDE_PREFIX = ".replaced-"  # + pid: a run being replaced, kept until the new one has an epoch
-# The folders a run holds, and the files that belong in each.
-RUN_FOLDERS = {
-    "checkpoints": re.compile(r"model-e\d+\.pt|resume\.pt"),
-    "videos": re.compile(r"[^/]+\.(mp4|webm|gif|mov|png)"),
-    "figures": re.compile(r"[^/]+\.(png|svg|pdf|json)"),
-    "snapshots": re.compile(r"decoder-e\d+\.h5"),
-}
+from train.runfile import RunFile
+from train.runfolder import ASIDE_PREFIX, RUNS_DIR, RunFolder
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ class Launch:
 
     @property
     def run_path(self) -> Path:
-        return self.run_dir / RUN_FILE_NAME
+        return RunFolder(self.run_dir).run_file
 
 
 def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwrite: bool) -> Launch:
@@ -55,7 +45,7 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
     refuse_other_kind(run_dir, "run")
-    run_path = run_dir / RUN_FILE_NAME
+    run_path = RunFolder(run_dir).run_file
     recover_set_aside(run_dir)
     if resume:
         if not run_path.exists():
@@ -71,7 +61,7 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
         raise ProjectError(f"--out {run_dir}: a file, not a folder")
     replacing = run_dir.exists() and any(run_dir.iterdir())
     if replacing:
-        foreign = foreign_entries(run_dir)
+        foreign = RunFolder(run_dir).foreign()
         if not run_path.exists():  # no run file, no run: videos and figures there are someone's own
             kept = [entry.name + ("/" if entry.is_dir() else "") for entry in sorted(run_dir.iterdir())
                     if not (is_temporary(entry.name) or entry.name.startswith(ASIDE_PREFIX))]
@@ -89,24 +79,6 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
 def _listed(names: list[str], most: int = 5) -> str:
     shown = ", ".join(names[:most])
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
-
-
-def foreign_entries(run_dir: Path) -> list[str]:
-    """What in `run_dir` a run did not make: anything but its run file (and the appender's spares),
-    its checkpoints, the videos and figures rendered from it, and our own temporary files."""
-    foreign = []
-    for entry in sorted(run_dir.iterdir()):
-        if entry.name in (RUN_FILE_NAME, f"{RUN_FILE_NAME}.spare", f"{RUN_FILE_NAME}.retiring") and entry.is_file():
-            continue
-        if entry.name.startswith(ASIDE_PREFIX) or (is_temporary(entry.name) and entry.is_file()):
-            continue
-        if entry.name in RUN_FOLDERS and entry.is_dir() and not entry.is_symlink():
-            pattern = RUN_FOLDERS[entry.name]
-            foreign += [f"{entry.name}/{inner.name}" for inner in sorted(entry.iterdir())
-                        if not (inner.is_file() and (pattern.fullmatch(inner.name) or is_temporary(inner.name)))]
-            continue
-        foreign.append(entry.name + ("/" if entry.is_dir() else ""))
-    return foreign
 
 
 class SetAside:
@@ -153,7 +125,7 @@ def recover_set_aside(run_dir: Path) -> None:
         pid = folder.name[len(ASIDE_PREFIX):]
         if pid.isdigit() and int(pid) != os.getpid() and not process_exists(int(pid)):
             try:
-                with RunFile(run_dir / RUN_FILE_NAME) as run:
+                with RunFile(RunFolder(run_dir).run_file) as run:
                     established = run.epochs_done >= 1
             except ProjectError:
                 established = False

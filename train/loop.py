@@ -24,7 +24,8 @@ from train import checkpoints, runfile
 from train.config import RunConfig, parse_track
 from train.model import VAE, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
-from train.snapshots import SNAPSHOT_PATTERN, SnapshotRecorder, write_snapshots
+from train.runfolder import SNAPSHOT_PATTERN, RunFolder
+from train.snapshots import SnapshotRecorder, write_snapshots
 from train.tracking import select_tracked
 
 EVAL_BATCH = 2000
@@ -111,7 +112,7 @@ class Trainer:
         self.tracked_label = mnist.train_labels[self.tracked_index]
         self.tracked_image = mnist.train_images[self.tracked_index]
         self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
-        self.run_path = self.run_dir / runfile.RUN_FILE_NAME
+        self.run_path = RunFolder(self.run_dir).run_file
         self.snapshot_rows: tuple[np.ndarray, np.ndarray] | None = None  # the last epoch's decoder snapshots
 
     # -- run file lifecycle -------------------------------------------------------------
@@ -136,7 +137,7 @@ class Trainer:
         if not np.array_equal(tracked_index, self.tracked_index):
             raise ProjectError(f"{self.run_path}: tracked digits differ from this data set; resume with the same MNIST source")
         done = checkpoints.load_resume(self.run_dir, self.model, self.optimizer)
-        state = checkpoints.resume_path(self.run_dir)
+        state = RunFolder(self.run_dir).resume_state
         if done is None and recorded > 1:  # after epoch 1 alone, training it again from the seed gives the same numbers
             raise ProjectError(f"{state} is missing, so training cannot continue where epoch {recorded} ended; the run is kept "
                                "as it is (render it, or train it again from the start with --overwrite)")

@@ -45,9 +45,9 @@ import numpy as np
 from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space, fsync_directory, fsync_file
 from errors import ProjectError
 from train.config import RunConfig
+from train.runfolder import RUN_FILE_NAME, RunFolder  # noqa: F401  (RUN_FILE_NAME stays importable from here)
 
 SCHEMA_VERSION = 3  # 2 added the `snapshots` attribute, 3 epochs/dead_units
-RUN_FILE_NAME = "run.h5"
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 
 
@@ -349,7 +349,7 @@ def truncate_to_epochs(path: Path, epochs: int) -> None:
 def resolve(path: Path | str) -> Path:
     """A run directory or a run file -> the run file path."""
     path = Path(path)
-    return path / RUN_FILE_NAME if path.is_dir() else path
+    return RunFolder(path).run_file if path.is_dir() else path
 
 
 def epoch_window(step_epochs: np.ndarray, first: int, last: int) -> slice:

@@ -24,12 +24,7 @@ import torch
 
 from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space
 from errors import ProjectError
-
-SNAPSHOT_PATTERN = "snapshots/decoder-e{epoch:03d}.h5"  # relative to the run folder; the run file holds it
-
-
-def snapshot_path(run_dir: Path, epoch: int, pattern: str = SNAPSHOT_PATTERN) -> Path:
-    return Path(run_dir) / pattern.format(epoch=epoch)
+from train.runfolder import RunFolder
 
 
 def decoder_vector(model) -> torch.Tensor:
@@ -74,7 +69,7 @@ class SnapshotRecorder:
 
 
 def write_snapshots(run_dir: Path, epoch: int, steps: np.ndarray, weights: np.ndarray, every: int) -> None:
-    path = snapshot_path(run_dir, epoch)
+    path = RunFolder(run_dir).snapshot(epoch)
     path.parent.mkdir(parents=True, exist_ok=True)
     what = f"the decoder snapshots of epoch {epoch}"
     ensure_free_space(path.parent, weights.nbytes + (256 << 10), what)
@@ -120,7 +115,7 @@ def snapshot_index(run_dir: Path, epochs_done: int, pattern: str | None) -> Snap
         return None
     steps, files, rows, every = [], [], [], 0
     for epoch in range(1, epochs_done + 1):
-        path = snapshot_path(run_dir, epoch, pattern)
+        path = RunFolder(run_dir).snapshot(epoch, pattern)
         if not path.exists():
             return None
         try:

@@ -15,7 +15,7 @@ from matplotlib.colors import LogNorm
 
 from atomic import Written, write_text_atomically
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, output_path, run_folder, run_title
+from render.sources import chosen_epoch, figure_path, run_folder, run_title
 from render.style import CLASS_COLORS, Theme
 from train.latents import INACTIVE_THRESHOLD, encoder_dead, latent_stats
 from train.runfile import RunFile
@@ -123,7 +123,7 @@ def write_json(numbers: dict, path: Path) -> Written:
 def render_collapse(run: RunFile, theme: Theme, folder: Path | None = None) -> list[Written]:
     """collapse_bars.png, collapse_history.png and collapse.json in `folder` (default <run>/figures)."""
     chosen_epoch(run, None)  # refuses a run without a finished epoch
-    folder = output_path(run, folder, "figures", "")
+    folder = figure_path(run, folder, "")
     numbers = collapse_numbers(run)
     title = run_title(run)
     bars, history = folder / "collapse_bars.png", folder / "collapse_history.png"

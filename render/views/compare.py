@@ -15,7 +15,7 @@ from atomic import Written
 from errors import ProjectError
 from render.digits import decode, enlarge, ink_to_rgb, mosaic, reconstruct
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
-from render.outputs import shared_output
+from render.outputs import shared_figure
 from render.sources import decoder_at, parse_dims, require_latent_size, run_folder, run_title
 from render.style import Theme
 from render.views.latent_map import class_legend, draw_latent, fitted_limits, plane
@@ -97,6 +97,6 @@ def render_compare(run_dirs: list[Path], theme: Theme, out: Path | None = None, 
     check_comparable(runs)
     require_latent_size(runs[0], 2, "compare")
     axes = parse_dims(dims, runs[0].latent_dim, 2)
-    out = out or shared_output("figures", f"compare_{'_vs_'.join(run_folder(run).name for run in runs)}.png")
+    out = out or shared_figure(f"compare_{'_vs_'.join(run_folder(run).name for run in runs)}.png")
     check_still_path(out)
     return save_figure(compare_figure(runs, theme, axes), out)

@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba_array
 from errors import ProjectError
 from render.digits import SIDE, decode, encode, enlarge, ink_to_rgb
 from render.figures import frame_figure, style_axes
-from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_title
+from render.sources import chosen_epoch, choose_digits, decoder_at, parse_dims, require_latent_size, run_title, video_path
 from render.steps import MAX_SECONDS
 from render.style import CLASS_COLORS, DPI, Theme, font_points, pixels, px_scale
 from render.text_stamp import TextStamp
@@ -177,7 +177,7 @@ def interpolation_scene(run: RunFile, video: VideoOptions, start: str | None, en
     else:
         rows = [_one_digit(start, "--from", tracked.label, tracked.index), _one_digit(end, "--to", tracked.label, tracked.index)]
         name = f"{start}-{end}".replace(":", "_").replace(",", "_")
-    out = output_path(run, video.out, "videos", f"interpolate_{name}_e{epoch}.{video.spec.format}")
+    out = video_path(run, video.out, f"interpolate_{name}_e{epoch}.{video.spec.format}")
     model = decoder_at(run, epoch)
     waypoints = encode(model, tracked.image[rows])[0]
     seconds = video.duration if video.duration is not None else DEFAULT_LEG_SECONDS

@@ -17,7 +17,7 @@ from matplotlib.patches import Circle
 
 from atomic import Written
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, output_path, parse_dims, require_latent_size, run_title
+from render.sources import chosen_epoch, figure_path, parse_dims, require_latent_size, run_title
 from render.style import CLASS_COLORS, Theme
 from train.latents import variance_radius
 from train.runfile import RunFile
@@ -96,7 +96,7 @@ def render_latent(run: RunFile, theme: Theme, out: Path | None = None, epoch: in
     require_latent_size(run, 2, "latent")
     epoch = chosen_epoch(run, epoch)
     axes = parse_dims(dims, run.latent_dim, 2)
-    out = output_path(run, out, "figures", f"latent_e{epoch}.png")
+    out = figure_path(run, out, f"latent_e{epoch}.png")
     check_still_path(out)
     encoded = run.encodings(epoch)
     figure = latent_figure(encoded.mu, encoded.logvar, encoded.label, run.config.variational, theme,

@@ -18,7 +18,7 @@ import numpy as np
 
 from errors import ProjectError
 from render.digits import SIDE, grid_picture
-from render.sources import choose_digits, decoder_at, epochs_label, output_path, run_folder
+from render.sources import choose_digits, decoder_at, epochs_label, run_folder, video_path
 from render.steps import frame_steps, parse_epochs
 from render.style import DPI, Theme, points
 from render.video import Rendered, VideoOptions, render_video
@@ -203,7 +203,7 @@ def render_manifold(run: RunFile, video: VideoOptions, epochs: str | None = None
     traj = load_trajectory(run, first, last, (0, 1), rows)
     if run.epochs_done < 1:
         raise ProjectError(f"{run.path}: no finished epoch yet, so no saved decoder")
-    out = output_path(run, video.out, "videos", f"manifold_{epochs_label(first, last)}.{video.spec.format}")
+    out = video_path(run, video.out, f"manifold_{epochs_label(first, last)}.{video.spec.format}")
     shown = frame_steps(np.arange(len(traj.epoch)), video.spec.fps, every=every, duration=video.duration)
     steps = run_steps(traj.epoch, traj.batch, traj.batches_per_epoch)
     side = ManifoldSide(timeline(run), steps, video.theme)

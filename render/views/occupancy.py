@@ -26,7 +26,7 @@ from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, encode, ink_to_rgb
 from render.figures import check_still_path, frame_figure, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, choose_digits, decoder_at, output_path, parse_dims, require_latent_size, run_folder, run_title
+from render.sources import chosen_epoch, choose_digits, decoder_at, figure_path, parse_dims, require_latent_size, run_folder, run_title, video_path
 from render.style import DPI, Theme, font_points, run_color
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
 from train.runfile import RunFile
@@ -248,7 +248,7 @@ def render_occupancy(run: RunFile, theme: Theme, out: Path | None = None, epoch:
     """The still: <run>/figures/occupancy_e<epoch>.png by default."""
     chosen_dims, other = _checked_runs(run, dims, other)
     epoch = chosen_epoch(run, epoch)
-    path = output_path(run, out, "figures", f"occupancy_e{epoch}.png")
+    path = figure_path(run, out, f"occupancy_e{epoch}.png")
     check_still_path(path)
     tracked = run.tracked()
     rows = _chosen_rows(digits, tracked.label, tracked.index)
@@ -317,7 +317,7 @@ def render_occupancy_video(run: RunFile, video: VideoOptions, digits: str | None
         raise ProjectError("--video shows the figure through training: the run needs two finished epochs or more")
     if other is not None and other.epochs_done < epochs:
         raise ProjectError(f"{run_folder(other)}: the second --run has {other.epochs_done} finished epochs, the first {epochs}")
-    out = output_path(run, video.out, "videos", f"occupancy_e1-{epochs}.{video.spec.format}")
+    out = video_path(run, video.out, f"occupancy_e1-{epochs}.{video.spec.format}")
     check_destination(out, video.spec)
     tracked = run.tracked()
     rows = _chosen_rows(digits, tracked.label, tracked.index)

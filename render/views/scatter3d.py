@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 
 from render.figures import frame_figure
-from render.sources import chosen_epoch, epochs_label, output_path, parse_dims, require_latent_size, run_title
+from render.sources import chosen_epoch, epochs_label, parse_dims, require_latent_size, run_title, video_path
 from render.steps import parse_epochs
 from render.style import CLASS_RGB, DPI, Theme, font_points, px_scale
 from render.text_stamp import TextStamp
@@ -207,7 +207,7 @@ def render_scatter3d(run: RunFile, video: VideoOptions, epoch: int | None = None
     else:
         first = last = chosen_epoch(run, epoch)
         title = f"{run_title(run)}  ·  epoch {first}"
-    out = output_path(run, video.out, "videos", f"scatter3d_{epochs_label(first, last)}.{video.spec.format}")
+    out = video_path(run, video.out, f"scatter3d_{epochs_label(first, last)}.{video.spec.format}")
     duration = video.duration if video.duration is not None else DEFAULT_SECONDS
     scene = ScatterScene(load_cloud(run, first, last, axes, title), video.spec, video.theme,
                          frames=max(2, round(duration * video.spec.fps)))

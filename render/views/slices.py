@@ -22,7 +22,7 @@ from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, grid_picture, grid_values, ink_to_rgb, mosaic
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, decoder_at, output_path, run_title
+from render.sources import chosen_epoch, decoder_at, figure_path, run_title, video_path
 from render.style import Theme, font_points
 from render.text_stamp import TextStamp
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
@@ -228,12 +228,12 @@ class SweepFrames(WholeFrames):
         self.value.draw(out, f"z3 = {_label(z3)}")
         return out
 
-def sweep_path(still: Path, default_still: Path, spec: VideoSpec) -> Path:
+def sweep_path(run: RunFile, still: Path, default_still: Path, spec: VideoSpec) -> Path:
     """Where the z3 sweep goes: <run>/videos/slices_e<epoch>.<format> beside the default still,
     else beside `--out` with `_sweep` added (`s.png` -> `s_sweep.mp4`, poster `s_sweep.png`), so
     that its poster never replaces the still."""
     if still == default_still:
-        return still.parent.parent / "videos" / f"{still.stem}.{spec.format}"
+        return video_path(run, None, f"{still.stem}.{spec.format}")
     return still.with_name(f"{still.stem}_sweep.{spec.format}")
 
 
@@ -244,10 +244,10 @@ def render_slices(run: RunFile, video: VideoOptions, sweep: bool = False, epoch:
     if sweep and run.latent_dim != 3:
         raise ProjectError(f"--video sweeps z3 of a 3-D latent space; this run's latent size is {run.latent_dim}")
     epoch = chosen_epoch(run, epoch)
-    default_still = output_path(run, None, "figures", f"slices_e{epoch}.png")
-    still = output_path(run, video.out, "figures", default_still.name)
+    default_still = figure_path(run, None, f"slices_e{epoch}.png")
+    still = figure_path(run, video.out, default_still.name)
     check_still_path(still)
-    video_out = sweep_path(still, default_still, video.spec) if sweep else None
+    video_out = sweep_path(run, still, default_still, video.spec) if sweep else None
     if video_out:
         check_destination(video_out, video.spec)
     model = decoder_at(run, epoch)

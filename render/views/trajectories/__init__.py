@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from errors import ProjectError
-from render.outputs import shared_output
-from render.sources import choose_digits, epochs_label, output_path, parse_dims, require_latent_size, run_folder
+from render.outputs import shared_video
+from render.sources import choose_digits, epochs_label, parse_dims, require_latent_size, run_folder, video_path
 from render.steps import frame_steps, parse_epochs
 from render.video import Rendered, VideoOptions, render_video
 from render.views.trajectories.data import Trajectory, check_step_for_step, load_trajectory, short_title
@@ -55,9 +55,9 @@ def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epoc
     trajs = [load_trajectory(run, first, last, chosen_dims, rows) for run in runs]
     name = f"trajectories_{epochs_label(first, last)}.{video.spec.format}"
     if len(runs) == 1:
-        out = output_path(first_run, video.out, "videos", name)
+        out = video_path(first_run, video.out, name)
     else:
-        out = Path(video.out) if video.out is not None else shared_output("videos", f"{'+'.join(names)}_{name}")
+        out = Path(video.out) if video.out is not None else shared_video(f"{'+'.join(names)}_{name}")
     shown = frame_steps(np.arange(len(trajs[0].epoch)), video.spec.fps, every=every, duration=video.duration)
     titles = None if len(runs) == 1 else [short_title(run) for run in runs]
     scene = TrajectoryScene(trajs, shown, video.spec, video.theme, trail=trail, camera_mode=camera, panel=panel, titles=titles,
