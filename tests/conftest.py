@@ -81,22 +81,3 @@ def small_lecture(small_data_dir, tmp_path_factory) -> Path:
                                        "--data-dir", str(small_data_dir), "--size", "160x90", "--out", str(root / "lecture"), "--quiet"])
     assert result.exit_code == 0, result.output
     return root / "lecture"
-
-
-def offline_page(page) -> tuple[list[str], list[str]]:
-    """Watch a playwright page as a reader opening the report from disk: any request that is not a
-    local file (or inline data) is refused and listed, and so is every console or page error.
-    Returns the two lists, filled as the page runs."""
-    refused, errors = [], []
-
-    def route(request_route):
-        if request_route.request.url.startswith(("file://", "data:")):
-            request_route.continue_()
-        else:
-            refused.append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return refused, errors

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from atomic import Written, atomic_path, atomic_paths, remove_stale_temporaries, temporary_name, write_text_atomically
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_file_appears_only_when_complete(tmp_path):

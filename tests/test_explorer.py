@@ -16,17 +16,14 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from conftest import offline_page
-from click.testing import CliRunner
+from helpers import CHROMIUM, cli, offline_page
 from PIL import Image
 
-from cli import main
 from render.style import CLASS_RGB
 from report.explorer import explorer_data, run_explorer
 from train import runfile
 from train.runfile import EpochResult, RunFile, Steps
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LABELS = np.array([0, 2, 3], np.uint8)  # blue, green, red: nothing else on the page has those colours
 CENTERS = np.array([[-2.13, 1.17], [1.56, -1.29], [0.37, 2.21]])
 START = np.array([4.0, 4.0])
@@ -113,9 +110,6 @@ def test_float16_is_refused_where_it_would_move_the_circles(tmp_path):
 # something else entirely, with other variances): what the dimension menu must show.
 DEEP_MU = np.repeat(np.c_[CENTERS[:, 0], [5.0, -6.0, 7.0], CENTERS[:, 1]][None], 1 + 2 * BATCHES, axis=0).astype(np.float32)
 DEEP_LOGVAR = np.repeat(np.c_[np.log(RADII ** 2) - 1.0, [2.0, 2.0, 2.0], np.log(RADII ** 2) + 1.0][None], 1 + 2 * BATCHES, axis=0).astype(np.float32)
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ def test_training_on_a_full_disk_stops_with_one_line_and_resumes_once_there_is_r
 
 
 def test_rendering_on_a_full_disk_is_one_line_and_leaves_nothing(small_disk, tmp_path):
-    from test_render_trajectories import synthetic_run
+    from helpers import synthetic_run
 
     run, disk = synthetic_run(tmp_path / "run"), small_disk.path
     (disk / "filler").write_bytes(bytes(2_040_000))  # ~55 KiB left

@@ -14,18 +14,11 @@ from pathlib import Path
 
 import h5py
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from render.video import probe
-from test_render_trajectories import synthetic_run
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from helpers import CHROMIUM, ROOT, cli, synthetic_run
 
 
-def cli(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 def one_line_error(result, *fragments: str) -> str:
@@ -346,7 +339,7 @@ class TestPagesAndOutputs:
         path = flat / runfile.RUN_FILE_NAME
         runfile.create(path, '{"arch": "784-16-1", "mode": "variational", "epochs": 1}', np.array([0]), np.array([3], np.uint8),
                        np.zeros((1, 28, 28), np.uint8), np.arange(5, dtype=np.uint8), np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32))
-        from test_render_trajectories import EpochResult, Steps
+        from train.runfile import EpochResult, Steps
 
         steps = Steps(mu=np.zeros((4, 1, 1), np.float32), logvar=np.zeros((4, 1, 1), np.float32), epoch=np.ones(4, np.int32),
                       batch=np.arange(4, dtype=np.int32), loss=np.ones((4, 2), np.float32))

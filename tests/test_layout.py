@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 VIDEO_COMMANDS = [["render", "trajectories"], ["render", "scatter3d"], ["render", "slices", "--video"]]
 VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--preset", "--format", "--theme", "--out", "--quiet", "--duration"]
 
@@ -114,7 +114,7 @@ def test_float_options_of_the_views_refuse_values_that_are_not_finite(args, mess
 def test_info_on_a_run_whose_datasets_disagree_is_one_line(tmp_path):
     import h5py
 
-    from test_render_trajectories import synthetic_run
+    from helpers import synthetic_run
 
     path = synthetic_run(tmp_path / "run")
     with h5py.File(path, "a") as handle:

@@ -5,20 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 
-from cli import main
 from render.digits import decode, enlarge, ink_to_rgb
 from render.sources import decoder_at
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, probe
 from render.views.interpolate import interpolation_scene, path_point, walk
-from test_render_trajectories import decoded_rgb
+from helpers import cli, decoded_rgb
 from train.runfile import RunFile
 
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")

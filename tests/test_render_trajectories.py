@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -25,41 +24,9 @@ from render.video import TileUpdate, VideoSpec, probe, write_video
 from render.video.probe import count_frames
 from render.video.tiles import TileGrid
 from render.views.trajectories import TrajectoryScene, load_trajectory
-from train import runfile
-from train.runfile import EpochResult, RunFile, Steps, epoch_window
+from train.runfile import RunFile, epoch_window
 
-STEPS = 10  # per epoch
-LABELS = np.array([0, 3, 7], np.uint8)
-CENTERS = np.array([[-2.13, 1.17], [1.56, -1.29], [0.37, 2.21]])  # off the grid lines
-START = np.array([4.0, 4.0])  # where every digit begins, outside the final circles
-RADII = np.array([0.5, 0.3, 0.4])
-
-
-def synthetic_run(directory: Path, epochs: int = 2, mode: str = "variational", start=START, centers=CENTERS, seed: int = 0,
-                  tracked=(0, 1, 2), images=None, moved=None) -> Path:
-    """A run file through the project's own writer: 3 digits drifting from `start` to known circles at `centers`.
-
-    `images`: the tracked digits' (3, 28, 28) pictures (default: blank); `moved(step, mu)`: changes the
-    means of the recorded steps 1, 2, ... before they are written (an excursion, say)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / runfile.RUN_FILE_NAME
-    config = '{"arch": "784-16-2", "mode": "%s", "epochs": %d, "seed": %d}' % (mode, epochs, seed)
-    logvar = np.repeat(np.log(RADII ** 2)[:, None], 2, axis=1)  # r^2 = sigma^2 on both axes
-    images = np.zeros((3, 28, 28), np.uint8) if images is None else images
-    runfile.create(path, config, np.array(tracked), LABELS, images, np.arange(5, dtype=np.uint8) % 10,
-                   np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32))
-    for epoch in range(1, epochs + 1):
-        t = (np.arange(STEPS) + 1 + (epoch - 1) * STEPS) / (epochs * STEPS)  # 0 -> 1 over the run
-        mu = (start + t[:, None, None] * (centers[None] - start)).astype(np.float32)
-        if moved is not None:
-            for row in range(STEPS):
-                moved(1 + (epoch - 1) * STEPS + row, mu[row])
-        lv = (t[:, None, None] * logvar[None]).astype(np.float32)
-        steps = Steps(mu=mu, logvar=lv, epoch=np.full(STEPS, epoch, np.int32), batch=np.arange(STEPS, dtype=np.int32),
-                      loss=np.c_[200 - t * 100, 5 + t].astype(np.float32))
-        runfile.append_epoch(path, EpochResult(steps=steps, train_loss=np.ones(2, np.float32), test_loss=np.ones(2, np.float32),
-                                               seconds=1.0, test_mu=np.zeros((5, 2), np.float32), test_logvar=np.zeros((5, 2), np.float32)))
-    return path
+from helpers import CENTERS, LABELS, RADII, STEPS, decoded_rgb, synthetic_run, wait_until
 
 
 @pytest.fixture
@@ -149,13 +116,6 @@ def test_run_without_sampling_draws_dots_not_circles(tmp_path):
         assert abs(edge - 0.006 * 540) <= 1.5, (label, edge)
         r_px = scene.to_pixels(center + [radius, 0])[0][0] - col
         assert r_px > 10 and (frame[int(round(row)), int(round(col + r_px)), :3] == 255).all()  # no circle at r
-
-
-def decoded_rgb(path: Path, width: int, height: int) -> np.ndarray:
-    """Every frame of a video as (frames, H, W, 3) uint8, decoded by the bundled ffmpeg."""
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    raw = subprocess.run(command, capture_output=True, check=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
 
 
 @pytest.mark.parametrize("size, camera, panel, runs", [((640, 360), "fixed", False, 1), ((1280, 720), "fixed", False, 1),
@@ -269,10 +229,7 @@ def test_frame_count_without_decoding_sees_a_cut_file(run_path, tmp_path):
     assert count_frames(out) == probe(out).frames == 1 + 2 * STEPS
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(out.read_bytes()[:out.stat().st_size // 2])
-    try:
-        assert count_frames(cut) < 1 + 2 * STEPS
-    except ValueError as error:  # or ffmpeg refuses it outright
-        assert "cut.mp4" in str(error)
+    assert 0 < count_frames(cut) < 1 + 2 * STEPS  # the frames whose packets survived the cut
 
 
 @pytest.mark.parametrize("signum, code, said", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
@@ -284,10 +241,7 @@ def test_ctrl_c_or_sigterm_leaves_no_file_and_says_so(run_path, tmp_path, signum
                "--duration", "600s", "--quiet", "--out", str(out)]
     process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
-    deadline = time.monotonic() + 60
-    while not any(out.parent.glob(".*partial*")) and time.monotonic() < deadline:  # wait until ffmpeg is writing
-        time.sleep(0.05)
-    time.sleep(0.5)
+    wait_until(lambda: any(path.stat().st_size > 0 for path in out.parent.glob(".*partial*")), 60, "ffmpeg writing the video")
     process.send_signal(signum)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == code, output
@@ -418,9 +372,14 @@ def test_digits_choose_which_tracked_digits_are_drawn():
 
 
 def test_digits_option_renders_only_those_digits(run_path, tmp_path):
-    out = tmp_path / "one.mp4"
+    """The video of `--digits 7,0` is, frame for frame, the video of a run that tracks only the 7 and the 0."""
+    out, only = tmp_path / "picked.mp4", tmp_path / "only.mp4"
     result = render(["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--digits", "7,0", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    traj = load_trajectory(RunFile(run_path), 2, 2, (0, 1), np.array([2, 0]))
-    assert traj.labels.tolist() == [7, 0] and traj.mu.shape[1] == 2
-    assert probe(out).frames == 1 + STEPS
+    two = synthetic_run(tmp_path / "two" / run_path.parent.name, rows=(2, 0))
+    assert render(["--run", str(two), "--epochs", "2", "--size", "320x180", "--out", str(only)]).exit_code == 0
+    picked, alone = decoded_rgb(out, 320, 180), decoded_rgb(only, 320, 180)
+    assert len(picked) == 1 + STEPS and np.array_equal(picked, alone)
+    everyone = tmp_path / "all.mp4"
+    assert render(["--run", str(run_path), "--epochs", "2", "--size", "320x180", "--out", str(everyone)]).exit_code == 0
+    assert not np.array_equal(decoded_rgb(everyone, 320, 180), picked)  # the 3 is in the run, and left out

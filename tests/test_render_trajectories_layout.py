@@ -19,7 +19,7 @@ from render.video import VideoSpec, probe
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from render.views.trajectories.camera import extents, fixed_bounds
 from render.views.trajectories.legend import tinted
-from test_render_trajectories import LABELS, RADII, STEPS, synthetic_run
+from helpers import LABELS, RADII, STEPS, synthetic_run
 from train.runfile import RunFile
 
 FRAMES = 1 + 2 * STEPS  # the step before epoch 1, then every step of two epochs

@@ -7,11 +7,10 @@ import json
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from matplotlib.collections import EllipseCollection, PathCollection
 from PIL import Image
 
-from cli import main
+from helpers import cli
 from render.digits import SIDE, decode, enlarge, mosaic
 from render.sources import decoder_at, run_title
 from render.style import CLASS_RGB, theme
@@ -21,9 +20,6 @@ from render.views.scatter3d import CORNERS, ELEVATION_DEG, Cloud, ScatterScene, 
 from render.views.slices import decode_grid, layout, nested_mosaic, slices_figure
 from train.runfile import RunFile
 
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -4,22 +4,14 @@ a frame, and nothing but local files is requested."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import offline_page
-from click.testing import CliRunner
+from helpers import CHROMIUM, cli, offline_page, synthetic_run
 
-from cli import main
 from render.video import probe
-from test_render_trajectories import synthetic_run
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def cli(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")

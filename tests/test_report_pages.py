@@ -7,7 +7,6 @@ and figures are as wide as its text, each figure opening as large as the window 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,8 @@ from click.testing import CliRunner
 
 from cli import main
 from report.lecture import HEADING
+from helpers import CHROMIUM
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")

@@ -16,19 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from cli import main
 from report.lecture import PAGE, paragraphs
-from test_render_trajectories import synthetic_run
+from helpers import cli, synthetic_run
 
 DPI = 50
 EMU_PER_INCH = 914400
 
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -17,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from helpers import ROOT, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = ["784-32-2-variational-s0", "784-32-2-deterministic-s0"]
 COMPARED = ("trajectory/mu", "trajectory/logvar", "trajectory/loss", "encodings/mu", "epochs/test_loss")
 
@@ -26,6 +25,20 @@ COMPARED = ("trajectory/mu", "trajectory/logvar", "trajectory/loss", "encodings/
 def sweep_args(small_data_dir, out, *extra):
     return ["sweep", "--arch", "784-32-2", "--mode", "variational,deterministic", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
             "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *extra]
+
+
+def worker_pids(driver: int) -> list[str]:
+    """The sweep's worker processes (not multiprocessing's resource tracker)."""
+    children = [pid for task in Path(f"/proc/{driver}/task").iterdir() for pid in (task / "children").read_text().split()]
+    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def alive(pid: str) -> bool:
+    """Whether the process runs (a zombie waiting for its parent to read its status does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def train_alone(small_data_dir, out, mode):
@@ -130,12 +143,11 @@ def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_pa
     out = tmp_path / "killed"
     args = [*sweep_args(small_data_dir, out)[:8], "3", *sweep_args(small_data_dir, out)[9:], "--batch-size", "20"]
     driver = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while not list(out.glob("*/checkpoints/model-e001.pt")) and time.time() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: list(out.glob("*/checkpoints/model-e001.pt")), 120, "a member's first epoch")
+    workers = worker_pids(driver.pid)
     driver.send_signal(signal.SIGKILL)
     driver.wait()
-    time.sleep(0.5)  # its workers die with it
+    wait_until(lambda: not any(map(alive, workers)), 60, "the workers ending with their driver")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     steps = 2000 // 20
@@ -233,11 +245,8 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing_half_written(small_data_dir
     args = [*sweep_args(small_data_dir, out)[:8], "4", *sweep_args(small_data_dir, out)[9:], "--batch-size", "10"]
     driver = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
-    deadline = time.time() + 120
-    while not list(out.glob("*/checkpoints/model-e001.pt")) and time.time() < deadline:
-        time.sleep(0.02)
-    children = [pid for task in Path(f"/proc/{driver.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
-    workers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]  # not multiprocessing's tracker
+    wait_until(lambda: list(out.glob("*/checkpoints/model-e001.pt")), 120, "a member's first epoch")
+    workers = worker_pids(driver.pid)
     driver.send_signal(signal.SIGINT)
     output, _ = driver.communicate(timeout=60)
     assert driver.returncode == 130 and output.strip().splitlines()[-1] == "interrupted; nothing partial was kept", output

@@ -6,8 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -16,8 +14,8 @@ from click.testing import CliRunner
 
 from cli import main
 from train.lock import lock_path, training_lock
+from helpers import ROOT, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 STEPS_PER_EPOCH = 20  # 2,000 images, batch 100
 
 
@@ -181,11 +179,8 @@ def _train_process(small_data_dir, out, *args):
 def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     process = _train_process(small_data_dir, killed)
-    deadline = time.time() + 120
-    while time.time() < deadline:  # kill somewhere after the third epoch, mid-flush or mid-epoch
-        if (killed / "checkpoints" / "model-e003.pt").exists():
-            break
-        time.sleep(0.01)
+    # kill somewhere after the third epoch, mid-flush or mid-epoch
+    wait_until(lambda: (killed / "checkpoints" / "model-e003.pt").exists(), 120, "the third epoch's checkpoint")
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -211,9 +206,7 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
     out = tmp_path / "busy"
     process = _train_process(small_data_dir, out, "--epochs", "40")  # long enough to outlast the checks below
     try:
-        deadline = time.time() + 120
-        while not (out / "checkpoints" / "model-e001.pt").exists() and time.time() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: (out / "checkpoints" / "model-e001.pt").exists(), 120, "the first epoch's checkpoint")
         alias = tmp_path / "alias"
         alias.symlink_to(out)  # the same run by another name: once trained a second time in parallel
         for flag, name in (("--resume", out), ("--overwrite", out), ("--resume", alias), ("--overwrite", alias)):
@@ -399,12 +392,16 @@ def test_a_replacing_run_killed_before_its_first_epoch_gives_the_old_run_back(sh
 
     run = tmp_path / "run"
     shutil.copytree(short_run[0], run)
-    before = (run / "run.h5").read_bytes()
+    before, old_file = (run / "run.h5").read_bytes(), (run / "run.h5").stat().st_ino
     process = _train_process(small_data_dir, run, "--overwrite", "--epochs", "3", "--batch-size", "10")  # a long first epoch
-    deadline = time.time() + 60
-    while not ((run / "run.h5").exists() and any(run.glob(".replaced-*"))) and time.time() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)  # the new run's step 0 is written; its first epoch takes seconds
+
+    def new_run_started():  # the new run file (written whole, with step 0) is in place, the old one set aside
+        try:
+            return (run / "run.h5").stat().st_ino != old_file and any(run.glob(".replaced-*/run.h5"))
+        except FileNotFoundError:
+            return False
+
+    wait_until(new_run_started, 60, "the new run's step 0 beside the old run set aside")
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert any(run.glob(".replaced-*"))

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,8 @@ import pytest
 from errors import ProjectError
 from render.video.spec import VideoSpec
 from render.video.writer import write_video
-from test_render_trajectories import synthetic_run
+from helpers import ROOT, synthetic_run, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class ProfileNobodyHas(VideoSpec):
@@ -51,10 +49,7 @@ def test_no_ffmpeg_outlives_a_ctrl_c(tmp_path):
     out = tmp_path / "long-clip-for-ctrl-c.mp4"
     render = subprocess.Popen([sys.executable, "cli.py", "render", "trajectories", "--run", str(run), "--duration", "120s", "--size",
                                "320x180", "--out", str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not _ffmpeg_writing("long-clip-for-ctrl-c") and render.poll() is None:
-        assert time.monotonic() < deadline, "ffmpeg never started"
-        time.sleep(0.02)
+    wait_until(lambda: _ffmpeg_writing("long-clip-for-ctrl-c") or render.poll() is not None, 60, "ffmpeg starting")
     assert render.poll() is None, render.communicate()
     render.send_signal(signal.SIGINT)
     _, err = render.communicate(timeout=60)
