@@ -1,15 +1,24 @@
 """Shared fixtures: the real MNIST (fetched once through the project's own loader) and small
-IDX subsets of it, so every test runs on real digits in seconds."""
+IDX subsets of it, so every test runs on real digits in seconds.
+
+`make test` runs the suite in one worker process per core (pytest-xdist). Each process, and each
+process a test starts, uses one torch thread: processes x threads <= cores, or they spin-wait for
+each other (two torch processes at default threads on 2 cores ran 17x slower each)."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
+import os
 
-import pytest
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before anything imports torch, here or in a child process
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from data.idx import IDX_NAMES, write_idx
-from data.mnist import Mnist, load_mnist, read_directory
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from data.idx import IDX_NAMES, write_idx  # noqa: E402
+from data.mnist import Mnist, load_mnist, read_directory  # noqa: E402
 
 SMALL_TRAIN = 2000
 SMALL_TEST = 500
