@@ -20,8 +20,9 @@ demo: setup
 	$(PY) cli.py train --track 6-per-class --overwrite
 	$(PY) cli.py render trajectories --epochs 2-10
 
+# One worker per core (at most 4), a module to a worker: its fixtures are made once.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadscope
 
 bench: setup
 	$(PY) bench/train_speed.py

@@ -1,16 +1,19 @@
 """Shared fixtures: the real MNIST (fetched once through the project's own loader) and small
 IDX subsets of it, so every test runs on real digits in seconds.
 
-`make test` runs the suite in one worker process per core (pytest-xdist). Each process, and each
-process a test starts, uses one torch thread: processes x threads <= cores, or they spin-wait for
-each other (two torch processes at default threads on 2 cores ran 17x slower each)."""
+`make test` runs the suite in one worker process per core (pytest-xdist, a module to a worker). Each
+worker, and each process its tests start, then uses its share of the cores in torch threads:
+processes x threads <= cores, or they spin-wait for each other (two torch processes at default
+threads on 2 cores ran 17x slower each)."""
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before anything imports torch, here or in a child process
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))  # set by xdist before this file is read
+if WORKERS > 1:  # before anything imports torch, here or in a child process
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // WORKERS)))
+    os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
 import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,6 +25,14 @@ from data.mnist import Mnist, load_mnist, read_directory  # noqa: E402
 
 SMALL_TRAIN = 2000
 SMALL_TEST = 500
+# The modules that take longest (measured: 40-120 s each on 2 cores), handed to the workers first so
+# that they do not end up running alone at the end (longest first: the workers finish together).
+LONGEST_FIRST = ("test_sweep", "test_lecture", "test_hostile", "test_slides", "test_train", "test_report_pages", "test_report")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
