@@ -15,6 +15,7 @@ if WORKERS > 1:  # before anything imports torch, here or in a child process
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // WORKERS)))
     os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -61,6 +62,31 @@ def small_data_dir(mnist, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_mnist(small_data_dir) -> Mnist:
     return read_directory(small_data_dir)
+
+
+@pytest.fixture(scope="session")
+def trained(small_data_dir, tmp_path_factory):
+    """`trained(folder, arch, mode, epochs, track, snapshot_every)`: a small run trained by `train` on
+    the 2,000 digits, put at `folder`. Each config is trained once a session (per worker); every
+    caller gets a copy of its own, so what one module renders into a run no other module sees."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    made: dict[tuple, Path] = {}
+
+    def copy_of(folder: Path, arch: str = "784-32-2", mode: str = "variational", epochs: int = 1, track: str = "2-per-class",
+                snapshot_every: int = 0) -> Path:
+        key = (arch, mode, epochs, track, snapshot_every)
+        if key not in made:
+            out = tmp_path_factory.mktemp("trained") / "-".join(map(str, key))
+            result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--arch", arch, "--mode", mode,
+                                               "--epochs", str(epochs), "--track", track, "--snapshot-every", str(snapshot_every), "--quiet"])
+            assert result.exit_code == 0, result.output
+            made[key] = out
+        return Path(shutil.copytree(made[key], folder))
+
+    return copy_of
 
 
 class SmallDisk:

@@ -17,18 +17,13 @@ from train.runfile import RunFile
 
 
 @pytest.fixture(scope="module")
-def runs(small_data_dir, tmp_path_factory):
+def runs(trained, tmp_path_factory):
     """Two-epoch runs of 784-32-2, variational and without sampling, the variational one again with
     decoder snapshots every 5 batches (20 batches an epoch), and a one-epoch 784-32-8."""
     root = tmp_path_factory.mktemp("new-view-runs")
-    made = {}
-    for name, arch, mode, epochs, snapshots in [("vae", "784-32-2", "variational", 2, 0), ("plain", "784-32-2", "deterministic", 2, 0),
-                                                ("snap", "784-32-2", "variational", 2, 5), ("d8", "784-32-8", "variational", 1, 0)]:
-        result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", epochs,
-                     "--track", "2-per-class", "--snapshot-every", snapshots, "--quiet")
-        assert result.exit_code == 0, result.output
-        made[name] = root / name
-    return made
+    return {name: trained(root / name, arch, mode, epochs, snapshot_every=snapshots) for name, arch, mode, epochs, snapshots in [
+        ("vae", "784-32-2", "variational", 2, 0), ("plain", "784-32-2", "deterministic", 2, 0),
+        ("snap", "784-32-2", "variational", 2, 5), ("d8", "784-32-8", "variational", 1, 0)]}
 
 
 def encoded(run: RunFile, rows) -> np.ndarray:

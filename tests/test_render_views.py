@@ -23,17 +23,12 @@ from train.runfile import RunFile
 
 
 @pytest.fixture(scope="module")
-def runs(small_data_dir, tmp_path_factory):
+def runs(trained, tmp_path_factory):
     """One-epoch runs: variational with latent 1, 2, 3, 4, 8, and a deterministic latent-2 twin."""
     root = tmp_path_factory.mktemp("view-runs")
-    made = {}
-    for name, arch, mode in [("d1", "784-32-1", "variational"), ("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"), ("d4", "784-32-4", "variational"),
-                             ("d8", "784-32-8", "variational"), ("d2det", "784-32-2", "deterministic")]:
-        result = cli("train", "--data-dir", small_data_dir, "--out", root / name, "--arch", arch, "--mode", mode, "--epochs", "1",
-                     "--track", "1-per-class", "--quiet")
-        assert result.exit_code == 0, result.output
-        made[name] = root / name
-    return made
+    return {name: trained(root / name, arch, mode, epochs=1) for name, arch, mode in [
+        ("d1", "784-32-1", "variational"), ("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"),
+        ("d4", "784-32-4", "variational"), ("d8", "784-32-8", "variational"), ("d2det", "784-32-2", "deterministic")]}
 
 
 # -- slices ------------------------------------------------------------------------------------
