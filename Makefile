@@ -22,7 +22,7 @@ demo: setup
 
 # One worker per core (at most 4), a module to a worker: its fixtures are made once.
 test: setup
-	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadscope
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 bench: setup
 	$(PY) bench/train_speed.py

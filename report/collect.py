@@ -48,6 +48,10 @@ class RunReport:
     figures: list[Path] = field(default_factory=list)
 
     @property
+    def provenance(self) -> dict:
+        return self.config.extra
+
+    @property
     def options(self) -> dict:
         """The options it was trained with, as `train` takes them (no provenance)."""
         return {key: value for key, value in asdict(self.config).items() if key != "extra"}

@@ -59,7 +59,9 @@ def _tour(runs: list, video: VideoOptions) -> None:
 def _compare(runs: list, video: VideoOptions) -> None:
     from render.views.compare import render_compare
 
-    render_compare([Path(run.path).parent for run in runs], video.theme, video.out)
+    from render.sources import run_folder
+
+    render_compare([run_folder(run) for run in runs], video.theme, video.out)
 
 
 def _scatter3d(runs: list, video: VideoOptions) -> None:
@@ -92,19 +94,19 @@ class Medium:
     draw: Callable[[list, VideoOptions], None]  # (the runs opened, video options whose `out` is the medium's path)
     caption: str = ""
     epochs: tuple[int, int] | None = None  # the epochs a trajectories medium shows (cut to those trained)
-    folder_of: tuple[str, ...] = ()  # a medium of several files: their names in its folder
+    parts: tuple[str, ...] = ()  # a medium of several files: the names of its files, in a folder named `name`
 
     def files(self, media: Path) -> list[Path]:
         """Its files under `media/` that the page shows once rendered."""
         out = media / self.name
-        return [out / name for name in self.folder_of if name.endswith(".png")] if self.folder_of else [out]
+        return [out / name for name in self.parts if name.endswith(".png")] if self.parts else [out]
 
     def made_of(self, media: Path) -> list[Path]:
         """Every file it is made of: it is there only when all of them are (a render stopped between two
         of them leaves the first, and the page would show a broken image for good)."""
         out = media / self.name
-        if self.folder_of:
-            return [out / name for name in self.folder_of]
+        if self.parts:
+            return [out / name for name in self.parts]
         return [out, poster_path(out)] if out.suffix == ".mp4" else [out]
 
 
@@ -133,7 +135,7 @@ PAGE = {
          for arch in ("784-256-32-8-4", "784-256-32-4")],
     31: [Medium(f"slices_{arch}.png", ((arch, "variational"),), _slices, f"{arch}: 100 samples")
          for arch in ("784-256-32-16-8", "784-256-32-8", "784-256-32-24-16", "784-256-32-16")],
-    32: [Medium(f"collapse_{arch}", ((arch, "variational"),), _collapse, f"{arch}: which latent variables are inactive", folder_of=COLLAPSE_FILES)
+    32: [Medium(f"collapse_{arch}", ((arch, "variational"),), _collapse, f"{arch}: which latent variables are inactive", parts=COLLAPSE_FILES)
          for arch in ("784-256-32-24-16", "784-256-32-16")],
 }
 

@@ -166,7 +166,7 @@ def _run_html(run: RunReport, media: _Media) -> str:
                 figures.append(f'<figure class="still"><img src="{_url(source)}" alt="{_e(figure.name)}" loading="lazy">'
                                f"<figcaption>{_e(figure.name)}</figcaption></figure>")
         parts.append('<div class="stills">' + "".join(figures) + "</div>")
-    parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.options, 'provenance': run.config.extra}))}"
+    parts.append(f"<details><summary>config and provenance</summary><pre>{_e(as_json({'config': run.options, 'provenance': run.provenance}))}"
                  "</pre></details></section>")
     return "".join(parts)
 
@@ -203,7 +203,11 @@ def _plot(media: _Media, name: str, title: str, svg: str, numbers: list[dict]) -
 
 
 def _summary_cells(row: SummaryRow) -> dict:
-    """A summary row as the page's table shows it: one column per number, the test loss's mean and std."""
+    """A summary row as the page's table shows it: one column per number, the test loss's mean and std
+    (a configuration with no finished seed has only its counts: the table's columns come from the rows)."""
+    counts = {"arch": row.arch, "mode": row.mode, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished}
+    if not row.finished:
+        return counts | {"test loss mean": None, "test loss std": None}
     return {"arch": row.arch, "mode": row.mode, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished,
             "active_encoder_variance": row.active_encoder_variance, "seconds_per_epoch": row.seconds_per_epoch,
             "dead_units": list(row.dead_units) if row.dead_units is not None else None, "dead_encoders": row.dead_encoders,

@@ -99,7 +99,7 @@ class SummaryRow:
     def label(self) -> str:
         return f"{self.arch} · {self.mode}"
 
-    def as_json(self) -> dict:
+    def as_record(self) -> dict:
         """The row as summary.json has held it since sweeps began (other tools read that file):
         only the counts while no seed has finished, spreads as objects, the inactive count without std."""
         row = {"arch": self.arch, "mode": self.mode, "seeds_planned": self.seeds_planned, "seeds_finished": self.seeds_finished}
@@ -133,17 +133,19 @@ def summarize(folder: Path) -> list[SummaryRow]:
     planned = load_plan(folder)
     if not planned:
         raise ProjectError(f"{folder}: not a sweep folder (no plan.json); run python cli.py sweep first")
-    groups: dict[tuple[str, str], list] = {}
+    planned_count: dict[tuple[str, str], int] = {}
+    finished: dict[tuple[str, str], list[MemberNumbers]] = {}
     for name, config in planned.items():
-        group = groups.setdefault((config.arch, config.mode), [0, []])
-        group[0] += 1
+        key = (config.arch, config.mode)
+        planned_count[key] = planned_count.get(key, 0) + 1
+        finished.setdefault(key, [])
         try:  # a member linked to a folder elsewhere is not this sweep's (report and sweep leave it out too)
             numbers = member_numbers(folder / name) if RunFolder(folder / name).run_file.exists() and not (folder / name).is_symlink() else None
         except ProjectError:  # damaged, or from a newer version: not among the finished (the sweep says which)
             numbers = None
         if numbers is not None:
-            group[1].append(numbers)
-    return [_row(arch, mode, planned_count, members) for (arch, mode), (planned_count, members) in groups.items()]
+            finished[key].append(numbers)
+    return [_row(arch, mode, planned_count[(arch, mode)], members) for (arch, mode), members in finished.items()]
 
 
 def _flat(row: dict) -> dict:
@@ -186,7 +188,7 @@ def markdown(rows: list[SummaryRow]) -> str:
 
 def write_summary(folder: Path, rows: list[SummaryRow]) -> list[Written]:
     """summary.csv, summary.md and summary.json beside the members."""
-    saved = [row.as_json() for row in rows]
+    saved = [row.as_record() for row in rows]
     flat = [_flat(row) for row in saved]
     columns = list(dict.fromkeys(key for row in flat for key in row))
     table = io.StringIO()

@@ -12,7 +12,8 @@ import os
 
 WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))  # set by xdist before this file is read
 if WORKERS > 1:  # before anything imports torch, here or in a child process
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // WORKERS)))
+    CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # those this process may use
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, CORES // WORKERS)))
     os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
 import shutil  # noqa: E402
@@ -33,7 +34,7 @@ LONGEST_FIRST = ("test_sweep", "test_lecture", "test_hostile", "test_slides", "t
 
 def pytest_collection_modifyitems(items):
     rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))  # stable: the rest keep their order
+    items.sort(key=lambda item: rank.get(getattr(getattr(item, "module", None), "__name__", ""), len(rank)))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")

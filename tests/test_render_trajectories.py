@@ -241,7 +241,13 @@ def test_ctrl_c_or_sigterm_leaves_no_file_and_says_so(run_path, tmp_path, signum
                "--duration", "600s", "--quiet", "--out", str(out)]
     process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
-    wait_until(lambda: any(path.stat().st_size > 0 for path in out.parent.glob(".*partial*")), 60, "ffmpeg writing the video")
+    def writing():
+        try:
+            return any(path.stat().st_size > 0 for path in out.parent.glob(".*partial*"))
+        except FileNotFoundError:  # renamed between the listing and the look
+            return False
+
+    wait_until(writing, 60, "ffmpeg writing the video")
     process.send_signal(signum)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == code, output

@@ -24,7 +24,8 @@ from train.runfile import RunFile
 
 @pytest.fixture(scope="module")
 def runs(trained, tmp_path_factory):
-    """One-epoch runs: variational with latent 1, 2, 3, 4, 8, and a deterministic latent-2 twin."""
+    """One-epoch runs: variational with latent 1, 2, 3, 4, 8, and a deterministic latent-2 twin (two
+    tracked digits a class, as test_render_new_views' 784-32-8: one run trained for both)."""
     root = tmp_path_factory.mktemp("view-runs")
     return {name: trained(root / name, arch, mode, epochs=1) for name, arch, mode in [
         ("d1", "784-32-1", "variational"), ("d2", "784-32-2", "variational"), ("d3", "784-32-3", "variational"),

@@ -65,11 +65,12 @@ def test_the_report_plays_in_a_real_browser(report):
             box.check()
         assert page.is_visible("#side-by-side")
         page.evaluate("window.sideBySide.play()")
-        page.wait_for_timeout(2000)
+        page.wait_for_function("window.sideBySide.videos()[0].ended", timeout=20_000)  # the clock played to its end
         spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
         assert spread <= 1 / 30, spread
         page.evaluate("window.sideBySide.seek(0.5)")
-        page.wait_for_timeout(500)
+        page.wait_for_function("(() => { const vs = window.sideBySide.videos(), at = vs[0].duration / 2;"
+                               " return vs.every((v) => !v.seeking && Math.abs(v.currentTime - at) < 0.05); })()", timeout=20_000)
         spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
         assert spread <= 1 / 30, spread
         browser.close()

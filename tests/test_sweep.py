@@ -145,6 +145,7 @@ def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_pa
     driver = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_until(lambda: list(out.glob("*/checkpoints/model-e001.pt")), 120, "a member's first epoch")
     workers = worker_pids(driver.pid)
+    assert workers  # what the wait below waits for
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     wait_until(lambda: not any(map(alive, workers)), 60, "the workers ending with their driver")
