@@ -140,10 +140,11 @@ PAGE = {
 }
 
 
-def _complete(medium: Medium, out: Path, size: tuple[int, int], echo: Callable[[str], None]) -> bool:
+def _complete(medium: Medium, media: Path, size: tuple[int, int], echo: Callable[[str], None]) -> bool:
     """Whether the medium's files are all there, and its video at the size asked (a lecture made
     again with another --size renders its videos again, saying so)."""
-    if not all(path.is_file() for path in medium.made_of(out.parent)):
+    out = media / medium.name
+    if not all(path.is_file() for path in medium.made_of(media)):
         return False
     if out.suffix == ".mp4":
         from render.video import probe
@@ -176,7 +177,7 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     if not all(RunFolder(folder).run_file.exists() for folder in folders):
         return []
     out = media / medium.name
-    if not _complete(medium, out, size, echo):
+    if not _complete(medium, media, size, echo):
         with ExitStack() as stack:
             runs = [stack.enter_context(RunFile(folder)) for folder in folders]
             medium.draw(runs, VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False))

@@ -1,7 +1,7 @@
 """Shared fixtures: the real MNIST (fetched once through the project's own loader) and small
 IDX subsets of it, so every test runs on real digits in seconds.
 
-`make test` runs the suite in one worker process per core (pytest-xdist, a module to a worker). Each
+`make test` runs the suite in one worker process per core (pytest-xdist, a file to a worker). Each
 worker, and each process its tests start, then uses its share of the cores in torch threads:
 processes x threads <= cores, or they spin-wait for each other (two torch processes at default
 threads on 2 cores ran 17x slower each)."""
