@@ -215,7 +215,7 @@ def report(folders, out, render_missing) -> None:
 def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
     its claims checked over the seeds, all in one offline page. Run it again to continue or extend it."""
-    from report.lecture import run_lecture
+    from lecture.lecture import run_lecture
 
     run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=echo)
 
@@ -227,7 +227,7 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
               help="The deck, .pptx (default outputs/slides/<name>.pptx); an earlier deck is replaced, anything else refused.")
 def slides(folders, out) -> None:
     """A 16:9 PowerPoint deck: one slide per video (playing in the slide) or figure of runs, sweeps or a lecture folder."""
-    from report.deck import make_slides
+    from export.deck import make_slides
 
     make_slides(list(folders), out, echo=echo)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from errors import ProjectError
-from train.runfolder import RUN_FILE_NAME as RUN_FILE
 
+RUN_FILE = "run.h5"  # what makes a folder a run's: train/runfolder.py names the run file from here
 PLAN_FILE = "plan.json"
 REPORT_MARKER = ".vae-trajectories-report"
 LECTURE_MARKER = ".vae-trajectories-lecture"

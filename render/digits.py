@@ -11,6 +11,7 @@ from statistics import NormalDist
 import numpy as np
 
 from render.style import Theme
+from train.latents import encode  # noqa: F401 (the views' encoder of digits, beside the radius it feeds)
 
 SIDE = 28
 
@@ -24,13 +25,6 @@ def decode(model, codes: np.ndarray) -> np.ndarray:
     return np.rint(images.numpy() * 255).astype(np.uint8)
 
 
-def encode(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) uint8 digits -> the encoder's means and log-variances, (N, d) float64 each."""
-    import torch
-
-    with torch.no_grad():
-        mu, logvar = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
-    return mu.numpy().astype(np.float64), logvar.numpy().astype(np.float64)
 
 
 def reconstruct(model, images: np.ndarray) -> np.ndarray:

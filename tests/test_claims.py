@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from report.evidence import ABOVE, BELOW, WITHIN, frequency, mean_effect, spread_ratio
-from report.measures import shape_of
+from science.evidence import ABOVE, BELOW, WITHIN, frequency, mean_effect, spread_ratio
+from science.measures import shape_of
 
 rng = np.random.default_rng(20261130)
 THRESHOLD = 0.1  # the tests' own threshold, not one of the page's
@@ -145,7 +145,7 @@ def test_a_dead_encoder_has_no_shape():
 
 
 def test_the_frechet_distance_of_known_gaussians():
-    from report.classifier import frechet_distance
+    from science.classifier import frechet_distance
 
     k = 6
     assert frechet_distance(np.zeros(k), np.eye(k), np.zeros(k), np.eye(k)) == pytest.approx(0, abs=1e-9)
@@ -154,7 +154,7 @@ def test_the_frechet_distance_of_known_gaussians():
 
 
 def test_a_damaged_classifier_cache_is_trained_again(small_mnist, monkeypatch, tmp_path):
-    from report import classifier
+    from science import classifier
 
     monkeypatch.setattr(classifier, "EPOCHS", 1)  # only what the cache does is under test here
     monkeypatch.setattr(classifier, "cache_path", lambda mnist: tmp_path / "mnist-cnn.pt")

@@ -151,7 +151,7 @@ class TestConcurrentWritersOfOnePlan:
 
 class TestHalfMadeMediaStayHalfMade:
     def test_a_medium_of_several_files_is_made_again_when_one_is_missing(self, tmp_path):
-        from report.lecture import PAGE, _render
+        from lecture.lecture import PAGE, _render
 
         medium = PAGE[32][0]  # collapse: a medium of several files
         arch, mode = medium.runs[0]
@@ -164,7 +164,7 @@ class TestHalfMadeMediaStayHalfMade:
         assert all(path.read_bytes().startswith(b"\x89PNG") for path in files)
 
     def test_another_size_renders_the_videos_again(self, tmp_path):
-        from report.lecture import PAGE, _render
+        from lecture.lecture import PAGE, _render
 
         medium = PAGE[1][0]
         arch, mode = medium.runs[0]

@@ -19,12 +19,12 @@ VIDEO_COMMANDS = [["render", "trajectories"], ["render", "scatter3d"], ["render"
 VIDEO_OPTIONS = ["--size", "--fps", "--crf", "--preset", "--format", "--theme", "--out", "--quiet", "--duration"]
 
 
-def modules_but(owner: str):
-    """(path from the root, text) of each module of the project but `owner`; tests are left out, as
-    they may spell what they check independently (or damage on purpose)."""
+def modules_but(*owners: str):
+    """(path from the root, text) of each module of the project but the `owners`; tests are left out,
+    as they may spell what they check independently (or damage on purpose)."""
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if relative.parts[0] not in (".venv", "tests", "outputs") and relative != Path(owner):
+        if relative.parts[0] not in (".venv", "tests", "outputs") and relative not in {Path(owner) for owner in owners}:
             yield relative, path.read_text()
 
 
@@ -39,13 +39,14 @@ def test_no_module_but_the_run_file_spells_a_dataset_path():
 
 def test_no_module_but_the_run_folder_spells_a_file_of_a_run():
     """Other code asks train/runfolder.py for the run file, checkpoints, resume state, snapshots,
-    videos and figures of a run, and for a run's name. Only code counts: docstrings may name the
+    videos and figures of a run, and for a run's name (owners.py names the run file, which is what makes
+    a folder a run's, and runfolder takes it from there). Only code counts: docstrings may name the
     files, and so may help texts (a string that only mentions `<run>/videos/...` is not a path)."""
     path_part = re.compile(r"(.*/)?(run\.h5|checkpoints|videos|figures)/?")  # the whole string: "videos", "*/run.h5"
     inside = re.compile(r"model-e|resume\.pt|decoder-e")
     run_name = re.compile(r"\}-s\{")  # f"{arch}-{mode}-s{seed}"
     offenders = []
-    for relative, text in modules_but("train/runfolder.py"):
+    for relative, text in modules_but("train/runfolder.py", "owners.py"):
         tree = ast.parse(text)
         docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                       if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node) is not None}
@@ -142,3 +143,68 @@ def test_a_new_command_answers_user_errors_in_one_line_without_a_decorator():
     finally:
         main.commands.pop("test-only-refusal")
     assert result.exit_code == 1 and result.output == "Error: --size 3: a refusal with \\x1b[2J in it\n"
+
+
+# The rooms of the house, lowest first: a module imports only from its own room or rooms below it.
+# The ground (errors, atomic, owners) says what an error is, how a file is written and where outputs
+# go; data and train make runs; science measures them (no drawing, no HTML) and sweep runs many;
+# render draws; report pages runs and sweeps; lecture is the product built on all of them; export
+# turns what the others wrote into talk formats; cli calls them all.
+ROOMS = {"errors": 0, "atomic": 1, "owners": 2, "data": 2, "train": 3, "science": 4, "sweep": 4, "render": 5,
+         "report": 6, "lecture": 7, "export": 8, "cli": 9}
+
+
+def project_imports() -> dict[str, set[str]]:
+    """Each project module ('report.page') -> the project modules it imports, at any depth of the
+    code (an import inside a function is an arrow too: it runs when the function does)."""
+    graph = {}
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] not in ROOMS and relative.parts[0].removesuffix(".py") not in ROOMS:
+            continue
+        module = ".".join(relative.with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}  # a submodule, or a name in the module
+        graph[module] = {name for name in found if name.split(".")[0] in ROOMS}
+    return {module: {name if name in graph else name.rsplit(".", 1)[0] for name in names} for module, names in graph.items()}
+
+
+def test_every_import_points_down_the_rooms():
+    upward = [f"{module} imports {target}" for module, targets in project_imports().items() for target in targets
+              if ROOMS[target.split(".")[0]] > ROOMS[module.split(".")[0]]
+              or (ROOMS[target.split(".")[0]] == ROOMS[module.split(".")[0]] and target.split(".")[0] != module.split(".")[0])]
+    assert upward == []
+
+
+def test_science_draws_nothing():
+    """What a sentence means in numbers does not depend on how a view draws it."""
+    drawn = [f"{module} imports {target}" for module, targets in project_imports().items() if module.startswith("science")
+             for target in targets if target.split(".")[0] in ("render", "report", "lecture", "export", "sweep")]
+    assert drawn == []
+
+
+def test_no_module_imports_itself_back():
+    """No cycle among modules: a module that needs another's names never lends that one its own."""
+    resolved = project_imports()
+    modules = set(resolved) | {target for targets in resolved.values() for target in targets}
+    cycles, state = [], {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for target in sorted(resolved.get(module, ())):
+            if target == module:
+                continue
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(path[path.index(target):] + [target]))
+            elif target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(modules):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from scipy import stats
 
 from cli import main
-from report.claims import check_claims
-from report.classifier import load_scorer
-from report.lecture import PAGE
+from lecture.claims import check_claims
+from science.classifier import load_scorer
+from lecture.lecture import PAGE
 
 
 def lecture(small_data_dir, out):

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from report.lecture import HEADING
+from lecture.lecture import HEADING
 from helpers import CHROMIUM
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from report.lecture import PAGE, paragraphs
+from lecture.lecture import PAGE, paragraphs
 from helpers import cli, synthetic_run
 
 DPI = 50

@@ -46,3 +46,12 @@ def encoder_dead(mu: np.ndarray) -> bool:
     """Whether every input of (n, d) means sits at one code: the encoder passes nothing on (a whole
     hidden layer of ReLUs died), a total collapse of every latent variable at once."""
     return bool(np.ptp(mu.astype(np.float64), axis=0).max() < DEAD_SPREAD)
+
+
+def encode(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) uint8 digits -> the encoder's means and log-variances, (N, d) float64 each."""
+    import torch
+
+    with torch.no_grad():
+        mu, logvar = model.encode(torch.as_tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255)
+    return mu.numpy().astype(np.float64), logvar.numpy().astype(np.float64)

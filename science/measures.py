@@ -136,11 +136,12 @@ def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
     """The occupancy view's measure at k sigma: the reconstruction loss of codes on the ring k sigma
     around each tracked digit's mean (8 angles, in the first two latent dimensions), over the loss at
     the mean, averaged over the tracked digits, with the run's last decoder."""
-    from render.sources import decoder_at
-    from render.views.occupancy import encode_sigma, losses, ring_codes
+    from science.rings import encode_sigma, losses, ring_codes
+    from train.checkpoints import load_model
 
     with RunFile(path) as run:
-        model, images = decoder_at(run), run.tracked().image
+        folder, epoch, layers, images = Path(run.path).parent, run.epochs_done, run.config.layers, run.tracked().image
+    model, _ = load_model(folder, epoch, layers=layers)  # the last finished epoch's net, as the occupancy view decodes
     mu, sigma = encode_sigma(model, images)
     loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
     return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))

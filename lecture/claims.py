@@ -1,6 +1,6 @@
 """The lecture's claims, checked against the runs: each a small record with its effect over the
 seeds, a 95% interval, the threshold its words ask for, and a verdict (holds, contradicted,
-inconclusive), judged by the one rule of `report.evidence`.
+inconclusive), judged by the one rule of `science.evidence`.
 
 One function per claim, each naming its effect per seed, the side the page predicts and its adverb.
 Only runs that finished the epochs asked take part, every pairing of two configurations goes by seed,
@@ -18,8 +18,8 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from report.evidence import ABOVE, ADVERBS, BELOW, SHARES, WITHIN, Effect, frequency, mean_effect, paired, spread_ratio
-from report.measures import SLOPE_EPOCHS, RunNumbers, mean_reconstruction, read_run, ring_loss_ratio
+from science.evidence import ABOVE, ADVERBS, BELOW, SHARES, WITHIN, Effect, frequency, mean_effect, paired, spread_ratio
+from science.measures import SLOPE_EPOCHS, RunNumbers, mean_reconstruction, read_run, ring_loss_ratio
 from train.runfolder import run_name
 
 SHALLOW, DEEP, DEEP3 = "784-256-2", "784-256-32-8-2", "784-256-32-8-3"
@@ -102,7 +102,7 @@ class Runs:
         return self.folder / run_name(arch, mode, seed)
 
     def scores(self, arch: str, mode: str = VAE) -> dict:
-        """The sample scores (report.classifier.Scores) of every live run of a configuration, each scored once."""
+        """The sample scores (science.classifier.Scores) of every live run of a configuration, each scored once."""
         key = (arch, mode)
         if key not in self._scores:
             self._scores[key] = {seed: self.scorer.score_run(self.member(arch, mode, seed)) for seed in self.alive(arch, mode)}
@@ -422,7 +422,7 @@ def sample_claims(runs: Runs) -> dict[str, Claim]:
 
 
 def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None) -> list[Claim]:
-    """Every checked claim of the page, in the page's order; `scorer` (report.classifier.Scorer)
+    """Every checked claim of the page, in the page's order; `scorer` (science.classifier.Scorer)
     scores generated samples and `test_images` (n, 28, 28) give a VAE's decoded-mean reconstruction;
     without them those claims say they were not checked."""
     runs = Runs(folder, seeds, scorer, test_images)

@@ -1,4 +1,4 @@
-"""The whole lecture page (`report/assets/vae-lecture.txt`) reproduced: its sweep trained, its videos
+"""The whole lecture page (`lecture/assets/vae-lecture.txt`) reproduced: its sweep trained, its videos
 and figures rendered, its text with each medium where the page has it, and its claims checked.
 
 Everything lands in one folder: `sweep/` (the runs), `media/`, `index.html` and `claims.json` (the
@@ -22,11 +22,11 @@ from errors import ProjectError, make_folder
 from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
-from report.claims import Claim, check_claims
+from lecture.claims import Claim, check_claims
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
-TEXT = ASSETS / "vae-lecture.txt"
+TEXT = Path(__file__).resolve().parent / "assets" / "vae-lecture.txt"
 CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
 HEADING = "Variational autoencoders: the lecture, reproduced"
 
@@ -216,7 +216,7 @@ def _claim_record(claim: Claim) -> dict:
 
 
 def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
-    from report.evidence import ADVERBS, SHARES
+    from science.evidence import ADVERBS, SHARES
 
     rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.effect_text())}</td>"
                    f"<td>{html.escape(c.threshold_text())}</td><td class=\"verdict {html.escape(c.verdict.split()[0])}\">{html.escape(c.verdict)}</td>"
@@ -243,7 +243,7 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
 def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
                scorer=None, test_images=None) -> tuple[Path, list[Claim], float]:
     """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
-    and the seconds spent rendering. `scorer` (report.classifier) scores generated samples."""
+    and the seconds spent rendering. `scorer` (science.classifier) scores generated samples."""
     media = out / "media"
     make_folder(media, "lecture's media folder")
     started = time.perf_counter()
@@ -331,7 +331,7 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
         failed = exc
     training = time.perf_counter() - started
     from data.mnist import load_mnist
-    from report.classifier import load_scorer
+    from science.classifier import load_scorer
 
     mnist = load_mnist(data_dir)
     scorer = load_scorer(mnist, echo)  # trained once, then read from the cache

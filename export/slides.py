@@ -2,7 +2,7 @@
 sweeps and lecture folders given, titled with the run's architecture, mode, seed and epochs.
 
 A run folder gives its `videos/` then its `figures/`; a sweep folder, its members' in plan order; a
-lecture folder (made by `python cli.py lecture`), its media in the page's order (`report.lecture.PAGE`)
+lecture folder (made by `python cli.py lecture`), its media in the page's order (`lecture.lecture.PAGE`)
 with the paragraph each stands beside as speaker notes, and its claims table (`claims.json`) last.
 Slides embed H.264 MP4 (it plays in PowerPoint, Keynote, Impress and Google Slides) and PNG figures;
 WebM, GIF, ProRes MOV, SVG and PDF files are left out, each named in one line (the render commands
@@ -123,7 +123,7 @@ def _lecture_seed(folder: Path, claims: dict | None) -> int | None:
 def _lecture_notes(paragraphs: list[str], number: int) -> str:
     """The paragraph a medium stands after; where that is a caption ("variational"), from the text
     paragraph before it on."""
-    from report.lecture import is_caption
+    from lecture.lecture import is_caption
 
     first = number
     while first > 1 and is_caption(paragraphs[first - 1]):
@@ -132,7 +132,7 @@ def _lecture_notes(paragraphs: list[str], number: int) -> str:
 
 
 def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
-    from report.lecture import CLAIMS_FILE, PAGE, paragraphs, shown_epochs
+    from lecture.lecture import CLAIMS_FILE, PAGE, paragraphs, shown_epochs
 
     claims = None
     if (folder / CLAIMS_FILE).exists():

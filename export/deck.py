@@ -13,7 +13,7 @@ from pathlib import Path
 
 from atomic import Written, atomic_path, ensure_free_space
 from errors import ProjectError, make_folder
-from report.slides import ClaimsTable, Deck, Slide
+from export.slides import ClaimsTable, Deck, Slide
 
 SUFFIX = ".pptx"
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
@@ -67,7 +67,7 @@ def _text(frame, text: str, size: float, bold: bool = False, gray: bool = False)
     from pptx.dml.color import RGBColor
     from pptx.util import Pt
 
-    from report.slides import shown
+    from export.slides import shown
 
     frame.word_wrap = True
     frame.text = shown(text)
@@ -175,7 +175,7 @@ def write_deck(deck: Deck, out: Path) -> tuple[Written, int]:
 
 def make_slides(folders: list[Path], out: Path | None, echo=print) -> Written:
     """`slides`: collect what the folders show, write the deck, say where it went and what it holds."""
-    from report.slides import collect_deck
+    from export.slides import collect_deck
 
     if out is not None:
         check_out(Path(out))  # before anything is read: a wrong --out is the first thing to hear
