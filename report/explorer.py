@@ -218,11 +218,16 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
     steps = run.trajectory(0, run.epochs_done)
     count, n, d = steps.mu.shape
     picture = sprite(tracked.image)
-    # bytes a step costs (mu and logvar in their encodings, epoch, batch, loss) and the rest, in base64
+    # bytes all but the steps cost, in base64
     fixed = 4096 + len(picture) + 40 * n + 100 * d + len(json.dumps(stepping_values(run)))
-    mu_as, logvar_as = encodings(steps.mu, steps.logvar if variational else None)
-    kept = kept_steps(count, n * d * (_BYTES[mu_as] + (_BYTES[logvar_as] if variational else 0)) + 2 + 2 + 2 * 2, fixed, budget)
-    if len(kept) < count:  # the thinned steps alone decide the encodings now
+
+    def step_bytes(mu_as: str, logvar_as: str | None) -> int:  # mu, logvar, epoch, batch, loss
+        return n * d * (_BYTES[mu_as] + (_BYTES[logvar_as] if variational else 0)) + 2 + 2 + 2 * 2
+
+    kept = kept_steps(count, step_bytes("fixed16", "fixed16"), fixed, budget)  # the most steps that fit
+    mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)  # only those are checked
+    if step_bytes(mu_as, logvar_as) > step_bytes("fixed16", "fixed16"):  # 32 bits somewhere: fewer steps fit
+        kept = kept_steps(count, step_bytes(mu_as, logvar_as), fixed, budget)
         mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)
     precision = (PRECISION_NAMES[mu_as] if not variational or logvar_as == mu_as
                  else f"means {PRECISION_NAMES[mu_as]}, log-variances {PRECISION_NAMES[logvar_as]}")
