@@ -21,7 +21,14 @@ from helpers import CHROMIUM, cli, offline_page
 from PIL import Image
 
 from render.style import CLASS_RGB
-from report.explorer import as_drawn, encodings, explorer_data, fixed16, run_explorer, worst_px
+from report.explorer import (
+    as_drawn,
+    encodings,
+    explorer_data,
+    fixed16,
+    run_explorer,
+    worst_px,
+)
 from train import runfile
 from train.runfile import EpochResult, RunFile, Steps
 
