@@ -6,11 +6,12 @@ page loads with `<script src>` (when the explorer scrolls into view): it adds on
 batch; the tracked digits' classes, training-set indices and their images as one PNG sprite; and
 what the runs must share to be stepped together (the videos' rule, `STEP_FOR_STEP`).
 
-Means and log-variances go as float16 (base64 of a Uint16Array, decoded in the browser) when that
-keeps the picture identical at 4k: every centre and radius, under any view the camera can take,
-within `SAME_PICTURE_PX` of where float32 puts it; else as float32. A run is held to `BUDGET` bytes
-(60 tracked digits over 10 epochs of 600 batches fit as float16); beyond that every k-th step is
-kept, evenly, and the page says so.
+Means and log-variances go in 16 bits where that keeps the picture identical at 4k: every centre and
+radius, under any view the camera can take, within `SAME_PICTURE_PX` of where float32 puts it.
+First as 16-bit fixed point over the run's extent in each latent variable (`fixed16`: the page
+reads low + code * (high - low) / 65535), else as float16, else as float32. A run is held to
+`BUDGET` bytes (60 tracked digits over 10 epochs of 600 batches fit in 16 bits, every step); beyond
+that every k-th step is kept, evenly, and the page says so.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ from render.views.trajectories.plane import DOT_RADIUS, FILL_ALPHA, DOT_FILL_ALP
 from train.runfile import RunFile
 
 BUDGET = 4_000_000  # bytes of one run's data file
-SAME_PICTURE_PX = 0.5  # float16 is used where it moves nothing by more than this at 4k
+SAME_PICTURE_PX = 0.5  # 16 bits are used where they move nothing by more than this at 4k
 SPRITE_COLUMNS = 10
 DATA_FILE = "explorer-data.js"
+VERSION = 2  # 2: means and log-variances may be fixed16; a kept data file of another version is written again
+FIXED16_STEPS = 65535  # codes 0..65535 span [low, high] of each latent variable
+ENCODINGS = ("fixed16", "float16")  # tried in this order; float32 where neither keeps the picture
+PRECISION_NAMES = {"fixed16": "16-bit fixed point", "float16": "float16", "float32": "float32"}
 
 
 def _planes_4k() -> tuple[int, int]:
@@ -53,37 +58,101 @@ def _radius(logvar: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
     return np.exp(logvar[..., list(pair)].astype(np.float64).sum(axis=-1) / 4.0)
 
 
+def fixed16(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`values` (..., d) as uint16 codes over [low, high] of each of the d variables (the last axis),
+    and low, high (float64, exact copies of values); None where a value is not finite."""
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all() or values.size == 0:
+        return None
+    # one variable at a time: numpy reduces a (..., 2) array over its first axes 25x slower
+    low = np.array([values[..., j].min() for j in range(values.shape[-1])])
+    high = np.array([values[..., j].max() for j in range(values.shape[-1])])
+    scale = (high - low) / FIXED16_STEPS
+    codes = np.rint((values - low) / np.where(scale > 0, scale, 1.0))
+    return np.clip(codes, 0, FIXED16_STEPS).astype(np.uint16), low, high
+
+
+def from_fixed16(codes: np.ndarray, low, high) -> np.ndarray:
+    """The values the page decodes from fixed16 codes: low + code * ((high - low) / 65535), in float64
+    with explorer.js's operations in its order, so the same numbers to the last bit."""
+    low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+    return low + codes.astype(np.float64) * ((high - low) / FIXED16_STEPS)
+
+
+def as_drawn(values: np.ndarray, encoding: str) -> np.ndarray | None:
+    """`values` as the page draws them after `encoding` (float64), or None where it cannot carry them."""
+    if encoding == "fixed16":
+        coded = fixed16(values)
+        return None if coded is None else from_fixed16(*coded)
+    if encoding == "float16":
+        with np.errstate(over="ignore"):  # beyond 65504: inf, which moves the circle by inf pixels
+            return values.astype(np.float16).astype(np.float64)
+    return values.astype(np.float32).astype(np.float64)
+
+
 MAX_CHECKED_DIMS = 16  # 120 pairs of dimensions, checked in about 2 s for 60 digits over 6,001 steps
 
 
-def float16_keeps_picture(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[bool, bool]:
-    """Whether float16 means, and float16 log-variances, move no centre or radius by more than
-    `SAME_PICTURE_PX` at 4k, on any pair of dimensions, under any view that holds the step's circles.
+def worst_px(mu: np.ndarray, logvar: np.ndarray | None, mu_drawn: dict, logvar_drawn: dict) -> tuple[dict, dict]:
+    """For each candidate of the means (`mu_drawn`: name -> values as drawn) and of the log-variances,
+    the most pixels it moves a centre or a radius at 4k, on any pair of dimensions, under any view that
+    holds the step's circles (inf where it cannot carry the values).
 
     A view holds every circle of its step, so a latent unit spans at most (plane width) / (x extent)
     and (plane height) / (y extent) pixels; the largest 4k plane bounds both."""
-    if mu.shape[-1] > MAX_CHECKED_DIMS:  # too many pairs to check (256 dimensions: 32,640 pairs, minutes): keep float32
-        return False, False
     width, height = _planes_4k()
-    mu16 = mu.astype(np.float16).astype(np.float64)
-    lv16 = None if logvar is None else logvar.astype(np.float16)
-    mu_ok = logvar_ok = True
-    for pair in combinations(range(mu.shape[-1]), 2):
-        exact = mu[..., list(pair)].astype(np.float64)
-        radius = np.zeros(mu.shape[:2]) if logvar is None else _radius(logvar, pair)
-        low, high = extents(exact, radius)
-        span = np.maximum(high - low, 1e-12)  # (steps, 2)
-        units_per_px = np.maximum(span[:, 0] / width, span[:, 1] / height)[:, None]  # the closest any view gets
-        mu_ok &= bool((np.abs(mu16[..., list(pair)] - exact).max(axis=-1) / units_per_px <= SAME_PICTURE_PX).all())
-        if lv16 is not None:
-            logvar_ok &= bool((np.abs(_radius(lv16, pair) - radius) / units_per_px <= SAME_PICTURE_PX).all())
-    return mu_ok, logvar_ok
+    mu_px = {name: 0.0 if drawn is not None else math.inf for name, drawn in mu_drawn.items()}
+    logvar_px = {name: 0.0 if drawn is not None else math.inf for name, drawn in logvar_drawn.items()}
+    with np.errstate(invalid="ignore", over="ignore"):
+        for pair in combinations(range(mu.shape[-1]), 2):
+            exact = mu[..., list(pair)].astype(np.float64)
+            radius = np.zeros(mu.shape[:2]) if logvar is None else _radius(logvar, pair)
+            low, high = extents(exact, radius)
+            span = np.maximum(high - low, 1e-12)  # (steps, 2)
+            units_per_px = np.maximum(span[:, 0] / width, span[:, 1] / height)[:, None]  # the closest any view gets
+            for name, drawn in mu_drawn.items():
+                if drawn is not None:
+                    mu_px[name] = _most(mu_px[name], np.abs(drawn[..., list(pair)] - exact).max(axis=-1) / units_per_px)
+            for name, drawn in logvar_drawn.items():
+                if drawn is not None:
+                    logvar_px[name] = _most(logvar_px[name], np.abs(_radius(drawn, pair) - radius) / units_per_px)
+    return mu_px, logvar_px
 
 
-def _array(values: np.ndarray, half: bool) -> dict:
-    """A typed array for the page: dtype, shape and the little-endian bytes in base64."""
-    dtype = "<f2" if half else "<f4"
-    return {"dtype": "float16" if half else "float32", "shape": list(values.shape),
+def _most(so_far: float, moved: np.ndarray) -> float:
+    """The larger of `so_far` and the most of `moved`; inf where anything is not a number."""
+    return math.inf if not np.isfinite(moved).all() else max(so_far, float(moved.max(initial=0.0)))
+
+
+def encodings(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[str, str | None]:
+    """The first of `ENCODINGS` that keeps the picture for the means, and for the log-variances
+    (None without them), else "float32"; float32 too above `MAX_CHECKED_DIMS` (too many pairs to
+    check: 256 dimensions, 32,640 pairs, minutes)."""
+    chosen = {"mu": "float32", "logvar": None if logvar is None else "float32"}
+    if mu.shape[-1] > MAX_CHECKED_DIMS:
+        return chosen["mu"], chosen["logvar"]
+    undecided = {"mu"} | (set() if logvar is None else {"logvar"})
+    for name in ENCODINGS:  # the next candidate only for what the last one could not keep
+        mu_px, logvar_px = worst_px(mu, logvar, {name: as_drawn(mu, name)} if "mu" in undecided else {},
+                                    {name: as_drawn(logvar, name)} if "logvar" in undecided else {})
+        for what, px in (("mu", mu_px), ("logvar", logvar_px)):
+            if what in undecided and px[name] <= SAME_PICTURE_PX:
+                chosen[what] = name
+                undecided.discard(what)
+        if not undecided:
+            break
+    return chosen["mu"], chosen["logvar"]
+
+
+def _array(values: np.ndarray, encoding: str) -> dict:
+    """A typed array for the page: dtype, shape and the little-endian bytes in base64 (fixed16: the
+    codes, with low and high of each variable of the last axis)."""
+    if encoding == "fixed16":
+        codes, low, high = fixed16(values)
+        return {"dtype": "fixed16", "shape": list(values.shape), "low": low.tolist(), "high": high.tolist(),
+                "data": base64.b64encode(np.ascontiguousarray(codes, "<u2").tobytes()).decode("ascii")}
+    dtype = "<f2" if encoding == "float16" else "<f4"
+    return {"dtype": encoding, "shape": list(values.shape),
             "data": base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")}
 
 
@@ -106,6 +175,9 @@ def sprite(images: np.ndarray) -> str:
 
 def _b64_size(raw_bytes: int) -> int:
     return 4 * math.ceil(raw_bytes / 3)
+
+
+_BYTES = {"fixed16": 2, "float16": 2, "float32": 4}
 
 
 def kept_steps(steps: int, per_step_bytes: int, fixed_bytes: int, budget: int = BUDGET) -> np.ndarray:
@@ -146,16 +218,19 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
     steps = run.trajectory(0, run.epochs_done)
     count, n, d = steps.mu.shape
     picture = sprite(tracked.image)
-    # bytes a step costs (mu, logvar as float32 at worst, epoch, batch, loss) and the rest, in base64
-    arrays_per_step = (1 + variational) * n * d
-    fixed = 4096 + len(picture) + 40 * n + len(json.dumps(stepping_values(run)))
-    mu_half, logvar_half = float16_keeps_picture(steps.mu, steps.logvar if variational else None)
-    value_bytes = 2 if (mu_half and (logvar_half or not variational)) else 4
-    kept = kept_steps(count, arrays_per_step * value_bytes + 2 + 2 + 2 * 2, fixed, budget)  # mu, logvar, epoch, batch, loss
-    if len(kept) < count:  # the thinned steps alone decide precision now
-        mu_half, logvar_half = float16_keeps_picture(steps.mu[kept], steps.logvar[kept] if variational else None)
-    precision = ("float16" if mu_half and (logvar_half or not variational) else "float32" if not (mu_half or (logvar_half and variational))
-                 else f"means float{16 if mu_half else 32}, log-variances float{16 if logvar_half else 32}")
+    # bytes all but the steps cost, in base64
+    fixed = 4096 + len(picture) + 40 * n + 100 * d + len(json.dumps(stepping_values(run)))
+
+    def step_bytes(mu_as: str, logvar_as: str | None) -> int:  # mu, logvar, epoch, batch, loss
+        return n * d * (_BYTES[mu_as] + (_BYTES[logvar_as] if variational else 0)) + 2 + 2 + 2 * 2
+
+    kept = kept_steps(count, step_bytes("fixed16", "fixed16"), fixed, budget)  # the most steps that fit
+    mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)  # only those are checked
+    if step_bytes(mu_as, logvar_as) > step_bytes("fixed16", "fixed16"):  # 32 bits somewhere: fewer steps fit
+        kept = kept_steps(count, step_bytes(mu_as, logvar_as), fixed, budget)
+        mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)
+    precision = (PRECISION_NAMES[mu_as] if not variational or logvar_as == mu_as
+                 else f"means {PRECISION_NAMES[mu_as]}, log-variances {PRECISION_NAMES[logvar_as]}")
     thinned = len(kept) < count
     stride = int(kept[1] - kept[0]) if thinned else 1
     ordinal = "th" if 10 <= stride % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
@@ -163,7 +238,7 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
             f"({len(kept):,}), so that its data stay under {budget / 1e6:.0f} MB." if thinned else "")
     dims_note = "" if d == 2 else f" · {d} latent variables"
     return {
-        "version": 1,
+        "version": VERSION,
         "name": name,
         "title": f"{config.arch} · {'variational' if variational else 'no sampling'} · seed {config.seed}{dims_note}",
         "variational": bool(variational),
@@ -175,9 +250,9 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
         "epoch": _ints(steps.epoch[kept]),
         "batch": _ints(steps.batch[kept]),
         "batchesPerEpoch": {str(e): b for e, b in run.batches_per_epoch().items()},
-        "loss": _array(steps.loss[kept], half=True),  # shown to 3-4 digits; float16 has 11 bits
-        "mu": _array(steps.mu[kept], mu_half),
-        "logvar": _array(steps.logvar[kept], logvar_half) if variational else None,
+        "loss": _array(steps.loss[kept], "float16"),  # shown to 3-4 digits; float16 has 11 bits
+        "mu": _array(steps.mu[kept], mu_as),
+        "logvar": _array(steps.logvar[kept], logvar_as) if variational else None,
         "labels": tracked.label.tolist(),
         "indices": tracked.index.tolist(),
         "sprite": picture,
@@ -219,6 +294,8 @@ def _written_before(path: Path, run_file: Path) -> ExplorerData | None:
             return None
         text = path.read_text(encoding="utf-8")
         data = json.loads(text[text.index("] = ") + 4:].rstrip().rstrip(";"))
+        if data.get("version") != VERSION:  # written by another version of this module: written again
+            return None
         return ExplorerData(path, len(text.encode("utf-8")), data["steps"], data["epoch"]["shape"][0], data["precision"])
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -1,4 +1,4 @@
-"""The report's latent explorer: its data files (size budget, float16 only where the picture stays the
+"""The report's latent explorer: its data files (size budget, 16 bits only where the picture stays the
 same), and the explorer itself in a real browser (headless Chromium through playwright): the circles
 it draws at a step against the run file, the slider, the arrow keys, hover and pin, runs stepped
 together or refused in words, no request off the disk, no console error, and the time a step takes."""
@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 import shutil
 import statistics
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import numpy as np
 import pytest
@@ -20,7 +21,14 @@ from helpers import CHROMIUM, cli, offline_page
 from PIL import Image
 
 from render.style import CLASS_RGB
-from report.explorer import explorer_data, run_explorer
+from report.explorer import (
+    as_drawn,
+    encodings,
+    explorer_data,
+    fixed16,
+    run_explorer,
+    worst_px,
+)
 from train import runfile
 from train.runfile import EpochResult, RunFile, Steps
 
@@ -58,28 +66,75 @@ def make_run(folder: Path, mode: str = "variational", tracked=(11, 22, 33), epoc
     return folder
 
 
-def lecture_sized(folder: Path, d: int = 2, digits: int = 60, epochs: int = 10, batches: int = 600, seed: int = 0) -> Path:
+def lecture_sized(folder: Path, d: int = 2, digits: int = 60, epochs: int = 10, batches: int = 600, seed: int = 0,
+                  excursion=None) -> Path:
     """A run of the issue's size: `digits` tracked digits spreading from the origin to clusters
-    within about 3 units (a trained 784-256-2's spread), radii shrinking from 1 to about 0.1."""
+    within about 3 units (a trained 784-256-2's spread), radii shrinking from 1 to about 0.1. With
+    `excursion` (x, y), all digits first swing out together that far and back within about 100 steps,
+    as a trained 784-256-2's do (x up to 10 by step 23 while its circles span 2 units)."""
     rng = np.random.default_rng(seed)
     steps = 1 + epochs * batches
     labels = np.repeat(np.arange(10), digits // 10).astype(np.uint8)
     target = rng.normal(0, 1.5, (digits, d)).clip(-3.2, 3.2)
     t = 1 - np.exp(-np.arange(steps) / (steps / 15))  # most steps after the first epoch: the trained spread
     mu = (t[:, None, None] * target[None] + rng.normal(0, 0.02, (steps, digits, d))).astype(np.float32)
+    if excursion is not None:
+        swing = np.arange(steps) / 23 * np.exp(1 - np.arange(steps) / 23)  # 0 at step 0, 1 at step 23, 0.03 by step 150
+        mu += (swing[:, None, None] * np.resize(np.asarray(excursion, np.float64), d)).astype(np.float32)
     logvar = (np.log(1 - 0.99 * t)[:, None, None] + rng.normal(0, 0.05, (steps, digits, d))).astype(np.float32)
     return make_run(folder, tracked=tuple(range(100, 100 + digits)), epochs=epochs, labels=labels, mu=mu, logvar=logvar, batches=batches)
 
 
 # -- the data files ---------------------------------------------------------------------------------
-def test_sixty_digits_over_ten_epochs_fit_the_budget_as_float16_every_step(tmp_path):
+def written_data(path: Path) -> dict:
+    """The object a data script adds to window.explorerData."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index("] = ") + 4:].rstrip().rstrip(";"))
+
+
+def decoded(array: dict) -> np.ndarray:
+    """An array of the data file decoded as explorer.js decodes it (float64, fixed16's low + code * scale)."""
+    raw = base64.b64decode(array["data"])
+    if array["dtype"] == "fixed16":
+        low, high = np.array(array["low"]), np.array(array["high"])
+        return (low + np.frombuffer(raw, "<u2").reshape(array["shape"]) * ((high - low) / 65535)).astype(np.float64)
+    return np.frombuffer(raw, {"float16": "<f2", "float32": "<f4"}[array["dtype"]]).reshape(array["shape"]).astype(np.float64)
+
+
+def test_sixty_digits_over_ten_epochs_fit_the_budget_in_16_bits_every_step(tmp_path):
     folder = lecture_sized(tmp_path / "big")
     html_text = run_explorer(folder, "big", tmp_path / "site", "media/big/explorer-data.js")
     data_file = tmp_path / "site" / "media" / "big" / "explorer-data.js"
     print(f"\n60 digits, 10 epochs of 600 batches: {data_file.stat().st_size / 1e6:.2f} MB")
     assert data_file.stat().st_size <= 4_000_000
-    assert "6,001 steps, float16" in html_text and "thinned" not in html_text
+    assert "6,001 steps, 16-bit fixed point" in html_text and "thinned" not in html_text
     assert [p.name for p in data_file.parent.iterdir()] == ["explorer-data.js"]  # written whole: no temporary left
+
+
+def test_the_default_run_keeps_every_step_within_half_a_pixel_at_4k(tmp_path):
+    """The default run's size and extent (its digits swing out to x = 10 while their circles span two
+    units): float16 moves centres there by over a pixel at 4k, so the explorer used to keep means in
+    float32 and every 2nd step. In 16-bit fixed point over the run's extent every step fits 4 MB, and
+    decoded as the page decodes it no centre or radius moves by half a pixel at 4k."""
+    folder = lecture_sized(tmp_path / "default", excursion=(9.5, 5.0))
+    html_text = run_explorer(folder, "default", tmp_path / "site", "media/default/explorer-data.js")
+    data_file = tmp_path / "site" / "media" / "default" / "explorer-data.js"
+    assert data_file.stat().st_size <= 4_000_000
+    assert "6,001 steps, 16-bit fixed point" in html_text and "thinned" not in html_text
+    data = written_data(data_file)
+    assert data["kept"] is None and data["mu"]["shape"] == [6001, 60, 2] and data["mu"]["dtype"] == data["logvar"]["dtype"] == "fixed16"
+    with RunFile(folder) as run:
+        steps = run.trajectory(0, run.epochs_done)
+    assert (steps.mu.min(axis=(0, 1)) < [-3, -3]).all() and (steps.mu.max(axis=(0, 1)) > [9, 4.5]).all()  # the extent of a real run
+    mu, logvar = decoded(data["mu"]), decoded(data["logvar"])
+    for page, exact in ((mu, steps.mu), (logvar, steps.logvar)):  # each value within half a code of its variable's range
+        half_code = (exact.max(axis=(0, 1)).astype(np.float64) - exact.min(axis=(0, 1))) / 65535 / 2
+        assert (np.abs(page - exact) <= half_code * (1 + 1e-9)).all()
+    mu_px, logvar_px = worst_px(steps.mu, steps.logvar, {"page": mu, "float16": as_drawn(steps.mu, "float16")}, {"page": logvar})
+    print(f"\ndefault-sized run: {data_file.stat().st_size / 1e6:.2f} MB, centres within {mu_px['page']:.3f} px, "
+          f"radii within {logvar_px['page']:.3f} px at 4k (float16 centres: {mu_px['float16']:.2f} px)")
+    assert mu_px["float16"] > 1.0  # why this run was thinned before
+    assert mu_px["page"] <= 0.5 and logvar_px["page"] <= 0.5
 
 
 def test_beyond_the_budget_steps_are_thinned_evenly_and_the_page_says_so(tmp_path):
@@ -94,15 +149,42 @@ def test_beyond_the_budget_steps_are_thinned_evenly_and_the_page_says_so(tmp_pat
     assert "of 6,001 (thinned evenly)" in html_text
 
 
-def test_float16_is_refused_where_it_would_move_the_circles(tmp_path):
+def test_16_bits_are_refused_where_they_would_move_the_circles(tmp_path):
     steps = 1 + 2 * BATCHES
     near = np.tile(np.array([[100.0, -50.0]]), (steps, 3, 1)) + np.linspace(0, 0.01, 3)[None, :, None]  # 0.01 apart, at 100
-    folder = make_run(tmp_path / "far", mu=near.astype(np.float32), logvar=np.full((steps, 3, 2), -12.0, np.float32))
-    with RunFile(folder) as run:
+    tight = np.full((steps, 3, 2), -12.0, np.float32)  # radii of 0.0025
+    with RunFile(make_run(tmp_path / "near", mu=near.astype(np.float32), logvar=tight)) as run:
+        data = explorer_data(run, "near")
+    # float16 steps by 0.0625 at 100 (the three digits would fall on one point); over the run's
+    # extent of 0.01, 16 bits step by 1.5e-7
+    assert data["mu"]["dtype"] == "fixed16"
+    assert np.abs(decoded(data["mu"]) - near.astype(np.float32)).max() <= 0.01 / 65535
+    far = near.copy()
+    far[7, 0] = -1000.0  # one step far away: the run's extent grows to 1,100, a code to 0.017
+    with RunFile(make_run(tmp_path / "far", mu=far.astype(np.float32), logvar=tight)) as run:
         data = explorer_data(run, "far")
-    assert data["mu"]["dtype"] == "float32"  # float16 steps by 0.0625 at 100: the three digits would fall on one point
+    assert data["mu"]["dtype"] == "float32" and data["precision"] == "means float32, log-variances 16-bit fixed point"
     with RunFile(make_run(tmp_path / "plain")) as run:
-        assert explorer_data(run, "plain")["logvar"]["dtype"] == "float16"
+        assert explorer_data(run, "plain")["logvar"]["dtype"] == "fixed16"
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e30])
+def test_values_that_are_not_finite_are_carried_in_float32_or_refused_by_the_reader(tmp_path, bad):
+    """The run file's reader refuses them (one line on the page, no data file); the encoding itself
+    never puts them in fixed point, where they have no code."""
+    mu = np.random.default_rng(0).normal(size=(1 + 2 * BATCHES, 3, 2)).astype(np.float32)
+    mu[5, 1, 0] = bad
+    assert encodings(mu, np.zeros_like(mu))[0] == "float32" and encodings(mu, None) == ("float32", None)
+    logvar = np.zeros_like(mu)
+    logvar[5, 1, 0] = bad
+    assert encodings(np.nan_to_num(mu, posinf=0, neginf=0), logvar)[1] in ("float16", "float32")
+    if np.isfinite(bad):
+        return
+    assert fixed16(mu) is None
+    html_text = run_explorer(make_run(tmp_path / "bad", mu=mu, logvar=np.zeros_like(mu)), "bad", tmp_path / "site", "media/bad.js")
+    assert html_text == '<p class="missing">No explorer for bad: ' + html.escape(str(tmp_path / "bad" / "run.h5"), quote=False) \
+        + ": trajectory/mu holds values that are not finite numbers (epochs 0-2)</p>"
+    assert not (tmp_path / "site" / "media" / "bad.js").exists()
 
 
 # -- the browser ----------------------------------------------------------------------------------------
@@ -206,6 +288,21 @@ def test_the_circles_at_a_step_are_where_the_run_file_puts_them(browser, step, c
     assert np.abs(centres[:, 2] - radius / units).max() <= 1.0  # drawn at the scale of the explorer's camera
     assert 0 < centres[:, 0].min() and centres[:, 0].max() < 1920 and 0 < centres[:, 1].min() and centres[:, 1].max() < 1080
     page.evaluate(f"(() => {{ const e = {explorer}; e.cameraMenu.value = 'fit'; e.cameraMenu.dispatchEvent(new Event('change')); }})()")
+
+
+def test_the_page_decodes_the_data_files_to_the_numbers_they_hold(browser, site):
+    """Means and log-variances in 16-bit fixed point, decoded by explorer.js to the same float64 numbers,
+    to the last bit, as `decoded` (low + code * ((high - low) / 65535)) gives here; float32 where 16
+    bits would move a dot (the run without sampling starts with its three dots on one point)."""
+    page, _ = browser
+    folder, _ = site
+    for name in ("run #1 & <b>", "flat", "sixty", "deep"):
+        data = written_data(folder / "media" / name / "explorer-data.js")
+        run = f"{explorer_of(page, quote(name))}.runs[0]"
+        for array in ("mu", "logvar") if data["variational"] else ("mu",):
+            assert data[array]["dtype"] == ("float32" if name == "flat" else "fixed16"), (name, array)
+            shown = np.array(page.evaluate(f"Array.from({run}.{array})"))
+            assert shown.shape == (np.prod(data[array]["shape"]),) and np.array_equal(shown, decoded(data[array]).ravel()), (name, array)
 
 
 def test_a_run_without_sampling_is_drawn_as_dots_of_one_size(browser):
@@ -333,6 +430,16 @@ def test_kept_data_are_reused_only_while_newer_than_the_run(tmp_path):
     shutil.copy(tmp_path / "run2" / "run.h5", folder / "run.h5")  # the run went on: a newer run file, more steps
     again = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
     assert "31 steps" in again and data.stat().st_mtime_ns != stamp
+
+
+def test_a_kept_data_file_of_another_version_is_written_again(tmp_path):
+    folder = make_run(tmp_path / "run")
+    run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+    data = tmp_path / "page" / "media" / "run.js"
+    data.write_text(data.read_text().replace('"version":2,', '"version":1,'))  # as the first version wrote it; newer than the run
+    assert written_data(data)["version"] == 1
+    run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+    assert written_data(data)["version"] == 2 and written_data(data)["mu"]["dtype"] == "fixed16"
 
 
 def test_above_latent_size_two_a_menu_chooses_the_pair_of_dimensions(browser):

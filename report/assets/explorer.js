@@ -33,6 +33,11 @@
     if (array.dtype === "float32") return new Float32Array(bytes.buffer);
     const words = new Uint16Array(bytes.buffer);
     if (array.dtype === "uint16") return words;
+    if (array.dtype === "fixed16") {  // codes over [low, high] of each latent variable (explorer.py's from_fixed16)
+      const d = array.low.length, scale = array.low.map((low, j) => (array.high[j] - low) / 65535), out = new Float64Array(words.length);
+      for (let i = 0; i < words.length; i++) out[i] = array.low[i % d] + words[i] * scale[i % d];
+      return out;
+    }
     const out = new Float32Array(words.length);
     for (let i = 0; i < words.length; i++) out[i] = HALF[words[i]];
     return out;
