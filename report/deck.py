@@ -78,8 +78,8 @@ def check_out(out: Path, overwrite: bool = False) -> bool:
         if not out.is_file() or not is_earlier_deck(out):
             raise ProjectError(f"--out {out} is not a deck made by python cli.py slides, so it is not replaced; choose another --out")
         if not overwrite and not is_unchanged(out):
-            raise ProjectError(f"--out {out} was changed after python cli.py slides wrote it, so it is not replaced; "
-                               "choose another --out, or give --overwrite to replace it")
+            raise ProjectError(f"--out {out} is a deck python cli.py slides made, but not as it wrote it (changed since, or written before "
+                               "decks kept a fingerprint), so it is not replaced; choose another --out, or give --overwrite to replace it")
         return True
     return False
 
