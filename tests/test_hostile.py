@@ -778,14 +778,21 @@ class TestDecksAtScale:
     def test_a_damaged_lecture_member_leaves_out_its_media_not_the_deck(self, tmp_path):
         lecture = hand_made_lecture(tmp_path / "lecture")
         (lecture / "sweep" / "784-256-32-8-2-variational-s0" / "run.h5").write_bytes(b"not HDF5 at all")
-        (lecture / "claims.json").write_text("{not json")
         before = snapshot(lecture)
         result = cli("slides", lecture, "--out", tmp_path / "deck.pptx")
         assert result.exit_code == 0, result.output
         assert f"left out {lecture / 'media' / 'compare_784-256-32-8-2.png'}: " in result.output
-        assert f"left out the claims table: {lecture / 'claims.json'} is not the claims a lecture writes" in result.output
-        assert result.output.splitlines()[-1].endswith("(1 slide, 0 videos embedded)")
+        assert result.output.splitlines()[-1].endswith("(2 slides, 0 videos embedded)")  # the other figure, and the claims
         assert snapshot(lecture) == before
+
+    @pytest.mark.parametrize("claims", ["{not json", '{"seeds": [0]}', "[]"])
+    def test_damaged_lecture_claims_leave_out_the_table_not_the_deck(self, tmp_path, claims):
+        lecture = hand_made_lecture(tmp_path / "lecture")
+        (lecture / "claims.json").write_text(claims)
+        result = cli("slides", lecture, "--out", tmp_path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert f"left out the claims table: {lecture / 'claims.json'} is not the claims a lecture writes" in result.output
+        assert result.output.splitlines()[-1].endswith("(2 slides, 0 videos embedded)")  # the two figures
 
 
 class TestAnOutThatCannotBeWritten:
