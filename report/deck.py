@@ -25,7 +25,14 @@ from pathlib import Path
 
 from atomic import Written, atomic_path, ensure_free_space, temporary_name
 from errors import ProjectError, make_folder, printable
-from report.deckzip import FINGERPRINT, UNSET, Media, is_unchanged, name_parts_in_constant_time, write_zip
+from report.deckzip import (
+    FINGERPRINT,
+    UNSET,
+    Media,
+    is_unchanged,
+    name_parts_in_constant_time,
+    write_zip,
+)
 from report.slides import ClaimsTable, Deck, Slide, nothing_to_show
 
 SUFFIX = ".pptx"

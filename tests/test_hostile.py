@@ -640,8 +640,9 @@ class TestNamesInDecks:
         ("\u202eevil", "\\u202eevil"), ("not\ufffea-char", "not\\ufffea-char"),
     ])
     def test_a_run_and_its_media_named_with_them(self, run, tmp_path, name, seen):
-        from lxml import etree
         import zipfile
+
+        from lxml import etree
 
         odd = shutil.copytree(run, tmp_path / name)
         for video in (odd / "videos").glob("*.mp4"):
@@ -653,7 +654,7 @@ class TestNamesInDecks:
         assert result.exit_code == 0, result.output
         with zipfile.ZipFile(deck) as archive:
             for part in archive.namelist():
-                if part.endswith(".xml") or part.endswith(".rels"):
+                if part.endswith((".xml", ".rels")):
                     etree.fromstring(archive.read(part))  # well-formed: every character one XML allows
         texts = slide_texts(deck)
         assert len(texts) == 2
