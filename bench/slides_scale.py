@@ -49,10 +49,10 @@ def child(scratch: Path, slides: int, video_mib: int, plain: bool) -> None:
         report.deck.name_parts_in_constant_time = lambda package: None
     if video_mib:
         video = scratch / "video.mp4"
-        deck = Deck("video", [Slide("a large video", video.name, video, figures(scratch / "figures", 1)[0], "notes")])
+        deck = Deck("video", [Slide("a large video", video.name, video, figures(scratch / "pngs", 1)[0], "notes")])
     else:
         deck = Deck("many", [Slide("784-256-2 · variational · seed 0 · epoch 1", path.name, path, None, f"run: {path.name}")
-                             for path in figures(scratch / "figures", slides)])
+                             for path in figures(scratch / "pngs", slides)])
     out = scratch / f"deck-{os.getpid()}.pptx"
     started = time.perf_counter()
     report.deck.write_deck(deck, out, echo=lambda line: None)
@@ -82,7 +82,7 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        figures(scratch / "figures", max(counts + [int(count) for count in args.plain.split(",") if count]))
+        figures(scratch / "pngs", max(counts + [int(count) for count in args.plain.split(",") if count]))
         print("| slides | seconds | ms a slide | peak MiB | deck MiB |")
         print("|---|---|---|---|---|")
         for count in counts:
