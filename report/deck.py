@@ -205,7 +205,8 @@ def _medium_slide(presentation, slide: Slide, media: Media, echo) -> bool:
         movie = page.shapes.add_movie(video, *where, poster_frame_image=image, mime_type="video/mp4")
         movie.name = xml_safe(slide.medium.name)  # as the selection pane lists it
     else:
-        page.shapes.add_picture(image, *where)
+        figure = page.shapes.add_picture(image, *where)
+        figure._element._nvXxPr.cNvPr.set("descr", xml_safe(slide.medium.name))  # its alternative text: the file, as before stand-ins
     if slide.notes:
         page.notes_slide.notes_text_frame.text = xml_safe(slide.notes)
     return True
