@@ -162,11 +162,11 @@ def write_zip(built: BinaryIO, media: Media, target: Path) -> None:
     stand-in replaced by its file's bytes, copied a block at a time and stored as they are (MP4 and
     PNG are compressed already); the core properties last, with the fingerprint of all the rest."""
     with zipfile.ZipFile(built) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as deck:
-        core = None
+        core, core_info = None, None
         for info in source.infolist():
             data = source.read(info)
             if info.filename == CORE:
-                core = data
+                core, core_info = data, info
                 continue
             member = zipfile.ZipInfo(info.filename, info.date_time)
             if data in media.files:
@@ -180,8 +180,7 @@ def write_zip(built: BinaryIO, media: Media, target: Path) -> None:
         if core is None or f"{FINGERPRINT}{UNSET}".encode() not in core:
             raise AssertionError("the deck's core properties hold no place for its fingerprint")
         fingerprint = _fingerprint(deck.infolist(), core)
-        deck.writestr(zipfile.ZipInfo(CORE, (2000, 1, 1, 0, 0, 0)), core.replace(UNSET.encode(), fingerprint.encode(), 1),
-                      zipfile.ZIP_DEFLATED)
+        deck.writestr(zipfile.ZipInfo(CORE, core_info.date_time), core.replace(UNSET.encode(), fingerprint.encode(), 1), zipfile.ZIP_DEFLATED)
 
 
 def _fingerprint(parts: list[zipfile.ZipInfo], core: bytes) -> str:
