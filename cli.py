@@ -224,12 +224,14 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
 @main.command()
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path),
-              help="The deck, .pptx (default outputs/slides/<name>.pptx); an earlier deck is replaced, anything else refused.")
-def slides(folders, out) -> None:
+              help="The deck, .pptx (default outputs/slides/<name>.pptx); a deck this command made is replaced when unchanged since, "
+                   "anything else refused.")
+@click.option("--overwrite", is_flag=True, help="Replace a deck this command made even if it was changed since (never another file).")
+def slides(folders, out, overwrite) -> None:
     """A 16:9 PowerPoint deck: one slide per video (playing in the slide) or figure of runs, sweeps or a lecture folder."""
     from export.deck import make_slides
 
-    make_slides(list(folders), out, echo=echo)
+    make_slides(list(folders), out, overwrite, echo=echo)
 
 
 # -- info -----------------------------------------------------------------------------------

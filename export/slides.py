@@ -101,10 +101,9 @@ def _run_slides(run: RunReport, echo: Callable[[str], None]) -> list[Slide]:
     return slides
 
 
-def shown(text) -> str:
-    """Text from files as a slide can hold it: a name that is not UTF-8 (its undecodable bytes kept
-    by Python as surrogates) with those bytes as U+FFFD, which XML and PowerPoint accept."""
-    return str(text).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+def nothing_to_show() -> ProjectError:
+    return ProjectError("slides: nothing to show: no MP4 video or PNG figure in what was given "
+                        "(render some first, e.g. python cli.py render trajectories --run RUN); no deck was made")
 
 
 def is_lecture(folder: Path) -> bool:
@@ -136,15 +135,18 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
 
     claims = None
     if (folder / CLAIMS_FILE).exists():
-        text = read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file")
         try:
-            claims = json.loads(text)
-            rows = [{key: shown(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
+            claims = json.loads(read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file"))
+            rows = [{key: str(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
             seeds = claims["seeds"]
             if not all(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= 2**32 - 1 for seed in seeds):
                 raise ValueError("seeds are whole numbers")
+        except ProjectError as exc:
+            echo(f"left out the claims table: {exc}")
+            claims = None
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            raise ProjectError(f"{folder / CLAIMS_FILE}: not the claims a lecture writes; run python cli.py lecture again") from None
+            echo(f"left out the claims table: {folder / CLAIMS_FILE} is not the claims a lecture writes (run python cli.py lecture again)")
+            claims = None
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
     seed = _lecture_seed(folder, claims)
@@ -156,8 +158,13 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
             files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
             if not files or not all(RunFolder(run).run_file.exists() for run in runs):
                 continue
-            with RunFile(runs[0]) as run:
-                trained = run.epochs_done
+            try:
+                with RunFile(runs[0]) as run:
+                    trained = run.epochs_done
+            except ProjectError as exc:  # one damaged member: its media are left out, as a sweep's deck leaves it out
+                for path in files:
+                    echo(f"left out {path}: {exc}")
+                continue
             if medium.epochs:  # as the lecture renders it: its epochs, cut to those trained
                 first, last = shown_epochs(medium.epochs, trained)
                 epochs = f"epochs {first}-{last}" if first < last else f"epoch {last}"
@@ -181,7 +188,7 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
     if not paths:
         raise ProjectError("slides: give at least one run, sweep or lecture folder")
     name = "+".join((Path(path).resolve().parent if Path(path).name == RUN_FILE_NAME else Path(path).resolve()).name for path in paths)
-    deck = Deck(shown(fitting(name, 155)))  # the default deck's file name, with room for .pptx and a temporary name's parts
+    deck = Deck(fitting(name, 155))  # the default deck's file name, with room for .pptx and a temporary name's parts
     for path in map(Path, paths):
         if not path.exists():
             raise ProjectError(f"{path}: no such run, sweep or lecture folder")
@@ -201,6 +208,5 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
         if len(deck.slides) == before:
             echo(f"{path}: no videos or figures to show")
     if not deck.slides:
-        raise ProjectError("slides: nothing to show: no MP4 video or PNG figure in what was given "
-                           "(render some first, e.g. python cli.py render trajectories --run RUN); no deck was made")
+        raise nothing_to_show()
     return deck

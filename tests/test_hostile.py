@@ -493,3 +493,313 @@ class TestSecondHostilePass:
         site.rename(tmp_path / f".site.{ended.pid}-0123abcd.retired")  # as a SIGKILL after the first rename leaves it
         assert cli("report", run, "--out", site, "--render").exit_code == 0 or site.exists()
         assert (site / "index.html").exists() and sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
+# -- slides ------------------------------------------------------------------------------------
+def png(path: Path, size=(32, 18), color=(200, 40, 40)) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, color).save(path)
+    return path
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    """A PNG whose header says width x height (1 bit a pixel) and whose data is a few bytes: what a
+    decompression bomb looks like to a reader before it decodes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 1024)) + chunk(b"IEND", b""))
+
+
+def hand_made_lecture(folder: Path, claims: list[dict] | None = None) -> Path:
+    """A lecture folder as `lecture` leaves it, for two of its figures: the 784-256-2 and the
+    784-256-32-8-2 comparisons, each from a variational and a deterministic member (synthetic runs)."""
+    members = {}
+    for arch in ("784-256-2", "784-256-32-8-2"):
+        for mode in ("variational", "deterministic"):
+            synthetic_run(folder / "sweep" / f"{arch}-{mode}-s0", mode=mode)
+            members[f"{arch}-{mode}-s0"] = {"arch": arch, "mode": mode, "epochs": 2, "seed": 0}
+        png(folder / "media" / f"compare_{arch}.png")
+    (folder / "sweep" / "plan.json").write_text(json.dumps({"members": members}))
+    (folder / "index.html").write_text("<html></html>")
+    rows = claims or [{"text": "a claim", "measure": "a measure", "numbers": "1.0", "verdict": "holds"}]
+    (folder / "claims.json").write_text(json.dumps({"seeds": [0], "claims": rows}))
+    return folder
+
+
+def slide_texts(deck: Path) -> list[str]:
+    """Each slide's text (title, caption, table cells) and its notes, as the deck holds them."""
+    from pptx import Presentation
+
+    texts = []
+    for slide in Presentation(str(deck)).slides:
+        shapes = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+        cells = [cell.text for shape in slide.shapes if shape.has_table for row in shape.table.rows for cell in row.cells]
+        notes = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+        texts.append("\n".join([*shapes, *cells, notes]))
+    return texts
+
+
+class TestADeckAUserEditedIsKept:
+    """A deck is replaced only as `slides` wrote it (its fingerprint matches), or with --overwrite;
+    a deck a user changed in any way is refused in one line, its bytes as they were."""
+
+    @staticmethod
+    def add_a_slide(deck: Path) -> None:
+        from pptx import Presentation
+
+        talk = Presentation(str(deck))
+        talk.slides.add_slide(talk.slide_layouts[1]).shapes.title.text = "My conclusions"
+        talk.save(str(deck))
+
+    @staticmethod
+    def retitle(deck: Path) -> None:
+        from pptx import Presentation
+
+        talk = Presentation(str(deck))
+        talk.core_properties.title = "My talk"
+        talk.save(str(deck))
+
+    @staticmethod
+    def edit_notes(deck: Path) -> None:
+        from pptx import Presentation
+
+        talk = Presentation(str(deck))
+        talk.slides[0].notes_slide.notes_text_frame.text = "say this slowly"
+        talk.save(str(deck))
+
+    @staticmethod
+    def drop_a_slide(deck: Path) -> None:
+        """A zip tool's edit: the same parts less the last slide's notes (no python-pptx involved)."""
+        import zipfile
+
+        with zipfile.ZipFile(deck) as source:
+            parts = [(info, source.read(info)) for info in source.infolist()]
+        with zipfile.ZipFile(deck, "w") as target:
+            for info, data in parts:
+                if not info.filename.startswith("ppt/notesSlides/notesSlide2"):
+                    target.writestr(info, data)
+
+    @pytest.mark.parametrize("edit", ["add_a_slide", "retitle", "edit_notes", "drop_a_slide"])
+    def test_a_changed_deck_is_refused_and_kept_until_overwrite(self, run, tmp_path, edit):
+        from pptx import Presentation
+
+        deck = tmp_path / "talk.pptx"
+        assert cli("slides", run, "--out", deck).exit_code == 0
+        getattr(self, edit)(deck)
+        before = deck.read_bytes()
+        one_line_error(cli("slides", run, "--out", deck), f"--out {deck}", "not as it wrote it", "--overwrite")
+        assert deck.read_bytes() == before
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["talk.pptx"]  # no temporary file left
+        replaced = cli("slides", run, "--out", deck, "--overwrite")
+        assert replaced.exit_code == 0 and replaced.output.splitlines()[-1].endswith("; replaced the earlier file)")
+        assert len(Presentation(str(deck)).slides) == 2  # the command's own deck again: a video and a figure
+
+    def test_an_unchanged_deck_is_replaced_and_so_is_the_one_that_replaced_it(self, run, tmp_path):
+        deck = tmp_path / "talk.pptx"
+        assert cli("slides", run, "--out", deck).exit_code == 0
+        for _ in range(2):
+            again = cli("slides", run, "--out", deck)
+            assert again.exit_code == 0 and again.output.splitlines()[-1].endswith("; replaced the earlier file)")
+
+    def test_overwrite_never_takes_a_file_slides_did_not_make(self, run, tmp_path):
+        from pptx import Presentation
+
+        (tmp_path / "thesis.pptx").write_text("my thesis")
+        Presentation().save(str(tmp_path / "handmade.pptx"))
+        for name in ("thesis.pptx", "handmade.pptx"):
+            before = (tmp_path / name).read_bytes()
+            one_line_error(cli("slides", run, "--out", tmp_path / name, "--overwrite"), "is not a deck made by python cli.py slides")
+            assert (tmp_path / name).read_bytes() == before
+
+    def test_a_deck_from_before_fingerprints_is_kept(self, run, tmp_path):
+        from pptx import Presentation
+
+        from export.deck import MARKER
+
+        old = Presentation()  # what the command wrote before decks had a fingerprint: its category alone
+        old.core_properties.category = MARKER
+        old.save(str(tmp_path / "old.pptx"))
+        before = (tmp_path / "old.pptx").read_bytes()
+        one_line_error(cli("slides", run, "--out", tmp_path / "old.pptx"), "--overwrite")
+        assert (tmp_path / "old.pptx").read_bytes() == before
+
+
+class TestNamesInDecks:
+    """Folder and file names with control characters, escapes, text-reordering characters and bytes
+    that are not UTF-8 reach the deck as visible escapes, and the deck opens."""
+
+    @pytest.mark.parametrize("name, seen", [
+        ("a\x1b[2Jb", "a\\x1b[2Jb"), (os.fsdecode(b"run\xff\xfe"), "run\\xff\\xfe"), ("bell\x07tab\tcr\r", "bell\\x07tab\\x09cr\\x0d"),
+        ("\u202eevil", "\\u202eevil"), ("not\ufffea-char", "not\\ufffea-char"),
+    ])
+    def test_a_run_and_its_media_named_with_them(self, run, tmp_path, name, seen):
+        import zipfile
+
+        from lxml import etree
+
+        odd = shutil.copytree(run, tmp_path / name)
+        for video in (odd / "videos").glob("*.mp4"):
+            video.with_suffix(".png").rename(odd / "videos" / f"clip {name}.png")
+            video.rename(odd / "videos" / f"clip {name}.mp4")
+        (odd / "figures" / "latent_e2.png").rename(odd / "figures" / f"figure {name}.png")
+        deck = tmp_path / "deck.pptx"
+        result = cli("slides", odd, "--out", deck)
+        assert result.exit_code == 0, result.output
+        with zipfile.ZipFile(deck) as archive:
+            for part in archive.namelist():
+                if part.endswith((".xml", ".rels")):
+                    etree.fromstring(archive.read(part))  # well-formed: every character one XML allows
+        texts = slide_texts(deck)
+        assert len(texts) == 2
+        assert f"clip {seen}.mp4" in texts[0] and f"figure {seen}.png" in texts[1]  # the captions
+        assert f"{seen}: clip {seen}.mp4" in texts[0]  # the notes
+        assert not any(char in "".join(texts) for char in "\x1b\x07\r\u202e\ufffe")
+        from pptx import Presentation
+        from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+        talk = Presentation(str(deck))
+        assert seen in talk.core_properties.title
+        assert [shape.name for shape in talk.slides[0].shapes if shape.shape_type == MSO_SHAPE_TYPE.MEDIA] == [f"clip {seen}.mp4"]
+
+    def test_claims_cells_of_a_crafted_lecture(self, tmp_path):
+        lecture = hand_made_lecture(tmp_path / "lecture", claims=[{"text": "\x1b]52;c;ZXZpbA==\x07", "measure": "m\x00x",
+                                                                   "numbers": "\ud800", "verdict": "\u202eholds"}])
+        deck = tmp_path / "deck.pptx"
+        result = cli("slides", lecture, "--out", deck)
+        assert result.exit_code == 0, result.output
+        table = slide_texts(deck)[-1]
+        for shown in ("\\x1b]52;c;ZXZpbA==\\x07", "m\\x00x", "\\ud800", "\\u202eholds"):
+            assert shown in table
+
+
+class TestDecksAtScale:
+    """Memory bounded by a block of a file, not the file; parts named without listing the package
+    each time; bytes counted once; what cannot be read left out with a line."""
+
+    def test_a_video_is_streamed_into_the_deck_not_read_whole(self, run, tmp_path):
+        import hashlib
+        import tracemalloc
+        import zipfile
+
+        big = shutil.copytree(run, tmp_path / "big")
+        video = big / "videos" / "trajectories_e1-2.mp4"
+        with open(video, "ab") as handle:  # 48 MiB more after the real clip
+            handle.write(os.urandom(1 << 20) * 48)
+        tracemalloc.start()
+        try:
+            result = cli("slides", big, "--out", tmp_path / "deck.pptx")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert result.exit_code == 0, result.output
+        assert peak < 16 << 20, f"{peak / (1 << 20):.1f} MiB at the peak for a {video.stat().st_size >> 20} MiB video"
+        with zipfile.ZipFile(tmp_path / "deck.pptx") as archive:
+            (part,) = [name for name in archive.namelist() if name.endswith(".mp4")]
+            with archive.open(part) as embedded:
+                assert hashlib.file_digest(embedded, "sha256").hexdigest() == hashlib.sha256(video.read_bytes()).hexdigest()
+
+    def test_part_names_take_no_listing_of_the_package(self, tmp_path, monkeypatch):
+        """python-pptx lists every part of the package to name each new one (time in n squared):
+        with the deck's naming, 300 slides with notes, pictures and a video list it once to start
+        and once to save, and every part has a name of its own."""
+        import zipfile
+
+        from pptx import Presentation
+        from pptx.opc.package import OpcPackage
+
+        from export.deck import write_deck
+        from export.slides import Deck, Slide
+
+        listings = []
+        listing = OpcPackage.iter_parts
+        monkeypatch.setattr(OpcPackage, "iter_parts", lambda self: (listings.append(1), listing(self))[1])
+        figures = [png(tmp_path / "figures" / f"f{index}.png", color=(index % 256, index // 256, 9)) for index in range(300)]
+        clip = tmp_path / "clip.mp4"
+        clip.write_bytes(b"not decoded by the deck's writer")
+        slides = [Slide("title", path.name, path, None, "notes") for path in figures[:-1]] + [Slide("title", "clip", clip, figures[-1])]
+        _, count, videos = write_deck(Deck("many", slides), tmp_path / "many.pptx")
+        assert (count, videos) == (300, 1) and len(listings) <= 2
+        with zipfile.ZipFile(tmp_path / "many.pptx") as archive:
+            names = archive.namelist()
+            assert len(names) == len(set(names)) and archive.testzip() is None
+            assert sum(name.startswith("ppt/media/image") for name in names) == 300
+        assert len(Presentation(str(tmp_path / "many.pptx")).slides) == 300
+
+    def test_hard_links_count_once_in_the_space_a_deck_needs(self, run, small_disk, tmp_path):
+        linked = shutil.copytree(run, tmp_path / "linked")
+        video = linked / "videos" / "trajectories_e1-2.mp4"
+        with open(video, "ab") as handle:
+            handle.write(os.urandom(400 << 10))  # 0.4 MiB more: with the 1 MiB to spare, three of it do not fit the 2 MiB disk, one does
+        for copy in ("again", "once more"):
+            os.link(video, video.with_name(f"{copy}.mp4"))
+            os.link(video.with_suffix(".png"), video.with_name(f"{copy}.png"))
+        result = cli("slides", linked, "--out", small_disk.path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[-1].endswith("(4 slides, 3 videos embedded)")
+        media = sum(path.stat().st_size for path in (video, video.with_suffix(".png"), linked / "figures" / "latent_e2.png"))
+        assert (small_disk.path / "deck.pptx").stat().st_size < media + (100 << 10)  # each file's bytes once
+
+    @pytest.mark.parametrize("damage", ["cut in its pixels", "cut after its header", "bad checksum", "not a PNG"])
+    def test_a_damaged_poster_or_figure_is_left_out_with_a_line(self, run, tmp_path, damage):
+        def damaged(path: Path) -> None:
+            data = path.read_bytes()
+            data = {"cut in its pixels": data[:len(data) * 2 // 3], "cut after its header": data[:33],
+                    "bad checksum": data[:-20] + bytes([data[-20] ^ 0xFF]) + data[-19:], "not a PNG": b"GIF89a" + data[6:]}[damage]
+            path.write_bytes(data)
+
+        bait = shutil.copytree(run, tmp_path / "bait")
+        video = bait / "videos" / "trajectories_e1-2.mp4"
+        png(bait / "figures" / "good.png")
+        damaged(video.with_suffix(".png"))
+        damaged(bait / "figures" / "latent_e2.png")
+        before = snapshot(bait)
+        result = cli("slides", bait, "--out", tmp_path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert f"left out {video}: its poster trajectories_e1-2.png is not a readable PNG" in result.output
+        assert f"left out {bait / 'figures' / 'latent_e2.png'}: not a readable PNG" in result.output
+        assert result.output.splitlines()[-1].endswith("(1 slide, 0 videos embedded)")  # the good figure alone
+        assert snapshot(bait) == before
+
+    @pytest.mark.parametrize("width, height", [(100_000, 100_000), (10_000, 10_000), (8_000, 8_000)])
+    def test_a_decompression_bomb_is_left_out_with_a_line(self, run, tmp_path, width, height):
+        bait = shutil.copytree(run, tmp_path / "bait")
+        (bait / "figures" / "bomb.png").write_bytes(png_of_size(width, height))
+        result = cli("slides", bait, "--out", tmp_path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert f"left out {bait / 'figures' / 'bomb.png'}: " in result.output and "pixels" in result.output
+        assert result.output.splitlines()[-1].endswith("(2 slides, 1 video embedded)")
+
+    def test_a_damaged_lecture_member_leaves_out_its_media_not_the_deck(self, tmp_path):
+        lecture = hand_made_lecture(tmp_path / "lecture")
+        (lecture / "sweep" / "784-256-32-8-2-variational-s0" / "run.h5").write_bytes(b"not HDF5 at all")
+        before = snapshot(lecture)
+        result = cli("slides", lecture, "--out", tmp_path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert f"left out {lecture / 'media' / 'compare_784-256-32-8-2.png'}: " in result.output
+        assert result.output.splitlines()[-1].endswith("(2 slides, 0 videos embedded)")  # the other figure, and the claims
+        assert snapshot(lecture) == before
+
+    @pytest.mark.parametrize("claims", ["{not json", '{"seeds": [0]}', "[]"])
+    def test_damaged_lecture_claims_leave_out_the_table_not_the_deck(self, tmp_path, claims):
+        lecture = hand_made_lecture(tmp_path / "lecture")
+        (lecture / "claims.json").write_text(claims)
+        result = cli("slides", lecture, "--out", tmp_path / "deck.pptx")
+        assert result.exit_code == 0, result.output
+        assert f"left out the claims table: {lecture / 'claims.json'} is not the claims a lecture writes" in result.output
+        assert result.output.splitlines()[-1].endswith("(2 slides, 0 videos embedded)")  # the two figures
+
+
+class TestAnOutThatCannotBeWritten:
+    @pytest.mark.parametrize("out, said", [("/proc/x.pptx", "cannot write a file in /proc (it takes no new files)"),
+                                           ("/sys/x.pptx", "cannot write a file in /sys"),
+                                           ("/dev/null/x.pptx", "cannot create the deck's folder /dev/null")])
+    def test_it_is_said_as_it_is(self, run, out, said):
+        message = one_line_error(cli("slides", run, "--out", out), said)
+        assert "full" not in message
