@@ -239,3 +239,46 @@ def test_a_collapsed_direction_is_counted_not_divided_by():
     codes = np.c_[local.normal(size=(5000, 2)) * [1.0, 2.0], np.full(5000, 0.3)]
     shape = shape_of(codes)
     assert shape.dead_directions == 1 and shape.sphericity == pytest.approx(4, rel=0.1)
+
+
+TRAIN_ONCE = """
+import sys
+from pathlib import Path
+
+import torch
+
+torch.set_num_threads(int(sys.argv[1]))
+from data.mnist import read_directory
+from report.classifier import train_classifier
+
+state, accuracy, _ = train_classifier(read_directory(Path(sys.argv[2])), size=int(sys.argv[4]), epochs=1)
+torch.save(state, sys.argv[3])
+"""
+
+
+def test_the_classifier_trains_to_the_same_weights_whatever_the_threads(small_data_dir, tmp_path):
+    """Trained twice in fresh processes, one set to one thread and one to two: the same weights, bit for bit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    root = Path(__file__).resolve().parents[1]
+    weights = []
+    for threads in (1, 2):
+        out = tmp_path / f"weights-{threads}.pt"
+        subprocess.run([sys.executable, "-c", TRAIN_ONCE, str(threads), str(small_data_dir), str(out), "300"], cwd=root, check=True,
+                       timeout=120)
+        weights.append(torch.load(out, weights_only=True))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+
+
+def test_the_classifier_cache_names_its_version_and_torchs(small_mnist):
+    import torch
+
+    from report import classifier
+
+    name = classifier.cache_path(small_mnist).name
+    assert name.startswith(f"mnist-cnn-v{classifier.CLASSIFIER_VERSION}-torch{torch.__version__}-")
