@@ -250,6 +250,14 @@ def spread_t(da: np.ndarray, db: np.ndarray, ratio: float | np.ndarray) -> np.nd
         return np.where(se > 0, difference / np.where(se > 0, se, 1), np.sign(difference) * np.inf)
 
 
+def _log_mad_ratio(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The estimate alone, where the seeds give no interval (None where it is not a number)."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    da, db = deviations(a).mean(), deviations(b).mean()
+    return float(np.log(da / db)) if da > 0 and db > 0 else None
+
+
 def spread_ratio(a, b, threshold: float, side: str, paired: bool = False) -> Effect:
     """log(spread(a) / spread(b)) over seeds, the spread the mean absolute deviation from the median.
     The test that a's spread exceeds e^c times b's is Welch's t on the deviations, at min(n) - 1
@@ -259,11 +267,11 @@ def spread_ratio(a, b, threshold: float, side: str, paired: bool = False) -> Eff
     move together."""
     a, b = np.asarray(list(a), dtype=np.float64), np.asarray(list(b), dtype=np.float64)
     n = min(len(a), len(b))
-    if len(a) < 2 or len(b) < 2:
-        return _none(threshold, side, n, BROWN_FORSYTHE)
+    if len(a) < 3 or len(b) < 3:  # two seeds sit at equal distances from their median: their deviations do not vary
+        return _none(threshold, side, n, BROWN_FORSYTHE, _log_mad_ratio(a, b))
     da, db = deviations(a), deviations(b)
-    if da.mean() == 0 or db.mean() == 0:  # one side does not spread at all: no ratio to speak of
-        return _none(threshold, side, n, BROWN_FORSYTHE)
+    if da.mean() == 0 or db.mean() == 0 or da.var() + db.var() == 0:  # no spread, or deviations with no spread of their own
+        return _none(threshold, side, n, BROWN_FORSYTHE, _log_mad_ratio(a, b))
     estimate = float(np.log(da.mean() / db.mean()))
     df = n - 1
     quantile = stats.t.ppf(1 - ALPHA, df)

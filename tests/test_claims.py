@@ -151,6 +151,8 @@ def test_one_seed_decides_nothing_however_large_the_effect():
         effect = location_effect(values, THRESHOLD, side)
         assert effect.verdict == "inconclusive" and math.isinf(effect.low) and math.isinf(effect.high)
     assert spread_ratio([1.0], [2.0], 0.0, ABOVE, paired=True).verdict == "inconclusive"
+    two = spread_ratio([1.0, 9.0], [2.0, 2.1], 0.0, ABOVE)  # two seeds' deviations from their median are equal: no interval
+    assert two.verdict == "inconclusive" and math.isinf(two.low) and two.estimate == pytest.approx(math.log(4 / 0.05))
     assert frequency(1, 1, 0.5, ABOVE).verdict == "inconclusive"
 
 
