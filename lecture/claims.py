@@ -3,13 +3,22 @@ seeds, a 95% interval, the threshold its words ask for, and a verdict (holds, co
 inconclusive), judged by the one rule of `science.evidence`.
 
 One function per claim, each naming its effect per seed, the side the page predicts and its adverb.
-Only runs that finished the epochs asked take part, every pairing of two configurations goes by seed,
-and a run whose encoder died (every input at one code) is counted as a total collapse and kept out
-of the means it would dominate; the claim's note says so.
+Only runs that finished the epochs asked take part and every pairing of two configurations goes by
+seed. Every finished run counts (intention to treat): a run whose encoder died (every input at one
+code) is an outcome of its architecture, counted with its own numbers where it has them (its losses,
+its samples) and as the worst value of a shape where it has none (a radial KS distance of 1, an
+infinite eigenvalue ratio); the claim's note names every dead run and gives the estimate without
+them beside it (the run-trained-only sensitivity line).
+
+One read of each sentence is primary: the family whose p-values Holm adjusts (`holm_verdicts`); other
+reads of the same words are secondary, shown but left out of the family. `plan_hash` fingerprints the
+plan (texts, measures, thresholds, sides, primary reads, statistics), so a later change shows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +27,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from science.evidence import ABOVE, ADVERBS, BELOW, SHARES, WITHIN, Effect, frequency, mean_effect, paired, spread_ratio
+from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, SHARES, WITHIN, Effect, frequency, holm, location_effect, paired, spread_ratio
 from science.measures import SLOPE_EPOCHS, RunNumbers, mean_reconstruction, read_run, ring_loss_ratio
 from train.runfolder import run_name
 
@@ -37,11 +46,16 @@ class Claim:
     interval: tuple[float, float] | None
     threshold: float  # what the words ask of the effect, on the same scale
     verdict: str  # holds, contradicted, inconclusive, not checked
-    seeds_needed: int | None  # inconclusive: about how many seeds would decide it at the observed effect
-    note: str = ""  # the numbers behind it, runs left out and why (or why it was not checked)
+    seeds_needed: int | None  # inconclusive: the fewest seeds that could decide it (a lower bound; None for shares)
+    note: str = ""  # the numbers behind it, dead runs named and the estimate without them (or why it was not checked)
     predicted: str = ABOVE  # the side of the threshold the page predicts: above, below, within
     scale: str = "difference"  # ratio, difference or share
     seeds: int = 0  # runs (or pairs of runs) that took part
+    p_value: float | None = None  # one-sided, against the threshold, from the test the interval inverts
+    statistic: str = ""  # the estimate and interval used (science.evidence)
+    primary: bool = True  # the sentence's primary read: in the family Holm adjusts
+    holm: str = ""  # the verdict after Holm over the primary rows: holds, inconclusive, contradicted; "secondary"
+    holm_p: float | None = None  # the Holm-adjusted p-value (primary rows)
 
     def effect_text(self) -> str:
         if self.estimate is None:
@@ -58,11 +72,44 @@ class Claim:
         return f"{'>' if self.predicted == ABOVE else '<'} {self._number(self.threshold)}"
 
     def needed_text(self) -> str:
+        """A lower bound, never a point: the seeds an effect as far from the threshold as its interval
+        allows would need (80% power); the effect may lie anywhere in the interval, so many more may be."""
         if self.verdict != "inconclusive":
             return ""
+        if self.seeds <= 1:
+            return "more than one seed"
+        if self.scale == "share":
+            return "more seeds"
         if self.seeds_needed:
-            return f"about {self.seeds_needed} seeds" + ("" if self.scale == "share" else " (80% power)")
-        return "more than one seed" if self.seeds <= 1 else "no number of seeds at this effect"
+            return f"at least {self.seeds_needed} seeds"
+        return "no number of seeds at this effect"
+
+    def flip(self) -> tuple[str, float] | None:
+        """Where the verdict would change: (what, the threshold on the shown scale) from the interval's
+        bound nearest the threshold; None without an interval."""
+        if self.interval is None or self.verdict not in ("holds", "contradicted", "inconclusive"):
+            return None
+        low, high = self.interval
+        if self.predicted == WITHIN:
+            centre = 1.0 if self.scale == "ratio" else 0.0
+            far = max(high / centre, centre / low) if self.scale == "ratio" else max(abs(low), abs(high))
+            near = (low / centre if low > centre else centre / high) if self.scale == "ratio" else (low if low > 0 else -high)
+            if self.verdict == "contradicted":
+                return "contradicted while the band is narrower than", near
+            return ("holds while the band is wider than" if self.verdict == "holds" else "would hold were the band wider than"), far
+        above = self.predicted == ABOVE
+        if self.verdict == "holds":
+            return ("holds while the threshold is below", low) if above else ("holds while the threshold is above", high)
+        if self.verdict == "contradicted":
+            return ("contradicted while the threshold is above", high) if above else ("contradicted while the threshold is below", low)
+        return ("would hold were the threshold below", low) if above else ("would hold were the threshold above", high)
+
+    def flip_text(self) -> str:
+        found = self.flip()
+        if found is None:
+            return ""
+        words, value = found
+        return f"{words} {'x' + format(value, '.3g') if self.predicted == WITHIN and self.scale == 'ratio' else self._number(value)}"
 
     def _number(self, value: float) -> str:
         if math.isinf(value):
@@ -79,9 +126,10 @@ def _claim(text: str, measure: str, effect: Effect, scale: str, note: str = "") 
     show = math.exp if scale == "ratio" else float
     interval = None if effect.estimate is None or (math.isinf(effect.low) and math.isinf(effect.high)) else (show(effect.low), show(effect.high))
     if effect.seeds == 0:
-        return Claim(text, measure, None, None, show(effect.threshold), "not checked", None, "no finished runs to compare", effect.side, scale, 0)
+        return Claim(text, measure, None, None, show(effect.threshold), "not checked", None, "no finished runs to compare", effect.side, scale, 0,
+                     statistic=effect.statistic)
     return Claim(text, measure, None if effect.estimate is None else show(effect.estimate), interval, show(effect.threshold), effect.verdict,
-                 effect.seeds_needed, note, effect.side, scale, effect.seeds)
+                 effect.seeds_needed, note, effect.side, scale, effect.seeds, effect.p_value, effect.statistic)
 
 
 def _log(factor: str) -> float:
@@ -96,17 +144,25 @@ class Runs:
         self._mean_reconstruction: dict[tuple[str, int], float] = {}
         self._read: dict[tuple[str, str], dict[int, RunNumbers]] = {}
         self._scores: dict[tuple[str, str], dict] = {}
+        self.leave_out_dead = False  # True only for the run-trained-only sensitivity line
+        self.touched: set[tuple[str, str]] = set()  # the configurations read since `touched` was emptied
 
     def member(self, arch: str, mode: str, seed: int) -> Path:
         """The folder of one run of the sweep."""
         return self.folder / run_name(arch, mode, seed)
 
     def scores(self, arch: str, mode: str = VAE) -> dict:
-        """The sample scores (science.classifier.Scores) of every live run of a configuration, each scored once."""
+        """The sample scores (science.classifier.Scores) of every counted run of a configuration, each scored once."""
         key = (arch, mode)
         if key not in self._scores:
-            self._scores[key] = {seed: self.scorer.score_run(self.member(arch, mode, seed)) for seed in self.alive(arch, mode)}
-        return self._scores[key]
+            self._scores[key] = {seed: self.scorer.score_run(self.member(arch, mode, seed)) for seed in self.all(arch, mode)}
+        return {seed: score for seed, score in self._scores[key].items() if seed in self.counted(arch, mode)}
+
+    def counted(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
+        """The runs a claim counts: every finished run (intention to treat), or for the sensitivity
+        line only those whose encoder did not die."""
+        self.touched.add((arch, mode))
+        return self.alive(arch, mode) if self.leave_out_dead else self.all(arch, mode)
 
     def all(self, arch: str, mode: str = VAE) -> dict[int, RunNumbers]:
         """Every finished run of a configuration, dead encoders included."""
@@ -126,21 +182,47 @@ class Runs:
         """The runs whose encoder did not die: the ones means and shapes are taken over."""
         return {seed: run for seed, run in self.all(arch, mode).items() if not run.dead}
 
-    def dead_note(self, *configs: tuple[str, str]) -> str:
-        dead = [run_name(arch, mode, seed) for arch, mode in configs for seed, run in self.all(arch, mode).items() if run.dead]
-        return f"left out, encoder dead (every input at one code: a total collapse): {', '.join(dead)}. " if dead else ""
+    def dead(self, configs) -> list[str]:
+        """The runs of these configurations whose encoder died, by name."""
+        return [run_name(arch, mode, seed) for arch, mode in sorted(configs) for seed, run in self.all(arch, mode).items() if run.dead]
 
     def slope_note(self, *configs: tuple[str, str]) -> str:
         """The test loss's trend at the end, beside claims about final values."""
-        slopes = [run.slope for arch, mode in configs for run in self.alive(arch, mode).values() if run.slope is not None]
+        slopes = [run.slope for arch, mode in configs for run in self.counted(arch, mode).values() if run.slope is not None]
         if not slopes:
             return ""
         return f"Test loss over the last {SLOPE_EPOCHS} epochs still moves {np.median(slopes):+.2f} nats/epoch (median over runs). "
 
 
+def _log_ratio(x: float, y: float) -> float:
+    """log(x / y) where either may be 0 or infinite (a dead encoder's shape): the worst on both sides is a tie."""
+    if (x == y == 0) or (math.isinf(x) and math.isinf(y)):
+        return 0.0
+    with np.errstate(divide="ignore"):
+        return float(np.log(np.float64(x)) - np.log(np.float64(y)))
+
+
 def _ratio_by_seed(a: dict[int, RunNumbers], b: dict[int, RunNumbers], value: Callable[[RunNumbers], float]) -> list[float]:
     """Per seed, log(value(a) / value(b)), paired by seed."""
-    return [math.log(value(a[seed]) / value(b[seed])) for seed in paired(a, b)]
+    return [_log_ratio(value(a[seed]), value(b[seed])) for seed in paired(a, b)]
+
+
+# A dead encoder has no shape: where a claim needs one, it counts as the worst shape there is.
+def _ks(run: RunNumbers) -> float:
+    """The radial KS distance from chi_d; 1 for a dead encoder (every radius at 0: as far as it gets)."""
+    return 1.0 if run.shape is None else run.shape.radial_ks
+
+
+def _sphericity(run: RunNumbers) -> float:
+    return math.inf if run.shape is None else run.shape.sphericity
+
+
+def _kurtosis_ratio(run: RunNumbers) -> float:
+    return math.inf if run.shape is None else run.shape.kurtosis / run.shape.gaussian_kurtosis
+
+
+def _scale(run: RunNumbers) -> float:
+    return 0.0 if run.shape is None else run.shape.scale
 
 
 def _values(runs: dict[int, RunNumbers], value: Callable[[RunNumbers], float], digits: int = 3) -> str:
@@ -149,88 +231,89 @@ def _values(runs: dict[int, RunNumbers], value: Callable[[RunNumbers], float], d
 
 # -- the radius of the variance circles -------------------------------------------------------
 def radius_starts_near_one(runs: Runs) -> Claim:
-    found = runs.alive(SHALLOW)
-    effect = mean_effect((math.log(run.radius_start) for run in found.values()), _log("close"), WITHIN)
+    found = runs.counted(SHALLOW)
+    effect = location_effect((math.log(run.radius_start) for run in found.values()), _log("close"), WITHIN)
     return _claim("the radius is initially close to 1 (784-256-2)", "mean r of the tracked digits before training, against 1", effect, "ratio",
                   "r per seed: " + _values(found, lambda run: run.radius_start))
 
 
 def radius_falls_rapidly(runs: Runs) -> Claim:
-    found = runs.alive(SHALLOW)
-    effect = mean_effect((math.log(run.radius_start / run.radius_epoch1) for run in found.values()), _log("much"), ABOVE)
+    found = runs.counted(SHALLOW)
+    effect = location_effect((math.log(run.radius_start / run.radius_epoch1) for run in found.values()), _log("much"), ABOVE)
     return _claim("... but it rapidly decreases (784-256-2)", "mean r before training / mean r at the end of epoch 1", effect, "ratio",
                   "end of epoch 1, per seed: " + _values(found, lambda run: run.radius_epoch1))
 
 
 def inside_the_circle_reconstructs(runs: Runs) -> Claim:
-    found = runs.alive(SHALLOW)
+    found = runs.counted(SHALLOW)
     ratios = {seed: ring_loss_ratio(runs.member(SHALLOW, VAE, seed)) for seed in found}
-    effect = mean_effect((math.log(ratio) for ratio in ratios.values()), _log("close"), WITHIN)
+    effect = location_effect((math.log(ratio) for ratio in ratios.values()), _log("close"), WITHIN)
     return _claim("the area inside the circle gives rise to a reconstruction close to the input (784-256-2)",
                   "reconstruction loss on the circle (1 sigma from the mean, 8 angles) / at the mean, over the tracked digits", effect, "ratio",
                   "per seed: " + ", ".join(f"s{seed} x{ratio:.3g}" for seed, ratio in sorted(ratios.items())))
 
 
 def radius_ends_small(runs: Runs) -> Claim:
-    found = runs.alive(SHALLOW)
-    effect = mean_effect((math.log(run.shape.scale / run.radius_final) for run in found.values()), _log("small"), ABOVE)
+    found = runs.counted(SHALLOW)
+    effect = location_effect((_log_ratio(_scale(run), run.radius_final) for run in found.values()), _log("small"), ABOVE)
     return _claim("its radius must eventually be small (784-256-2)", "spread of the test set's means (root mean variance) / final mean r",
                   effect, "ratio", "final r per seed: " + _values(found, lambda run: run.radius_final) + "; spread of the means: "
-                  + _values(found, lambda run: run.shape.scale))
+                  + _values(found, _scale))
 
 
 # -- the shape of the encodings ------------------------------------------------------------------
 def gaussian_progressively(runs: Runs) -> Claim:
-    found = {seed: run for seed, run in runs.alive(SHALLOW).items() if len(run.shapes) > 1 and all(run.shapes)}
+    found = {seed: run for seed, run in runs.counted(SHALLOW).items() if len(run.shapes) > 1 and all(run.shapes)}  # a trend needs a shape at every epoch
     slopes = {seed: stats.linregress(np.arange(1, len(run.shapes) + 1), [shape.radial_ks for shape in run.shapes]).slope for seed, run in found.items()}
-    effect = mean_effect(slopes.values(), 0.0, BELOW)
+    effect = location_effect(slopes.values(), 0.0, BELOW)
     claim = _claim("all digits progressively distribute around the center (784-256-2)",
                    "trend per epoch of the KS distance between the whitened test encodings' radii and chi_d", effect, "difference",
                    "KS distance per epoch, first seed: " + ", ".join(f"{shape.radial_ks:.3f}" for shape in next(iter(found.values())).shapes)
                    if found else "")
-    return claim if found or not runs.alive(SHALLOW) else replace(claim, verdict="not checked", note="a trend needs two epochs or more")
+    return claim if found or not runs.counted(SHALLOW) else replace(claim, verdict="not checked", note="a trend needs two epochs or more")
 
 
 def gaussian_like(runs: Runs) -> Claim:
-    found = runs.alive(SHALLOW)
-    effect = mean_effect((math.log(run.shape.kurtosis / run.shape.gaussian_kurtosis) for run in found.values()), _log("close"), WITHIN)
+    found = runs.counted(SHALLOW)
+    effect = location_effect((_log_ratio(_kurtosis_ratio(run), 1.0) for run in found.values()), _log("close"), WITHIN)
     return _claim("... in a Gaussian-like distribution (784-256-2)", "Mardia's kurtosis of the whitened final test encodings / a Gaussian's d(d+2)",
-                  effect, "ratio", "radial KS distance from chi_d: " + _values(found, lambda run: run.shape.radial_ks) + "; scale: "
-                  + _values(found, lambda run: run.shape.scale) + "; centre offset / scale: " + _values(found, lambda run: run.shape.centre, 2))
+                  effect, "ratio", "radial KS distance from chi_d: " + _values(found, _ks) + "; scale: "
+                  + _values(found, _scale) + "; centre offset / scale: " + _values(found, lambda run: run.shape.centre if run.shape else math.nan, 2))
 
 
 def less_uniform_without_sampling(runs: Runs) -> Claim:
-    plain, vae = runs.alive(DEEP, PLAIN), runs.alive(DEEP, VAE)
-    effect = mean_effect(_ratio_by_seed(plain, vae, lambda run: run.shape.radial_ks), _log("sensibly"), ABOVE)
+    plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
+    effect = location_effect(_ratio_by_seed(plain, vae, _ks), _log("sensibly"), ABOVE)
     return _claim("without sampling the distribution in the latent space is sensibly less uniform (784-256-32-8-2)",
                   "radial KS distance from chi_d of the whitened test encodings, without sampling / variational, by seed", effect, "ratio",
-                  runs.dead_note((DEEP, PLAIN), (DEEP, VAE)) + "Mardia's kurtosis (a Gaussian's: 8) without sampling "
-                  + _values(plain, lambda run: run.shape.kurtosis) + ", variational " + _values(vae, lambda run: run.shape.kurtosis)
-                  + "; scale without sampling " + _values(plain, lambda run: run.shape.scale) + ", variational " + _values(vae, lambda run: run.shape.scale))
+                  "Mardia's kurtosis (a Gaussian's: 8) without sampling "
+                  + _values(plain, lambda run: run.shape.kurtosis if run.shape else math.nan) + ", variational "
+                  + _values(vae, lambda run: run.shape.kurtosis if run.shape else math.nan)
+                  + "; scale without sampling " + _values(plain, _scale) + ", variational " + _values(vae, _scale))
 
 
 def sampling_not_evident_shallow(runs: Runs) -> Claim:
     gaps = {}
     for arch in (SHALLOW, DEEP):
-        plain, vae = runs.alive(arch, PLAIN), runs.alive(arch, VAE)
-        gaps[arch] = {seed: abs(math.log(plain[seed].shape.radial_ks / vae[seed].shape.radial_ks)) for seed in paired(plain, vae)}
+        plain, vae = runs.counted(arch, PLAIN), runs.counted(arch, VAE)
+        gaps[arch] = {seed: abs(_log_ratio(_ks(plain[seed]), _ks(vae[seed]))) for seed in paired(plain, vae)}
     shallow, deep = gaps[SHALLOW], gaps[DEEP]
-    effect = mean_effect((shallow[seed] - deep[seed] for seed in paired(shallow, deep)), 0.0, BELOW)
+    effect = location_effect((shallow[seed] - deep[seed] for seed in paired(shallow, deep)), 0.0, BELOW)
     return _claim("the effect of sampling is not so evident (784-256-2) [on the distribution]",
                   "|log of the KS-distance ratio between the modes|, 784-256-2 minus 784-256-32-8-2, by seed", effect, "difference",
-                  runs.dead_note((DEEP, PLAIN), (DEEP, VAE)) + "784-256-2 gap per seed: "
+                  "784-256-2 gap per seed: "
                   + ", ".join(f"s{seed} x{math.exp(gap):.3g}" for seed, gap in sorted(shallow.items())))
 
 
 def spherical_with_sampling(runs: Runs) -> Claim:
-    plain, vae = runs.alive(DEEP3, PLAIN), runs.alive(DEEP3, VAE)
-    effect = mean_effect(_ratio_by_seed(plain, vae, lambda run: run.shape.sphericity), _log("much"), ABOVE)
+    plain, vae = runs.counted(DEEP3, PLAIN), runs.counted(DEEP3, VAE)
+    effect = location_effect(_ratio_by_seed(plain, vae, _sphericity), _log("much"), ABOVE)
     return _claim("digits have a much better spherical disposition in the case with sampling (784-256-32-8-3)",
                   "largest / smallest covariance eigenvalue of the test encodings, without sampling / variational, by seed", effect, "ratio",
-                  runs.dead_note((DEEP3, PLAIN), (DEEP3, VAE)) + "eigenvalue ratio without sampling " + _values(plain, lambda run: run.shape.sphericity)
-                  + ", variational " + _values(vae, lambda run: run.shape.sphericity) + " (over the directions the codes span); "
-                  "directions not spanned (collapsed) without sampling " + _values(plain, lambda run: run.shape.dead_directions)
-                  + ", variational " + _values(vae, lambda run: run.shape.dead_directions))
+                  "eigenvalue ratio without sampling " + _values(plain, _sphericity)
+                  + ", variational " + _values(vae, _sphericity) + " (over the directions the codes span; inf: a dead encoder); "
+                  "directions not spanned (collapsed) without sampling " + _values(plain, lambda run: run.latent_size - run.rank)
+                  + ", variational " + _values(vae, lambda run: run.latent_size - run.rank))
 
 
 # -- reconstruction --------------------------------------------------------------------------------
@@ -238,12 +321,12 @@ RECONSTRUCTION = "final test reconstruction per image (the VAE's is of a sampled
 
 
 def deeper_reconstructs_better(runs: Runs, mode: str) -> Claim:
-    deep, shallow = runs.alive(DEEP, mode), runs.alive(SHALLOW, mode)
-    effect = mean_effect(_ratio_by_seed(shallow, deep, lambda run: run.reconstruction), _log("sensibly"), ABOVE)
+    deep, shallow = runs.counted(DEEP, mode), runs.counted(SHALLOW, mode)
+    effect = location_effect(_ratio_by_seed(shallow, deep, lambda run: run.reconstruction), _log("sensibly"), ABOVE)
     label = "variational" if mode == VAE else "without sampling"
     return _claim(f"for both models, a sensible improvement in the reconstruction loss over the shallower net ({label})",
                   f"{RECONSTRUCTION}: 784-256-2 / 784-256-32-8-2, by seed", effect, "ratio",
-                  runs.dead_note((DEEP, mode), (SHALLOW, mode)) + runs.slope_note((DEEP, mode), (SHALLOW, mode)) + "784-256-32-8-2 "
+                  runs.slope_note((DEEP, mode), (SHALLOW, mode)) + "784-256-32-8-2 "
                   + _values(deep, lambda run: run.reconstruction, 4) + "; 784-256-2 " + _values(shallow, lambda run: run.reconstruction, 4))
 
 
@@ -253,43 +336,44 @@ def _decoded_mean_claim(runs: Runs, claim: Claim, a: dict[int, RunNumbers], b: d
         return replace(claim, text=claim.text + " [the VAE's decoded mean]", verdict="not checked", note="no test images were given",
                        estimate=None, interval=None, seeds_needed=None)
     values = {seed: (value_a(seed, a[seed]), value_b(seed, b[seed])) for seed in paired(a, b)}
-    effect = mean_effect((math.log(x / y) for x, y in values.values()), _log(adverb), ABOVE)
+    effect = location_effect((math.log(x / y) for x, y in values.values()), _log(adverb), ABOVE)
     return _claim(claim.text + " [the VAE's decoded mean]", claim.measure.replace("the VAE's is of a sampled code, as it trains", "the VAE's of its mean code"),
                   effect, "ratio", "per seed: " + ", ".join(f"s{seed} {x:.4g} / {y:.4g}" for seed, (x, y) in sorted(values.items())))
 
 
 def deeper_reconstructs_better_decoded_mean(runs: Runs) -> Claim:
     claim = deeper_reconstructs_better(runs, VAE)
-    deep, shallow = runs.alive(DEEP), runs.alive(SHALLOW)
+    deep, shallow = runs.counted(DEEP), runs.counted(SHALLOW)
     return _decoded_mean_claim(runs, claim, shallow, deep, lambda seed, run: runs.mean_reconstruction(SHALLOW, seed),
                                lambda seed, run: runs.mean_reconstruction(DEEP, seed), "sensibly")
 
 
 def plain_reconstructs_slightly_better_decoded_mean(runs: Runs) -> Claim:
     claim = plain_reconstructs_slightly_better(runs)
-    plain, vae = runs.alive(DEEP, PLAIN), runs.alive(DEEP, VAE)
+    plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
     return _decoded_mean_claim(runs, claim, vae, plain, lambda seed, run: runs.mean_reconstruction(DEEP, seed),
                                lambda seed, run: run.reconstruction, "slightly")
 
 
 def plain_reconstructs_slightly_better(runs: Runs) -> Claim:
-    plain, vae = runs.alive(DEEP, PLAIN), runs.alive(DEEP, VAE)
-    effect = mean_effect(_ratio_by_seed(vae, plain, lambda run: run.reconstruction), _log("slightly"), ABOVE)
+    plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
+    effect = location_effect(_ratio_by_seed(vae, plain, lambda run: run.reconstruction), _log("slightly"), ABOVE)
     return _claim("the network without sampling is even slightly better than the variational one (784-256-32-8-2)",
                   f"{RECONSTRUCTION}: variational / without sampling, by seed", effect, "ratio",
-                  runs.dead_note((DEEP, PLAIN), (DEEP, VAE)) + runs.slope_note((DEEP, PLAIN), (DEEP, VAE)) + "variational "
+                  runs.slope_note((DEEP, PLAIN), (DEEP, VAE)) + "variational "
                   + _values(vae, lambda run: run.reconstruction, 4) + "; without sampling " + _values(plain, lambda run: run.reconstruction, 4))
 
 
 # -- spread over seeds and stability -------------------------------------------------------------------
 def _spread_claim(runs: Runs, text: str, wider: str, narrower: str, adverb: str) -> Claim:
-    a, b = runs.alive(wider), runs.alive(narrower)
+    a, b = runs.counted(wider), runs.counted(narrower)
     both = paired(a, b)
     same = len(both) == len(a) == len(b)
     effect = spread_ratio([a[s].final_loss for s in (both if same else a)], [b[s].final_loss for s in (both if same else b)],
                           _log(adverb), ABOVE, paired=same)
-    return _claim(text, f"sd over seeds of the final test loss, {wider} / {narrower} (bootstrap over seeds)", effect, "ratio",
-                  runs.dead_note((wider, VAE), (narrower, VAE)) + runs.slope_note((wider, VAE), (narrower, VAE))
+    sd = float(np.std([r.final_loss for r in a.values()], ddof=1) / np.std([r.final_loss for r in b.values()], ddof=1)) if min(len(a), len(b)) > 1 else math.nan
+    return _claim(text, f"spread over seeds of the final test loss (mean absolute deviation from the median), {wider} / {narrower}", effect, "ratio",
+                  f"ratio of standard deviations x{sd:.3g}. " + runs.slope_note((wider, VAE), (narrower, VAE))
                   + f"final losses {wider}: " + _values(a, lambda run: run.final_loss, 4) + f"; {narrower}: " + _values(b, lambda run: run.final_loss, 4))
 
 
@@ -299,12 +383,12 @@ def four_much_more_aleatory(runs: Runs) -> Claim:
 
 
 def collapse_not_infrequent(runs: Runs) -> Claim:
-    found = runs.all("784-256-32-8-4")
-    collapsed = sum(1 for run in found.values() if run.dead or run.inactive >= 1)
+    found = runs.counted("784-256-32-8-4")
+    collapsed = sum(1 for run in found.values() if _inactive(run) >= 1)
     effect = frequency(collapsed, len(found), SHARES["not infrequently"].share, ABOVE)
     return _claim("not infrequently, a collapse to 0 of some of the latent variables (784-256-32-8-4)",
                   "share of seeds with at least one inactive latent variable (a dead encoder counts)", effect, "share",
-                  "inactive per seed: " + _values(found, lambda run: run.latent_size if run.dead else run.inactive))
+                  "inactive per seed: " + _values(found, _inactive) + ". " + _collapse_split(found.values()))
 
 
 def shallower_four_more_stable(runs: Runs) -> Claim:
@@ -313,9 +397,9 @@ def shallower_four_more_stable(runs: Runs) -> Claim:
 
 
 def shallower_four_steadier(runs: Runs) -> Claim:
-    deep, shallow = runs.alive("784-256-32-8-4"), runs.alive("784-256-32-4")
+    deep, shallow = runs.counted("784-256-32-8-4"), runs.counted("784-256-32-4")
     bumps = lambda run: run.rises + run.spikes  # noqa: E731
-    effect = mean_effect((bumps(deep[seed]) - bumps(shallow[seed]) for seed in paired(deep, shallow)), 0.0, ABOVE, resolution=1)
+    effect = location_effect((bumps(deep[seed]) - bumps(shallow[seed]) for seed in paired(deep, shallow)), 0.0, ABOVE, counts=True)
     return _claim("the 784-256-32-4 architecture is more stable during training (within a run)",
                   "test-loss rises between epochs + batch-loss spikes (above 1.5x the median of the 100 batches before), "
                   "784-256-32-8-4 minus 784-256-32-4, by seed", effect, "difference",
@@ -328,30 +412,48 @@ def _inactive(run: RunNumbers) -> int:
     return run.latent_size if run.dead else run.inactive
 
 
+def _collapse_split(found) -> str:
+    """How much of the collapse dead units explain: the means are a linear map of the last hidden
+    layer's live units, so a run with fewer live units there than latent variables must lose the
+    rest whatever the KL does; what is inactive beyond that is the KL's doing."""
+    found = sorted(found, key=lambda run: (run.arch, run.seed))
+    known = [run for run in found if run.forced_inactive is not None]
+    if not known:
+        return "Dead units of the last hidden layer: not recorded in these run files (schema < 3)."
+    inactive = sum(_inactive(run) for run in known)
+    forced = sum(min(run.forced_inactive, _inactive(run)) for run in known)
+    per_run = ", ".join(f"{run.arch} s{run.seed} {_inactive(run)}/{run.forced_inactive}/{run.live_last} of {run.last_hidden}/{run.rank}"
+                        for run in known)
+    return (f"Of {inactive} inactive variables over {len(known)} runs, {forced} are explained by dead units of the last hidden layer "
+            f"(active variables cannot exceed its live units), the other {inactive - forced} by the KL. Per run, inactive / forced by "
+            f"dead units / live last-layer units of its width / rank of the codes' covariance: {per_run}.")
+
+
 def several_collapse(runs: Runs, archs: tuple[str, str]) -> Claim:
-    found = [run for arch in archs for run in runs.all(arch).values()]
+    found = [run for arch in archs for run in runs.counted(arch).values()]
     effect = frequency(sum(1 for run in found if _inactive(run) >= 2), len(found), SHARES["confirmed"].share, ABOVE)
     return _claim(f"the collapse to zero of several latent variables is confirmed (latent size {found[0].latent_size if found else '?'})",
                   f"share of runs of {' and '.join(archs)} with at least two inactive latent variables", effect, "share",
-                  "; ".join(f"{arch}: " + _values(runs.all(arch), _inactive) for arch in archs))
+                  "; ".join(f"{arch}: " + _values(runs.counted(arch), _inactive) for arch in archs) + ". " + _collapse_split(found))
 
 
 def collapse_deeper(runs: Runs, deeper: str, shallower: str) -> Claim:
-    a, b = runs.all(deeper), runs.all(shallower)
-    effect = mean_effect((_inactive(a[seed]) - _inactive(b[seed]) for seed in paired(a, b)), 0.0, ABOVE, resolution=1)
+    a, b = runs.counted(deeper), runs.counted(shallower)
+    effect = location_effect((_inactive(a[seed]) - _inactive(b[seed]) for seed in paired(a, b)), 0.0, ABOVE, counts=True)
     return _claim(f"the collapse is more evident for deeper architectures ({deeper} against {shallower})",
                   "inactive latent variables (variance of the mean < 0.01), deeper minus shallower, by seed", effect, "difference",
-                  f"{deeper}: " + _values(a, _inactive) + f"; {shallower}: " + _values(b, _inactive))
+                  f"{deeper}: " + _values(a, _inactive) + f"; {shallower}: " + _values(b, _inactive) + ". "
+                  + _collapse_split([*a.values(), *b.values()]))
 
 
 def detail_with_active_variables(runs: Runs) -> Claim:
     archs = (DEEP, DEEP3, "784-256-32-8-4", "784-256-32-8", "784-256-32-16")
     slopes = []
     for seed in runs.seeds:
-        points = [(run.latent_size - run.inactive, run.reconstruction) for arch in archs if (run := runs.alive(arch).get(seed))]
+        points = [(run.latent_size - _inactive(run), run.reconstruction) for arch in archs if (run := runs.counted(arch).get(seed))]
         if len({active for active, _ in points}) >= 2:
             slopes.append(stats.linregress(*zip(*points)).slope)
-    effect = mean_effect(slopes, 0.0, BELOW)
+    effect = location_effect(slopes, 0.0, BELOW)
     return _claim("a larger latent space encodes the information at a greater level of detail",
                   f"slope of the final test reconstruction against the active latent variables, over {', '.join(archs)}, per seed (nats per variable)",
                   effect, "difference", runs.slope_note(*((arch, VAE) for arch in archs)))
@@ -366,13 +468,13 @@ def _frechet_note(runs: Runs, *configs: tuple[str, str]) -> str:
         parts.append(f"{label}: FD " + ", ".join(f"s{seed} {score.frechet:.3g}" for seed, score in sorted(scores.items()))
                      + "; confidence " + ", ".join(f"{score.confidence:.2f}" for _, score in sorted(scores.items()))
                      + "; class entropy " + ", ".join(f"{score.class_entropy:.2f}" for _, score in sorted(scores.items())))
-    return (runs.dead_note(*configs) + "; ".join(parts)
+    return ("; ".join(parts)
             + f" (classifier test accuracy {runs.scorer.accuracy:.2%}; FD: Fréchet distance of its features to the test set's, lower is closer)")
 
 
 def _fd_ratio_claim(runs: Runs, text: str, worse: tuple[str, str], better: tuple[str, str], adverb: str) -> Claim:
     a, b = runs.scores(*worse), runs.scores(*better)
-    effect = mean_effect((math.log(a[seed].frechet / b[seed].frechet) for seed in paired(a, b)), _log(adverb), ABOVE)
+    effect = location_effect((math.log(a[seed].frechet / b[seed].frechet) for seed in paired(a, b)), _log(adverb), ABOVE)
     name = lambda config: config[0] + ("" if config[1] == VAE else " without sampling")  # noqa: E731
     return _claim(text, f"Fréchet distance of 10,000 samples z ~ N(0, I) to the test set, {name(worse)} / {name(better)}, by seed",
                   effect, "ratio", _frechet_note(runs, worse, better))
@@ -384,7 +486,7 @@ def sampling_not_evident_generation(runs: Runs) -> Claim:
         plain, vae = runs.scores(arch, PLAIN), runs.scores(arch, VAE)
         gaps[arch] = {seed: abs(math.log(plain[seed].frechet / vae[seed].frechet)) for seed in paired(plain, vae)}
     shallow, deep = gaps[SHALLOW], gaps[DEEP]
-    effect = mean_effect((shallow[seed] - deep[seed] for seed in paired(shallow, deep)), 0.0, BELOW)
+    effect = location_effect((shallow[seed] - deep[seed] for seed in paired(shallow, deep)), 0.0, BELOW)
     return _claim("the effect of sampling is not so evident (784-256-2) [on random generation]",
                   "|log of the samples' Fréchet-distance ratio between the modes|, 784-256-2 minus 784-256-32-8-2, by seed", effect,
                   "difference", _frechet_note(runs, (SHALLOW, PLAIN), (SHALLOW, VAE)))
@@ -392,7 +494,7 @@ def sampling_not_evident_generation(runs: Runs) -> Claim:
 
 def modest_samples(runs: Runs) -> Claim:
     scores = runs.scores("784-256-32-8-4")
-    effect = mean_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW)
+    effect = location_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW)
     return _claim("the overall quality of generated samples is modest (784-256-32-8-4)",
                   "the classifier's mean top-class confidence on 10,000 samples z ~ N(0, I)", effect, "share",
                   _frechet_note(runs, ("784-256-32-8-4", VAE)))
@@ -402,23 +504,77 @@ SAMPLE_CLAIMS = (
     "sampling_not_evident_generation", "more_distorted", "very_bad", "modest", "slightly_improved", "deeper_sixteen")
 
 
+def _sample_makers(runs: Runs) -> dict[str, Callable[[], Claim]]:
+    """The six statements about random generation, by name, each made when called; not checked without the classifier."""
+    if runs.scorer is None:
+        return {name: (lambda name=name: Claim(f"(generated samples: {name.replace('_', ' ')})", "needs the sample classifier", None, None, 0.0,
+                                               "not checked", None, "no sample classifier was given")) for name in SAMPLE_CLAIMS}
+    return {
+        "sampling_not_evident_generation": lambda: sampling_not_evident_generation(runs),
+        "more_distorted": lambda: _fd_ratio_claim(runs, "without sampling, the generation of more distorted digits (784-256-32-8-2)",
+                                                  (DEEP, PLAIN), (DEEP, VAE), "more"),
+        "very_bad": lambda: _fd_ratio_claim(runs, "without sampling, random sampling from the latent space generates very bad results (784-256-32-8-3)",
+                                            (DEEP3, PLAIN), (DEEP3, VAE), "much"),
+        "modest": lambda: modest_samples(runs),
+        "slightly_improved": lambda: _fd_ratio_claim(runs, "784-256-32-4: even sampling looks slightly improved (against 784-256-32-8-4)",
+                                                     ("784-256-32-8-4", VAE), ("784-256-32-4", VAE), "slightly"),
+        "deeper_sixteen": lambda: _fd_ratio_claim(runs, "sampling from a latent space of dimension 16 is slightly better with a deeper network",
+                                                  ("784-256-32-16", VAE), ("784-256-32-24-16", VAE), "slightly"),
+    }
+
+
 def sample_claims(runs: Runs) -> dict[str, Claim]:
     """The six statements about random generation, by name; not checked without the classifier."""
-    if runs.scorer is None:
-        return {name: Claim(f"(generated samples: {name.replace('_', ' ')})", "needs the sample classifier", None, None, 0.0,
-                            "not checked", None, "no sample classifier was given") for name in SAMPLE_CLAIMS}
-    return {
-        "sampling_not_evident_generation": sampling_not_evident_generation(runs),
-        "more_distorted": _fd_ratio_claim(runs, "without sampling, the generation of more distorted digits (784-256-32-8-2)",
-                                          (DEEP, PLAIN), (DEEP, VAE), "more"),
-        "very_bad": _fd_ratio_claim(runs, "without sampling, random sampling from the latent space generates very bad results (784-256-32-8-3)",
-                                    (DEEP3, PLAIN), (DEEP3, VAE), "much"),
-        "modest": modest_samples(runs),
-        "slightly_improved": _fd_ratio_claim(runs, "784-256-32-4: even sampling looks slightly improved (against 784-256-32-8-4)",
-                                             ("784-256-32-8-4", VAE), ("784-256-32-4", VAE), "slightly"),
-        "deeper_sixteen": _fd_ratio_claim(runs, "sampling from a latent space of dimension 16 is slightly better with a deeper network",
-                                          ("784-256-32-16", VAE), ("784-256-32-24-16", VAE), "slightly"),
-    }
+    return {name: make() for name, make in _sample_makers(runs).items()}
+
+
+def _counted(runs: Runs, make: Callable[[], Claim]) -> Claim:
+    """The claim over every finished run, its note naming each dead run it counted and giving the
+    run-trained-only estimate (dead encoders left out) beside it: the sensitivity line."""
+    runs.touched = set()
+    claim = make()
+    dead = runs.dead(runs.touched)
+    if not dead or claim.verdict == "not checked":
+        return claim
+    runs.leave_out_dead = True
+    try:
+        other = make()
+        without = f"{other.effect_text()}, {other.verdict}"
+    except (ValueError, ZeroDivisionError, StopIteration):  # nothing left to measure without them
+        without = "no estimate"
+    finally:
+        runs.leave_out_dead = False
+    return replace(claim, note=f"Counted, encoder dead (every input at one code: a total collapse): {', '.join(dead)}. "
+                              f"Run-trained-only (dead encoders left out): {without}. " + claim.note)
+
+
+def holm_verdicts(claims: list[Claim]) -> list[Claim]:
+    """Each primary row's verdict after Holm's adjustment over the primary rows' one-sided p-values:
+    "holds" survives when its adjusted p is at most 2.5%; a contradicted row stays contradicted (the
+    family is of claims that hold); secondary rows are out of the family."""
+    family = [i for i, claim in enumerate(claims) if claim.primary and claim.p_value is not None
+              and claim.verdict in ("holds", "contradicted", "inconclusive")]
+    adjusted = dict(zip(family, holm([claims[i].p_value for i in family]))) if family else {}
+    out = []
+    for i, claim in enumerate(claims):
+        if i in adjusted:
+            survives = adjusted[i] <= ALPHA
+            out.append(replace(claim, holm="holds" if survives else "contradicted" if claim.verdict == "contradicted" else "inconclusive",
+                               holm_p=float(adjusted[i])))
+        else:
+            out.append(replace(claim, holm="secondary" if not claim.primary else claim.verdict))
+    return out
+
+
+def plan_hash(claims: list[Claim]) -> str:
+    """sha256 of the plan, not of the data: every row's text, measure, threshold, side, scale,
+    primary flag and statistic, in order, as canonical JSON."""
+    plan = [{"text": c.text, "measure": c.measure, "threshold": float(f"{c.threshold:.12g}"), "predicted": c.predicted, "scale": c.scale,
+             "primary": c.primary, "statistic": c.statistic} for c in claims]
+    return hashlib.sha256(json.dumps(plan, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+SECONDARY = "a secondary read of the sentence (out of the Holm family): "
 
 
 def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None) -> list[Claim]:
@@ -426,18 +582,29 @@ def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
     scores generated samples and `test_images` (n, 28, 28) give a VAE's decoded-mean reconstruction;
     without them those claims say they were not checked."""
     runs = Runs(folder, seeds, scorer, test_images)
-    samples = sample_claims(runs)
-    return [
-        radius_starts_near_one(runs), radius_falls_rapidly(runs), inside_the_circle_reconstructs(runs), radius_ends_small(runs),
-        gaussian_progressively(runs), gaussian_like(runs),
-        sampling_not_evident_shallow(runs), samples["sampling_not_evident_generation"],
-        less_uniform_without_sampling(runs), samples["more_distorted"],
-        deeper_reconstructs_better(runs, VAE), deeper_reconstructs_better_decoded_mean(runs), deeper_reconstructs_better(runs, PLAIN),
-        plain_reconstructs_slightly_better(runs), plain_reconstructs_slightly_better_decoded_mean(runs),
-        spherical_with_sampling(runs), samples["very_bad"],
-        four_much_more_aleatory(runs), collapse_not_infrequent(runs), samples["modest"],
-        shallower_four_more_stable(runs), shallower_four_steadier(runs), samples["slightly_improved"],
-        several_collapse(runs, ("784-256-32-16-8", "784-256-32-8")), several_collapse(runs, ("784-256-32-24-16", "784-256-32-16")),
-        collapse_deeper(runs, "784-256-32-16-8", "784-256-32-8"), collapse_deeper(runs, "784-256-32-24-16", "784-256-32-16"),
-        samples["deeper_sixteen"], detail_with_active_variables(runs),
+    samples = _sample_makers(runs)
+    secondary = {  # other reads of a sentence that has a primary row, and why that one is primary
+        "decoded mean": "the primary row reads the VAE's reconstruction as it trains (of a sampled code), the loss the page reports",
+        "within a run": "the page's 'instability' is 'much more aleatory ... quite different final errors': the spread over seeds is primary",
+    }
+    makers = [
+        lambda: radius_starts_near_one(runs), lambda: radius_falls_rapidly(runs), lambda: inside_the_circle_reconstructs(runs),
+        lambda: radius_ends_small(runs), lambda: gaussian_progressively(runs), lambda: gaussian_like(runs),
+        lambda: sampling_not_evident_shallow(runs), samples["sampling_not_evident_generation"],
+        lambda: less_uniform_without_sampling(runs), samples["more_distorted"],
+        lambda: deeper_reconstructs_better(runs, VAE), lambda: deeper_reconstructs_better_decoded_mean(runs),
+        lambda: deeper_reconstructs_better(runs, PLAIN),
+        lambda: plain_reconstructs_slightly_better(runs), lambda: plain_reconstructs_slightly_better_decoded_mean(runs),
+        lambda: spherical_with_sampling(runs), samples["very_bad"],
+        lambda: four_much_more_aleatory(runs), lambda: collapse_not_infrequent(runs), samples["modest"],
+        lambda: shallower_four_more_stable(runs), lambda: shallower_four_steadier(runs), samples["slightly_improved"],
+        lambda: several_collapse(runs, ("784-256-32-16-8", "784-256-32-8")), lambda: several_collapse(runs, ("784-256-32-24-16", "784-256-32-16")),
+        lambda: collapse_deeper(runs, "784-256-32-16-8", "784-256-32-8"), lambda: collapse_deeper(runs, "784-256-32-24-16", "784-256-32-16"),
+        samples["deeper_sixteen"], lambda: detail_with_active_variables(runs),
     ]
+    claims = []
+    for make in makers:
+        claim = _counted(runs, make)
+        why = next((reason for key, reason in secondary.items() if key in claim.text), None)
+        claims.append(replace(claim, primary=False, note=SECONDARY + why + ". " + claim.note) if why else claim)
+    return holm_verdicts(claims)

@@ -22,12 +22,13 @@ from errors import ProjectError, make_folder
 from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
-from lecture.claims import Claim, check_claims
+from lecture.claims import Claim, check_claims, plan_hash
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
-TEXT = Path(__file__).resolve().parent / "assets" / "vae-lecture.txt"
-CLAIMS_FILE = "claims.json"  # {"seeds": [...], "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
+TEXT = ASSETS / "vae-lecture.txt"
+CLAIMS_FILE = "claims.json"  # {"seeds": [...], "plan_sha256", "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
+FULL_SEEDS = 15  # the lecture's seeds (0-14); fewer is a quick look, and the page says so
 HEADING = "Variational autoencoders: the lecture, reproduced"
 
 
@@ -210,34 +211,73 @@ def _claim_record(claim: Claim) -> dict:
     verdict), then the numbers behind them, for anyone reading the file."""
     numbers = "; ".join(part for part in (claim.effect_text(), f"the words ask {claim.threshold_text()}",
                                           f"to decide: {claim.needed_text()}" if claim.needed_text() else "") if part)
+    flip = claim.flip()
     return {"text": claim.text, "measure": claim.measure, "numbers": numbers, "verdict": claim.verdict, "estimate": claim.estimate,
             "interval": list(claim.interval) if claim.interval else None, "threshold": claim.threshold, "predicted": claim.predicted,
-            "seeds": claim.seeds, "seeds_needed": claim.seeds_needed, "note": claim.note}
+            "seeds": claim.seeds, "seeds_needed": claim.seeds_needed, "note": claim.note,
+            "primary": claim.primary, "statistic": claim.statistic, "p_value": claim.p_value, "holm_verdict": claim.holm, "holm_p": claim.holm_p,
+            "flip": claim.flip_text(), "flip_threshold": flip[1] if flip else None, "scale": claim.scale}
+
+
+def _verdict_cell(verdict: str) -> str:
+    return f'<td class="verdict {html.escape(verdict.split()[0] if verdict else "")}">{html.escape(verdict)}</td>'
+
+
+def _quick_look(seeds: list[int]) -> str:
+    if len(seeds) >= FULL_SEEDS:
+        return ""
+    return (f'<p class="missing"><b>A quick look, not the lecture\'s verdicts:</b> {len(seeds)} seed{"s" * (len(seeds) != 1)}, fewer than the '
+            f"lecture's {FULL_SEEDS} (0-{FULL_SEEDS - 1}). Below 6 seeds no rank interval exists at 95%, so no claim about a location "
+            "(a ratio or difference by seed) can be decided, whatever the numbers; run the lecture with its default seeds for them.</p>")
+
+
+def _counts(claims: list[Claim]) -> str:
+    own = {verdict: sum(c.verdict == verdict for c in claims if c.primary) for verdict in ("holds", "contradicted", "inconclusive")}
+    after = {verdict: sum(c.holm == verdict for c in claims if c.primary) for verdict in ("holds", "contradicted", "inconclusive")}
+    primary, secondary = sum(c.primary for c in claims), sum(not c.primary for c in claims)
+    return (f"<p>Of the {primary} primary rows: {own['holds']} hold, {own['contradicted']} contradicted, {own['inconclusive']} inconclusive "
+            f"on their own; after Holm over the primary rows {after['holds']} hold, {after['contradicted']} contradicted, "
+            f"{after['inconclusive']} inconclusive ({secondary} secondary rows, other reads of a sentence, are left out of the family).</p>")
 
 
 def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
     from science.evidence import ADVERBS, SHARES
 
-    rows = "".join(f"<tr><td>{html.escape(c.text)}</td><td>{html.escape(c.measure)}</td><td>{html.escape(c.effect_text())}</td>"
-                   f"<td>{html.escape(c.threshold_text())}</td><td class=\"verdict {html.escape(c.verdict.split()[0])}\">{html.escape(c.verdict)}</td>"
-                   f"<td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>" for c in claims)
-    words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td></tr>" for a in ADVERBS.values())
-    words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td></tr>" for s in SHARES.values())
+    rows = "".join(f"<tr><td>{html.escape(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
+                   f"<td>{html.escape(c.measure)}<br><small>{html.escape(c.statistic)}</small></td><td>{html.escape(c.effect_text())}</td>"
+                   f"<td>{html.escape(c.threshold_text())}</td>{_verdict_cell(c.verdict)}{_verdict_cell(c.holm)}"
+                   f"<td>{html.escape(c.flip_text())}</td><td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>"
+                   for c in claims)
+    words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td><td>{html.escape(a.reason)}</td></tr>"
+                    for a in ADVERBS.values())
+    words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td><td></td></tr>" for s in SHARES.values())
+    classifier = ""
+    if scorer is not None:
+        dead = getattr(scorer, "dead_features", None)
+        classifier = (f"<p>Generated samples are scored by a small MNIST classifier trained once, deterministically, and cached: test accuracy "
+                      f"{scorer.accuracy:.2%}" + (f", {dead} of its {scorer.features} penultimate features dead (never active on the test set)"
+                                                   if dead is not None else "") + f" (trained in {scorer.seconds:.0f} s; {html.escape(scorer.version)}).</p>")
     return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
-            "<p>Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds (Student's t for means of "
-            "per-seed values, a bootstrap over seeds for ratios of spreads, Clopper-Pearson for shares of seeds). <b>holds</b>: the whole "
-            "interval lies past the threshold on the side the page predicts; <b>contradicted</b>: it lies wholly on the other side; "
-            "<b>inconclusive</b>: otherwise, with about how many seeds would decide it were the effect what it is now. One seed gives no "
-            "interval, so every comparison is inconclusive; a tie never holds. Each interval is 95% for its own claim: over the "
-            f"{len(claims)} rows here, about {len(claims) / 20:.1f} decided verdicts could be wrong by chance alone. Seeds to decide are "
-            "those at which an effect and spread as measured would be decided 80% of the time.</p>"
-            + (f"<p>Generated samples are scored by a small MNIST classifier trained once and cached: test accuracy "
-               f"{scorer.accuracy:.2%} (trained in {scorer.seconds:.0f} s).</p>" if scorer is not None else "")
-            +
+            + _quick_look(seeds) + _counts(claims) +
+            "<p>Every finished run counts, a dead encoder included (its note names it and gives the estimate without dead runs beside it). "
+            "Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds, from statistics that one wild "
+            "seed cannot dominate: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval for ratios and differences by seed "
+            "(the median with the sign-test interval for counts), the ratio of mean absolute deviations from the median with the interval "
+            "of Welch's test on them for ratios of spreads, Clopper-Pearson for shares of seeds. Each interval inverts a one-sided test "
+            "against the threshold: <b>holds</b> when the whole interval lies past the threshold on the side the page predicts (that "
+            "test's p-value is at most 2.5%, so a claim that is false is called holds at most 2.5% of the time); <b>contradicted</b> "
+            "when it lies wholly on the other side; <b>inconclusive</b> otherwise. One seed gives no interval; a tie never holds. "
+            "With many rows some holds are false by chance: <b>after Holm</b> adjusts the primary rows' p-values together (Holm's "
+            "step-down), so the chance that any primary row holds falsely is at most 2.5%. <b>Flips</b>: the threshold at which the "
+            "verdict would change (the interval's bound nearest it). <b>To decide</b>: a lower bound, the seeds an effect as far "
+            "from the threshold as its interval allows would need to be decided 80% of the time (none is given for shares).</p>"
+            + classifier
+            + f"<p>The plan (texts, measures, thresholds, sides, primary reads, statistics) has sha256 <code>{plan_hash(claims)}</code>: "
+            "a change to it changes this.</p>"
             f'<table class="numbers claims"><thead><tr><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
-            f"<th>verdict</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>verdict</th><th>after Holm</th><th>flips</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
             '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
-            f"<th>meaning</th></tr></thead><tbody>{words}</tbody></table></section>")
+            f"<th>meaning</th><th>why this number</th></tr></thead><tbody>{words}</tbody></table></section>")
 
 
 def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
@@ -275,10 +315,45 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
     write_text_atomically(out / "index.html", page)
-    record = {"seeds": seeds, "claims": [_claim_record(claim) for claim in claims]}
+    record = {"seeds": seeds, "quick_look": len(seeds) < FULL_SEEDS, "plan_sha256": plan_hash(claims),
+              "claims": [_claim_record(claim) for claim in claims]}
     write_text_atomically(out / CLAIMS_FILE, json.dumps(record, indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
+
+
+MEMBER_SECONDS = 45.0  # a 10-epoch lecture member on one core of the project's 2-core machine (BENCHMARKS.md: 40-59 s, 2 workers x 1 thread)
+
+
+def training_estimate(members: list, folder: Path, workers: int) -> str:
+    """How many members are left to train and about how long they will take: from the seconds per
+    epoch the finished members of this sweep recorded, else from MEMBER_SECONDS."""
+    import numpy as np
+
+    from sweep.plan import member_state
+    from train.runfile import RunFile
+
+    finished, per_epoch = 0, []
+    for config in members:
+        if member_state(folder / config.run_name, config) != "finished":
+            continue
+        finished += 1
+        try:
+            with RunFile(folder / config.run_name) as run:
+                per_epoch.append(float(np.median(run.losses().seconds)))
+        except Exception:  # noqa: BLE001 - an estimate only: a file it cannot read does not stop the lecture
+            pass
+    left = [config for config in members if member_state(folder / config.run_name, config) != "finished"]
+    if not left:
+        return f"lecture: {len(members)} members, all trained"
+    epochs = sum(config.epochs for config in left)
+    if per_epoch:
+        seconds, source = float(np.median(per_epoch)) * epochs, f"the median epoch of the {len(per_epoch)} members trained here"
+    else:
+        seconds, source = MEMBER_SECONDS / 10 * epochs, f"about {MEMBER_SECONDS:.0f} s a 10-epoch member per core, as measured in BENCHMARKS.md"
+    minutes = seconds / max(1, workers) / 60
+    return (f"lecture: {len(members)} members, {finished} trained, {len(left)} to train on {workers} worker{'s' * (workers > 1)}: "
+            f"about {minutes:.0f} min ({source})")
 
 
 LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)
@@ -323,6 +398,10 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     if not (out / LECTURE_MARKER).exists():
         write_text_atomically(out / LECTURE_MARKER,
                               "made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
+    from sweep.local import cores, default_jobs
+
+    members = spec.members()
+    echo(training_estimate(members, out / "sweep", min(jobs or default_jobs(len(members)), cores()) if executor == "local" else cores()))
     failed = None
     try:
         run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo,

@@ -8,8 +8,12 @@ it is that a sample is some digit), and the entropy of the predicted classes (lo
 every class is generated equally often).
 
 The classifier (two 5x5 convolutions, a 64-unit feature layer) trains in five seeded epochs (batches of 64, a one-cycle learning rate) on the
-training set given and is cached beside MNIST, keyed by that data, with its test accuracy: written
-whole (`atomic_path`), so an interrupted training leaves no cache behind.
+training set given and is cached beside MNIST, keyed by that data, the torch version and
+CLASSIFIER_VERSION, with its test accuracy and its dead features (penultimate ReLU units no test
+digit activates): written whole (`atomic_path`), so an interrupted training leaves no cache behind.
+It trains to the same weights wherever it is trained with the same library versions: one thread
+while it trains (a sum split over threads adds in another order), deterministic algorithms, seeded
+(tests/test_claims.py trains it twice under different thread settings and compares the weights).
 """
 
 from __future__ import annotations
@@ -31,14 +35,15 @@ from train.runfolder import RunFolder
 
 SAMPLES = 10_000
 EPOCHS, BATCH, LR, SEED = 5, 64, 2e-3, 0
-CLASSIFIER_VERSION = 3  # bump when the net or its training changes: the cache key holds it
+CLASSIFIER_VERSION = 4  # bump when the net or its training changes: the cache key holds it (4: one thread, deterministic)
+FEATURES = 64  # the penultimate layer's units
 
 
 def _net():
     from torch import nn
 
     return nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 10))
+                         nn.Flatten(), nn.Linear(512, FEATURES), nn.ReLU(), nn.Linear(FEATURES, 10))
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,14 @@ class Scores:
 class Scorer:
     """The cached classifier, its test accuracy, and the test set's feature statistics."""
 
-    def __init__(self, state: dict, accuracy: float, mean: np.ndarray, cov: np.ndarray, seconds: float):
+    def __init__(self, state: dict, accuracy: float, mean: np.ndarray, cov: np.ndarray, seconds: float, dead_features: int | None = None):
         import torch
 
         self.net = _net()
         self.net.load_state_dict(state)
         self.net.eval()
         self.accuracy, self.mean, self.cov, self.seconds = accuracy, mean, cov, seconds
+        self.dead_features, self.features = dead_features, FEATURES  # penultimate units never active on the test set
         self._torch = torch
         self.kept: dict[str, dict] = {}  # scores of runs already scored, by run and its last checkpoint
         self.version = ""  # which classifier: part of every kept score's key
@@ -132,11 +138,28 @@ def cache_path(mnist: Mnist) -> Path:
     digest = hashlib.sha256()
     for array in (mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels):
         digest.update(np.ascontiguousarray(array).tobytes())
-    return cache_dir().parent / "classifier" / f"mnist-cnn-v{CLASSIFIER_VERSION}-{digest.hexdigest()[:16]}.pt"
+    import torch
+
+    return cache_dir().parent / "classifier" / f"mnist-cnn-v{CLASSIFIER_VERSION}-torch{torch.__version__}-{digest.hexdigest()[:16]}.pt"
 
 
-def train_classifier(mnist: Mnist) -> tuple[dict, float, float]:
-    """Train the classifier (seeded); returns its weights, test accuracy and training seconds."""
+def train_classifier(mnist: Mnist, size: int | None = None, epochs: int | None = None) -> tuple[dict, float, float]:
+    """Train the classifier on the first `size` training digits (all by default) for `epochs`
+    (EPOCHS by default): seeded, on one thread, with deterministic algorithms, whatever the caller
+    set (restored after); returns its weights, test accuracy and training seconds."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _train(mnist, size, EPOCHS if epochs is None else epochs)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(mnist: Mnist, size: int | None, epochs: int) -> tuple[dict, float, float]:
     import torch
     import torch.nn.functional as F
 
@@ -144,12 +167,12 @@ def train_classifier(mnist: Mnist) -> tuple[dict, float, float]:
     torch.manual_seed(SEED)
     net = _net()
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-    steps = EPOCHS * -(-len(mnist.train_images) // BATCH)
+    images = torch.from_numpy(mnist.train_images[:size]).float().div_(255)[:, None]
+    labels = torch.from_numpy(mnist.train_labels[:size].astype(np.int64))
+    steps = epochs * -(-len(images) // BATCH)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=steps)  # a warm start, then annealed to 0
-    images = torch.from_numpy(mnist.train_images).float().div_(255)[:, None]
-    labels = torch.from_numpy(mnist.train_labels.astype(np.int64))
     generator = torch.Generator().manual_seed(SEED)
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         order = torch.randperm(len(images), generator=generator)
         for start in range(0, len(images), BATCH):
             batch = order[start:start + BATCH]
@@ -174,20 +197,22 @@ def load_scorer(mnist: Mnist, echo: Callable[[str], None] = print) -> Scorer:
     if path.exists():
         try:
             saved = torch.load(path, weights_only=True)
-            scorer = Scorer(saved["state"], float(saved["accuracy"]), saved["mean"].numpy(), saved["cov"].numpy(), float(saved["seconds"]))
+            scorer = Scorer(saved["state"], float(saved["accuracy"]), saved["mean"].numpy(), saved["cov"].numpy(), float(saved["seconds"]),
+                            int(saved["dead_features"]))
             scorer.version = path.stem
             return scorer
         except Exception as exc:  # a damaged or foreign file (torch's unpickler raises many kinds): train it again
             echo(f"{path}: not a readable classifier ({type(exc).__name__}); training it again")
-    echo(f"training the sample classifier once ({EPOCHS} epochs on {len(mnist.train_images):,} digits; cached in {path.parent})")
+    echo(f"training the sample classifier once ({EPOCHS} epochs on {len(mnist.train_images):,} digits, one thread; cached in {path.parent})")
     state, accuracy, seconds = train_classifier(mnist)
     scorer = Scorer(state, accuracy, np.zeros(64), np.eye(64), seconds)
     features, _ = scorer._outputs(mnist.test_images.astype(np.float64) / 255)
     scorer.mean, scorer.cov = features.mean(axis=0), np.cov(features, rowvar=False)
+    scorer.dead_features = int(np.sum(features.max(axis=0) <= 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         torch.save({"state": state, "accuracy": accuracy, "mean": torch.from_numpy(scorer.mean), "cov": torch.from_numpy(scorer.cov),
-                    "seconds": seconds}, tmp)
-    echo(f"sample classifier: {accuracy:.2%} test accuracy, trained in {seconds:.0f} s")
+                    "seconds": seconds, "dead_features": scorer.dead_features}, tmp)
+    echo(f"sample classifier: {accuracy:.2%} test accuracy, {scorer.dead_features} of {FEATURES} features dead, trained in {seconds:.0f} s")
     scorer.version = path.stem
     return scorer

@@ -1,33 +1,47 @@
 """One rule for judging every claim of the lecture from its seeds.
 
 A claim names in advance its per-seed effect, the side the lecture predicts and what its adverb asks
-of the effect (`ADVERBS`, `SHARES`: fixed here once, shown on the page). The seeds give the effect's
-estimate and a 95% interval, from SciPy:
+of the effect (`ADVERBS`, `SHARES`: fixed here once, with their reasons, shown on the page). Every
+finished run counts, a dead encoder included (intention to treat): a dead run is an outcome of its
+architecture, so the statistics are ones that one wild seed cannot dominate. The seeds give the
+effect's estimate, a 95% interval and a one-sided p-value against the threshold, from SciPy:
 
-- a mean of per-seed values (a paired difference by seed, a log ratio by seed): Student's t interval;
-- a ratio of spreads over seeds: a percentile bootstrap over the seeds (`scipy.stats.bootstrap`);
-- a frequency (the share of seeds where something happened): Clopper-Pearson (`binomtest(...).proportion_ci`).
+- a location over seeds (paired differences or log ratios by seed, or one value per seed against a
+  reference): the Hodges-Lehmann estimate (the median of the Walsh averages) with the interval that
+  inverts the exact Wilcoxon signed-rank test (`scipy.stats.wilcoxon`'s null distribution); values
+  counted in whole steps (inactive variables, spikes), full of ties, use the median with the
+  sign-test interval instead (`scipy.stats.binomtest`). Neither assumes normal seeds; both need 6
+  seeds for any 95% interval (with 5, the smallest one-sided p-value a rank test can give is 1/32);
+- a ratio of spreads over seeds: the ratio of mean absolute deviations from the median (the
+  Brown-Forsythe spread), tested one-sided with Welch's t on the deviations at the conservative
+  min(n) - 1 degrees of freedom, and its interval from inverting that test in the ratio (Fieller);
+- a share of seeds: Clopper-Pearson (`binomtest(...).proportion_ci`), the exact binomial test's p.
 
-The verdict: **holds** when the whole interval lies past the threshold on the predicted side,
-**contradicted** when it lies wholly on the other side of it, **inconclusive** otherwise (then: about
-how many seeds would decide it, were the effect and its spread what they are now). A tie is never
-"holds"; with one seed there is no interval, so every comparison is inconclusive.
+Each interval is the set of thresholds its own test would not reject, so the verdict and the p-value
+agree: **holds** when the whole interval lies past the threshold on the predicted side (the one-sided
+p-value is at most 2.5%), **contradicted** when it lies wholly on the other side, **inconclusive**
+otherwise. A tie is never "holds"; with one seed there is no interval. `holm` adjusts the p-values of
+a family of claims (Holm 1979: a step-down Bonferroni; five lines, so no dependency for it).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 CONFIDENCE = 0.95
+ALPHA = (1 - CONFIDENCE) / 2  # one-sided: a verdict is a one-sided test at 2.5%
 MOST_SEEDS = 1000  # "seeds needed" is not searched beyond this
-POWER = 0.8  # "seeds needed": the seeds at which an effect as measured is decided this often
-BOOTSTRAP_SEEDS = 10  # below this, spreads are compared with the F interval, not a bootstrap
+POWER = 0.8  # "seeds needed": the seeds at which an effect as large as its interval allows is decided this often
+EXACT_RANKS = 60  # the signed-rank null distribution is counted exactly up to this many seeds, normal beyond
 ABOVE, BELOW, WITHIN = "above", "below", "within"  # the predicted side of the threshold
+WILCOXON, SIGN, BROWN_FORSYTHE, CLOPPER_PEARSON = (
+    "Hodges-Lehmann, Wilcoxon signed-rank interval", "median, sign-test interval",
+    "ratio of mean absolute deviations from the median, Welch-Fieller interval", "share, Clopper-Pearson interval")
 
 
 @dataclass(frozen=True)
@@ -37,15 +51,20 @@ class Adverb:
     word: str
     factor: float  # the ratio must pass this (1: any change at all); "within": stay inside [1/factor, factor]
     meaning: str
+    reason: str = ""  # why this number: fixed before any run was looked at
 
 
 ADVERBS = {
-    "more": Adverb("more, better, less (no adverb)", 1.0, "any change in the predicted direction, however small"),
-    "slightly": Adverb("slightly", 1.01, "at least 1% of the quantity itself"),
-    "sensibly": Adverb("sensibly", 1.05, "at least 5% of the quantity itself"),
-    "much": Adverb("much, rapidly", 2.0, "at least a factor of 2 (twice, or half)"),
-    "close": Adverb("close to, -like", 1.25, "within 25% of the reference, either way"),
-    "small": Adverb("small", 4.0, "a quarter of the reference or less"),
+    "more": Adverb("more, better, less (no adverb)", 1.0, "any change in the predicted direction, however small",
+                   "the words name a direction and no size"),
+    "slightly": Adverb("slightly", 1.01, "at least 1% of the quantity itself",
+                       "the smallest change the page's own figures could show (a 1% loss change is below a plot's line width)"),
+    "sensibly": Adverb("sensibly", 1.05, "at least 5% of the quantity itself",
+                       "five times 'slightly': a change a reader notices in a table of losses"),
+    "much": Adverb("much, rapidly", 2.0, "at least a factor of 2 (twice, or half)", "the everyday meaning of 'much more': twice"),
+    "close": Adverb("close to, -like", 1.25, "within 25% of the reference, either way",
+                    "the spread of MNIST digits' own per-class statistics around their mean is of this order"),
+    "small": Adverb("small", 4.0, "a quarter of the reference or less", "'small against' a scale: an order of magnitude on a log2 scale (two halvings)"),
 }
 
 
@@ -59,9 +78,9 @@ class Share:
 
 
 SHARES = {
-    "not infrequently": Share("not infrequently", 0.2, "in more than one run in five"),
-    "confirmed": Share("confirmed", 0.5, "in most runs"),
-    "modest": Share("modest (samples)", 0.9, "a sample classifier less than 90% sure, on average, of what digit it sees"),
+    "not infrequently": Share("not infrequently", 0.2, "in more than one run in five"),  # 'infrequent' is rarer than one time in five
+    "confirmed": Share("confirmed", 0.5, "in most runs"),  # a finding 'confirmed' happens more often than not
+    "modest": Share("modest (samples)", 0.9, "a sample classifier less than 90% sure, on average, of what digit it sees"),  # it is >99% sure of real test digits
 }
 
 
@@ -76,7 +95,9 @@ class Effect:
     side: str  # ABOVE, BELOW or WITHIN (|effect| below the threshold)
     seeds: int  # how many took part
     verdict: str
-    seeds_needed: int | None  # inconclusive only: about how many seeds would decide it; None: none would, or unknown
+    seeds_needed: int | None  # inconclusive only: the fewest seeds that could decide it (see `_at_least`); None: unknown
+    p_value: float | None = None  # one-sided, that the effect lies past the threshold on the predicted side (WITHIN: both sides)
+    statistic: str = ""  # which estimate and interval
 
 
 def judge(low: float, high: float, threshold: float, side: str) -> str:
@@ -88,119 +109,228 @@ def judge(low: float, high: float, threshold: float, side: str) -> str:
     return "holds" if -threshold < low and high < threshold else "contradicted" if low > threshold or high < -threshold else "inconclusive"
 
 
-def _distance(estimate: float, threshold: float, side: str) -> float:
-    """How far the estimate is from deciding: the margin the interval's half-width must fall under."""
-    return abs(abs(estimate) - threshold) if side == WITHIN else abs(estimate - threshold)
+def _side_p(p_above, threshold: float, side: str) -> float:
+    """The one-sided p-value toward the predicted side from p_above(c) (that the effect exceeds c)
+    and, by symmetry, p_below(c) = p_above on the mirrored data; WITHIN is two one-sided tests."""
+    if side == ABOVE:
+        return p_above(threshold, ABOVE)
+    if side == BELOW:
+        return p_above(threshold, BELOW)
+    return max(p_above(-threshold, ABOVE), p_above(threshold, BELOW))
 
 
-def _finish(estimate, low, high, threshold, side, seeds, needed) -> Effect:
-    verdict = judge(low, high, threshold, side)
-    return Effect(estimate, low, high, threshold, side, seeds, verdict, needed() if verdict == "inconclusive" else None)
+def _none(threshold: float, side: str, seeds: int, statistic: str, estimate: float | None = None) -> Effect:
+    return Effect(estimate, -math.inf, math.inf, threshold, side, seeds, "inconclusive", None, None if seeds == 0 else 1.0, statistic)
 
 
-def mean_effect(values, threshold: float, side: str, resolution: float = 0.0) -> Effect:
-    """The mean of per-seed values (paired differences, log ratios) with its t interval. Values
-    counted in whole steps (`resolution` 1: inactive variables) are never taken as exact: their
-    spread is at least that of rounding, resolution / sqrt(12), so two seeds that happen to agree do
-    not make a zero-width interval."""
+def _at_least(low: float, high: float, threshold: float, side: str, scale: float, efficiency: float, seeds: int) -> int | None:
+    """The fewest seeds at which an effect as far from the threshold as its interval allows (its far
+    bound) would be decided with POWER, by the normal approximation with the rank statistic's
+    efficiency: a lower bound only, since the effect may lie anywhere in its interval."""
+    if not math.isfinite(scale) or scale <= 0:
+        return None
+    bounds = [bound for bound in (low, high) if math.isfinite(bound)]
+    if len(bounds) < 2:
+        return max(seeds + 1, 6)  # no interval yet: a rank interval needs 6 seeds
+    distance = max(abs(abs(bound) - threshold) if side == WITHIN else abs(bound - threshold) for bound in bounds)
+    if distance == 0:
+        return None
+    m = math.ceil(((stats.norm.ppf(1 - ALPHA) + stats.norm.ppf(POWER)) * scale / distance) ** 2 / efficiency)
+    return max(m, seeds + 1, 6) if m <= MOST_SEEDS else None
+
+
+# -- a location over seeds ----------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def signed_rank_cdf(n: int) -> np.ndarray:
+    """P(T+ <= t), t = 0 .. n(n+1)/2, for the signed-rank statistic of n values under symmetry about
+    the null: counted exactly (the number of subsets of 1..n with each sum, over 2^n), as
+    `scipy.stats.wilcoxon(method="exact")` does; tests/test_claims.py checks the two agree."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1
+    for rank in range(1, n + 1):
+        counts[rank:] = counts[rank:] + counts[:-rank].copy()
+    return np.cumsum(counts) / 2.0 ** n
+
+
+def _signed_rank_sf(t: np.ndarray, n: int) -> np.ndarray:
+    """P(T+ >= t) under the null, exact to EXACT_RANKS seeds, normal (with continuity) beyond."""
+    t = np.asarray(t)
+    if n <= EXACT_RANKS:
+        cdf = signed_rank_cdf(n)
+        return np.where(t <= 0, 1.0, 1 - cdf[np.clip(t - 1, 0, len(cdf) - 1)])
+    mean, sd = n * (n + 1) / 4, math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+    return stats.norm.sf((t - 0.5 - mean) / sd)
+
+
+def _rank_depth(n: int) -> int:
+    """k: the interval is the k-th smallest to the k-th largest Walsh average (0: no 95% interval)."""
+    total = n * (n + 1) // 2
+    beyond = _signed_rank_sf(np.arange(total + 1), n)  # P(T+ >= t); by symmetry P(T+ <= N - t)
+    allowed = np.flatnonzero(beyond <= ALPHA)  # the t where P(T+ <= N - t) = P(T+ >= t) is small enough
+    return 0 if len(allowed) == 0 else int(total - allowed[0] + 1)
+
+
+def walsh_averages(x: np.ndarray) -> np.ndarray:
+    """(x_i + x_j) / 2 for i <= j, along the last axis; the worst on both sides averages to 0."""
+    n = x.shape[-1]
+    i, j = np.triu_indices(n)
+    with np.errstate(invalid="ignore"):
+        averages = (x[..., i] + x[..., j]) / 2
+    return np.where(np.isnan(averages), 0.0, averages)
+
+
+def signed_rank_p(x: np.ndarray, threshold: float, way: str = ABOVE) -> np.ndarray:
+    """The exact one-sided Wilcoxon signed-rank p-value that the centre of x lies past `threshold`
+    (ABOVE or BELOW), along the last axis: T+ counted as the Walsh averages past it, so ties at the
+    threshold count against the claim. Vectorised: the simulations of tests/test_claims.py use it."""
+    averages = walsh_averages(np.asarray(x, dtype=np.float64))
+    beyond = np.sum(averages > threshold if way == ABOVE else averages < threshold, axis=-1)
+    return _signed_rank_sf(beyond, np.shape(x)[-1])
+
+
+def rank_depth(n: int, counts: bool = False) -> int:
+    """How deep into the sorted Walsh averages (counts: the sorted values) the 95% interval's bounds lie."""
+    return _binomial_depth(n) if counts else _rank_depth(n)
+
+
+def _binomial_depth(n: int) -> int:
+    """k: the sign-test interval is the k-th smallest to the k-th largest value (0: none)."""
+    tail = stats.binom.cdf(np.arange(n + 1), n, 0.5)  # P(S <= s)
+    allowed = np.flatnonzero(tail <= ALPHA)
+    return 0 if len(allowed) == 0 else int(allowed[-1] + 1)
+
+
+def location_effect(values, threshold: float, side: str, counts: bool = False) -> Effect:
+    """A location over seeds: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval, or
+    for values in whole steps (`counts`: inactive variables, spikes) the median with the sign-test
+    interval, whose ties only make it wider. The one-sided p-value counts how many Walsh averages
+    (or values) lie past the threshold, so it is below 2.5% exactly when the interval lies past it.
+    Values may be infinite (a dead encoder's sphericity): ranks only need their order."""
     x = np.asarray(list(values), dtype=np.float64)
     n = len(x)
+    statistic = SIGN if counts else WILCOXON
     if n == 0:
-        return Effect(None, -math.inf, math.inf, threshold, side, 0, "inconclusive", None)
-    mean = float(x.mean())
-    sd = max(float(x.std(ddof=1)), resolution / math.sqrt(12)) if n > 1 else math.nan
-    if n < 2 or sd == 0:  # one seed, or seeds that agree exactly: no spread to build an interval from
-        low, high = -math.inf, math.inf
-    else:
-        low, high = (float(v) for v in stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sd / math.sqrt(n)))
+        return _none(threshold, side, 0, statistic)
+    pool = np.sort(x) if counts else np.sort(walsh_averages(x))
+    estimate = float(np.median(pool))
+    depth = _binomial_depth(n) if counts else _rank_depth(n)
+    low, high = (float(pool[depth - 1]), float(pool[-depth])) if depth else (-math.inf, math.inf)
+    if depth and low == high and not (counts and low != threshold):  # seeds that agree exactly: no spread to build an interval from
+        depth, low, high = 0, -math.inf, math.inf
 
-    def needed():
-        distance = _distance(mean, threshold, side)
-        if n < 2 or distance == 0 or sd == 0:
-            return None
-        m = np.arange(n + 1, MOST_SEEDS + 1)
-        # Seeds at which an effect and spread as measured would be decided 80% of the time (at the
-        # bare t quantile, only half of such samples would decide).
-        decided = np.flatnonzero((stats.t.ppf(0.5 + CONFIDENCE / 2, m - 1) + stats.t.ppf(POWER, m - 1)) * sd / np.sqrt(m) < distance)
-        return int(m[decided[0]]) if len(decided) else None
+    def p_above(c: float, way: str) -> float:
+        if counts:
+            return float(stats.binomtest(int(np.sum(x > c) if way == ABOVE else np.sum(x < c)), n, 0.5, alternative="greater").pvalue)
+        return float(signed_rank_p(x, c, way))
 
-    return _finish(mean, low, high, threshold, side, n, needed)
+    p_value = _side_p(p_above, threshold, side) if depth else 1.0
+    verdict = judge(low, high, threshold, side)
+    finite = x[np.isfinite(x)]
+    scale = 1.4826 * float(np.median(np.abs(finite - np.median(finite)))) if len(finite) > 1 else math.nan
+    if scale == 0 and len(finite) > 1:
+        scale = float(np.std(finite, ddof=1))
+    needed = _at_least(low, high, threshold, side, scale, 2 / math.pi if counts else 3 / math.pi, n) if verdict == "inconclusive" and n > 1 else None
+    return Effect(estimate, low, high, threshold, side, n, verdict, needed, p_value, statistic)
 
 
-def _log_spread_ratio(a, b, axis=-1):
+# -- a ratio of spreads ---------------------------------------------------------------------------------
+def deviations(values) -> np.ndarray:
+    """|x - median(x)|: the Brown-Forsythe deviations, whose mean is the robust spread compared."""
+    x = np.asarray(values, dtype=np.float64)
+    return np.abs(x - np.median(x, axis=-1, keepdims=True))
+
+
+def spread_t(da: np.ndarray, db: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:
+    """Welch's t of mean(da) - ratio * mean(db), along the last axis: large when a's spread exceeds
+    `ratio` times b's."""
+    na, nb = da.shape[-1], db.shape[-1]
+    difference = da.mean(axis=-1) - ratio * db.mean(axis=-1)
+    se = np.sqrt(da.var(axis=-1, ddof=1) / na + ratio ** 2 * db.var(axis=-1, ddof=1) / nb)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(np.std(a, ddof=1, axis=axis)) - np.log(np.std(b, ddof=1, axis=axis))
+        return np.where(se > 0, difference / np.where(se > 0, se, 1), np.sign(difference) * np.inf)
 
 
-def _f_interval(a: np.ndarray, b: np.ndarray, estimate: float) -> tuple[float, float]:
-    """The exact interval of log(sd ratio) for normal samples: the variance ratio over its F quantiles.
-    (Seeds shared by the two nets move them together, which only narrows the true interval.)"""
-    upper, lower = stats.f.ppf([0.5 + CONFIDENCE / 2, 0.5 - CONFIDENCE / 2], len(a) - 1, len(b) - 1)
-    return estimate - 0.5 * math.log(upper), estimate - 0.5 * math.log(lower)
+def _log_mad_ratio(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The estimate alone, where the seeds give no interval (None where it is not a number)."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    da, db = deviations(a).mean(), deviations(b).mean()
+    return float(np.log(da / db)) if da > 0 and db > 0 else None
 
 
-def spread_ratio(a, b, threshold: float, side: str, paired: bool, seed: int = 0) -> Effect:
-    """log(sd(a) / sd(b)) over seeds: below `BOOTSTRAP_SEEDS` seeds with the F interval (a bootstrap
-    of 5 seeds draws a resample of one repeated seed, sd 0, in nearly every run of 4,000 resamples, and
-    its interval is then unbounded); from there with a percentile bootstrap over the seeds (paired:
-    the same seeds resampled for both, as when a and b are two nets trained from the same seeds)."""
+def spread_ratio(a, b, threshold: float, side: str, paired: bool = False) -> Effect:
+    """log(spread(a) / spread(b)) over seeds, the spread the mean absolute deviation from the median.
+    The test that a's spread exceeds e^c times b's is Welch's t on the deviations, at min(n) - 1
+    degrees of freedom (conservative); the interval holds the log ratios that test does not reject
+    either way, found where t crosses its quantile (t falls monotonically in the ratio). Seeds shared
+    by the two nets (`paired`) are treated as independent: it only widens the interval when they
+    move together."""
     a, b = np.asarray(list(a), dtype=np.float64), np.asarray(list(b), dtype=np.float64)
     n = min(len(a), len(b))
-    if len(a) < 2 or len(b) < 2:
-        return Effect(None, -math.inf, math.inf, threshold, side, n, "inconclusive", None)
-    estimate = float(_log_spread_ratio(a, b))
-    if not math.isfinite(estimate):  # a spread of exactly 0 on one side: no ratio to speak of
-        return Effect(None, -math.inf, math.inf, threshold, side, n, "inconclusive", None)
-    low = high = math.nan
-    if n >= BOOTSTRAP_SEEDS:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = stats.bootstrap((a, b), _log_spread_ratio, paired=paired, vectorized=True, n_resamples=4000, method="percentile",
-                                     confidence_level=CONFIDENCE, random_state=np.random.default_rng(seed))
-        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    if not (math.isfinite(low) and math.isfinite(high)):
-        low, high = _f_interval(a, b, estimate)
+    if len(a) < 3 or len(b) < 3:  # two seeds sit at equal distances from their median: their deviations do not vary
+        return _none(threshold, side, n, BROWN_FORSYTHE, _log_mad_ratio(a, b))
+    da, db = deviations(a), deviations(b)
+    if da.mean() == 0 or db.mean() == 0 or da.var() + db.var() == 0:  # no spread, or deviations with no spread of their own
+        return _none(threshold, side, n, BROWN_FORSYTHE, _log_mad_ratio(a, b))
+    estimate = float(np.log(da.mean() / db.mean()))
+    df = n - 1
+    quantile = stats.t.ppf(1 - ALPHA, df)
 
-    def needed():
-        # Normal theory: log(sd) of m seeds has a standard error of about 1 / sqrt(2 (m - 1)), so the
-        # log ratio of two has about 1 / sqrt(m - 1) (less when paired seeds move together).
-        distance = _distance(estimate, threshold, side) if math.isfinite(estimate) else 0
-        if distance == 0:
-            return None
-        m = 1 + math.ceil(((stats.norm.ppf(0.5 + CONFIDENCE / 2) + stats.norm.ppf(POWER)) / distance) ** 2)
-        return max(m, n + 1) if m <= MOST_SEEDS else None
+    def t_at(log_ratio: float) -> float:
+        return float(spread_t(da, db, math.exp(log_ratio)))
 
-    return _finish(estimate, low, high, threshold, side, n, needed)
+    def bound(target: float) -> float:  # the log ratio where t = target, if t crosses it
+        span = 60.0
+        if (t_at(estimate - span) - target) * (t_at(estimate + span) - target) > 0:
+            return -math.inf if target > 0 else math.inf
+        return float(optimize.brentq(lambda r: t_at(r) - target, estimate - span, estimate + span, xtol=1e-10))
+
+    low, high = bound(quantile), bound(-quantile)
+
+    def p_above(c: float, way: str) -> float:
+        t = t_at(c)
+        return float(stats.t.sf(t, df) if way == ABOVE else stats.t.cdf(t, df))
+
+    verdict = judge(low, high, threshold, side)
+    needed = None
+    if verdict == "inconclusive":
+        # log(spread) of m seeds has a standard error of about 1 / sqrt(2 (m - 1)) (normal seeds), so the log ratio of two about 1 / sqrt(m - 1)
+        needed = _at_least(low, high, threshold, side, 1.0, 1.0, n)
+        needed = None if needed is None else min(MOST_SEEDS, needed + 1)
+    return Effect(estimate, low, high, threshold, side, n, verdict, needed, _side_p(p_above, threshold, side), BROWN_FORSYTHE)
 
 
+# -- a share of seeds ---------------------------------------------------------------------------------------
 def _clopper_pearson(k: int, n: int) -> tuple[float, float]:
     interval = stats.binomtest(k, n).proportion_ci(confidence_level=CONFIDENCE, method="exact")
     return float(interval.low), float(interval.high)
 
 
-def _clopper_pearson_many(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same intervals for many counts at once, from the beta quantiles they are defined by
-    (within 1e-12 of binomtest's root-finding, which took 3 ms a count: 6 s for one lecture's
-    search of seeds needed up to MOST_SEEDS)."""
-    tail = (1 - CONFIDENCE) / 2
-    low = np.where(k == 0, 0.0, stats.beta.ppf(tail, np.maximum(k, 1), n - k + 1))
-    high = np.where(k == n, 1.0, stats.beta.ppf(1 - tail, k + 1, np.maximum(n - k, 1)))
-    return low, high
-
-
 def frequency(k: int, n: int, threshold: float, side: str) -> Effect:
-    """The share k / n of seeds where something happened, with its Clopper-Pearson interval."""
+    """The share k / n of seeds where something happened, with its Clopper-Pearson interval and the
+    exact binomial test's one-sided p against the threshold (the test that interval inverts). No
+    "seeds needed" for shares: a count decides only at whole steps, and the share as measured would
+    be decided at the count it gives only about half of the time."""
     if n == 0:
-        return Effect(None, 0.0, 1.0, threshold, side, 0, "inconclusive", None)
+        return Effect(None, 0.0, 1.0, threshold, side, 0, "inconclusive", None, None, CLOPPER_PEARSON)
     low, high = _clopper_pearson(k, n)
-    share = k / n
 
-    def needed():  # the first count of seeds at which the share as measured decides (counts are whole: no bisection)
-        counts = np.arange(n + 1, MOST_SEEDS + 1)
-        lows, highs = _clopper_pearson_many(np.round(share * counts).astype(int), counts)
-        return next((int(m) for m, lo, hi in zip(counts, lows, highs) if judge(lo, hi, threshold, side) != "inconclusive"), None)
+    def p_above(c: float, way: str) -> float:
+        return float(stats.binomtest(k, n, c, alternative="greater" if way == ABOVE else "less").pvalue)
 
-    return _finish(share, low, high, threshold, side, n, needed)
+    return Effect(k / n, low, high, threshold, side, n, judge(low, high, threshold, side), None, _side_p(p_above, threshold, side),
+                  CLOPPER_PEARSON)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment: the i-th smallest p times (m - i + 1), kept monotone, at most 1.
+    A claim survives the family when its adjusted p is at most ALPHA."""
+    p = np.asarray(list(p_values), dtype=np.float64)
+    order = np.argsort(p)
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (len(p) - np.arange(len(p)))))
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
 
 
 def paired(a: dict[int, float], b: dict[int, float]) -> list[int]:

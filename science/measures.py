@@ -79,6 +79,19 @@ class RunNumbers:
     radius_final: float  # ... at the end of training
     rises: int  # epochs whose test loss rose over the epoch before
     spikes: int  # batches after epoch 1 whose loss jumped above SPIKE_FACTOR x the running median
+    last_hidden: int = 0  # units of the encoder's last hidden layer (the heads read only these)
+    live_last: int | None = None  # of those, the units some test input activates at the end; None: not recorded (schema < 3)
+
+    @property
+    def rank(self) -> int:
+        """The rank of the final codes' covariance (directions they span): 0 for a dead encoder."""
+        return 0 if self.shape is None else self.latent_size - self.shape.dead_directions
+
+    @property
+    def forced_inactive(self) -> int | None:
+        """Latent variables the dead units of the last hidden layer force to collapse: the means are a
+        linear map of its live units, so at most that many directions can vary. None: not recorded."""
+        return None if self.live_last is None else max(0, self.latent_size - self.live_last)
 
     @property
     def final_loss(self) -> float:
@@ -121,15 +134,19 @@ def read_run(path: Path) -> RunNumbers | None:
         history = run.encoding_history()
         losses = run.losses().test.astype(np.float64)
         steps = run.trajectory()
+        dead_units = run.dead_units()
     radius = _radius(steps.logvar)
     end_of_epoch1 = int(np.flatnonzero(steps.epoch == 1)[-1])
     test_total = losses.sum(axis=1)
+    hidden = config.layers[1:-1]
+    recorded = dead_units is not None and len(hidden) and dead_units.shape[-1] == len(hidden) and dead_units[-1, -1] >= 0
     return RunNumbers(arch=config.arch, mode=config.mode, seed=config.seed, latent_size=history.mu.shape[-1], test_loss=test_total,
                       reconstruction=float(losses[-1, 0]), inactive=final.stats.inactive_count,
                       dead=encoder_dead(final.encodings.mu),
                       shapes=tuple(shape_of(mu) for mu in history.mu), radius_start=float(radius[0]), radius_epoch1=float(radius[end_of_epoch1]),
                       radius_final=float(radius[-1]), rises=int(np.sum(np.diff(test_total) > 0)),
-                      spikes=_spikes(steps.loss, first=end_of_epoch1 + 1))
+                      spikes=_spikes(steps.loss, first=end_of_epoch1 + 1), last_hidden=hidden[-1] if len(hidden) else 0,
+                      live_last=int(hidden[-1] - dead_units[-1, -1]) if recorded else None)
 
 
 def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
