@@ -10,9 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
 from render.video import probe
@@ -493,3 +495,246 @@ class TestSecondHostilePass:
         site.rename(tmp_path / f".site.{ended.pid}-0123abcd.retired")  # as a SIGKILL after the first rename leaves it
         assert cli("report", run, "--out", site, "--render").exit_code == 0 or site.exists()
         assert (site / "index.html").exists() and sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
+# -- the third pass: kept files, kept media, two lectures at once ---------------------------------
+
+HOSTILE_FORMS = ("a pipe", "a link to /dev/zero", "another JSON shape", "binary garbage", "cut short", "huge")
+
+
+@contextmanager
+def never_hangs(seconds: float = 20, memory: int = 1 << 30):
+    """Fail, instead of hanging or filling the memory, when what runs inside blocks for `seconds` (a
+    read of a pipe) or allocates more than `memory` bytes beyond what the process holds (/dev/zero)."""
+    import resource
+    import signal
+
+    def hung(signum, frame):
+        raise AssertionError(f"still running after {seconds:g} s: it hangs")
+
+    held = int(next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmData:"))) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    previous = signal.signal(signal.SIGALRM, hung)
+    resource.setrlimit(resource.RLIMIT_DATA, (held + memory if hard == resource.RLIM_INFINITY else min(hard, held + memory), hard))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def put_hostile(path: Path, form: str, good: bytes, other_shape: bytes) -> None:
+    """`form` in place of the kept file at `path`, whose right contents are `good`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        path.unlink()
+    if form == "a pipe":
+        os.mkfifo(path)
+    elif form == "a link to /dev/zero":
+        path.symlink_to("/dev/zero")
+    elif form == "another JSON shape":
+        path.write_bytes(other_shape)
+    elif form == "binary garbage":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif form == "cut short":
+        path.write_bytes(good[: len(good) // 2])
+    elif form == "huge":
+        path.write_bytes(good)
+        os.truncate(path, 5 << 30)  # sparse: 5 GiB that take no disk
+    else:
+        raise ValueError(form)
+
+
+def made_again(path: Path) -> bool:
+    """Whether `path` is now a regular file of its own (not a pipe, not a link, not huge)."""
+    return path.is_file() and not path.is_symlink() and path.stat().st_size < 1 << 30
+
+
+def copy_of_lecture(small_lecture: Path, folder: Path) -> Path:
+    """The small lecture copied, times kept (its explorer data stays newer than its run files)."""
+    return Path(shutil.copytree(small_lecture, folder, symlinks=True))
+
+
+def lecture_again(out: Path, small_data_dir: Path, *more: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The small lecture's command again, in its own process: a hang fails by `timeout`."""
+    return subprocess.run([sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir",
+                           str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet", "--config", str(out.parent / "lecture.toml"), *more],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+
+
+SMALL_LECTURE_CONFIG = ('name = "lecture"\nseeds = "0"\nepochs = 1\ntrack = "1-per-class"\n'
+                        '[[group]]\narch = ["784-256-2"]\nmode = ["variational", "deterministic"]\n')
+
+
+@pytest.fixture
+def lecture_copy(small_lecture, tmp_path) -> Path:
+    (tmp_path / "lecture.toml").write_text(SMALL_LECTURE_CONFIG)  # as conftest's small_lecture was made
+    return copy_of_lecture(small_lecture, tmp_path / "lecture")
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(mnist):
+    """64 training and 32 test digits: a classifier of its own trains in a second."""
+    from data.mnist import Mnist
+
+    return Mnist(mnist.train_images[:64], mnist.train_labels[:64], mnist.test_images[:32], mnist.test_labels[:32], "the first digits")
+
+
+class TestKeptFilesAreReadBounded:
+    """Every file the project keeps and reads back is read through the one bounded reader, its shape
+    checked: what fails is made again with one line saying so, or refused in one line before work."""
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_kept_sample_scores(self, form, tmp_path):
+        from report.classifier import Scorer, _net
+
+        path = tmp_path / ".sample-scores.json"
+        good = json.dumps({"784-256-2-variational-s0 model_e001.pt 1 2 v3 0": {"frechet": 1.5, "confidence": 0.9, "class_entropy": 2.0}})
+        put_hostile(path, form, good.encode(), b'{"784-256-2-variational-s0": [1.5, 0.9, 2.0]}')
+        scorer, said = Scorer(_net().state_dict(), 0.9, np.zeros(64), np.eye(64), 1.0), []
+        with never_hangs():
+            scorer.keep_in(path, said.append)
+        assert scorer.kept == {} and len(said) == 1 and said[0].startswith(str(path)) and said[0].endswith("; scoring the samples again")
+        path.unlink()
+        path.write_text(good)
+        scorer.keep_in(path, said.append)
+        assert scorer.kept == json.loads(good) and len(said) == 1  # the good one is read, without a word
+
+    @pytest.mark.parametrize("shape", ['[]', '"scores"', '{"k": {"frechet": "1", "confidence": 0.9, "class_entropy": 2}}',
+                                       '{"k": {"frechet": 1, "confidence": 0.9}}', '{"k": {"frechet": Infinity, "confidence": 0.9, "class_entropy": 2}}',
+                                       '{"k": {"frechet": true, "confidence": 0.9, "class_entropy": 2}}', "[" * 100_000])
+    def test_kept_scores_of_another_shape_are_never_used(self, shape, tmp_path):
+        from report.classifier import Scorer, _net
+
+        (tmp_path / "scores.json").write_text(shape)
+        scorer, said = Scorer(_net().state_dict(), 0.9, np.zeros(64), np.eye(64), 1.0), []
+        scorer.keep_in(tmp_path / "scores.json", said.append)
+        assert scorer.kept == {} and len(said) == 1 and "not the kept sample scores this program keeps" in said[0]
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_the_record_of_what_media_were_drawn_from(self, form, tmp_path):
+        from report.lecture import MEDIA_RECORD, DrawnFrom
+
+        good = {"media": {"a.png": {"runs": ["784-256-2-variational-s0"], "run files": ["0123"], "epochs": None, "size": None}}}
+        put_hostile(tmp_path / MEDIA_RECORD, form, json.dumps(good).encode(), b'{"media": {"a.png": {"runs": "784-256-2-variational-s0"}}}')
+        said = []
+        with never_hangs():
+            record = DrawnFrom(tmp_path, said.append)
+        assert record.sources == {} and len(said) == 1 and said[0].endswith("; drawing the media again")
+        record.note("a.png", good["media"]["a.png"])  # made again: a file of its own, in place of the pipe or link
+        assert made_again(tmp_path / MEDIA_RECORD) and DrawnFrom(tmp_path, said.append).sources == good["media"] and len(said) == 1
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_kept_explorer_data(self, form, tmp_path):
+        from report.explorer import run_explorer
+
+        folder = synthetic_run(tmp_path / "run").parent
+        data = tmp_path / "page" / "media" / "run.js"
+        first = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+        put_hostile(data, form, data.read_bytes(), b'(window.explorerData = window.explorerData || {})["media/run.js"] = {"steps": "many"};\n')
+        said = []
+        with never_hangs():
+            again = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True, echo=said.append)
+        assert again == first and made_again(data) and len(said) == 1 and said[0].endswith("; writing it again")
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_the_cached_classifier(self, form, tiny_mnist, tmp_path, monkeypatch):
+        import torch
+
+        from data.mnist import CACHE_DIR_ENV
+        from report.classifier import _net, cache_path, load_scorer
+
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache" / "mnist"))
+        path = cache_path(tiny_mnist)
+        path.parent.mkdir(parents=True)
+        saved = {"state": _net().state_dict(), "accuracy": 0.5, "mean": torch.zeros(64, dtype=torch.float64),
+                 "cov": torch.eye(64, dtype=torch.float64), "seconds": 1.0}
+        torch.save(saved, path)
+        good = path.read_bytes()
+        other = tmp_path / "other.pt"
+        torch.save({**saved, "mean": torch.zeros(3)}, other)
+        put_hostile(path, form, good, other.read_bytes())
+        said = []
+        with never_hangs(60, 4 << 30):
+            scorer = load_scorer(tiny_mnist, said.append)
+        assert said[0].startswith(str(path)) and said[0].endswith("; training it again") and said[1].startswith("training the sample classifier")
+        assert made_again(path) and 0 <= scorer.accuracy <= 1
+        assert load_scorer(tiny_mnist, said.append).accuracy == scorer.accuracy and len(said) == 3  # read back, without a word
+
+    @pytest.mark.parametrize("form", ("a pipe", "a link to /dev/zero", "a folder", "binary garbage", "huge"))
+    def test_checkpoints_and_snapshots_are_one_line(self, form, tmp_path):
+        from errors import ProjectError
+        from train.checkpoints import load_model
+        from train.runfolder import RunFolder
+        from train.snapshots import snapshot_index
+
+        folder = tmp_path / "run"
+        for path in (RunFolder(folder).checkpoint(1), RunFolder(folder).snapshot(1, "snapshots/decoder_e{epoch:03d}.h5")):
+            if form == "a folder":
+                path.mkdir(parents=True)
+            else:
+                put_hostile(path, form, b"\x89HDF\r\n\x1a\n" * 100, b"")
+        with never_hangs(), pytest.raises(ProjectError) as checkpoint:
+            load_model(folder)
+        with never_hangs(), pytest.raises(ProjectError) as snapshots:
+            snapshot_index(folder, 1, "snapshots/decoder_e{epoch:03d}.h5")
+        assert "\n" not in str(checkpoint.value) and "checkpoint" in str(checkpoint.value)
+        assert "\n" not in str(snapshots.value) and "snapshot" in str(snapshots.value)
+
+    def test_a_pipe_in_place_of_a_training_lock_is_one_line(self, tmp_path):
+        from train.lock import lock_path, training_pid
+
+        (tmp_path / "run").mkdir()
+        os.mkfifo(lock_path(tmp_path / "run"))
+        with never_hangs():
+            assert training_pid(tmp_path / "run") is None
+        one_line_error(cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", "--epochs", "1"), "not a lock file")
+
+    def test_a_lecture_remakes_every_damaged_kept_file_saying_so(self, lecture_copy, small_data_dir):
+        out = lecture_copy
+        explorer = out / "media" / "explorer" / "784-256-2-variational-s0.js"
+        put_hostile(out / ".sample-scores.json", "a pipe", b"", b"")
+        put_hostile(out / "media" / ".drawn-from.json", "a link to /dev/zero", b"", b"")
+        put_hostile(explorer, "another JSON shape", b"", b'(window.explorerData = window.explorerData || {})["x"] = [1, 2];\n')
+        result = lecture_again(out, small_data_dir)
+        assert result.returncode == 0, result.stderr
+        assert f"{out / '.sample-scores.json'}: not a kept sample scores (a folder, pipe or device, not a file); scoring the samples again" in result.stdout
+        assert f"{out / 'media' / '.drawn-from.json'}: not a record of what the lecture's media were drawn from" in result.stdout
+        assert f"{explorer}: not the explorer data this program keeps" in result.stdout
+        assert all(made_again(path) for path in (out / ".sample-scores.json", out / "media" / ".drawn-from.json", explorer))
+        assert "Traceback" not in result.stderr
+
+    @pytest.mark.parametrize("name", ["index.html", "claims.json", ".sample-scores.json", "media/trajectories_one_per_class_e1-5.mp4",
+                                      "media/trajectories_one_per_class_e1-5.png", "media/.drawn-from.json",
+                                      "media/explorer/784-256-2-variational-s0.js", "the classifier"])
+    def test_an_output_that_is_a_folder_is_refused_before_any_work(self, name, lecture_copy, small_data_dir, tmp_path, monkeypatch):
+        from data.mnist import CACHE_DIR_ENV, read_directory
+        from report.classifier import cache_path
+
+        out = lecture_copy
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache" / "mnist"))  # a classifier cache of this test's own
+        folder = cache_path(read_directory(small_data_dir)) if name == "the classifier" else out / name
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            folder.unlink()
+        (folder / "mine").mkdir(parents=True)
+        (folder / "mine" / "notes.txt").write_text("a user's notes")
+        shutil.rmtree(out / "sweep" / "784-256-2-deterministic-s0")  # a net to train: refused before it is trained
+        before = snapshot(out)
+        with never_hangs(60, 4 << 30):
+            result = cli("lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir", small_data_dir,
+                         "--size", "160x90", "--out", out, "--quiet", "--config", out.parent / "lecture.toml")
+        one_line_error(result, str(folder), "is a folder, where the lecture", "writes a file; move it away")
+        assert snapshot(out) == before and (folder / "mine" / "notes.txt").read_text() == "a user's notes"
+        assert not (out / "sweep" / "784-256-2-deterministic-s0").exists()
+
+    def test_a_file_where_the_lecture_keeps_a_folder_is_refused_before_any_work(self, lecture_copy, small_data_dir):
+        out = lecture_copy
+        shutil.rmtree(out / "media" / "explorer")
+        (out / "media" / "explorer").write_text("a user's file")
+        before = snapshot(out)
+        one_line_error(cli("lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir", small_data_dir, "--size", "160x90",
+                           "--out", out, "--quiet", "--config", out.parent / "lecture.toml"), "media/explorer is not a folder")
+        assert snapshot(out) == before
