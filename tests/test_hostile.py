@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from render.video import probe
-from helpers import CHROMIUM, ROOT, cli, synthetic_run
+from helpers import CENTERS, CHROMIUM, ROOT, cli, synthetic_run
 
 
 
@@ -738,3 +738,124 @@ class TestKeptFilesAreReadBounded:
         one_line_error(cli("lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir", small_data_dir, "--size", "160x90",
                            "--out", out, "--quiet", "--config", out.parent / "lecture.toml"), "media/explorer is not a folder")
         assert snapshot(out) == before
+
+
+class TestKeptMediaFollowTheirInputs:
+    """A medium kept from an earlier lecture is drawn again when what it would be drawn from now (its
+    runs, their run files, its epochs, its size) is not what it was drawn from, saying why."""
+
+    def test_another_seed_draws_the_media_again_and_the_same_seed_keeps_them(self, tmp_path):
+        from report.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        name = "784-256-2-variational-s{}"
+        synthetic_run(tmp_path / "sweep" / name.format(0), seed=0)
+        synthetic_run(tmp_path / "sweep" / name.format(3), seed=3, centers=-CENTERS)  # another run: its digits end elsewhere
+        media, said = tmp_path / "media", []
+        (video,) = _render(medium, tmp_path / "sweep", 0, media, (160, 90), said.append)
+        seed0 = video.read_bytes()
+        assert said == []
+        _render(medium, tmp_path / "sweep", 3, media, (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: it showed {name.format(0)}, not {name.format(3)}"]
+        assert video.read_bytes() != seed0 and json.loads((media / MEDIA_RECORD).read_text())["media"][medium.name]["runs"] == [name.format(3)]
+        stamp = video.stat().st_mtime_ns
+        _render(medium, tmp_path / "sweep", 3, media, (160, 90), said.append)
+        assert len(said) == 1 and video.stat().st_mtime_ns == stamp  # what it shows is what is asked: kept, without a word
+
+    def test_a_run_trained_again_or_further_draws_its_media_again(self, tmp_path):
+        from report.lecture import PAGE, _render
+
+        medium, run = PAGE[1][0], tmp_path / "sweep" / "784-256-2-variational-s0"
+        synthetic_run(run, epochs=2)
+        said = []
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        shutil.rmtree(run)
+        synthetic_run(run, epochs=3)  # trained further: the medium shows epochs 1-3 now
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        with h5py.File(run / "run.h5", "r+") as handle:  # trained again, with another learning rate
+            handle.attrs["config"] = json.dumps({**json.loads(handle.attrs["config"]), "lr": 0.01})
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: it showed epochs 1-2, not 1-3",
+                        f"drawing {medium.name} again: its run file changed since (784-256-2-variational-s0 trained again or further)"]
+
+    def test_media_without_a_record_are_drawn_again_once(self, tmp_path):
+        from report.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        synthetic_run(tmp_path / "sweep" / "784-256-2-variational-s0")
+        said = []
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        (tmp_path / "media" / MEDIA_RECORD).unlink()  # a lecture made before media were keyed
+        for _ in range(2):
+            _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: no record of what it was drawn from"]
+
+    def test_a_kept_medium_of_another_seed_that_cannot_be_drawn_again_is_removed(self, tmp_path):
+        from errors import ProjectError
+        from report.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        synthetic_run(tmp_path / "sweep" / "784-256-2-variational-s0")
+        (tmp_path / "sweep" / "784-256-2-variational-s3").mkdir()
+        (tmp_path / "sweep" / "784-256-2-variational-s3" / "run.h5").write_bytes(b"not a run file")
+        files = _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), lambda _: None)
+        with pytest.raises(ProjectError):
+            _render(medium, tmp_path / "sweep", 3, tmp_path / "media", (160, 90), lambda _: None)
+        assert not any(path.exists() for path in files + medium.made_of(tmp_path / "media"))  # no deck shows seed 0's as seed 3's
+        assert json.loads((tmp_path / "media" / MEDIA_RECORD).read_text())["media"] == {}
+
+    def test_a_lecture_of_other_seeds_into_one_folder_draws_every_medium_of_those_seeds(self, lecture_copy, small_data_dir):
+        from report.lecture import MEDIA_RECORD
+
+        out = lecture_copy
+        seed0 = {path.name: path.read_bytes() for path in (out / "media").glob("*.mp4")}
+        result = lecture_again(out, small_data_dir, "--seeds", "1", timeout=600)
+        assert result.returncode == 0, result.stderr
+        record = json.loads((out / "media" / MEDIA_RECORD).read_text())["media"]
+        assert len(record) == 5 and all(run.endswith("-s1") for source in record.values() for run in source["runs"])
+        for name in record:
+            assert f"drawing {name} again: it showed " in result.stdout, name
+        assert seed0 and all((out / "media" / name).read_bytes() != data for name, data in seed0.items())
+        assert "checked over seeds 1<" in (out / "index.html").read_text()
+        assert json.loads((out / "claims.json").read_text())["seeds"] == [1]
+
+
+class TestTwoLecturesAtOnce:
+    def test_a_second_lecture_waits_for_the_first_saying_so(self, lecture_copy, small_data_dir, tmp_path):
+        from atomic import updating
+        from helpers import wait_until
+
+        out = lecture_copy
+        said = tmp_path / "said.txt"
+        with updating(out):  # the first lecture, at work
+            before = snapshot(out)
+            with open(said, "w") as stream:
+                second = subprocess.Popen([sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+                                           "--data-dir", str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet",
+                                           "--config", str(tmp_path / "lecture.toml")], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT,
+                                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"})
+            try:
+                wait_until(lambda: "another lecture is at work" in said.read_text() or second.poll() is not None, 120, "the second lecture waits")
+                assert said.read_text().splitlines()[0] == f"another lecture is at work in {out}; waiting for it to finish"
+                assert second.poll() is None and snapshot(out) == before  # it waits, touching nothing
+            except BaseException:
+                second.kill()
+                raise
+        assert second.wait(timeout=300) == 0, said.read_text()
+        assert "Error" not in said.read_text() and "0 to train" in said.read_text()
+
+    def test_two_lectures_started_together_both_finish(self, lecture_copy, small_data_dir, tmp_path):
+        from report.lecture import MEDIA_RECORD
+
+        out = lecture_copy
+        (out / "media" / MEDIA_RECORD).unlink()  # both have media to draw again: the first holds the folder a while
+        command = [sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir",
+                   str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet", "--config", str(tmp_path / "lecture.toml")]
+        both = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env={**os.environ, "OMP_NUM_THREADS": "1"}) for _ in range(2)]
+        outputs = [lecture.communicate(timeout=600)[0] for lecture in both]
+        assert [lecture.returncode for lecture in both] == [0, 0], outputs
+        assert sum("another lecture is at work" in output for output in outputs) == 1, outputs
+        waited = next(output for output in outputs if "another lecture is at work" in output)
+        assert "drawing" not in waited  # the first drew every medium; the second found them drawn
+        assert len(json.loads((out / "media" / MEDIA_RECORD).read_text())["media"]) == 5
