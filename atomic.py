@@ -21,7 +21,7 @@ import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from errors import ProjectError
 
@@ -96,28 +96,54 @@ def temporary_name(final: Path) -> Path:
     return final.with_name(f".{fitting(final.stem, 1 + len(tail.encode('utf-8', 'surrogateescape')))}{tail}")
 
 
-def read_small_text(path: Path, limit: int, what: str) -> str:
-    """The text of `path` when it is a regular file of at most `limit` bytes, read without blocking
-    (a pipe in its place would wait for ever) and without filling the memory (/dev/zero would)."""
+@contextmanager
+def open_regular(path: Path, what: str) -> Iterator[BinaryIO]:
+    """`path` opened for reading when it is a regular file (links followed), else one line naming
+    `what`: a pipe in its place would block the open and every read for ever, a device (/dev/zero)
+    never ends, a folder is no file. The file is opened without waiting and checked as opened, so a
+    pipe swapped in after the first look cannot block either."""
     import stat
 
+    def not_a_file() -> ProjectError:
+        return ProjectError(f"{path}: not a {what} (a folder, pipe or device, not a file)")
+
     try:
-        info = os.stat(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening some devices does something
+            raise not_a_file()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such {what}") from None
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read the {what} ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ProjectError(f"{path}: not a {what} (a folder, pipe or device, not a file)")
-    if info.st_size > limit:
-        raise ProjectError(f"{path}: {info.st_size:,} bytes, more than a {what} holds ({limit:,} at most)")
+    handle = os.fdopen(descriptor, "rb")
+    with handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise not_a_file()
+        yield handle
+
+
+def read_small_bytes(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of `path` when it is a regular file of at most `limit` bytes (`open_regular`), read
+    without filling the memory: a file larger than it says is cut at `limit` + 1 bytes and refused."""
+    with open_regular(path, what) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise ProjectError(f"{path}: {size:,} bytes, more than a {what} holds ({limit:,} at most)")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if len(data) > limit:  # it grew while read
+        raise ProjectError(f"{path}: more than a {what} holds ({limit:,} bytes at most)")
+    return data
+
+
+def read_small_text(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of `path` when it is a regular file of at most `limit` bytes (`read_small_bytes`)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1).decode("utf-8")
+        return read_small_bytes(path, limit, what).decode("utf-8")
     except UnicodeDecodeError:
         raise ProjectError(f"{path}: not a {what} (not UTF-8 text)") from None
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot read the {what} ({exc.strerror})") from None
 
 
 def fsync_file(path: Path) -> None:
@@ -310,11 +336,12 @@ def glob_escape(name: str) -> str:
 
 
 @contextmanager
-def updating(folder: Path | str) -> Iterator[None]:
+def updating(folder: Path | str, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `folder` itself (waiting for it) while a shared file in it is read,
     changed and written back: two processes that each read, add their part and write would
     otherwise keep only the last one's part. Locking the folder leaves no lock file behind; the lock
-    goes with the process, however it ends."""
+    goes with the process, however it ends. `waiting` is called once, before waiting, when another
+    process holds the lock (a long wait should not look like a hang)."""
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks
@@ -325,7 +352,11 @@ def updating(folder: Path | str) -> Iterator[None]:
     except OSError as exc:
         raise ProjectError(f"cannot lock {folder}: {exc.strerror}") from None
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if waiting else 0))
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
         os.close(handle)  # releases the lock

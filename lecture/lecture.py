@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from atomic import write_text_atomically
+from atomic import updating, write_text_atomically
 from errors import ProjectError, make_folder
 from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
@@ -141,23 +141,88 @@ PAGE = {
 }
 
 
-def _complete(medium: Medium, media: Path, size: tuple[int, int], echo: Callable[[str], None]) -> bool:
-    """Whether the medium's files are all there, and its video at the size asked (a lecture made
-    again with another --size renders its videos again, saying so)."""
+MEDIA_RECORD = ".drawn-from.json"  # under media/: {"media": {name: what it was drawn from (`drawn_from`)}}
+MAX_RECORD_BYTES = 1 << 20
+
+
+def drawn_from(medium: Medium, names: list[str], runs: list, size: tuple[int, int]) -> dict:
+    """What a medium drawn now from `runs` (opened; their run `names`) shows: its runs by name (the
+    seed in it), each run file's identity (its config, provenance included, and how far it was
+    trained: a run trained again or further is another), the epochs it shows and, for a video, the
+    size it is drawn at (a figure has one size)."""
+    import hashlib
+
+    identities = [hashlib.sha256(f"{run.config.to_json()} {run.epochs_done} {run.steps_recorded}".encode()).hexdigest()[:16] for run in runs]
+    epochs = list(shown_epochs(medium.epochs, runs[0].epochs_done)) if medium.epochs else None
+    return {"runs": list(names), "run files": identities, "epochs": epochs, "size": list(size) if medium.name.endswith(".mp4") else None}
+
+
+def _sources(data: bytes) -> dict[str, dict]:
+    """The record `DrawnFrom` writes; ValueError (or another of kept.SHAPE_ERRORS) for any other shape."""
+    from kept import json_object, texts, whole
+
+    sources = {}
+    for name, source in json_object(data)["media"].items():
+        if not isinstance(source, dict) or sorted(source) != ["epochs", "run files", "runs", "size"]:
+            raise ValueError(f"the entry of {name[:60]!r} is not what a medium was drawn from")
+        epochs = None if source["epochs"] is None else [whole(epoch) for epoch in source["epochs"]]
+        size = None if source["size"] is None else [whole(side) for side in source["size"]]
+        sources[name] = {"runs": texts(source["runs"]), "run files": texts(source["run files"]), "epochs": epochs, "size": size}
+    return sources
+
+
+class DrawnFrom:
+    """The record of what each kept medium was drawn from (media/.drawn-from.json): a medium whose
+    runs, epochs, size or run files differ from those it would be drawn from now is drawn again (a
+    lecture of seed 3 into a folder of seed 0's would otherwise show seed 0's media as seed 3's)."""
+
+    def __init__(self, media: Path, echo: Callable[[str], None] = print):
+        from kept import read_kept
+
+        self.path = media / MEDIA_RECORD
+        self.sources: dict[str, dict] = read_kept(self.path, MAX_RECORD_BYTES, "record of what the lecture's media were drawn from",
+                                                  _sources, "drawing the media again", echo) or {}
+
+    def why_again(self, name: str, source: dict) -> str | None:
+        """Why the kept medium `name` does not show `source` (one line), or None when it does."""
+        was = self.sources.get(name)
+        if was is None:
+            return f"drawing {name} again: no record of what it was drawn from"
+        if was["runs"] != source["runs"]:
+            return f"drawing {name} again: it showed {', '.join(was['runs'])}, not {', '.join(source['runs'])}"
+        if was["size"] != source["size"]:
+            return "rendering {} again at {}x{} (it was {}x{})".format(name, *source["size"], *was["size"])
+        if was["epochs"] != source["epochs"]:
+            return "drawing {} again: it showed epochs {}-{}, not {}-{}".format(name, *(was["epochs"] or ["?", "?"]), *(source["epochs"] or ["?", "?"]))
+        if was["run files"] != source["run files"]:
+            return f"drawing {name} again: its run file changed since ({', '.join(source['runs'])} trained again or further)"
+        return None
+
+    def note(self, name: str, source: dict | None) -> None:
+        """Record that `name` now shows `source` (None: that it is gone)."""
+        if source is None:
+            self.sources.pop(name, None)
+        else:
+            self.sources[name] = source
+        write_text_atomically(self.path, json.dumps({"media": self.sources}, indent=1) + "\n")
+
+
+def _why_not_kept(medium: Medium, media: Path, size: tuple[int, int]) -> str | None:
+    """None when the medium's files are all there, and its video at the size asked; else "" (some
+    are missing: drawn without a word) or the line that says why it is drawn again."""
     out = media / medium.name
     if not all(path.is_file() for path in medium.made_of(media)):
-        return False
+        return ""
     if out.suffix == ".mp4":
         from render.video import probe
 
         try:
             made = probe(out, decode=False)
         except ValueError:  # not a video any more: render it again
-            return False
+            return f"rendering {out.name} again: it is not a video any more"
         if (made.width, made.height) != tuple(size):
-            echo(f"rendering {out.name} again at {size[0]}x{size[1]} (it was {made.width}x{made.height})")
-            return False
-    return True
+            return f"rendering {out.name} again at {size[0]}x{size[1]} (it was {made.width}x{made.height})"
+    return None
 
 
 def paragraphs() -> list[str]:
@@ -170,22 +235,41 @@ def is_caption(paragraph: str) -> bool:
     return len(paragraph) < 60
 
 
-def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int], echo: Callable[[str], None] = print) -> list[Path]:
-    """The medium's files, rendered unless they are there already; [] when its run is missing."""
+def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int, int], echo: Callable[[str], None] = print,
+            drawn: DrawnFrom | None = None) -> list[Path]:
+    """The medium's files, rendered unless they are there already, drawn from what it would be drawn
+    from now (`drawn`, the record); [] when its run is missing. Kept files that show something else
+    and cannot be drawn again are removed, so that no page or deck shows them as what they are not."""
     from train.runfile import RunFile
 
     folders = [sweep / run_name(arch, mode, seed) for arch, mode in medium.runs]
     if not all(RunFolder(folder).run_file.exists() for folder in folders):
         return []
+    drawn = drawn if drawn is not None else DrawnFrom(media, echo)
     out = media / medium.name
-    if not _complete(medium, media, size, echo):
+    try:
         with ExitStack() as stack:
             runs = [stack.enter_context(RunFile(folder)) for folder in folders]
-            medium.draw(runs, VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False))
+            source = drawn_from(medium, [folder.name for folder in folders], runs, size)
+            why = _why_not_kept(medium, media, size)
+            if why is None:
+                why = drawn.why_again(medium.name, source)
+            if why is not None:
+                if why:
+                    echo(why)
+                medium.draw(runs, VideoOptions(VideoSpec(size=size), theme("light"), out=out, progress=False))
+                drawn.note(medium.name, source)
+    except ProjectError:  # what is kept may show another run: gone, so that no deck shows it as this one
+        for path in medium.made_of(media):
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+        if medium.name in drawn.sources:
+            drawn.note(medium.name, None)
+        raise
     return medium.files(media)
 
 
-def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
+def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path, echo: Callable[[str], None] = print) -> str:
     """Beside the 784-256-2 trajectories videos: the explorer of their run, on the same epochs."""
     from report.explorer import run_explorer
 
@@ -194,7 +278,12 @@ def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path) -> str:
     folder = sweep / run_name(*medium.runs[0], seed)
     if not RunFolder(folder).run_file.exists():
         return ""
-    return run_explorer(folder, folder.name, out, f"media/explorer/{folder.name}.js", epochs="{}-{}".format(*medium.epochs), keep=True)
+    return run_explorer(folder, folder.name, out, explorer_data_path(folder.name), epochs="{}-{}".format(*medium.epochs), keep=True, echo=echo)
+
+
+def explorer_data_path(name: str) -> str:
+    """Where the explorer data of the run `name` lies, relative to the lecture folder."""
+    return f"media/explorer/{name}.js"
 
 
 def _media_html(path: Path, root: Path, caption: str) -> str:
@@ -287,13 +376,14 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     media = out / "media"
     make_folder(media, "lecture's media folder")
     started = time.perf_counter()
+    drawn = DrawnFrom(media, echo)
     body = []
     for number, paragraph in enumerate(paragraphs(), 1):
         body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{html.escape(paragraph)}</p>')
         figures = []
         for medium in PAGE.get(number, []):
             try:
-                files = _render(medium, sweep, seeds[0], media, size, echo)
+                files = _render(medium, sweep, seeds[0], media, size, echo, drawn)
             except ProjectError as exc:  # one medium that cannot be drawn (a run without checkpoints, say) does not stop the page
                 echo(f"not rendered: {medium.name}: {exc}")
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: could not be rendered ({html.escape(str(exc))}).</p>')
@@ -301,7 +391,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             if not files:
                 figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
-            figures.append(_explorer_html(medium, sweep, seeds[0], out))
+            figures.append(_explorer_html(medium, sweep, seeds[0], out, echo))
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
     rendering = time.perf_counter() - started
@@ -356,7 +446,7 @@ def training_estimate(members: list, folder: Path, workers: int) -> str:
             f"about {minutes:.0f} min ({source})")
 
 
-LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)
+LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)  # and hidden ones
 
 
 def check_out(out: Path) -> None:
@@ -374,15 +464,40 @@ def check_out(out: Path) -> None:
             raise ProjectError(f"--out {out} holds files that no lecture made ({', '.join(names[:5])}); choose another --out")
 
 
+SCORES_FILE = ".sample-scores.json"  # the samples' scores, kept so that runs scored before are not scored again
+PAGE_FILES = ("index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, SCORES_FILE)
+
+
+def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path) -> None:
+    """One line, before anything is trained or drawn, when a file the lecture writes (its page, its
+    claims, a medium, its records, the cached classifier) has a folder in its place, or a folder it
+    keeps files in is not one: found at the end, all the work before would be lost."""
+    from kept import refuse_folders_in_the_way
+
+    media = out / "media"
+    files = [out / name for name in PAGE_FILES] + [media / MEDIA_RECORD]
+    folders = [media, media / "explorer"]
+    for medium in (medium for media_here in PAGE.values() for medium in media_here):
+        files += medium.made_of(media)
+        folders += [media / medium.name] if medium.parts else []
+        if medium.epochs is not None:  # beside it, the explorer of its run
+            files += [out / explorer_data_path(run_name(*medium.runs[0], seed)) for seed in seeds[:1]]
+    refuse_folders_in_the_way(files, folders, "the lecture")
+    refuse_folders_in_the_way([classifier], [classifier.parent], "the lecture (its cached sample classifier)")
+
+
 def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",
                 config_file: Path = Path("sweeps") / "lecture.toml", epochs: int | None = None, track: str | None = None,
                 data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print) -> Path:
     """Train (or continue) the lecture's sweep, render the page and check its claims; says how long
     training, rendering and the rest took. Members that failed leave their media and claims out,
-    and make the command fail at the end."""
+    and make the command fail at the end. One lecture at a time works in a folder: a second one
+    started there waits for the first, saying so, then finds its work done."""
+    from data.mnist import load_mnist
     from render.video import parse_size
-    from sweep.plan import config_groups, load_plan, read_config, spec_from
-    from sweep.run import MembersFailed, check_request, run_sweep
+    from science.classifier import cache_path
+    from sweep.plan import config_groups, read_config, spec_from
+    from sweep.run import check_request
 
     started = time.perf_counter()
     check_out(out)
@@ -390,11 +505,33 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     video_size = parse_size(size)
     given = read_config(config_file)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    mnist = load_mnist(data_dir)
+    classifier = cache_path(mnist)
+    _refuse_before_work(out, spec, classifier)
+    make_folder(out, "lecture folder")
+    with updating(out, waiting=lambda: echo(f"another lecture is at work in {out}; waiting for it to finish")):
+        check_out(out)  # again: another lecture may have worked here while this one waited
+        _refuse_before_work(out, spec, classifier)
+        return _run_locked(spec, out, executor, jobs, address, video_size, data_dir, mnist, progress, echo, started)
+
+
+def _refuse_before_work(out: Path, spec, classifier: Path) -> None:
+    """One line when `--out` holds nets of another length, or a file the lecture writes cannot be written."""
+    from sweep.plan import load_plan
+
     trained, asked = {config.epochs for config in load_plan(out / "sweep").values()}, spec.options.get("epochs")
     if trained and asked is not None and trained != {asked}:  # the sweep's own message would offer options the lecture has not
         raise ProjectError(f"--out {out}: its nets were trained with --epochs {', '.join(map(str, sorted(trained)))}, not {asked}; "
                            "give --out another folder for a lecture of this length")
-    make_folder(out, "lecture folder")
+    refuse_what_cannot_be_written(out, list(spec.seeds), classifier)
+
+
+def _run_locked(spec, out: Path, executor: str, jobs: int | None, address: str | None, video_size: tuple[int, int],
+                data_dir: Path | None, mnist, progress: bool, echo: Callable[[str], None], started: float) -> Path:
+    """`run_lecture`'s work, with the lecture folder's lock held."""
+    from science.classifier import load_scorer
+    from sweep.run import MembersFailed, run_sweep
+
     if not (out / LECTURE_MARKER).exists():
         write_text_atomically(out / LECTURE_MARKER,
                               "made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
@@ -409,14 +546,10 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     except MembersFailed as exc:  # the page shows what finished and says what is missing
         failed = exc
     training = time.perf_counter() - started
-    from data.mnist import load_mnist
-    from science.classifier import load_scorer
-
-    mnist = load_mnist(data_dir)
     scorer = load_scorer(mnist, echo)  # trained once, then read from the cache
-    scorer.keep_in(out / ".sample-scores.json")  # runs scored before are not scored again
+    scorer.keep_in(out / SCORES_FILE, echo)  # runs scored before are not scored again
     index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo, scorer, mnist.test_images)
-    scorer.save_to(out / ".sample-scores.json")
+    scorer.save_to(out / SCORES_FILE)
     for claim in claims:
         echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
     scoring = scorer.scoring_seconds

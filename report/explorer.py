@@ -22,8 +22,10 @@ import json
 import math
 from report import markup
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -286,22 +288,39 @@ def explorer_html(key: str, src: str, name: str, note: str = "", epochs: str = "
             '<label class="pick"><input type="checkbox" class="explore-together"> step together</label></figure>')
 
 
-def _written_before(path: Path, run_file: Path) -> ExplorerData | None:
-    """The data file at `path` when it is newer than the run file it was made from (the lecture keeps
-    what it rendered before), else None."""
-    try:
-        if path.stat().st_mtime_ns < run_file.stat().st_mtime_ns:
-            return None
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text[text.index("] = ") + 4:].rstrip().rstrip(";"))
-        if data.get("version") != VERSION:  # written by another version of this module: written again
-            return None
-        return ExplorerData(path, len(text.encode("utf-8")), data["steps"], data["epoch"]["shape"][0], data["precision"])
-    except (OSError, ValueError, KeyError, TypeError):
+def _kept_data(path: Path, data: bytes) -> ExplorerData | None:
+    """What `write_explorer_data` wrote at `path`, from its bytes; ValueError (or another of
+    kept.SHAPE_ERRORS) for any other shape."""
+    from kept import whole
+
+    text = data.decode("utf-8")
+    saved = json.loads(text[text.index("] = ") + 4:].rstrip().rstrip(";"))
+    if not isinstance(saved, dict) or not isinstance(saved["epoch"], dict) or not isinstance(saved["precision"], str):
+        raise ValueError("not the explorer's data")
+    if saved.get("version") != VERSION:  # written by another version of this module: written again, without a word
         return None
+    return ExplorerData(path, len(data), whole(saved["steps"]), whole(saved["epoch"]["shape"][0]), saved["precision"])
 
 
-def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str = "", keep: bool = False) -> str:
+def _written_before(path: Path, run_file: Path, echo: Callable[[str], None] | None = None) -> ExplorerData | None:
+    """The data file at `path` when it is newer than the run file it was made from (the lecture keeps
+    what it rendered before), else None; one that is not the explorer's data (a pipe, a device, another
+    shape) is written again, saying so to `echo`."""
+    import stat
+
+    from kept import read_kept
+
+    try:
+        info = path.stat()
+        if stat.S_ISREG(info.st_mode) and info.st_mtime_ns < run_file.stat().st_mtime_ns:  # older: written again without a word
+            return None
+    except OSError:
+        return None
+    return read_kept(path, 4 * BUDGET, "explorer data", partial(_kept_data, path), "writing it again", echo or (lambda _: None))
+
+
+def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str = "", keep: bool = False,
+                 echo: Callable[[str], None] | None = None) -> str:
     """The explorer of the run in `folder` for a page in `root`: its data written to `root/relative`
     (with `keep`, a data file there newer than the run file is kept), and its HTML; a note instead
     where the run has no plane to show (latent size 1, no finished epoch) or its trajectory cannot be read."""
@@ -310,7 +329,7 @@ def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str
     from train.runfile import resolve
 
     try:
-        written = _written_before(root / relative, resolve(folder)) if keep else None
+        written = _written_before(root / relative, resolve(folder), echo) if keep else None
         with RunFile(folder) as run:
             if run.latent_dim < 2 or not run.epochs_done:
                 return ""

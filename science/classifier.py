@@ -22,7 +22,7 @@ import hashlib
 import json
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +31,8 @@ from scipy import linalg
 
 from atomic import atomic_path, write_text_atomically
 from data.mnist import Mnist, cache_dir
+from errors import make_folder
+from kept import json_object, number, read_kept, whole
 from train.runfolder import RunFolder
 
 SAMPLES = 10_000
@@ -113,15 +115,28 @@ class Scorer:
         self.scoring_seconds += time.perf_counter() - started
         return scores
 
-    def keep_in(self, path: Path) -> None:
-        """Read the scores kept in `path` (JSON), if any."""
-        try:
-            self.kept = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self.kept = {}
+    def keep_in(self, path: Path, echo: Callable[[str], None] = print) -> None:
+        """Read the scores kept in `path` (JSON), if any; a file that is not scores this program kept
+        (a pipe, a device, another shape) is scored again, saying so."""
+        self.kept = read_kept(path, MAX_KEPT_SCORES_BYTES, "kept sample scores", kept_scores, "scoring the samples again", echo) or {}
 
     def save_to(self, path: Path) -> None:
         write_text_atomically(path, json.dumps(self.kept, indent=0))
+
+
+MAX_KEPT_SCORES_BYTES = 16 << 20  # about 150 bytes a run: 100,000 runs
+
+
+def kept_scores(data: bytes) -> dict[str, dict]:
+    """The scores `save_to` wrote ({key: {frechet, confidence, class_entropy}}); ValueError (or
+    another of kept.SHAPE_ERRORS) for any other shape."""
+    names = sorted(field.name for field in fields(Scores))
+    kept = {}
+    for key, entry in json_object(data).items():
+        if not isinstance(entry, dict) or sorted(entry) != names:
+            raise ValueError(f"the entry {key[:60]!r} is not scores")
+        kept[key] = {name: number(entry[name]) for name in names}
+    return kept
 
 
 def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:
@@ -189,27 +204,44 @@ def _train(mnist: Mnist, size: int | None, epochs: int) -> tuple[dict, float, fl
     return {key: value.clone() for key, value in net.state_dict().items()}, accuracy, time.perf_counter() - started
 
 
+MAX_CLASSIFIER_BYTES = 4 << 20  # the classifier saved is about 230 kB
+
+
+def _cached_scorer(data: bytes) -> Scorer:
+    """The classifier `load_scorer` saved, from its bytes; ValueError for anything else (torch's
+    unpickler raises many kinds for a damaged or foreign file)."""
+    import io
+
+    import torch
+
+    try:
+        saved = torch.load(io.BytesIO(data), weights_only=True)
+        mean, cov = saved["mean"].numpy().astype(np.float64), saved["cov"].numpy().astype(np.float64)
+        scorer = Scorer(saved["state"], number(saved["accuracy"], 0.0, 1.0), mean, cov, number(saved["seconds"], 0.0),
+                        whole(saved["dead_features"], 0, FEATURES))
+    except Exception as exc:
+        raise ValueError(type(exc).__name__) from None
+    if mean.shape != (64,) or cov.shape != (64, 64) or not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise ValueError(f"feature statistics of shapes {mean.shape} and {cov.shape}, not (64,) and (64, 64)")
+    return scorer
+
+
 def load_scorer(mnist: Mnist, echo: Callable[[str], None] = print) -> Scorer:
     """The cached classifier of this data, trained first if there is none."""
     import torch
 
     path = cache_path(mnist)
-    if path.exists():
-        try:
-            saved = torch.load(path, weights_only=True)
-            scorer = Scorer(saved["state"], float(saved["accuracy"]), saved["mean"].numpy(), saved["cov"].numpy(), float(saved["seconds"]),
-                            int(saved["dead_features"]))
-            scorer.version = path.stem
-            return scorer
-        except Exception as exc:  # a damaged or foreign file (torch's unpickler raises many kinds): train it again
-            echo(f"{path}: not a readable classifier ({type(exc).__name__}); training it again")
+    scorer = read_kept(path, MAX_CLASSIFIER_BYTES, "cached sample classifier", _cached_scorer, "training it again", echo)
+    if scorer is not None:
+        scorer.version = path.stem
+        return scorer
     echo(f"training the sample classifier once ({EPOCHS} epochs on {len(mnist.train_images):,} digits, one thread; cached in {path.parent})")
     state, accuracy, seconds = train_classifier(mnist)
     scorer = Scorer(state, accuracy, np.zeros(64), np.eye(64), seconds)
     features, _ = scorer._outputs(mnist.test_images.astype(np.float64) / 255)
     scorer.mean, scorer.cov = features.mean(axis=0), np.cov(features, rowvar=False)
     scorer.dead_features = int(np.sum(features.max(axis=0) <= 0))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, "sample classifier's cache folder")
     with atomic_path(path) as tmp:
         torch.save({"state": state, "accuracy": accuracy, "mean": torch.from_numpy(scorer.mean), "cov": torch.from_numpy(scorer.cov),
                     "seconds": seconds, "dead_features": scorer.dead_features}, tmp)

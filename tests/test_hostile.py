@@ -10,13 +10,15 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
 from render.video import probe
-from helpers import CHROMIUM, ROOT, cli, synthetic_run
+from helpers import CENTERS, CHROMIUM, ROOT, cli, synthetic_run
 
 
 
@@ -803,3 +805,367 @@ class TestAnOutThatCannotBeWritten:
     def test_it_is_said_as_it_is(self, run, out, said):
         message = one_line_error(cli("slides", run, "--out", out), said)
         assert "full" not in message
+
+
+# -- the third pass: kept files, kept media, two lectures at once ---------------------------------
+
+HOSTILE_FORMS = ("a pipe", "a link to /dev/zero", "another JSON shape", "binary garbage", "cut short", "huge")
+
+
+@contextmanager
+def never_hangs(seconds: float = 20, memory: int = 1 << 30):
+    """Fail, instead of hanging or filling the memory, when what runs inside blocks for `seconds` (a
+    read of a pipe) or allocates more than `memory` bytes beyond what the process holds (/dev/zero)."""
+    import resource
+    import signal
+
+    def hung(signum, frame):
+        raise AssertionError(f"still running after {seconds:g} s: it hangs")
+
+    held = int(next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmData:"))) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    previous = signal.signal(signal.SIGALRM, hung)
+    resource.setrlimit(resource.RLIMIT_DATA, (held + memory if hard == resource.RLIM_INFINITY else min(hard, held + memory), hard))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def put_hostile(path: Path, form: str, good: bytes, other_shape: bytes) -> None:
+    """`form` in place of the kept file at `path`, whose right contents are `good`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        path.unlink()
+    if form == "a pipe":
+        os.mkfifo(path)
+    elif form == "a link to /dev/zero":
+        path.symlink_to("/dev/zero")
+    elif form == "another JSON shape":
+        path.write_bytes(other_shape)
+    elif form == "binary garbage":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif form == "cut short":
+        path.write_bytes(good[: len(good) // 2])
+    elif form == "huge":
+        path.write_bytes(good)
+        os.truncate(path, 5 << 30)  # sparse: 5 GiB that take no disk
+    else:
+        raise ValueError(form)
+
+
+def made_again(path: Path) -> bool:
+    """Whether `path` is now a regular file of its own (not a pipe, not a link, not huge)."""
+    return path.is_file() and not path.is_symlink() and path.stat().st_size < 1 << 30
+
+
+def copy_of_lecture(small_lecture: Path, folder: Path) -> Path:
+    """The small lecture copied, times kept (its explorer data stays newer than its run files)."""
+    return Path(shutil.copytree(small_lecture, folder, symlinks=True))
+
+
+def lecture_again(out: Path, small_data_dir: Path, *more: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The small lecture's command again, in its own process: a hang fails by `timeout`."""
+    return subprocess.run([sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir",
+                           str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet", "--config", str(out.parent / "lecture.toml"), *more],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+
+
+SMALL_LECTURE_CONFIG = ('name = "lecture"\nseeds = "0"\nepochs = 1\ntrack = "1-per-class"\n'
+                        '[[group]]\narch = ["784-256-2"]\nmode = ["variational", "deterministic"]\n')
+
+
+@pytest.fixture
+def lecture_copy(small_lecture, tmp_path) -> Path:
+    (tmp_path / "lecture.toml").write_text(SMALL_LECTURE_CONFIG)  # as conftest's small_lecture was made
+    return copy_of_lecture(small_lecture, tmp_path / "lecture")
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(mnist):
+    """64 training and 32 test digits: a classifier of its own trains in a second."""
+    from data.mnist import Mnist
+
+    return Mnist(mnist.train_images[:64], mnist.train_labels[:64], mnist.test_images[:32], mnist.test_labels[:32], "the first digits")
+
+
+class TestKeptFilesAreReadBounded:
+    """Every file the project keeps and reads back is read through the one bounded reader, its shape
+    checked: what fails is made again with one line saying so, or refused in one line before work."""
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_kept_sample_scores(self, form, tmp_path):
+        from science.classifier import Scorer, _net
+
+        path = tmp_path / ".sample-scores.json"
+        good = json.dumps({"784-256-2-variational-s0 model_e001.pt 1 2 v3 0": {"frechet": 1.5, "confidence": 0.9, "class_entropy": 2.0}})
+        put_hostile(path, form, good.encode(), b'{"784-256-2-variational-s0": [1.5, 0.9, 2.0]}')
+        scorer, said = Scorer(_net().state_dict(), 0.9, np.zeros(64), np.eye(64), 1.0), []
+        with never_hangs():
+            scorer.keep_in(path, said.append)
+        assert scorer.kept == {} and len(said) == 1 and said[0].startswith(str(path)) and said[0].endswith("; scoring the samples again")
+        path.unlink()
+        path.write_text(good)
+        scorer.keep_in(path, said.append)
+        assert scorer.kept == json.loads(good) and len(said) == 1  # the good one is read, without a word
+
+    @pytest.mark.parametrize("shape", ['[]', '"scores"', '{"k": {"frechet": "1", "confidence": 0.9, "class_entropy": 2}}',
+                                       '{"k": {"frechet": 1, "confidence": 0.9}}', '{"k": {"frechet": Infinity, "confidence": 0.9, "class_entropy": 2}}',
+                                       '{"k": {"frechet": true, "confidence": 0.9, "class_entropy": 2}}', "[" * 100_000])
+    def test_kept_scores_of_another_shape_are_never_used(self, shape, tmp_path):
+        from science.classifier import Scorer, _net
+
+        (tmp_path / "scores.json").write_text(shape)
+        scorer, said = Scorer(_net().state_dict(), 0.9, np.zeros(64), np.eye(64), 1.0), []
+        scorer.keep_in(tmp_path / "scores.json", said.append)
+        assert scorer.kept == {} and len(said) == 1 and "not the kept sample scores this program keeps" in said[0]
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_the_record_of_what_media_were_drawn_from(self, form, tmp_path):
+        from lecture.lecture import MEDIA_RECORD, DrawnFrom
+
+        good = {"media": {"a.png": {"runs": ["784-256-2-variational-s0"], "run files": ["0123"], "epochs": None, "size": None}}}
+        put_hostile(tmp_path / MEDIA_RECORD, form, json.dumps(good).encode(), b'{"media": {"a.png": {"runs": "784-256-2-variational-s0"}}}')
+        said = []
+        with never_hangs():
+            record = DrawnFrom(tmp_path, said.append)
+        assert record.sources == {} and len(said) == 1 and said[0].endswith("; drawing the media again")
+        record.note("a.png", good["media"]["a.png"])  # made again: a file of its own, in place of the pipe or link
+        assert made_again(tmp_path / MEDIA_RECORD) and DrawnFrom(tmp_path, said.append).sources == good["media"] and len(said) == 1
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_kept_explorer_data(self, form, tmp_path):
+        from report.explorer import run_explorer
+
+        folder = synthetic_run(tmp_path / "run").parent
+        data = tmp_path / "page" / "media" / "run.js"
+        first = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
+        put_hostile(data, form, data.read_bytes(), b'(window.explorerData = window.explorerData || {})["media/run.js"] = {"steps": "many"};\n')
+        said = []
+        with never_hangs():
+            again = run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True, echo=said.append)
+        assert again == first and made_again(data) and len(said) == 1 and said[0].endswith("; writing it again")
+
+    @pytest.mark.parametrize("form", HOSTILE_FORMS)
+    def test_the_cached_classifier(self, form, tiny_mnist, tmp_path, monkeypatch):
+        import torch
+
+        from data.mnist import CACHE_DIR_ENV
+        from science.classifier import _net, cache_path, load_scorer
+
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache" / "mnist"))
+        path = cache_path(tiny_mnist)
+        path.parent.mkdir(parents=True)
+        saved = {"state": _net().state_dict(), "accuracy": 0.5, "mean": torch.zeros(64, dtype=torch.float64),
+                 "cov": torch.eye(64, dtype=torch.float64), "seconds": 1.0}
+        torch.save(saved, path)
+        good = path.read_bytes()
+        other = tmp_path / "other.pt"
+        torch.save({**saved, "mean": torch.zeros(3)}, other)
+        put_hostile(path, form, good, other.read_bytes())
+        said = []
+        with never_hangs(60, 4 << 30):
+            scorer = load_scorer(tiny_mnist, said.append)
+        assert said[0].startswith(str(path)) and said[0].endswith("; training it again") and said[1].startswith("training the sample classifier")
+        assert made_again(path) and 0 <= scorer.accuracy <= 1
+        assert load_scorer(tiny_mnist, said.append).accuracy == scorer.accuracy and len(said) == 3  # read back, without a word
+
+    @pytest.mark.parametrize("form", ("a pipe", "a link to /dev/zero", "a folder", "binary garbage", "huge"))
+    def test_checkpoints_and_snapshots_are_one_line(self, form, tmp_path):
+        from errors import ProjectError
+        from train.checkpoints import load_model
+        from train.runfolder import RunFolder
+        from train.snapshots import snapshot_index
+
+        folder = tmp_path / "run"
+        for path in (RunFolder(folder).checkpoint(1), RunFolder(folder).snapshot(1, "snapshots/decoder_e{epoch:03d}.h5")):
+            if form == "a folder":
+                path.mkdir(parents=True)
+            else:
+                put_hostile(path, form, b"\x89HDF\r\n\x1a\n" * 100, b"")
+        with never_hangs(), pytest.raises(ProjectError) as checkpoint:
+            load_model(folder)
+        with never_hangs(), pytest.raises(ProjectError) as snapshots:
+            snapshot_index(folder, 1, "snapshots/decoder_e{epoch:03d}.h5")
+        assert "\n" not in str(checkpoint.value) and "checkpoint" in str(checkpoint.value)
+        assert "\n" not in str(snapshots.value) and "snapshot" in str(snapshots.value)
+
+    def test_a_pipe_in_place_of_a_training_lock_is_one_line(self, tmp_path):
+        from train.lock import lock_path, training_pid
+
+        (tmp_path / "run").mkdir()
+        os.mkfifo(lock_path(tmp_path / "run"))
+        with never_hangs():
+            assert training_pid(tmp_path / "run") is None
+        one_line_error(cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", "--epochs", "1"), "not a lock file")
+
+    def test_a_lecture_remakes_every_damaged_kept_file_saying_so(self, lecture_copy, small_data_dir):
+        out = lecture_copy
+        explorer = out / "media" / "explorer" / "784-256-2-variational-s0.js"
+        put_hostile(out / ".sample-scores.json", "a pipe", b"", b"")
+        put_hostile(out / "media" / ".drawn-from.json", "a link to /dev/zero", b"", b"")
+        put_hostile(explorer, "another JSON shape", b"", b'(window.explorerData = window.explorerData || {})["x"] = [1, 2];\n')
+        result = lecture_again(out, small_data_dir)
+        assert result.returncode == 0, result.stderr
+        assert f"{out / '.sample-scores.json'}: not a kept sample scores (a folder, pipe or device, not a file); scoring the samples again" in result.stdout
+        assert f"{out / 'media' / '.drawn-from.json'}: not a record of what the lecture's media were drawn from" in result.stdout
+        assert f"{explorer}: not the explorer data this program keeps" in result.stdout
+        assert all(made_again(path) for path in (out / ".sample-scores.json", out / "media" / ".drawn-from.json", explorer))
+        assert "Traceback" not in result.stderr
+
+    @pytest.mark.parametrize("name", ["index.html", "claims.json", ".sample-scores.json", "media/trajectories_one_per_class_e1-5.mp4",
+                                      "media/trajectories_one_per_class_e1-5.png", "media/.drawn-from.json",
+                                      "media/explorer/784-256-2-variational-s0.js", "the classifier"])
+    def test_an_output_that_is_a_folder_is_refused_before_any_work(self, name, lecture_copy, small_data_dir, tmp_path, monkeypatch):
+        from data.mnist import CACHE_DIR_ENV, read_directory
+        from science.classifier import cache_path
+
+        out = lecture_copy
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache" / "mnist"))  # a classifier cache of this test's own
+        folder = cache_path(read_directory(small_data_dir)) if name == "the classifier" else out / name
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            folder.unlink()
+        (folder / "mine").mkdir(parents=True)
+        (folder / "mine" / "notes.txt").write_text("a user's notes")
+        shutil.rmtree(out / "sweep" / "784-256-2-deterministic-s0")  # a net to train: refused before it is trained
+        before = snapshot(out)
+        with never_hangs(60, 4 << 30):
+            result = cli("lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir", small_data_dir,
+                         "--size", "160x90", "--out", out, "--quiet", "--config", out.parent / "lecture.toml")
+        one_line_error(result, str(folder), "is a folder, where the lecture", "writes a file; move it away")
+        assert snapshot(out) == before and (folder / "mine" / "notes.txt").read_text() == "a user's notes"
+        assert not (out / "sweep" / "784-256-2-deterministic-s0").exists()
+
+    def test_a_file_where_the_lecture_keeps_a_folder_is_refused_before_any_work(self, lecture_copy, small_data_dir):
+        out = lecture_copy
+        shutil.rmtree(out / "media" / "explorer")
+        (out / "media" / "explorer").write_text("a user's file")
+        before = snapshot(out)
+        one_line_error(cli("lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir", small_data_dir, "--size", "160x90",
+                           "--out", out, "--quiet", "--config", out.parent / "lecture.toml"), "media/explorer is not a folder")
+        assert snapshot(out) == before
+
+
+class TestKeptMediaFollowTheirInputs:
+    """A medium kept from an earlier lecture is drawn again when what it would be drawn from now (its
+    runs, their run files, its epochs, its size) is not what it was drawn from, saying why."""
+
+    def test_another_seed_draws_the_media_again_and_the_same_seed_keeps_them(self, tmp_path):
+        from lecture.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        name = "784-256-2-variational-s{}"
+        synthetic_run(tmp_path / "sweep" / name.format(0), seed=0)
+        synthetic_run(tmp_path / "sweep" / name.format(3), seed=3, centers=-CENTERS)  # another run: its digits end elsewhere
+        media, said = tmp_path / "media", []
+        (video,) = _render(medium, tmp_path / "sweep", 0, media, (160, 90), said.append)
+        seed0 = video.read_bytes()
+        assert said == []
+        _render(medium, tmp_path / "sweep", 3, media, (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: it showed {name.format(0)}, not {name.format(3)}"]
+        assert video.read_bytes() != seed0 and json.loads((media / MEDIA_RECORD).read_text())["media"][medium.name]["runs"] == [name.format(3)]
+        stamp = video.stat().st_mtime_ns
+        _render(medium, tmp_path / "sweep", 3, media, (160, 90), said.append)
+        assert len(said) == 1 and video.stat().st_mtime_ns == stamp  # what it shows is what is asked: kept, without a word
+
+    def test_a_run_trained_again_or_further_draws_its_media_again(self, tmp_path):
+        from lecture.lecture import PAGE, _render
+
+        medium, run = PAGE[1][0], tmp_path / "sweep" / "784-256-2-variational-s0"
+        synthetic_run(run, epochs=2)
+        said = []
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        shutil.rmtree(run)
+        synthetic_run(run, epochs=3)  # trained further: the medium shows epochs 1-3 now
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        with h5py.File(run / "run.h5", "r+") as handle:  # trained again, with another learning rate
+            handle.attrs["config"] = json.dumps({**json.loads(handle.attrs["config"]), "lr": 0.01})
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: it showed epochs 1-2, not 1-3",
+                        f"drawing {medium.name} again: its run file changed since (784-256-2-variational-s0 trained again or further)"]
+
+    def test_media_without_a_record_are_drawn_again_once(self, tmp_path):
+        from lecture.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        synthetic_run(tmp_path / "sweep" / "784-256-2-variational-s0")
+        said = []
+        _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        (tmp_path / "media" / MEDIA_RECORD).unlink()  # a lecture made before media were keyed
+        for _ in range(2):
+            _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), said.append)
+        assert said == [f"drawing {medium.name} again: no record of what it was drawn from"]
+
+    def test_a_kept_medium_of_another_seed_that_cannot_be_drawn_again_is_removed(self, tmp_path):
+        from errors import ProjectError
+        from lecture.lecture import MEDIA_RECORD, PAGE, _render
+
+        medium = PAGE[1][0]
+        synthetic_run(tmp_path / "sweep" / "784-256-2-variational-s0")
+        (tmp_path / "sweep" / "784-256-2-variational-s3").mkdir()
+        (tmp_path / "sweep" / "784-256-2-variational-s3" / "run.h5").write_bytes(b"not a run file")
+        files = _render(medium, tmp_path / "sweep", 0, tmp_path / "media", (160, 90), lambda _: None)
+        with pytest.raises(ProjectError):
+            _render(medium, tmp_path / "sweep", 3, tmp_path / "media", (160, 90), lambda _: None)
+        assert not any(path.exists() for path in files + medium.made_of(tmp_path / "media"))  # no deck shows seed 0's as seed 3's
+        assert json.loads((tmp_path / "media" / MEDIA_RECORD).read_text())["media"] == {}
+
+    def test_a_lecture_of_other_seeds_into_one_folder_draws_every_medium_of_those_seeds(self, lecture_copy, small_data_dir):
+        from lecture.lecture import MEDIA_RECORD
+
+        out = lecture_copy
+        seed0 = {path.name: path.read_bytes() for path in (out / "media").glob("*.mp4")}
+        result = lecture_again(out, small_data_dir, "--seeds", "1", timeout=600)
+        assert result.returncode == 0, result.stderr
+        record = json.loads((out / "media" / MEDIA_RECORD).read_text())["media"]
+        assert len(record) == 5 and all(run.endswith("-s1") for source in record.values() for run in source["runs"])
+        for name in record:
+            assert f"drawing {name} again: it showed " in result.stdout, name
+        assert seed0 and all((out / "media" / name).read_bytes() != data for name, data in seed0.items())
+        assert "checked over seeds 1<" in (out / "index.html").read_text()
+        assert json.loads((out / "claims.json").read_text())["seeds"] == [1]
+
+
+class TestTwoLecturesAtOnce:
+    def test_a_second_lecture_waits_for_the_first_saying_so(self, lecture_copy, small_data_dir, tmp_path):
+        from atomic import updating
+        from helpers import wait_until
+
+        out = lecture_copy
+        said = tmp_path / "said.txt"
+        with updating(out):  # the first lecture, at work
+            before = snapshot(out)
+            with open(said, "w") as stream:
+                second = subprocess.Popen([sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+                                           "--data-dir", str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet",
+                                           "--config", str(tmp_path / "lecture.toml")], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT,
+                                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"})
+            try:
+                wait_until(lambda: "another lecture is at work" in said.read_text() or second.poll() is not None, 120, "the second lecture waits")
+                assert said.read_text().splitlines()[0] == f"another lecture is at work in {out}; waiting for it to finish"
+                assert second.poll() is None and snapshot(out) == before  # it waits, touching nothing
+            except BaseException:
+                second.kill()
+                raise
+        assert second.wait(timeout=300) == 0, said.read_text()
+        assert "Error" not in said.read_text() and "0 to train" in said.read_text()
+
+    def test_two_lectures_started_together_both_finish(self, lecture_copy, small_data_dir, tmp_path):
+        from lecture.lecture import MEDIA_RECORD
+
+        out = lecture_copy
+        (out / "media" / MEDIA_RECORD).unlink()  # both have media to draw again: the first holds the folder a while
+        command = [sys.executable, "cli.py", "lecture", "--seeds", "0", "--epochs", "1", "--track", "1-per-class", "--data-dir",
+                   str(small_data_dir), "--size", "160x90", "--out", str(out), "--quiet", "--config", str(tmp_path / "lecture.toml")]
+        both = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env={**os.environ, "OMP_NUM_THREADS": "1"}) for _ in range(2)]
+        outputs = [lecture.communicate(timeout=600)[0] for lecture in both]
+        assert [lecture.returncode for lecture in both] == [0, 0], outputs
+        assert sum("another lecture is at work" in output for output in outputs) == 1, outputs
+        waited = next(output for output in outputs if "another lecture is at work" in output)
+        assert "drawing" not in waited  # the first drew every medium; the second found them drawn
+        assert len(json.loads((out / "media" / MEDIA_RECORD).read_text())["media"]) == 5

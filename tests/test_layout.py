@@ -146,11 +146,11 @@ def test_a_new_command_answers_user_errors_in_one_line_without_a_decorator():
 
 
 # The rooms of the house, lowest first: a module imports only from its own room or rooms below it.
-# The ground (errors, atomic, owners) says what an error is, how a file is written and where outputs
+# The ground (errors, atomic, owners, kept) says what an error is, how a file is written and read back, and where outputs
 # go; data and train make runs; science measures them (no drawing, no HTML) and sweep runs many;
 # render draws; report pages runs and sweeps; lecture is the product built on all of them; export
 # turns what the others wrote into talk formats; cli calls them all.
-ROOMS = {"errors": 0, "atomic": 1, "owners": 2, "data": 2, "train": 3, "science": 4, "sweep": 4, "render": 5,
+ROOMS = {"errors": 0, "atomic": 1, "owners": 2, "kept": 2, "data": 2, "train": 3, "science": 4, "sweep": 4, "render": 5,
          "report": 6, "lecture": 7, "export": 8, "cli": 9}
 
 

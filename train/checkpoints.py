@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from atomic import atomic_path, ensure_free_space
+from atomic import atomic_path, ensure_free_space, open_regular
 from errors import ProjectError
 from train.model import VAE
 from train.runfolder import CHECKPOINT_NAMES, RunFolder
@@ -34,10 +34,16 @@ def _save(payload: dict, path: Path) -> None:
 
 
 def _load(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged file
-        raise ProjectError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from exc
+    """The checkpoint's contents, read from a regular file only (a pipe in its place would block for
+    ever, /dev/zero never ends) and as a dictionary."""
+    with open_regular(path, "checkpoint") as handle:
+        try:
+            payload = torch.load(handle, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for a damaged file
+            raise ProjectError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from exc
+    if not isinstance(payload, dict):
+        raise ProjectError(f"{path}: unreadable checkpoint (a {type(payload).__name__}, not a dictionary)")
+    return payload
 
 
 def save_model(run_dir: Path, epoch: int, model: VAE, layers: tuple[int, ...]) -> None:

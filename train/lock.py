@@ -30,16 +30,20 @@ def lock_path(run_dir: Path) -> Path:
 
 def training_pid(run_dir: Path) -> str | None:
     """The pid of the process training `run_dir` now ("?" if unreadable), or None: no process, or no locks here."""
+    from atomic import open_regular
+
     try:
         import fcntl
-        handle = open(lock_path(run_dir))
-    except (ImportError, OSError):
+    except ImportError:
         return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # held for an instant: only a trainer starting then would be refused
-        except BlockingIOError:
-            return handle.read().strip() or "?"
+    try:
+        with open_regular(lock_path(run_dir), "lock file") as handle:  # a pipe in its place would block for ever
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # held for an instant: only a trainer starting then would be refused
+            except BlockingIOError:
+                return handle.read(64).decode("ascii", "replace").strip() or "?"
+            return None
+    except ProjectError:
         return None
 
 
@@ -52,6 +56,8 @@ def training_lock(run_dir: Path) -> Iterator[None]:
         yield
         return
     path = lock_path(run_dir)
+    if os.path.lexists(path) and not path.is_file():  # a pipe would not open as a file, a folder would not lock
+        raise ProjectError(f"{path}: not a lock file (a folder, pipe or device, not a file); remove it and try again")
     try:
         try:
             handle = open(path, "a+")

@@ -118,6 +118,8 @@ def snapshot_index(run_dir: Path, epochs_done: int, pattern: str | None) -> Snap
         path = RunFolder(run_dir).snapshot(epoch, pattern)
         if not path.exists():
             return None
+        if not path.is_file():  # HDF5 would wait for ever on a pipe
+            raise ProjectError(f"{path}: not a decoder snapshot file (a folder, pipe or device, not a file)")
         try:
             with h5py.File(path, "r") as handle:
                 found = handle["step"][:]
