@@ -112,22 +112,32 @@ def data_fetch(force: bool) -> None:
 @click.option("--tag", default="", help="Suffix for the run directory name.")
 @click.option("--snapshot-every", type=click.IntRange(min=0), default=0, show_default=True,
               help="Save the decoder's weights every K batches, for render manifold (K = 10: ~60 an epoch; 0: none).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-tag]).")
+@click.option("--beta", type=FiniteFloatRange(min=0), default=1.0, show_default=True, help="Weight of the KL penalty in the objective.")
+@click.option("--kl-warmup", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Epochs over which the penalty's weight rises linearly from 0 to --beta, step by step (0: none).")
+@click.option("--free-bits", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
+              help="Nats per latent variable: its KL, averaged over the batch, counts as at least this much (0: none).")
+@click.option("--activation", type=click.Choice(["relu", "leaky-relu", "elu"]), default="relu", show_default=True,
+              help="The nonlinearity after every hidden layer.")
+@click.option("--init", type=click.Choice(["default", "glorot"]), default="default", show_default=True,
+              help="Initial weights: PyTorch's default, or Glorot uniform with zero biases (as Keras).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-options][-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
 @click.option("--threads", type=click.IntRange(min=1, max=1024), help="torch threads (default: all cores); fewer beside other work.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, snapshot_every, out, overwrite, resume, data_dir, threads,
-          quiet) -> None:
+def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, snapshot_every, beta, kl_warmup, free_bits, activation, init,
+          out, overwrite, resume, data_dir, threads, quiet) -> None:
     """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
     from train import launch
     from train.describe import summary_lines
     from train.runfile import RunFile
 
     options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag,
-                   snapshot_every=snapshot_every)
+                   snapshot_every=snapshot_every, beta=beta, kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init)
     given = {name for name in options if ctx.get_parameter_source(name).name != "DEFAULT"}
     launch.set_threads(threads)
     run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=echo)
@@ -146,6 +156,11 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), help="For every member (default 0.001).")
 @click.option("--track", help="For every member (default 6-per-class).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="For every member (default auto).")
+@click.option("--beta", help="KL weights, comma-separated (e.g. 0.5,1); they multiply like --arch (default 1).")
+@click.option("--kl-warmup", help="KL warm-up epochs, comma-separated (default 0: none).")
+@click.option("--free-bits", help="Free bits per latent variable, in nats, comma-separated (default 0: none).")
+@click.option("--activation", help="relu, leaky-relu, elu, comma-separated (default relu).")
+@click.option("--init", help="default, glorot, comma-separated (default: PyTorch's).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML file with these keys (options given here win).")
 @click.option("--name", help="The sweep's folder under outputs/sweeps/ (default: made from the lists).")
 @click.option("--out", type=click.Path(path_type=Path), help="The sweep's folder (instead of --name).")
@@ -156,9 +171,10 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--overwrite", is_flag=True, help="Train again the members whose options this plan changes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_file, name, out, executor, jobs, address, data_dir,
-          overwrite, quiet) -> None:
-    """Many runs at once: every combination of --arch, --mode and --seeds, restartable (run the same
+def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, beta, kl_warmup, free_bits, activation, init, config_file, name,
+          out, executor, jobs, address, data_dir, overwrite, quiet) -> None:
+    """Many runs at once: every combination of --arch, --mode, --seeds and the training options given
+    as lists (--beta, --kl-warmup, --free-bits, --activation, --init), restartable (run the same
     command again to continue). `sweep summary FOLDER` aggregates the numbers over seeds."""
     if ctx.invoked_subcommand is not None:
         return
@@ -166,7 +182,8 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
     from sweep.run import check_request, run_sweep
 
     check_request(executor, jobs, address)
-    spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device),
+    spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device, beta=beta,
+                                                      kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init),
                              config_file, name)
     folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=echo)
@@ -176,7 +193,7 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
 @sweep.command("summary")
 @click.argument("folder", type=click.Path(path_type=Path))
 def sweep_summary(folder: Path) -> None:
-    """Per (arch, mode), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
+    """Per configuration (arch, mode, training options), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
     from sweep.summary import markdown, summarize, write_summary
 
     rows = summarize(folder)

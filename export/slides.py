@@ -73,7 +73,7 @@ def epochs_label(name: str, trained: int) -> str:
 
 
 def _title(config: RunConfig, epochs: str) -> str:
-    return f"{config.arch} · {config.mode} · seed {config.seed} · {epochs}"
+    return f"{config.arch} · {config.mode}{config.options_note()} · seed {config.seed} · {epochs}"
 
 
 def _usable(path: Path, echo: Callable[[str], None]) -> bool:

@@ -32,7 +32,7 @@ def open_run(run_dir: Path | None) -> tuple[RunFile, bool]:
 
 
 def run_title(run: RunFile) -> str:
-    return f"{run.config.arch}  ·  {run.config.mode}"
+    return f"{run.config.arch}  ·  {run.config.mode}{run.config.options_note('  ·  ')}"
 
 
 def run_folder(run: RunFile) -> Path:

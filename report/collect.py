@@ -141,7 +141,7 @@ def collect(paths: list[Path]) -> tuple[list[RunReport], list[SweepReport], list
             curves: dict = {}
             for report in member_reports:
                 if report.epochs_done:
-                    curves.setdefault(f"{report.config.arch} · {report.config.mode}", []).append(_test_loss_curve(report.folder))
+                    curves.setdefault(f"{report.config.arch} · {report.config.mode}{report.config.options_note()}", []).append(_test_loss_curve(report.folder))
             sweeps.append(SweepReport(path, path.name, summarize(path), member_reports, curves))
         elif RunFolder(path).run_file.is_file() or path.suffix == ".h5":
             folder = path if path.is_dir() else path.parent

@@ -242,7 +242,7 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
     return {
         "version": VERSION,
         "name": name,
-        "title": f"{config.arch} · {'variational' if variational else 'no sampling'} · seed {config.seed}{dims_note}",
+        "title": f"{config.arch} · {'variational' if variational else 'no sampling'}{config.options_note()} · seed {config.seed}{dims_note}",
         "variational": bool(variational),
         "latentDim": int(d),
         "steps": int(count),

@@ -147,7 +147,7 @@ def _run_html(run: RunReport, media: _Media) -> str:
     loss = (f"final test loss {sum(run.test_loss):.2f} = reconstruction {run.test_loss[0]:.2f} + penalty {run.test_loss[1]:.2f}"
             if run.test_loss else "no finished epoch yet")
     parts = [f'<section class="run" id="{_e(group)}"><h3>{_e(run.name)}</h3>',
-             f'<p class="facts">{_e(run.config.arch)} · {_e(run.config.mode)} · seed {run.config.seed} · '
+             f'<p class="facts">{_e(run.config.arch)} · {_e(run.config.mode)}{_e(run.config.options_note())} · seed {run.config.seed} · '
              f'{run.epochs_done} of {run.config.epochs} epochs · {_e(loss)}</p>']
     if run.videos:
         parts.append('<div class="clips">' + "".join(_video_html(video, media, group, run.name) for video in run.videos) + "</div>")
@@ -205,10 +205,10 @@ def _plot(media: _Media, name: str, title: str, svg: str, numbers: list[dict]) -
 def _summary_cells(row: SummaryRow) -> dict:
     """A summary row as the page's table shows it: one column per number, the test loss's mean and std
     (a configuration with no finished seed has only its counts: the table's columns come from the rows)."""
-    counts = {"arch": row.arch, "mode": row.mode, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished}
+    counts = {"arch": row.arch, "mode": row.mode, **row.option_values, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished}
     if not row.finished:
         return counts | {"test loss mean": None, "test loss std": None}
-    return {"arch": row.arch, "mode": row.mode, "seeds_planned": row.seeds_planned, "seeds_finished": row.seeds_finished,
+    return counts | {
             "active_encoder_variance": row.active_encoder_variance, "seconds_per_epoch": row.seconds_per_epoch,
             "dead_units": list(row.dead_units) if row.dead_units is not None else None, "dead_encoders": row.dead_encoders,
             "test loss mean": row.test_loss.mean if row.test_loss else None, "test loss std": row.test_loss.std if row.test_loss else None}

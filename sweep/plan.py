@@ -18,15 +18,16 @@ from pathlib import Path
 from atomic import read_small_text, updating, write_text_atomically
 from errors import ProjectError, check_name, make_folder, printable
 from owners import PLAN_FILE, refuse_other_kind
-from train.config import MAX_SEED, RunConfig, check_fits_memory
+from train.config import MAX_SEED, TRAINING_OPTIONS, RunConfig, check_fits_memory, option_name_part
 from train.runfile import RunFile
 from train.runfolder import RunFolder
 
 SWEEPS_DIR = Path("outputs") / "sweeps"
 MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
 MAX_CONFIG_BYTES = 1 << 20  # a sweep's TOML file is a few lines; /dev/zero is not one
-LIST_OPTIONS = ("arch", "mode", "seeds")  # the options that take lists; the others hold one value for all members
+LIST_OPTIONS = ("arch", "mode", "seeds", *TRAINING_OPTIONS)  # the options that take lists; the others hold one value for all members
 SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track")
+NUMBER_LISTS = {"beta": float, "kl_warmup": int, "free_bits": float}  # training options whose lists hold numbers (the others: names)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -56,6 +57,30 @@ def _listed(value) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def parse_option_list(name: str, value) -> tuple:
+    """A training option's values: `--beta 0.5,1`, or in TOML `beta = [0.5, 1]` or `beta = 0.5`, typed
+    as `train` takes them (numbers for beta, kl-warmup, free-bits; names for activation, init).
+    Their ranges are checked where every member is built."""
+    flag = f"--{name.replace('_', '-')}"
+    kind = NUMBER_LISTS.get(name, str)
+    items = value if isinstance(value, list) else value.split(",") if isinstance(value, str) else [value]
+    values = []
+    for item in items:
+        if isinstance(item, str) and item.strip() and kind is not str:
+            try:
+                item = kind(item.strip())
+            except ValueError:
+                item = None
+        elif isinstance(item, str):
+            item = item.strip() or None
+        wrong = item is None or isinstance(item, bool) or not isinstance(item, (int, float) if kind is float else kind)
+        if wrong:
+            what = {float: "numbers", int: "whole numbers", str: "names"}[kind]
+            raise ProjectError(f"{flag} {printable(value)!r}: {what}, comma-separated (like {'0.5,1' if kind is float else '0,2' if kind is int else 'relu,elu'})")
+        values.append(item)
+    return tuple(dict.fromkeys(values))
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     """The lists and shared options, before they are multiplied out. `groups` pairs architectures
@@ -66,6 +91,7 @@ class SweepSpec:
     seeds: tuple[int, ...]
     options: dict  # epochs, batch_size, lr, device, track: one value for every member
     name: str | None = None
+    variants: tuple[tuple[str, tuple], ...] = ()  # ((training option, its values), ...): they multiply like arch and mode
 
     @property
     def archs(self) -> tuple[str, ...]:
@@ -77,17 +103,22 @@ class SweepSpec:
 
     def members(self) -> list[RunConfig]:
         """The product of the lists, group by group, each checked as `train` checks its options."""
-        count = sum(len(archs) * len(modes) for archs, modes in self.groups) * len(self.seeds)
+        names = [name for name, _ in self.variants]
+        combinations = list(itertools.product(*(values for _, values in self.variants)))
+        count = sum(len(archs) * len(modes) for archs, modes in self.groups) * len(combinations) * len(self.seeds)
         if count > MAX_MEMBERS:  # refused before a single config is built
             raise ProjectError(f"the sweep would have {count:,} members; at most {MAX_MEMBERS} a sweep (split it into several)")
-        configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options)
-                   for archs, modes in self.groups for arch, mode, seed in itertools.product(archs, modes, self.seeds)]
+        configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options, **dict(zip(names, combination)))
+                   for archs, modes in self.groups for arch, mode in itertools.product(archs, modes)
+                   for combination in combinations for seed in self.seeds]
         return list({config.run_name: config for config in configs}.values())
 
     def default_name(self) -> str:
         seeds = f"{self.seeds[0]}-{self.seeds[-1]}" if list(self.seeds) == list(range(self.seeds[0], self.seeds[-1] + 1)) \
             else ",".join(map(str, self.seeds))
-        return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}_s{seeds}_e{self.options.get('epochs', 10)}"
+        varied = "".join("_" + "+".join(option_name_part(name, value) for value in values)
+                         for name, values in self.variants if values != (getattr(RunConfig, name),))  # as the members' names say them
+        return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}{varied}_s{seeds}_e{self.options.get('epochs', 10)}"
 
 
 def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None) -> SweepSpec:
@@ -99,10 +130,12 @@ def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None
         for value, option in ((archs, "--arch"), (modes, "--mode")):
             if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
                 raise ProjectError(f"{option} {value!r}: names, as text or a list of text")
+    variants = tuple((key, parse_option_list(key, options[key])) for key in TRAINING_OPTIONS if options.get(key) is not None)
+    shared = {key: value for key, value in options.items() if value is not None and key not in TRAINING_OPTIONS}
     spec = SweepSpec(groups=tuple((tuple(_listed(archs)), tuple(_listed(modes))) for archs, modes in groups),
-                     seeds=tuple(parse_seeds(seeds)), options={key: value for key, value in options.items() if value is not None}, name=name)
-    if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds):
-        raise ProjectError("a sweep needs at least one --arch, --mode and seed")
+                     seeds=tuple(parse_seeds(seeds)), options=shared, name=name, variants=variants)
+    if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds and all(values for _, values in variants)):
+        raise ProjectError("a sweep needs at least one --arch, --mode and seed (and a value for each list it is given)")
     members = spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
     for config in members:
         check_name(config.run_name, "member")  # one folder name each (a very long --arch would not be)
@@ -144,12 +177,14 @@ def read_config(path: Path) -> dict:
     else:  # Python 3.10
         import tomli as tomllib
     data = _parse_toml(path, tomllib)
-    known = {*LIST_OPTIONS, *SCALAR_OPTIONS, "batch-size", "name", "group"}
+    spelled = {name.replace("_", "-"): name for name in (*SCALAR_OPTIONS, *LIST_OPTIONS) if "_" in name}  # batch-size, kl-warmup, free-bits
+    known = {*LIST_OPTIONS, *SCALAR_OPTIONS, *spelled, "name", "group"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProjectError(f"--config {path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    if "batch-size" in data:
-        data["batch_size"] = data.pop("batch-size")
+    for spelling, name in spelled.items():
+        if spelling in data:
+            data[name] = data.pop(spelling)
     if "name" in data:
         check_name(data["name"], f"--config {path}: name")
     for key in ("epochs", "batch_size"):  # the other options are checked by type where every member is built

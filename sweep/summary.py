@@ -1,4 +1,5 @@
-"""A sweep's numbers over seeds, per configuration (arch, mode), from its members' run files.
+"""A sweep's numbers over seeds, per configuration (arch, mode and the training options that differ
+from their defaults: a sweep of betas has a row per beta), from its members' run files.
 
 Inactive latent variables are those whose encoder mean varies less than 0.01 over the test set
 (the "active units" measure of Burda et al., 2015); the mean encoder variance is taken over the
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,13 @@ import numpy as np
 from atomic import Written, write_text_atomically
 from errors import ProjectError
 from sweep.plan import load_plan
+from train.config import TRAINING_OPTIONS, RunConfig
 from train.describe import final_epoch
 from train.latents import encoder_dead
 from train.runfile import RunFile
 from train.runfolder import RunFolder
 
+DEFAULTS = "defaults"  # the options cell of a configuration trained as the lecture trains
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,8 @@ class Spread:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One (arch, mode) of a sweep over its seeds. The numbers are None until a seed has finished;
-    `active_encoder_variance` and `dead_units` also where they do not apply (see MemberNumbers)."""
+    """One configuration of a sweep (arch, mode, training options) over its seeds. The numbers are None until a seed
+    has finished; `active_encoder_variance` and `dead_units` also where they do not apply (see MemberNumbers)."""
 
     arch: str
     mode: str
@@ -90,6 +93,8 @@ class SummaryRow:
     seconds_per_epoch: float | None = None
     dead_units: tuple[float, ...] | None = None  # mean per hidden layer of the encoder
     dead_encoders: int | None = None
+    options: str = ""  # the training options that differ from their defaults, in words (RunConfig.options_label)
+    option_values: dict = field(default_factory=dict)  # the options some configuration of the sweep varies, by name: {"beta": 0.5}
 
     @property
     def finished(self) -> bool:
@@ -97,12 +102,13 @@ class SummaryRow:
 
     @property
     def label(self) -> str:
-        return f"{self.arch} · {self.mode}"
+        return f"{self.arch} · {self.mode}" + (f" · {self.options}" if self.options else "")
 
     def as_record(self) -> dict:
         """The row as summary.json has held it since sweeps began (other tools read that file):
         only the counts while no seed has finished, spreads as objects, the inactive count without std."""
-        row = {"arch": self.arch, "mode": self.mode, "seeds_planned": self.seeds_planned, "seeds_finished": self.seeds_finished}
+        row = {"arch": self.arch, "mode": self.mode, **self.option_values, "seeds_planned": self.seeds_planned,
+               "seeds_finished": self.seeds_finished}  # a training option's column only in a sweep that varies it
         if not self.finished:
             return row
         spreads = {name: asdict(getattr(self, name)) for name in ("test_loss", "reconstruction", "penalty")}
@@ -113,9 +119,11 @@ class SummaryRow:
                                 "dead_encoders": self.dead_encoders}
 
 
-def _row(arch: str, mode: str, planned: int, members: list[MemberNumbers]) -> SummaryRow:
+def _row(config: RunConfig, varied: list[str], planned: int, members: list[MemberNumbers]) -> SummaryRow:
+    labels = dict(options=config.options_label, option_values={name: getattr(config, name) for name in varied})
+    arch, mode = config.arch, config.mode
     if not members:
-        return SummaryRow(arch, mode, planned, 0)
+        return SummaryRow(arch, mode, planned, 0, **labels)
     variances = [m.active_variance for m in members if m.active_variance is not None]
     counted = [m.dead_units for m in members if m.dead_units is not None]
     return SummaryRow(
@@ -125,18 +133,21 @@ def _row(arch: str, mode: str, planned: int, members: list[MemberNumbers]) -> Su
         active_encoder_variance=float(np.mean(variances)) if variances else None,
         seconds_per_epoch=float(np.mean([m.seconds_per_epoch for m in members])),
         dead_units=tuple(float(mean) for mean in np.mean(counted, axis=0)) if counted else None,
-        dead_encoders=sum(m.dead_encoder for m in members))
+        dead_encoders=sum(m.dead_encoder for m in members), **labels)
 
 
 def summarize(folder: Path) -> list[SummaryRow]:
-    """One row per (arch, mode) in plan order: seeds planned and finished, and the spread of each number."""
+    """One row per configuration (arch, mode, training options) in plan order: seeds planned and finished,
+    and the spread of each number."""
     planned = load_plan(folder)
     if not planned:
         raise ProjectError(f"{folder}: not a sweep folder (no plan.json); run python cli.py sweep first")
-    planned_count: dict[tuple[str, str], int] = {}
-    finished: dict[tuple[str, str], list[MemberNumbers]] = {}
+    planned_count: dict[tuple, int] = {}
+    finished: dict[tuple, list[MemberNumbers]] = {}
+    configs: dict[tuple, RunConfig] = {}
     for name, config in planned.items():
-        key = (config.arch, config.mode)
+        key = (config.arch, config.mode, *config.training_options.items())
+        configs.setdefault(key, config)
         planned_count[key] = planned_count.get(key, 0) + 1
         finished.setdefault(key, [])
         try:  # a member linked to a folder elsewhere is not this sweep's (report and sweep leave it out too)
@@ -145,7 +156,8 @@ def summarize(folder: Path) -> list[SummaryRow]:
             numbers = None
         if numbers is not None:
             finished[key].append(numbers)
-    return [_row(arch, mode, planned_count[(arch, mode)], members) for (arch, mode), members in finished.items()]
+    varied = [name for name in TRAINING_OPTIONS if any(name in config.training_options for config in configs.values())]
+    return [_row(configs[key], varied, planned_count[key], members) for key, members in finished.items()]
 
 
 def _flat(row: dict) -> dict:
@@ -167,16 +179,18 @@ def _cell(value) -> str:
 
 
 def markdown(rows: list[SummaryRow]) -> str:
-    header = ["arch", "mode", "seeds", "test loss (mean ± std)", "min-max", "reconstruction", "penalty", "inactive (mean, min-max)",
-              "encoder variance of active", "dead units (mean per hidden layer)", "dead encoders", "s/epoch"]
+    varied = any(row.options for row in rows)  # a column for the training options only where a row has some
+    header = ["arch", "mode", *(["options"] if varied else []), "seeds", "test loss (mean ± std)", "min-max", "reconstruction", "penalty",
+              "inactive (mean, min-max)", "encoder variance of active", "dead units (mean per hidden layer)", "dead encoders", "s/epoch"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         if not row.finished:
-            lines.append(f"| {row.arch} | {row.mode} | 0 of {row.seeds_planned} |" + " - |" * (len(header) - 3))
+            lines.append(f"| {row.arch} | {row.mode} |{f' {row.options or DEFAULTS} |' if varied else ''} 0 of {row.seeds_planned} |"
+                         + " - |" * (len(header) - 3 - varied))
             continue
         loss, inactive = row.test_loss, row.inactive
         lines.append(" | ".join([
-            f"| {row.arch}", row.mode, f"{row.seeds_finished} of {row.seeds_planned}",
+            f"| {row.arch}", row.mode, *([row.options or DEFAULTS] if varied else []), f"{row.seeds_finished} of {row.seeds_planned}",
             f"{loss.mean:.2f} ± {loss.std:.2f}", f"{loss.min:.2f}-{loss.max:.2f}",
             f"{row.reconstruction.mean:.2f}", f"{row.penalty.mean:.2f}",
             f"{inactive.mean:.1f} ({inactive.min:.0f}-{inactive.max:.0f})",

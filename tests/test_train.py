@@ -47,7 +47,7 @@ def test_run_file_layout(short_run, small_mnist):
     with h5py.File(out / "run.h5", "r") as run:
         for name, (shape, dtype) in expected.items():
             assert run[name].shape == shape and run[name].dtype == dtype, name
-        assert run.attrs["schema_version"] == 3 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
+        assert run.attrs["schema_version"] == 4 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
         assert run["epochs/dead_units"].shape == (2, 1) and 0 <= run["epochs/dead_units"][:].min() <= run["epochs/dead_units"][:].max() < 256
         config = json.loads(run.attrs["config"])
         assert config["arch"] == "784-256-2" and config["epochs"] == 2 and config["track"] == "2-per-class"
@@ -199,6 +199,27 @@ def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, 
     with h5py.File(killed / "run.h5", "r") as resumed, h5py.File(clean / "run.h5", "r") as uninterrupted:
         for name in ("trajectory/mu", "trajectory/logvar", "trajectory/epoch", "trajectory/batch", "trajectory/loss",
                      "encodings/mu", "epochs/test_loss", "epochs/train_loss"):
+            assert np.array_equal(resumed[name][:], uninterrupted[name][:], equal_nan=True), name
+
+
+def test_a_resumed_run_goes_on_with_the_same_kl_warm_up_step_for_step(small_data_dir, tmp_path):
+    """--kl-warmup counts steps over the whole run: killed in the warm-up and resumed, the weight goes on
+    where it was (a count restarted at the resumed epoch would train other numbers)."""
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    options = ("--arch", "784-128-2", "--epochs", "3", "--kl-warmup", "2", "--beta", "0.5", "--free-bits", "0.05")
+    process = _train_process(small_data_dir, killed, *options)
+    # the resume state is saved last at the end of an epoch: killed after it, the run goes on from epoch 2 (mid-warm-up) or 3
+    wait_until(lambda: (killed / "checkpoints" / "resume.pt").exists(), 120, "the first epoch's resume state")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with h5py.File(killed / "run.h5", "r") as run:
+        assert 1 <= run["epochs/test_loss"].shape[0] < 3  # killed before the end
+    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert _train_process(small_data_dir, clean, *options).wait() == 0
+    with h5py.File(killed / "run.h5", "r") as resumed, h5py.File(clean / "run.h5", "r") as uninterrupted:
+        assert json.loads(resumed.attrs["config"])["kl_warmup"] == 2
+        for name in ("trajectory/mu", "trajectory/logvar", "trajectory/loss", "encodings/mu", "epochs/test_loss", "epochs/train_loss"):
             assert np.array_equal(resumed[name][:], uninterrupted[name][:], equal_nan=True), name
 
 

@@ -47,7 +47,9 @@ def _load(path: Path) -> dict:
 
 
 def save_model(run_dir: Path, epoch: int, model: VAE, layers: tuple[int, ...]) -> None:
-    _save({"layers": list(layers), "epoch": epoch, "state_dict": model.state_dict()}, RunFolder(run_dir).checkpoint(epoch))
+    """The weights and what rebuilds the net around them: its layer sizes and activation."""
+    _save({"layers": list(layers), "activation": model.activation, "epoch": epoch, "state_dict": model.state_dict()},
+          RunFolder(run_dir).checkpoint(epoch))
 
 
 def _misfit(path: Path, exc: Exception) -> ProjectError:
@@ -78,8 +80,8 @@ def load_model(run_dir: Path, epoch: int | None = None, layers: tuple[int, ...] 
     payload = _load(path)
     try:
         found = tuple(int(size) for size in payload["layers"])
-        model = VAE(found)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        model = VAE(found, activation=payload.get("activation", "relu"))  # checkpoints from before --activation: ReLU
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise _misfit(path, exc) from None
     if layers is not None and found != tuple(layers):
         raise ProjectError(f"{path}: the checkpoint is of a {'-'.join(map(str, found))} net, the run is {'-'.join(map(str, layers))}")

@@ -17,6 +17,8 @@ from train.runfolder import run_name
 
 MODES = ("variational", "deterministic")
 DEVICES = ("auto", "cpu", "cuda")
+ACTIVATIONS = ("relu", "leaky-relu", "elu")  # between the dense layers; train/model.py builds them
+INITS = ("default", "glorot")  # PyTorch's own, or Glorot uniform with zero biases (Keras's)
 MAX_UNITS = 65_536  # per hidden layer: a 784 x 65,536 layer is already 51 million weights
 MAX_LATENT = 256  # the test-set encodings alone take 10,000 x d floats an epoch
 MAX_SEED = 2**32 - 1  # the per-(seed, epoch, purpose) generator seeds stay far below torch's 2^64
@@ -89,9 +91,13 @@ def _check_types(config: "RunConfig") -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProjectError(f"--{name.replace('_', '-')} {value!r}: a whole number, not {type(value).__name__}")
-    if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)):
-        raise ProjectError(f"--lr {config.lr!r}: a number, not {type(config.lr).__name__}")
-    for name in ("arch", "mode", "device", "track", "tag"):
+    for name in ("lr", "beta", "free_bits"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ProjectError(f"--{name.replace('_', '-')} {value!r}: a number, not {type(value).__name__}")
+    if isinstance(config.kl_warmup, bool) or not isinstance(config.kl_warmup, int):
+        raise ProjectError(f"--kl-warmup {config.kl_warmup!r}: a whole number of epochs, not {type(config.kl_warmup).__name__}")
+    for name in ("arch", "mode", "device", "track", "tag", "activation", "init"):
         value = getattr(config, name)
         if not isinstance(value, str):
             raise ProjectError(f"--{name} {value!r}: text, not {type(value).__name__}")
@@ -111,6 +117,13 @@ class RunConfig:
     track: str = "6-per-class"
     tag: str = ""  # optional suffix of the run directory name
     snapshot_every: int = 0  # save the decoder's weights every K batches (0: never); see train/snapshots.py
+    # What training optimises and the net it starts from (train/model.py: `Objective`, `VAE`). The run
+    # file's losses stay the true negative ELBO whatever these are, so runs compare.
+    beta: float = 1.0  # weight of the penalty (the KL term) in the objective
+    kl_warmup: int = 0  # epochs over which that weight rises linearly from 0 to beta, step by step
+    free_bits: float = 0.0  # nats per latent variable: its batch-mean KL counts as at least this much
+    activation: str = "relu"  # one of ACTIVATIONS
+    init: str = "default"  # one of INITS
     extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
 
     def __post_init__(self) -> None:
@@ -129,6 +142,16 @@ class RunConfig:
             raise ProjectError(f"--snapshot-every {self.snapshot_every!r}: give a number of batches >= 1 (or 0 for none)")
         if self.tag and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.tag):
             raise ProjectError(f"--tag {self.tag!r}: use letters, digits, '.', '_' or '-'")
+        for name in ("beta", "free_bits"):
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
+                raise ProjectError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: a finite number >= 0")
+            object.__setattr__(self, name, float(getattr(self, name)))  # 1 from a TOML file is 1.0: one name, one JSON
+        if not 0 <= self.kl_warmup <= MAX_INDEX:
+            raise ProjectError(f"--kl-warmup {self.kl_warmup}: a whole number of epochs >= 0")
+        if self.activation not in ACTIVATIONS:
+            raise ProjectError(f"--activation {self.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
+        if self.init not in INITS:
+            raise ProjectError(f"--init {self.init!r}: choose one of {', '.join(INITS)}")
 
     @classmethod
     def from_saved(cls, saved: dict) -> "RunConfig":
@@ -154,8 +177,45 @@ class RunConfig:
         return self.layers[-1]
 
     @property
+    def training_options(self) -> dict:
+        """The options of TRAINING_OPTIONS that differ from their defaults (none: the lecture's training)."""
+        return {name: getattr(self, name) for name in TRAINING_OPTIONS if getattr(self, name) != _DEFAULTS[name]}
+
+    @property
+    def options_label(self) -> str:
+        """Those options in words, for titles, `info` and the report: "beta 0.5 · KL warm-up 2 epochs"; "" for the defaults."""
+        return " · ".join(_LABELS[name](value) for name, value in self.training_options.items())
+
+    def options_note(self, separator: str = " · ") -> str:
+        """`options_label` after `separator`, for a title that names arch and mode; "" for the defaults."""
+        return f"{separator}{self.options_label}" if self.options_label else ""
+
+    @property
     def run_name(self) -> str:
-        return run_name(self.arch, self.mode, self.seed, self.tag)
+        suffix = "".join(f"-{option_name_part(name, value)}" for name, value in self.training_options.items())
+        return run_name(self.arch, self.mode, self.seed, self.tag, options=suffix[1:])
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+
+TRAINING_OPTIONS = ("beta", "kl_warmup", "free_bits", "activation", "init")  # what a run optimises and starts from
+_DEFAULTS = {name: next(f.default for f in fields(RunConfig) if f.name == name) for name in TRAINING_OPTIONS}
+
+
+def _number(value: float) -> str:
+    """The shortest text that reads back as `value` (0.5, 2, 1e-05): two values never share a name."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+# How a non-default option shows in a run's name (`-b0.5`) and in words.
+_NAME_PARTS = {"beta": lambda value: f"b{_number(value)}", "kl_warmup": lambda value: f"w{value}",
+               "free_bits": lambda value: f"fb{_number(value)}", "activation": str, "init": str}
+_LABELS = {"beta": lambda value: f"beta {_number(value)}", "kl_warmup": lambda value: f"KL warm-up {value} epoch{'s' * (value != 1)}",
+           "free_bits": lambda value: f"free bits {_number(value)} nats", "activation": str, "init": lambda value: f"{value} init"}
+
+
+def option_name_part(name: str, value) -> str:
+    """How a training option's `value` shows in a run's name: b0.5, w2, fb0.25, leaky-relu, glorot."""
+    return _NAME_PARTS[name](value)

@@ -49,6 +49,8 @@ def summary_lines(run: RunFile) -> Iterator[str]:
     final = final_epoch(run)
     test_loss, stats = final.test_loss, final.stats
     yield f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
+    if run.config.options_label:
+        yield f"  (trained with {run.config.options_label}; the loss above is unweighted all the same: reconstruction + the whole penalty)"
     # Without sampling nothing trains the log-variance head: its output would only look like data.
     variational = run.config.variational
     yield "  dim   mean(mu)   var(mu)   mean(sigma^2)" + ("" if variational else " (untrained without sampling)")
@@ -79,6 +81,8 @@ def info_lines(run: RunFile) -> Iterator[str]:
     options = {key: value for key, value in asdict(config).items() if key != "extra"}
     yield f"run file: {run.path}  (schema {run.schema_version})"
     yield "config: " + json.dumps(options, sort_keys=True)
+    if config.options_label:
+        yield f"trained with: {config.options_label} (the losses below are unweighted, as for every run: reconstruction + the whole penalty)"
     extra = config.extra
     if extra:
         yield f"started {extra.get('started', '?')}; data {extra.get('data_source', '?')}; versions {json.dumps(extra.get('versions', {}))}"

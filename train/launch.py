@@ -197,7 +197,7 @@ def train(launch: Launch, data_dir: Path | None, progress: bool, echo: Callable[
 
         try:
             first_epoch = trainer.resume() if launch.resume else trainer.start()
-            echo(f"run: {launch.run_dir}  ({config.arch}, {config.mode}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
+            echo(f"run: {launch.run_dir}  ({config.arch}, {config.mode}{config.options_note(', ')}, {len(trainer.tracked_index)} tracked digits, device {trainer.device})")
             trainer.run(first_epoch, on_epoch=on_epoch)
         except BaseException:
             if aside:

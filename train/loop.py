@@ -22,7 +22,7 @@ from data.mnist import Mnist
 from errors import ProjectError, make_folder
 from train import checkpoints, runfile
 from train.config import RunConfig, parse_track
-from train.model import VAE, TrackingPass, loss_terms
+from train.model import VAE, Objective, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
 from train.runfolder import SNAPSHOT_PATTERN, RunFolder
 from train.snapshots import SnapshotRecorder, write_snapshots
@@ -81,8 +81,10 @@ def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Gener
 def dead_units(model: VAE, images: torch.Tensor) -> np.ndarray:
     """Per hidden layer of the encoder, how many units no input of `images` activates: a ReLU unit
     that is 0 for every test digit passes nothing on, and once a whole layer is dead every input
-    maps to one code."""
+    maps to one code. Other activations pass a gradient below 0 too, so none of their units dies: -1, not measured."""
     layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
+    if model.activation != "relu":
+        return np.full(len(layers) // 2, -1, dtype=np.int32)  # a dense layer and its activation per hidden layer
     alive: list[torch.Tensor] = []
     for start in range(0, len(images), EVAL_BATCH):
         hidden = _as_pixels(images[start:start + EVAL_BATCH])
@@ -102,7 +104,7 @@ class Trainer:
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
-        self.model = VAE(config.layers).to(self.device)
+        self.model = VAE(config.layers, config.activation, config.init).to(self.device)
         # fused: one kernel for all parameters instead of ~8 element-wise passes each (-1 ms a step on CPU)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
         self.train_x = torch.from_numpy(mnist.train_images.reshape(-1, 784)).to(self.device)  # (N, 784) uint8
@@ -112,6 +114,8 @@ class Trainer:
         self.tracked_label = mnist.train_labels[self.tracked_index]
         self.tracked_image = mnist.train_images[self.tracked_index]
         self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
+        self.steps_per_epoch = math.ceil(len(self.train_x) / config.batch_size)
+        self.objective = Objective(beta=config.beta, warmup_steps=config.kl_warmup * self.steps_per_epoch, free_bits=config.free_bits)
         self.run_path = RunFolder(self.run_dir).run_file
         self.snapshot_rows: tuple[np.ndarray, np.ndarray] | None = None  # the last epoch's decoder snapshots
 
@@ -153,8 +157,8 @@ class Trainer:
         """One pass over the training set; `track=False` (benchmarks only) skips the tracked digits."""
         config, model = self.config, self.model
         started = time.perf_counter()
-        n_train, batch_size = len(self.train_x), config.batch_size
-        n_steps = math.ceil(n_train / batch_size)
+        n_train, batch_size, n_steps = len(self.train_x), config.batch_size, self.steps_per_epoch
+        first_step = (epoch - 1) * n_steps  # of the run: the objective's warm-up counts from it, so a resumed run goes on alike
         order = torch.randperm(n_train, generator=_generator(torch.device("cpu"), config.seed, epoch, 1)).to(self.device)
         noise = _generator(self.device, config.seed, epoch, 2)
         n_tracked, latent = len(self.tracked_x), config.latent_dim
@@ -172,7 +176,8 @@ class Trainer:
             logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
             reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
             self.optimizer.zero_grad(set_to_none=True)
-            (reconstruction + penalty).backward()  # summed over the batch, as in the classic example
+            # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
+            self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
             self.optimizer.step()
             with torch.no_grad():
                 if track:

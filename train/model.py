@@ -1,7 +1,10 @@
-"""The dense VAE of the lecture, and the same net trained without sampling.
+"""The dense VAE of the lecture, and the same net trained without sampling; and what training optimises.
 
 Names follow the classic PyTorch VAE example (`encode`, `reparameterize`, `decode`), generalised
 to any `784-...-d` stack. Both modes keep the log-variance head, so their run files match.
+The activation between layers and the initial weights are options of the net (`VAE`); the weight
+of the penalty, its warm-up and free bits are options of the objective (`Objective`). With every
+option at its default both are exactly the lecture's.
 """
 
 from __future__ import annotations
@@ -56,25 +59,56 @@ def _accept_linear_weight(state_dict, prefix, *_):
         state_dict[prefix + "weight_t"] = state_dict.pop(prefix + "weight").t().contiguous()
 
 
-def _dense_stack(sizes: list[int], first: type[nn.Module] = nn.Linear) -> nn.Sequential:
-    """Linear layers with ReLU between them (none after the last)."""
+# `train --activation`: the nonlinearity after every hidden layer. A ReLU unit that no input turns on
+# passes no gradient and dies; the leaky ReLU (slope 0.01 below 0) and the ELU never stop passing one.
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "leaky-relu": nn.LeakyReLU, "elu": nn.ELU}
+
+
+def _dense_stack(sizes: list[int], activation: type[nn.Module], first: type[nn.Module] = nn.Linear) -> nn.Sequential:
+    """Linear layers with `activation` between them (none after the last)."""
     layers: list[nn.Module] = []
     for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
         if index:
-            layers.append(nn.ReLU())
+            layers.append(activation())
         layers.append((first if index == 0 else nn.Linear)(fan_in, fan_out))
     return nn.Sequential(*layers)
 
 
 class VAE(nn.Module):
-    def __init__(self, layers: tuple[int, ...]):
+    """`activation` and `init` are `train --activation` and `--init`: "glorot" replaces PyTorch's
+    default initial weights (uniform in +-1/sqrt(fan_in), biases too) by Glorot uniform weights and
+    zero biases, as Keras starts its dense layers."""
+
+    def __init__(self, layers: tuple[int, ...], activation: str = "relu", init: str = "default"):
         super().__init__()
+        if activation not in ACTIVATIONS or init not in ("default", "glorot"):
+            raise ValueError(f"activation {activation!r} or init {init!r} is not one this program knows")
+        self.activation = activation
+        unit = ACTIVATIONS[activation]
         *body, latent = layers
-        # Encoder: every hidden layer ends in a ReLU; the two heads read the last hidden layer.
-        self.encoder = nn.Sequential(*_dense_stack(body, first=InputLayer), nn.ReLU()) if len(body) > 1 else nn.Identity()
+        # Encoder: every hidden layer ends in the activation; the two heads read the last hidden layer.
+        self.encoder = nn.Sequential(*_dense_stack(body, unit, first=InputLayer), unit()) if len(body) > 1 else nn.Identity()
         self.heads = nn.Linear(body[-1], 2 * latent)  # [mu | logvar], one matmul for both
         # Decoder mirrors the encoder; it returns logits, the sigmoid lives in the loss / `generate`.
-        self.decoder = _dense_stack([latent, *reversed(body)])
+        self.decoder = _dense_stack([latent, *reversed(body)], unit)
+        if init == "glorot":
+            self._glorot()
+
+    @torch.no_grad()
+    def _glorot(self) -> None:
+        """Glorot uniform weights, U(-b, b) with b = sqrt(6 / (fan_in + fan_out)), and zero biases. The
+        heads are Keras's two dense layers (mean, log-variance) in one matrix: each half gets its own."""
+        for module in self.modules():
+            if isinstance(module, InputLayer):
+                nn.init.xavier_uniform_(module.weight_t)  # (in, out): the bound is symmetric in the fans
+            elif isinstance(module, nn.Linear) and module is not self.heads:
+                nn.init.xavier_uniform_(module.weight)
+            else:
+                continue
+            module.bias.zero_()
+        for half in self.heads.weight.chunk(2, dim=0):
+            nn.init.xavier_uniform_(half)
+        self.heads.bias.zero_()
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.heads(self.encoder(x)).chunk(2, dim=-1)  # (B, d) each
@@ -140,3 +174,41 @@ def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: 
     else:
         penalty = 0.5 * torch.sum(mu.pow(2))
     return reconstruction, penalty
+
+
+def penalty_per_dimension(mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> torch.Tensor:
+    """The penalty of `loss_terms`, per latent variable, averaged over the batch: (d,)."""
+    if mode == "variational":
+        return -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp(), dim=0)
+    return 0.5 * torch.mean(mu.pow(2), dim=0)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the optimiser minimises: the reconstruction plus the penalty, weighted and floored.
+
+    `beta` weighs the penalty (Higgins et al. 2017); `warmup_steps` makes that weight rise linearly
+    from 0 at the run's first step to `beta` at step `warmup_steps` (Bowman et al. 2016, Sønderby et
+    al. 2016); `free_bits` is the floor of Kingma et al. 2016: each latent variable's penalty,
+    averaged over the batch, counts as max(free_bits, KL_j), so below the floor it is pushed no
+    further. The run file records the losses of `loss_terms` (the true negative ELBO), not this.
+    """
+
+    beta: float = 1.0
+    warmup_steps: int = 0  # train --kl-warmup E: E epochs of steps
+    free_bits: float = 0.0  # nats per latent variable
+
+    def weight(self, step: int) -> float:
+        """The penalty's weight at `step`, counted from 0 over the whole run (not the epoch)."""
+        if step >= self.warmup_steps:
+            return self.beta
+        return self.beta * step / self.warmup_steps
+
+    def __call__(self, reconstruction: torch.Tensor, penalty: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                 mode: str, step: int) -> torch.Tensor:
+        """The objective of a batch, summed over it like `loss_terms`' (reconstruction, penalty)."""
+        if self.free_bits:
+            floored = torch.clamp(penalty_per_dimension(mu, logvar, mode), min=self.free_bits)  # no gradient below the floor
+            penalty = len(mu) * floored.sum()
+        weight = self.weight(step)
+        return reconstruction + penalty if weight == 1 else reconstruction + weight * penalty

@@ -4,9 +4,11 @@
 row per training step, per epoch, or not at all. It drives creation, appends, truncation on resume
 and the checks made when a file is opened, and no other module spells an HDF5 path: other code
 reads a run through `RunFile`'s typed readers and writes one through `create` and `EpochAppender`.
-Layout (schema_version 3), n tracked digits, d latent size, h hidden layers of the encoder, E finished epochs:
+Layout (schema_version 4), n tracked digits, d latent size, h hidden layers of the encoder, E finished epochs:
 
-    attrs  schema_version (int), config (JSON: every option, library versions, start time)
+    attrs  schema_version (int), config (JSON: every option, library versions, start time; since version 4 with
+                     the training options beta, kl_warmup, free_bits, activation, init: a file of an older
+                     version has none of them and was trained with their defaults, as it reads)
            snapshots (str, since version 2): where the decoder snapshots of `train --snapshot-every K` lie,
                      relative to the run folder, with {epoch} for the epoch ("snapshots/decoder-e{epoch:03d}.h5");
                      empty when the run has none. Their own layout is in train/snapshots.py.
@@ -20,7 +22,7 @@ Layout (schema_version 3), n tracked digits, d latent size, h hidden layers of t
     encodings/label  (n_test,) uint8
     epochs/dead_units (E, h) int32  (since version 3) per hidden layer of the encoder, how many of its units no test
                      input activates at the end of each epoch (a ReLU that died; all of a layer dead: the encoder is dead);
-                     -1 where not measured
+                     -1 where not measured (and for --activation leaky-relu or elu, whose units cannot die)
 
 A later schema adds datasets (with the version that added them in `Dataset.since`) and never
 renames or drops one, so files of every older version stay readable.
@@ -47,7 +49,9 @@ from errors import ProjectError
 from train.config import RunConfig
 from train.runfolder import RUN_FILE_NAME, RunFolder  # noqa: F401  (RUN_FILE_NAME stays importable from here)
 
-SCHEMA_VERSION = 3  # 2 added the `snapshots` attribute, 3 epochs/dead_units
+# 2 added the `snapshots` attribute, 3 epochs/dead_units, 4 the training options to the config (an older program
+# would read a run trained with --beta 0.5 as one of beta 1: it refuses the file instead)
+SCHEMA_VERSION = 4
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 
 

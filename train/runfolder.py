@@ -3,7 +3,7 @@
 The run file's datasets have one owner (`DATASETS` in runfile.py); this module is the owner of the
 folder around it, so that no other module spells a file name of a run:
 
-    outputs/runs/<arch>-<mode>-s<seed>[-<tag>]/   RUNS_DIR / run_name(...), unless `train --out`
+    outputs/runs/<arch>-<mode>-s<seed>[-<options>][-<tag>]/   RUNS_DIR / run_name(...), unless `train --out`
         run.h5                        the run file (and run.h5.spare, run.h5.retiring while it trains)
         checkpoints/model-e001.pt     the weights after each epoch
         checkpoints/resume.pt         the latest model and optimizer state, for --resume
@@ -41,11 +41,12 @@ _HOLDS = {
 }
 
 
-def run_name(arch: str, mode: str, seed: int, tag: str = "") -> str:
-    """`<arch>-<mode>-s<seed>[-<tag>]`: the folder of a run under RUNS_DIR, and of a sweep's member
-    inside its sweep (the lecture and its claims find the runs of a sweep by it)."""
-    name = f"{arch}-{mode}-s{seed}"
-    return f"{name}-{tag}" if tag else name
+def run_name(arch: str, mode: str, seed: int, tag: str = "", options: str = "") -> str:
+    """`<arch>-<mode>-s<seed>[-<options>][-<tag>]`: the folder of a run under RUNS_DIR, and of a sweep's
+    member inside its sweep (the lecture and its claims find the runs of a sweep by it). `options` names
+    the training options that differ from their defaults (`b0.5-w2-glorot`, see RunConfig.run_name), so
+    that runs trained differently never share a folder; with the defaults the name is what it always was."""
+    return "-".join(part for part in (f"{arch}-{mode}-s{seed}", options, tag) if part)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def collapse_numbers(run: RunFile) -> dict:
     last_inactive = stats.inactive[-1]
     dead = run.dead_units()
     return {
-        "run": str(run_folder(run)), "arch": run.config.arch, "mode": run.config.mode,
+        "run": str(run_folder(run)), "arch": run.config.arch, "mode": run.config.mode, **run.config.training_options,
         "threshold": INACTIVE_THRESHOLD, "epochs": list(range(1, mu.shape[0] + 1)),
         "variance_of_mean": stats.variance_of_mu.tolist(),  # [epoch][dim]
         "mean_encoder_variance": stats.mean_variance.tolist() if variational else None,  # untrained without sampling

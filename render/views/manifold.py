@@ -68,7 +68,7 @@ def timeline(run: RunFile) -> DecoderTimeline:
     from train.snapshots import snapshot_index
 
     folder = run_folder(run)
-    net = VAE(run.config.layers)
+    net = VAE(run.config.layers, run.config.activation)
     net.eval()
     index = snapshot_index(folder, run.epochs_done, run.snapshots)
     if index is not None:

@@ -50,13 +50,13 @@ def load_trajectory(run: RunFile, first_epoch: int, last_epoch: int, dims: tuple
     tracked = run.tracked()
     return Trajectory(mu=mu.astype(np.float64), radius=radius, epoch=steps.epoch, batch=steps.batch, loss=steps.loss.astype(np.float64),
                       labels=tracked.label[rows], images=tracked.image[rows], batches_per_epoch=run.batches_per_epoch(), variational=variational,
-                      title=f"{config.arch}  ·  {config.mode}{mode_note}{dims_note}", name=run_folder(run).name)
+                      title=f"{config.arch}  ·  {config.mode}{mode_note}{config.options_note('  ·  ')}{dims_note}", name=run_folder(run).name)
 
 
 def short_title(run: RunFile) -> str:
     """A panel's title when runs share a video: what tells them apart."""
     config = run.config
-    return f"{config.arch}  ·  {'variational' if config.variational else 'no sampling'}  ·  seed {config.seed}"
+    return f"{config.arch}  ·  {'variational' if config.variational else 'no sampling'}{config.options_note('  ·  ')}  ·  seed {config.seed}"
 
 
 # What runs must share to be stepped together (a video, the report's explorer): name, value of a run.
