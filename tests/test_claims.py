@@ -364,3 +364,30 @@ def test_the_equivalence_band_holds_only_when_the_whole_interval_lies_inside():
     assert equivalence([0.0, 0.01], band).verdict == "inconclusive"  # two seeds: no interval, no equivalence
     with pytest.raises(ValueError, match="positive"):
         equivalence([0.0] * 8, 0.0)
+
+
+def test_the_coverage_gap_takes_the_decoders_blur_out():
+    from science.classifier import Scores, coverage_gap
+
+    assert coverage_gap(Scores(420.0, 0.8, 2.2), Scores(371.0, 0.9, 2.3)) == pytest.approx(49.0)
+    assert coverage_gap(Scores(360.0, 0.8, 2.2), Scores(371.0, 0.9, 2.3)) == 0.0  # closer than its own reconstructions: no gap
+
+
+def test_the_classifiers_distance_ranks_known_distortions(small_mnist):
+    """On real test digits, the cached scorer's Fréchet distance grows with blur, with noise and with
+    another class mixed in: the order a measure of sample quality must keep."""
+    from scipy import ndimage
+
+    from science.classifier import load_scorer
+
+    scorer = load_scorer(small_mnist, echo=lambda _: None)
+    real = small_mnist.test_images.astype(np.float64) / 255
+    rng = np.random.default_rng(36)
+    other = real[np.argsort(small_mnist.test_labels, kind="stable")[::-1]]  # the digits sorted by class, reversed: mostly another class
+    distances = {
+        "blur": [scorer.score(ndimage.gaussian_filter(real, (0, s, s))).frechet for s in (0.0, 0.7, 1.4, 2.1)],
+        "noise": [scorer.score(np.clip(real + rng.normal(0, s, real.shape), 0, 1)).frechet for s in (0.0, 0.15, 0.3, 0.45)],
+        "mixed": [scorer.score((1 - a) * real + a * other).frechet for a in (0.0, 0.2, 0.35, 0.5)],
+    }
+    for kind, fd in distances.items():
+        assert fd[0] < 1e-6 and all(a < b for a, b in zip(fd, fd[1:])), (kind, fd)
