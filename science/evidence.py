@@ -65,6 +65,9 @@ ADVERBS = {
     "close": Adverb("close to, -like", 1.25, "within 25% of the reference, either way",
                     "the spread of MNIST digits' own per-class statistics around their mean is of this order"),
     "small": Adverb("small", 4.0, "a quarter of the reference or less", "'small against' a scale: an order of magnitude on a log2 scale (two halvings)"),
+    "not so evident": Adverb("not so evident (an equivalence band)", 1.25, "within 25% either way: the whole interval inside the band (TOST)",
+                             "an effect no reader would call evident is one the page would call 'close to' nothing: the 'close to' tolerance; "
+                             "fixed before any run was looked at, and judged as equivalence (both one-sided tests), never as a missing difference"),
 }
 
 
@@ -75,13 +78,27 @@ class Share:
     word: str
     share: float  # the share of seeds must pass this
     meaning: str
+    reason: str = ""  # why this number: fixed before any run was looked at
 
 
 SHARES = {
     "not infrequently": Share("not infrequently", 0.2, "in more than one run in five"),  # 'infrequent' is rarer than one time in five
     "confirmed": Share("confirmed", 0.5, "in most runs"),  # a finding 'confirmed' happens more often than not
     "modest": Share("modest (samples)", 0.9, "a sample classifier less than 90% sure, on average, of what digit it sees"),  # it is >99% sure of real test digits
+    "Gaussian-like": Share("Gaussian-like (shape distance)", 0.05,
+                           "the whitened codes' radii (KS distance from chi_d) and angles (Kuiper distance from uniform, 2-d) each at most "
+                           "5% of the codes out of place",
+                           "'like' a Gaussian is a shape a reader of the scatter plot would take for one: no band of radii or sector of angles "
+                           "holding 5% of the codes more or less than a Gaussian's (a 10-ray star, Gaussian radii, reads 0.10 on the angles; "
+                           "10,000 Gaussian codes read about 0.01-0.02)"),
 }
+
+# The circle claim: how far reconstruction stays close. The loss of codes on a ring k sigma from a digit's
+# mean over its loss at the mean grows with k; the distance is where it first passes 1 + the "close to"
+# tolerance (ADVERBS["close"]: 25% more loss), interpolated along CLOSE_KS, and the page's circle (1 sigma)
+# is "about" that distance when it lies within the "close to" band of 1 (0.8 to 1.25 sigma).
+CLOSE_KS = tuple(0.25 * i for i in range(41))  # 0 to 10 sigma by quarters: as far as the occupancy view's loss curve looks
+CLOSE_LOSS = ADVERBS["close"].factor - 1  # "close to the input": at most 25% more reconstruction loss than the mean's
 
 
 @dataclass(frozen=True)
@@ -231,6 +248,16 @@ def location_effect(values, threshold: float, side: str, counts: bool = False) -
         scale = float(np.std(finite, ddof=1))
     needed = _at_least(low, high, threshold, side, scale, 2 / math.pi if counts else 3 / math.pi, n) if verdict == "inconclusive" and n > 1 else None
     return Effect(estimate, low, high, threshold, side, n, verdict, needed, p_value, statistic)
+
+
+def equivalence(values, band: float) -> Effect:
+    """An absolute "no (evident) difference" as equivalence, TOST-style: the location (Hodges-Lehmann,
+    Wilcoxon interval) holds only when its whole 95% interval lies inside [-band, band], which is two
+    one-sided tests at 2.5% each (the p-value is the larger of the two); an interval that straddles a
+    bound is inconclusive, one wholly outside is contradicted. A missing difference never holds."""
+    if not band > 0:
+        raise ValueError(f"an equivalence band must be positive, not {band}")
+    return location_effect(values, band, WITHIN)
 
 
 # -- a ratio of spreads ---------------------------------------------------------------------------------

@@ -2,10 +2,16 @@
 
 Shape is measured after whitening, so that no scale can move it: the test encodings' means are
 centred and whitened by their own covariance (in the directions they span), then compared with a
-Gaussian's shape: Mardia's multivariate kurtosis (a Gaussian's is d(d+2)) and the Kolmogorov-Smirnov
-distance of their radii from chi_d (`scipy.stats.kstest`). Sphericity is the ratio of the largest to
-the smallest eigenvalue of the covariance. The scale (the root mean variance of the means) and the
-centre's offset stand beside them, never mixed in.
+Gaussian's shape: Mardia's multivariate kurtosis (a Gaussian's is d(d+2)), the Kolmogorov-Smirnov
+distance of their radii from chi_d (`scipy.stats.kstest`) and, in 2-d, Kuiper's distance of their
+angles from uniform (the radii and the kurtosis are blind to angles: a 10-ray star with Gaussian radii
+passes both). Sphericity is the ratio of the largest to the smallest eigenvalue of the covariance over
+the directions the codes span, and, bounded, the geometric over the arithmetic mean of all its
+eigenvalues (1 for a ball, 0 for a collapsed axis, however nearly: no jump as an axis flattens). The
+scale (the root mean variance of the means) and the centre's offset stand beside them, never mixed in.
+
+Reconstruction losses sit on a floor no model removes: binary cross-entropy against grey pixels is at
+least their own binary entropy (`entropy_floor`), so ratios of losses are taken above it.
 
 A run whose encoder is dead (every test input at one code, as when a ReLU layer of the encoder died
 whole) has no shape at all: it is flagged, and the claims count it as a total collapse.
@@ -40,6 +46,31 @@ class Shape:
     scale: float  # sqrt(trace(cov) / d)
     centre: float  # |mean| / scale
     dead_directions: int = 0  # directions the codes do not span (a collapsed variable): no shape there, and no ratio
+    angular: float | None = None  # 2-d only: Kuiper distance of the whitened angles from uniform (rotation-free); None in other dimensions
+    sphericity_index: float = 1.0  # geometric / arithmetic mean of all the covariance eigenvalues, in [0, 1]: 1 a ball, 0 an axis collapsed
+
+    @property
+    def distance(self) -> float:
+        """The omnibus distance from a Gaussian's shape: the larger of the radial and the angular one."""
+        return self.radial_ks if self.angular is None else max(self.radial_ks, self.angular)
+
+
+def kuiper(u: np.ndarray) -> float:
+    """Kuiper's V = D+ + D- of values in [0, 1) against uniform: like KS, but the same wherever the
+    circle is cut (a distance between angular distributions)."""
+    u = np.sort(np.asarray(u, dtype=np.float64))
+    n = len(u)
+    i = np.arange(1, n + 1)
+    return float(np.max(i / n - u) + np.max(u - (i - 1) / n))
+
+
+def sphericity_index(cov: np.ndarray) -> float:
+    """Geometric over arithmetic mean of the eigenvalues of a covariance, over every axis: 1 for a ball,
+    near 0 when any axis is (nearly) flat, never above 1 (the AM-GM inequality)."""
+    eig = np.clip(np.linalg.eigvalsh(np.atleast_2d(cov)), 0.0, None)
+    if eig.max() <= 0 or eig.min() <= 0:
+        return 0.0
+    return float(min(1.0, np.exp(np.mean(np.log(eig))) / np.mean(eig)))
 
 
 def shape_of(mu: np.ndarray) -> Shape | None:
@@ -55,10 +86,12 @@ def shape_of(mu: np.ndarray) -> Shape | None:
     d = int(spanned.sum())
     squared = np.einsum("ij,ij->i", white, white)
     scale = math.sqrt(eig.sum() / len(eig))
+    angular = kuiper((np.arctan2(white[:, 1], white[:, 0]) + np.pi) / (2 * np.pi) % 1.0) if d == 2 else None
     return Shape(kurtosis=float(np.mean(squared ** 2)), gaussian_kurtosis=d * (d + 2),
                  radial_ks=float(stats.kstest(np.sqrt(squared), stats.chi(d).cdf).statistic),
                  sphericity=float(eig.max() / eig[spanned].min()), scale=scale,
-                 centre=float(np.linalg.norm(mu.mean(axis=0)) / scale), dead_directions=len(eig) - d)
+                 centre=float(np.linalg.norm(mu.mean(axis=0)) / scale), dead_directions=len(eig) - d,
+                 angular=angular, sphericity_index=sphericity_index(cov))
 
 
 @dataclass(frozen=True)
@@ -162,6 +195,51 @@ def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
     mu, sigma = encode_sigma(model, images)
     loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
     return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))
+
+
+def ring_loss_curve(path: Path, ks=None, angles: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """(ks, curve): the reconstruction loss on the ring k sigma around each tracked digit's mean (`angles`
+    angles, the first two latent dimensions) over its loss at the mean, averaged over the tracked
+    digits, at each k of `ks` (CLOSE_KS by default; the first k is 0, where the curve is 1)."""
+    from science.evidence import CLOSE_KS
+    from science.rings import encode_sigma, losses, ring_codes, ring_sizes
+    from train.checkpoints import load_model
+
+    ks = np.asarray(CLOSE_KS if ks is None else ks, dtype=np.float64)
+    with RunFile(path) as run:
+        folder, epoch, layers, images = Path(run.path).parent, run.epochs_done, run.config.layers, run.tracked().image
+    model, _ = load_model(folder, epoch, layers=layers)
+    mu, sigma = encode_sigma(model, images)
+    loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), ks, angles), images)  # (n, points): the centre once, then a ring per k
+    edges = np.cumsum([0, *ring_sizes(ks, angles)])
+    per_k = np.stack([loss[:, a:b].mean(axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)  # (n, len(ks))
+    return ks, (per_k / loss[:, :1]).mean(axis=0)
+
+
+def close_distance(ks, curve, tolerance: float) -> float:
+    """Where a ring-loss curve (1 at k = 0) first rises past 1 + tolerance, linearly interpolated
+    between the ks around the crossing: the distance in sigmas at which reconstruction stops being
+    close. inf when it never does within the ks (close as far as they look)."""
+    ks, curve = np.asarray(ks, dtype=np.float64), np.asarray(curve, dtype=np.float64)
+    limit = 1 + tolerance
+    beyond = np.flatnonzero(curve > limit)
+    if len(beyond) == 0:
+        return math.inf
+    i = int(beyond[0])
+    if i == 0:
+        return float(ks[0])
+    k0, k1, c0, c1 = ks[i - 1], ks[i], curve[i - 1], curve[i]
+    return float(k0 + (limit - c0) / (c1 - c0) * (k1 - k0))
+
+
+def entropy_floor(images: np.ndarray) -> float:
+    """The least binary cross-entropy any reconstruction can have, per image: the sum over pixels of
+    the binary entropy H(p) of each pixel's own intensity p in [0, 1] (uint8 / 255), averaged over
+    the images. No model removes it, so ratios of reconstruction losses are taken above it."""
+    from scipy.special import entr
+
+    p = np.asarray(images, dtype=np.float64).reshape(len(images), -1) / 255.0
+    return float((entr(p) + entr(1 - p)).sum(axis=1).mean())
 
 
 def mean_reconstruction(path: Path, images: np.ndarray) -> float:

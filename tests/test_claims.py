@@ -284,3 +284,110 @@ def test_the_classifier_cache_names_its_version_and_torchs(small_mnist):
 
     name = classifier.cache_path(small_mnist).name
     assert name.startswith(f"mnist-cnn-v{classifier.CLASSIFIER_VERSION}-torch{torch.__version__}-")
+
+
+# -- measures that can fail (issue 32, item 4): each on an input whose answer is known -------------------
+def test_a_ten_ray_star_fails_the_angular_test_that_a_gaussian_passes():
+    """Gaussian radii on 10 rays: its kurtosis and radii read as a Gaussian's (the old measure passed it),
+    its angles do not; Kuiper's distance is the same wherever the circle is cut."""
+    from science.evidence import ADVERBS, SHARES
+
+    rng = np.random.default_rng(32)
+    n = 10000
+    angle = 2 * np.pi * rng.integers(0, 10, n) / 10 + 0.3
+    radius = np.sqrt(rng.chisquare(2, n))
+    star, gaussian = shape_of(np.c_[radius * np.cos(angle), radius * np.sin(angle)]), shape_of(rng.normal(size=(n, 2)))
+    bound = SHARES["Gaussian-like"].share
+    assert abs(math.log(star.kurtosis / star.gaussian_kurtosis)) < math.log(ADVERBS["close"].factor) and star.radial_ks < bound
+    assert star.angular == pytest.approx(0.1, abs=0.01) and star.distance > bound
+    assert gaussian.angular < 0.03 and gaussian.distance < bound
+    turned = shape_of(np.c_[radius * np.cos(angle + 1.0), radius * np.sin(angle + 1.0)])
+    assert turned.angular == pytest.approx(star.angular, abs=0.01)
+    assert shape_of(rng.normal(size=(n, 3))).angular is None  # 2-d only: the radii stand alone elsewhere
+
+
+def test_the_bounded_sphericity_index_reads_a_flat_and_a_nearly_flat_disk_alike():
+    """A disk with its third axis at 0 and the same disk with sd 1e-3 both read near 0 (the eigenvalue
+    ratio read them x1 and x1e6), a ball near 1, and no cloud above 1."""
+    from science.measures import sphericity_index
+
+    rng = np.random.default_rng(33)
+    disk = np.c_[rng.normal(size=(5000, 2)), np.zeros(5000)]
+    nearly = np.c_[disk[:, :2], rng.normal(0, 1e-3, 5000)]
+    flat, thin, ball = shape_of(disk), shape_of(nearly), shape_of(rng.normal(size=(5000, 3)))
+    assert flat.sphericity < 1.2 and thin.sphericity > 1e5  # the jump the index removes
+    assert flat.sphericity_index == 0 and thin.sphericity_index < 0.02 and ball.sphericity_index > 0.97
+    assert sphericity_index(np.diag([4.0, 1.0])) == pytest.approx(2 / 2.5)  # sqrt(4 * 1) / ((4 + 1) / 2)
+    assert sphericity_index(np.diag([0.0, 0.0])) == 0
+
+
+def test_the_entropy_floor_of_a_hand_made_image():
+    """84 pixels at 51/255 = 0.2, the rest at 0 or 255: each grey pixel's binary entropy is H(0.2) =
+    0.5004 nats; a black image has none; the mean over the two is half of 84 H(0.2)."""
+    from science.measures import entropy_floor
+
+    image = np.zeros((28, 28), np.uint8)
+    image.flat[:300] = 255
+    image.flat[300:384] = 51
+    h = -(0.2 * math.log(0.2) + 0.8 * math.log(0.8))
+    assert entropy_floor(image[None]) == pytest.approx(84 * h, rel=1e-12)
+    assert entropy_floor(np.stack([image, np.zeros((28, 28), np.uint8)])) == pytest.approx(42 * h, rel=1e-12)
+
+
+def test_the_circle_distance_on_synthetic_loss_curves():
+    """1 + k^2 / 4 passes 25% more loss at k = 1 exactly; 1 + (k / 8)^2 / 4 at k = 8, which the ratio at 1
+    sigma (x1.004) called 'close' and the distance contradicts; a curve that never passes reads inf."""
+    from science.evidence import ADVERBS, CLOSE_KS, CLOSE_LOSS
+    from science.measures import close_distance
+
+    ks = np.asarray(CLOSE_KS)
+    assert close_distance(ks, 1 + ks ** 2 / 4, CLOSE_LOSS) == pytest.approx(1.0)
+    assert close_distance(ks, 1 + (ks / 8) ** 2 / 4, CLOSE_LOSS) == pytest.approx(8.0, abs=0.05)
+    assert close_distance(ks, 1 + 0.1 * ks, CLOSE_LOSS) == pytest.approx(2.5)  # linear: exact between the grid points
+    assert close_distance(ks, np.ones_like(ks), CLOSE_LOSS) == math.inf
+    band = math.log(ADVERBS["close"].factor)
+    rng = np.random.default_rng(34)
+    near, far = rng.normal(1.0, 0.03, size=15), rng.normal(8.0, 0.3, size=15)
+    assert location_effect(np.log(near), band, WITHIN).verdict == "holds"
+    assert location_effect(np.log(far), band, WITHIN).verdict == "contradicted"
+
+
+def test_the_equivalence_band_holds_only_when_the_whole_interval_lies_inside():
+    from science.evidence import equivalence
+
+    rng = np.random.default_rng(35)
+    band = math.log(1.25)
+    inside = equivalence(rng.normal(0.0, 0.02, size=15), band)
+    assert inside.verdict == "holds" and inside.p_value <= ALPHA and -band < inside.low and inside.high < band
+    assert equivalence(rng.normal(0.6, 0.02, size=15), band).verdict == "contradicted"
+    assert equivalence(rng.normal(0.0, 1.0, size=15), band).verdict == "inconclusive"  # no difference found is not equivalence
+    assert equivalence([0.0, 0.01], band).verdict == "inconclusive"  # two seeds: no interval, no equivalence
+    with pytest.raises(ValueError, match="positive"):
+        equivalence([0.0] * 8, 0.0)
+
+
+def test_the_coverage_gap_takes_the_decoders_blur_out():
+    from science.classifier import Scores, coverage_gap
+
+    assert coverage_gap(Scores(420.0, 0.8, 2.2), Scores(371.0, 0.9, 2.3)) == pytest.approx(49.0)
+    assert coverage_gap(Scores(360.0, 0.8, 2.2), Scores(371.0, 0.9, 2.3)) == 0.0  # closer than its own reconstructions: no gap
+
+
+def test_the_classifiers_distance_ranks_known_distortions(small_mnist):
+    """On real test digits, the cached scorer's Fréchet distance grows with blur, with noise and with
+    another class mixed in: the order a measure of sample quality must keep."""
+    from scipy import ndimage
+
+    from science.classifier import load_scorer
+
+    scorer = load_scorer(small_mnist, echo=lambda _: None)
+    real = small_mnist.test_images.astype(np.float64) / 255
+    rng = np.random.default_rng(36)
+    other = real[np.argsort(small_mnist.test_labels, kind="stable")[::-1]]  # the digits sorted by class, reversed: mostly another class
+    distances = {
+        "blur": [scorer.score(ndimage.gaussian_filter(real, (0, s, s))).frechet for s in (0.0, 0.7, 1.4, 2.1)],
+        "noise": [scorer.score(np.clip(real + rng.normal(0, s, real.shape), 0, 1)).frechet for s in (0.0, 0.15, 0.3, 0.45)],
+        "mixed": [scorer.score((1 - a) * real + a * other).frechet for a in (0.0, 0.2, 0.35, 0.5)],
+    }
+    for kind, fd in distances.items():
+        assert fd[0] < 1e-6 and all(a < b for a, b in zip(fd, fd[1:])), (kind, fd)

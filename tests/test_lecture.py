@@ -133,8 +133,10 @@ def test_a_second_run_trains_and_renders_nothing(made, small_data_dir):
     result = lecture(small_data_dir, out)
     assert result.exit_code == 0 and "24 members, 24 finished before, 0 to train" in result.output
     assert "training the sample classifier" not in result.output  # trained by the first run, then cached
-    kept = json.loads((out / ".sample-scores.json").read_text())  # the samples of the 10 configurations the claims compare, scored once
-    assert len(kept) == 20 and {key.split()[0] for key in kept} >= {"784-256-32-8-4-variational-s1", "784-256-2-deterministic-s0"}
+    kept = json.loads((out / ".sample-scores.json").read_text())  # the samples of the 10 configurations the claims compare, scored once, and their
+    # reconstructions of the test digits (the coverage gap's reference)
+    assert len(kept) == 40 and sum(" reconstructions " in key for key in kept) == 20
+    assert {key.split()[0] for key in kept} >= {"784-256-32-8-4-variational-s1", "784-256-2-deterministic-s0"}
     assert {path: path.stat().st_mtime_ns for path in (out / "media").rglob("*") if path.is_file()} == before
 
 
