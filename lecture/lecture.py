@@ -26,7 +26,7 @@ from lecture.claims import Claim, check_claims, plan_hash
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
-TEXT = ASSETS / "vae-lecture.txt"
+TEXT = Path(__file__).resolve().parent / "assets" / "vae-lecture.txt"
 CLAIMS_FILE = "claims.json"  # {"seeds": [...], "plan_sha256", "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
 FULL_SEEDS = 15  # the lecture's seeds (0-14); fewer is a quick look, and the page says so
 HEADING = "Variational autoencoders: the lecture, reproduced"
