@@ -316,10 +316,11 @@ def _log_ticks(low: float, high: float) -> list[float]:
     """x1, x2, x5, x10, ... where they are at least three; finer steps on a narrow axis."""
     from matplotlib.ticker import LogLocator, MaxNLocator
 
-    ticks = [v for v in LogLocator(subs=(1.0, 2.0, 5.0)).tick_values(low, high) if low <= v <= high]
-    if len(ticks) < 3:
-        ticks = [v for v in MaxNLocator(5).tick_values(low, high) if low <= v <= high and v > 0]
-    return ticks
+    for subs in ((1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0), (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)):
+        ticks = [v for v in LogLocator(subs=subs).tick_values(low, high) if low <= v <= high]
+        if len(ticks) >= 3:
+            return ticks
+    return [v for v in MaxNLocator(5).tick_values(low, high) if low <= v <= high and v > 0]
 
 
 def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
@@ -377,7 +378,40 @@ def _limits(rows: list[ForestRow], scale: str) -> tuple[float, float]:
     bounds = [forward(v) for v in _bounds(rows, scale)]
     low = min([low] + [b for b in bounds if b >= low - reach])
     high = max([high] + [b for b in bounds if b <= high + reach])
-    if high - low < 1e-9:
-        low, high = low - 0.5, high + 0.5
+    least = 2.0 if scale == "linear" else 1e-9  # counts: at least the steps -1, 0, 1
+    if high - low < least:
+        low, high = (low + high - least) / 2, (low + high + least) / 2
     pad = 0.06 * (high - low)
     return inverse(low - pad), inverse(high + pad)
+
+
+# -- the page ------------------------------------------------------------------------------------
+def counts_html(rows: list[ForestRow]) -> str:
+    """The verdicts counted, as a small table: primary rows on their own and after Holm, secondary rows."""
+    from report.markup import text
+
+    counts = verdict_counts(rows)
+    words = list(VERDICTS) + sorted({word for group in counts.values() for word in group} - set(VERDICTS) - {"secondary"})
+    lines = (("primary rows, on their own", counts["primary"]), ("primary rows, after Holm", counts["holm"]),
+             ("secondary rows, on their own", counts["secondary"]))
+    body = "".join(f"<tr><td>{text(name)}</td>" + "".join(f'<td class="{text(word.split()[0])}">{group.get(word, 0)}</td>' for word in words)
+                   + "</tr>" for name, group in lines)
+    return (f'<table class="numbers counts"><thead><tr><th>verdicts</th>{"".join(f"<th>{text(word)}</th>" for word in words)}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def glance_html(claims, page: Path, media: Path) -> str:
+    """Above the claims table: the verdicts counted and the forest plot's pages, drawn from `claims`
+    (lecture.claims.Claim, in the table's order) into `media`, linked from the page at `page`'s folder."""
+    from report.markup import link, text
+
+    rows = [ForestRow.from_claim(number, claim) for number, claim in enumerate(claims, 1)]
+    paths = write_forest(rows, media)
+    caption = ("Each row of the table below, by its number: the estimate (marker) and its 95% interval (line) against what the words "
+               "ask (grey band, threshold as a dark tick), one panel per kind of effect. Colour, marker and the word at the right give "
+               "the verdict; hollow markers and dashed lines are secondary reads; an arrow at an edge is an interval that runs past it.")
+    figures = "".join(f'<figure class="still forest"><img src="{link(path.relative_to(page).as_posix())}" '
+                      f'alt="{text(f"forest plot of the claims, page {number} of {len(paths)}")}">'
+                      f"<figcaption>{text(caption if number == 1 else f'The claims at a glance, page {number} of {len(paths)}.')}</figcaption></figure>"
+                      for number, path in enumerate(paths, 1))
+    return f'<div class="glance">{counts_html(rows)}{figures}</div>'
