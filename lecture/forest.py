@@ -172,13 +172,23 @@ def forest_files(media: Path) -> list[Path]:
 
 
 def write_forest(rows: list[ForestRow], media: Path, theme_name: str = "light") -> list[Path]:
-    """Draw the rows' pages and write them into `media` together (all or none, atomic), removing
-    pages of an earlier, longer table; returns the pages' paths."""
-    figures = [draw_page(page, number, len(pages), theme_name) for pages in [pages_of(rows)] for number, page in enumerate(pages, 1)]
-    paths = page_paths(media, len(figures))
-    with atomic_paths(*paths) as temporaries:
-        for figure, temporary in zip(figures, temporaries):
-            figure.savefig(temporary, dpi=figure.dpi, facecolor=figure.get_facecolor(), format="png")
+    """Draw the rows' pages and write those that changed into `media` together (all or none, atomic;
+    a page already there as drawn is kept, untouched, as the lecture keeps its media), removing pages
+    of an earlier, longer table; returns the pages' paths."""
+    import io
+
+    drawn = []
+    for pages in [pages_of(rows)]:
+        for number, page in enumerate(pages, 1):
+            figure, buffer = draw_page(page, number, len(pages), theme_name), io.BytesIO()
+            figure.savefig(buffer, dpi=figure.dpi, facecolor=figure.get_facecolor(), format="png")
+            drawn.append(buffer.getvalue())
+    paths = page_paths(media, len(drawn))
+    changed = [(path, png) for path, png in zip(paths, drawn) if not (path.is_file() and path.read_bytes() == png)]
+    if changed:
+        with atomic_paths(*(path for path, _ in changed)) as temporaries:
+            for (_, png), temporary in zip(changed, temporaries):
+                temporary.write_bytes(png)
     for stale in forest_files(media)[len(paths):]:
         stale.unlink(missing_ok=True)
     return paths

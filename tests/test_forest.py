@@ -120,3 +120,12 @@ def test_verdicts_are_counted_own_and_after_holm():
     assert counts["primary"] == {"holds": 2, "contradicted": 1, "not checked": 1}
     assert counts["holm"] == {"holds": 1, "inconclusive": 1, "contradicted": 1, "not checked": 1}
     assert counts["secondary"] == {"inconclusive": 1}
+
+
+def test_a_page_drawn_alike_is_kept_untouched(tmp_path):
+    """A lecture made again keeps its media: a page whose pixels did not change is not written again."""
+    (first,) = write_forest(ROWS, tmp_path)
+    made = first.stat().st_mtime_ns
+    assert write_forest(ROWS, tmp_path) == [first] and first.stat().st_mtime_ns == made
+    write_forest([row(1, estimate=3.3)] + ROWS[1:], tmp_path)
+    assert first.stat().st_mtime_ns != made
