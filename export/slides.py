@@ -3,7 +3,8 @@ sweeps and lecture folders given, titled with the run's architecture, mode, seed
 
 A run folder gives its `videos/` then its `figures/`; a sweep folder, its members' in plan order; a
 lecture folder (made by `python cli.py lecture`), its media in the page's order (`lecture.lecture.PAGE`)
-with the paragraph each stands beside as speaker notes, and its claims table (`claims.json`) last.
+with the paragraph each stands beside as speaker notes, then the claims at a glance (`lecture.forest`'s
+pages) and its claims table (`claims.json`) last.
 Slides embed H.264 MP4 (it plays in PowerPoint, Keynote, Impress and Google Slides) and PNG figures;
 WebM, GIF, ProRes MOV, SVG and PDF files are left out, each named in one line (the render commands
 make MP4 and PNG by default, so the same clip or figure is one render away).
@@ -138,6 +139,7 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
         try:
             claims = json.loads(read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file"))
             rows = [{key: str(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
+            rows = [{**row, "text": f"{number}. {row['text']}"} for number, row in enumerate(rows, 1)]  # numbered as the forest plot's rows
             seeds = claims["seeds"]
             if not all(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= 2**32 - 1 for seed in seeds):
                 raise ValueError("seeds are whole numbers")
@@ -179,7 +181,22 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
                     continue
                 caption = medium.caption + (f" ({path.name})" if len(files) > 1 else "")
                 slides.append(Slide(title, caption, path, poster, _lecture_notes(text, number)))
+    if claims is not None:
+        slides += _forest_slides(folder)
     return slides, ([ClaimsTable(seeds, rows)] if claims is not None else [])
+
+
+def _forest_slides(folder: Path) -> list[Slide]:
+    """The claims at a glance (lecture.forest's pages, as the lecture drew them), the slides just before
+    its claims table, which numbers its rows as they do."""
+    from lecture.forest import forest_files
+
+    pages = [path for path in forest_files(folder / "media") if regular_inside(path, folder)]
+    return [Slide("The claims at a glance" + (f" ({number} of {len(pages)})" if len(pages) > 1 else ""),
+                  "each row of the claims table, by its number: the estimate and its 95% interval against what the words ask",
+                  path, None, "One line per claim, numbered as in the claims table that follows; colour, marker and the word at the right "
+                  "give the verdict, hollow markers are secondary reads, an arrow at an edge is an interval that runs past it.")
+            for number, path in enumerate(pages, 1)]
 
 
 def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck:

@@ -23,6 +23,7 @@ from owners import LECTURE_MARKER, kind_of, refuse_other_kind
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from lecture.claims import Claim, check_claims, plan_hash
+from lecture.forest import glance_html
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
@@ -329,14 +330,14 @@ def _counts(claims: list[Claim]) -> str:
             f"{after['inconclusive']} inconclusive ({secondary} secondary rows, other reads of a sentence, are left out of the family).</p>")
 
 
-def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
+def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "") -> str:
     from science.evidence import ADVERBS, SHARES
 
-    rows = "".join(f"<tr><td>{html.escape(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
+    rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{html.escape(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
                    f"<td>{html.escape(c.measure)}<br><small>{html.escape(c.statistic)}</small></td><td>{html.escape(c.effect_text())}</td>"
                    f"<td>{html.escape(c.threshold_text())}</td>{_verdict_cell(c.verdict)}{_verdict_cell(c.holm)}"
                    f"<td>{html.escape(c.flip_text())}</td><td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>"
-                   for c in claims)
+                   for number, c in enumerate(claims, 1))
     words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td><td>{html.escape(a.reason)}</td></tr>"
                     for a in ADVERBS.values())
     words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td><td></td></tr>" for s in SHARES.values())
@@ -347,7 +348,7 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
                       f"{scorer.accuracy:.2%}" + (f", {dead} of its {scorer.features} penultimate features dead (never active on the test set)"
                                                    if dead is not None else "") + f" (trained in {scorer.seconds:.0f} s; {html.escape(scorer.version)}).</p>")
     return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
-            + _quick_look(seeds) + _counts(claims) +
+            + _quick_look(seeds) + _counts(claims) + glance +
             "<p>Every finished run counts, a dead encoder included (its note names it and gives the estimate without dead runs beside it). "
             "Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds, from statistics that one wild "
             "seed cannot dominate: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval for ratios and differences by seed "
@@ -363,7 +364,7 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None) -> str:
             + classifier
             + f"<p>The plan (texts, measures, thresholds, sides, primary reads, statistics) has sha256 <code>{plan_hash(claims)}</code>: "
             "a change to it changes this.</p>"
-            f'<table class="numbers claims"><thead><tr><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
+            f'<table class="numbers claims"><thead><tr><th>#</th><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
             f"<th>verdict</th><th>after Holm</th><th>flips</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
             '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
             f"<th>meaning</th><th>why this number</th></tr></thead><tbody>{words}</tbody></table></section>")
@@ -399,7 +400,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     claims = check_claims(sweep, seeds, scorer, test_images)
     echo(f"claims checked in {time.perf_counter() - started:.1f} s (samples scored included)")
     page = ((ASSETS / "index.html").read_text()
-            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer))
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media)))
             .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):

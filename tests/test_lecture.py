@@ -165,3 +165,36 @@ def test_the_explorer_stands_beside_the_784_256_2_trajectories_videos(made):
     for video, epochs in (("trajectories_one_per_class_e1-5.mp4", "1-5"), ("trajectories_six_per_class_e2-10.mp4", "2-10")):
         explorer = page.index(f'data-src="{data}" data-epochs="{epochs}"')
         assert page.index(video) < explorer < page.index(video) + 1500  # right after its video
+
+
+def test_the_claims_at_a_glance_stand_above_the_table_and_count_its_verdicts(small_lecture):
+    """Above the claims table: the verdicts counted as the table has them, and the forest plot's pages,
+    written into media/ and linked from the page; the table's rows numbered as the plot's."""
+    from PIL import Image
+
+    from lecture.forest import HEIGHT_PX, WIDTH_PX, forest_files
+
+    page = (small_lecture / "index.html").read_text()
+    section = page[page.index('<section id="claims">'):]
+    table = section.index('<table class="numbers claims">')
+    pictures = re.findall(r'<figure class="still forest"><img src="([^"]+)"', section)
+    assert pictures and [small_lecture / picture for picture in pictures] == forest_files(small_lecture / "media")
+    assert section.index('<div class="glance">') < section.index(pictures[-1]) < table
+    for picture in pictures:
+        with Image.open(small_lecture / picture) as image:
+            assert image.size == (WIDTH_PX, HEIGHT_PX)
+    rows = re.findall(r'<tr><td class="row">(\d+)</td>(.*?)</tr>', section[table:])
+    claims = json.loads((small_lecture / "claims.json").read_text())["claims"]
+    assert [int(number) for number, _ in rows] == list(range(1, len(claims) + 1))
+    expected = {"primary rows, on their own": {}, "primary rows, after Holm": {}, "secondary rows, on their own": {}}
+    for _, cells in rows:
+        own, holm = re.findall(r'<td class="verdict [^"]*">(.*?)</td>', cells)
+        primary = "<small>primary</small>" in cells
+        for name, verdict in ((("primary rows, on their own", own), ("primary rows, after Holm", holm)) if primary
+                              else (("secondary rows, on their own", own),)):
+            expected[name][verdict] = expected[name].get(verdict, 0) + 1
+    counts = section[section.index('<table class="numbers counts">'):table]
+    words = re.findall(r"<th>(.*?)</th>", counts[:counts.index("</thead>")])[1:]
+    shown = {name: {word: int(value) for word, value in zip(words, values) if int(value)}
+             for name, values in ((name, re.findall(r"<td[^>]*>(\d+)</td>", cells)) for name, cells in re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", counts))}
+    assert shown == expected and sum(expected["primary rows, on their own"].values()) + sum(expected["secondary rows, on their own"].values()) == len(claims)

@@ -76,12 +76,16 @@ def test_the_lecture_page_has_its_own_title_and_media_as_wide_as_its_text(small_
     page.evaluate("document.querySelectorAll('img').forEach((img) => { img.loading = 'eager'; })")
     page.wait_for_function("[...document.images].every((img) => img.complete)", timeout=20_000)
     text = page.locator("p.text").first.bounding_box()
-    media = page.locator("main figure video, main figure img").all()
+    media = page.locator("main .clips figure video, main .clips figure img").all()
     assert len(media) == 5
     for medium in media:
         box = medium.bounding_box()
         assert abs(box["width"] - text["width"]) <= 1 and abs(box["x"] - text["x"]) <= 1, box  # they were 460 px thumbnails
     assert text["width"] >= 0.6 * 1400
+    # The claims at a glance, drawn for a 1920x1080 screen, take the window's width (less a margin), not the text's, and scroll nothing sideways.
+    glance = page.locator("main figure.forest img").all()
+    assert glance and all(1400 - 60 <= image.bounding_box()["width"] <= 1400 and image.bounding_box()["x"] >= 0 for image in glance)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
 
     figure = page.locator("main figure.still img").first
     natural = page.evaluate("(img) => [img.naturalWidth, img.naturalHeight]", figure.element_handle())

@@ -1,7 +1,7 @@
 """The slide decks of a run, a sweep and a lecture folder, opened by a real client: LibreOffice Impress
 converts them to PDF (all in one start, it is slow to start), poppler renders the pages, and each
 video's poster and each figure is found on its slide by its pixels; the videos in the decks are the
-rendered files' bytes; the lecture's deck has its paragraphs as notes and its claims table last.
+rendered files' bytes; the lecture's deck has its paragraphs as notes, then the claims at a glance, and its claims table last.
 Every refusal is one line."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lecture.forest import forest_files
 from lecture.lecture import PAGE, paragraphs
 from helpers import cli, synthetic_run
 
@@ -157,18 +158,27 @@ def test_a_lecture_deck_follows_the_page(decks, sources):
         assert notes[slide - 1].endswith(text[number - 1]), (slide, number)
     assert "784-256-2 · variational · seed 0 · epoch 1" in entry["text"][0]
     assert "784-256-2 · variational vs deterministic · seed 0 · 1 epoch trained" in entry["text"][1]
-    # The claims table as the page has it: every row's cells, in order, on the last slide.
+    # Then the claims at a glance, the forest plot's pages as the lecture drew them, just before the table.
+    forest = forest_files(lecture / "media")
+    assert forest and len(notes) > len(expected) + len(forest)
+    for slide, path in enumerate(forest, len(expected) + 1):
+        check_slide(entry, slide, path, None)
+        assert "The claims at a glance" in entry["text"][slide - 1]
+    shown = len(expected) + len(forest)
+    # The claims table as the page has it: every row's cells, in order, on the last slides.
     page = (lecture / "index.html").read_text()
-    table = page[page.index('<section id="claims">'):]
-    rows = [[html.unescape(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", table)]
-    rows = [row[:6] for row in rows if len(row) == 7]  # the claims (not the table of words); every cell but the long note
+    table = page[page.index('<table class="numbers claims">'):]
+    rows = [[html.unescape(re.sub(r"<br><small>.*?</small>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r'<tr>(<td class="row">.*?)</tr>', table)]
+    rows = [row[:6] for row in rows]  # the number, claim, measure, estimate, threshold and verdict: what the deck's four columns hold
     assert len(rows) == len(json.loads((lecture / "claims.json").read_text())["claims"])
     squeeze = lambda text: re.sub(r"[\s-]+", "", text)  # pdftotext joins a word broken at a hyphen without it
-    assert squeeze("".join(entry["text"][len(expected):])).startswith(squeeze("The page's claims, checked over seeds 0"))
-    # The cells as the deck holds them (a PDF's text interleaves the lines of cells that wrap): every row, in order.
+    assert squeeze("".join(entry["text"][shown:])).startswith(squeeze("The page's claims, checked over seeds 0"))
+    # The cells as the deck holds them (a PDF's text interleaves the lines of cells that wrap): every row, in order, numbered.
     deck = Presentation(str(entry["deck"]))
-    cells = [" ".join(cell.text for cell in row.cells) for slide in list(deck.slides)[len(expected):] for shape in slide.shapes
+    cells = [" ".join(cell.text for cell in row.cells) for slide in list(deck.slides)[shown:] for shape in slide.shapes
              if shape.has_table for row in list(shape.table.rows)[1:]]
+    assert [cell.split(".")[0] for cell in cells] == [str(number) for number in range(1, len(rows) + 1)]
     assert len(cells) == len(rows)
     for row, shown in zip(rows, cells):
         assert all(squeeze(cell) in squeeze(shown) for cell in row), (row, shown)
