@@ -34,11 +34,10 @@ import numpy as np
 from scipy import stats
 
 from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, SHARES, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
+from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
 from science.measures import SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
 from train.runfolder import run_name
 
-SHALLOW, DEEP, DEEP3 = "784-256-2", "784-256-32-8-2", "784-256-32-8-3"
-VAE, PLAIN = "variational", "deterministic"
 
 
 @dataclass(frozen=True)
@@ -269,14 +268,14 @@ def _values(runs: dict[int, RunNumbers], value: Callable[[RunNumbers], float], d
 def radius_starts_near_one(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
     effect = location_effect((math.log(run.radius_start) for run in found.values()), _log("close"), WITHIN)
-    return _claim("the radius is initially close to 1 (784-256-2)", "mean r of the tracked digits before training, against 1", effect, "ratio",
+    return _claim(f"the radius is initially close to 1 ({SHALLOW})", "mean r of the tracked digits before training, against 1", effect, "ratio",
                   "r per seed: " + _values(found, lambda run: run.radius_start))
 
 
 def radius_falls_rapidly(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
     effect = location_effect((math.log(run.radius_start / run.radius_epoch1) for run in found.values()), _log("much"), ABOVE)
-    return _claim("... but it rapidly decreases (784-256-2)", "mean r before training / mean r at the end of epoch 1", effect, "ratio",
+    return _claim(f"... but it rapidly decreases ({SHALLOW})", "mean r before training / mean r at the end of epoch 1", effect, "ratio",
                   "end of epoch 1, per seed: " + _values(found, lambda run: run.radius_epoch1))
 
 
@@ -289,7 +288,7 @@ def inside_the_circle_reconstructs(runs: Runs) -> Claim:
     distances = {seed: close_distance(CLOSE_KS, curve, CLOSE_LOSS) for seed, curve in curves.items()}
     effect = location_effect((math.log(distance) if distance > 0 else -math.inf for distance in distances.values()), _log("close"), WITHIN)
     at_one = CLOSE_KS.index(1.0)
-    return _claim("the area inside the circle gives rise to a reconstruction close to the input (784-256-2)",
+    return _claim(f"the area inside the circle gives rise to a reconstruction close to the input ({SHALLOW})",
                   f"the distance in sigmas from the mean at which reconstruction stops being close (the ring's loss, 8 angles, first "
                   f"{CLOSE_LOSS:.0%} above the mean's, interpolated over k = 0 to {CLOSE_KS[-1]:g} sigma by {CLOSE_KS[1]:g}; inf: close as far "
                   f"as that), over the tracked digits, against the circle's 1 sigma", effect, "ratio",
@@ -300,7 +299,7 @@ def inside_the_circle_reconstructs(runs: Runs) -> Claim:
 def radius_ends_small(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
     effect = location_effect((_log_ratio(_scale(run), run.radius_final) for run in found.values()), _log("small"), ABOVE)
-    return _claim("its radius must eventually be small (784-256-2)", "spread of the test set's means (root mean variance) / final mean r",
+    return _claim(f"its radius must eventually be small ({SHALLOW})", "spread of the test set's means (root mean variance) / final mean r",
                   effect, "ratio", "final r per seed: " + _values(found, lambda run: run.radius_final) + "; spread of the means: "
                   + _values(found, _scale))
 
@@ -310,7 +309,7 @@ def gaussian_progressively(runs: Runs) -> Claim:
     found = {seed: run for seed, run in runs.counted(SHALLOW).items() if len(run.shapes) > 1 and all(run.shapes)}  # a trend needs a shape at every epoch
     slopes = {seed: stats.linregress(np.arange(1, len(run.shapes) + 1), [shape.radial_ks for shape in run.shapes]).slope for seed, run in found.items()}
     effect = location_effect(slopes.values(), 0.0, BELOW)
-    claim = _claim("all digits progressively distribute around the center (784-256-2)",
+    claim = _claim(f"all digits progressively distribute around the center ({SHALLOW})",
                    "trend per epoch of the KS distance between the whitened test encodings' radii and chi_d", effect, "difference",
                    "KS distance per epoch, first seed: " + ", ".join(f"{shape.radial_ks:.3f}" for shape in next(iter(found.values())).shapes)
                    if found else "")
@@ -327,7 +326,7 @@ def gaussian_like(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
     bound = SHARES["Gaussian-like"]
     effect = location_effect((_distance(run) for run in found.values()), bound.share, BELOW)
-    return _claim("... in a Gaussian-like distribution (784-256-2)",
+    return _claim(f"... in a Gaussian-like distribution ({SHALLOW})",
                   "distance of the whitened final test encodings from a Gaussian's shape: the larger of the radii's KS distance from "
                   "chi_d and the angles' Kuiper distance from uniform (a Gaussian's: about 0.01)", effect, "share",
                   "radial KS distance from chi_d: " + _values(found, _ks) + "; angular Kuiper distance: "
@@ -340,7 +339,7 @@ def gaussian_like(runs: Runs) -> Claim:
 def less_uniform_without_sampling(runs: Runs) -> Claim:
     plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
     effect = location_effect(_ratio_by_seed(plain, vae, _ks), _log("sensibly"), ABOVE)
-    return _claim("without sampling the distribution in the latent space is sensibly less uniform (784-256-32-8-2)",
+    return _claim(f"without sampling the distribution in the latent space is sensibly less uniform ({DEEP})",
                   "radial KS distance from chi_d of the whitened test encodings, without sampling / variational, by seed", effect, "ratio",
                   "Mardia's kurtosis (a Gaussian's: 8) without sampling "
                   + _values(plain, lambda run: run.shape.kurtosis if run.shape else math.nan) + ", variational "
@@ -353,8 +352,8 @@ def sampling_not_evident_shallow(runs: Runs) -> Claim:
     plain, vae = runs.counted(SHALLOW, PLAIN), runs.counted(SHALLOW, VAE)
     ratios = {seed: _log_ratio(_ks(plain[seed]), _ks(vae[seed])) for seed in paired(plain, vae)}
     effect = equivalence(ratios.values(), _log("not so evident"))
-    return _claim("the effect of sampling is not so evident (784-256-2) [on the distribution]",
-                  "radial KS distance from chi_d of the whitened test encodings, 784-256-2 without sampling / variational, by seed, "
+    return _claim(f"the effect of sampling is not so evident ({SHALLOW}) [on the distribution]",
+                  f"radial KS distance from chi_d of the whitened test encodings, {SHALLOW} without sampling / variational, by seed, "
                   "inside an equivalence band", effect, "ratio",
                   "ratio per seed: " + ", ".join(f"s{seed} x{math.exp(gap):.3g}" for seed, gap in sorted(ratios.items()))
                   + "; KS without sampling " + _values(plain, _ks) + ", variational " + _values(vae, _ks))
@@ -364,7 +363,7 @@ def spherical_with_sampling(runs: Runs) -> Claim:
     plain, vae = runs.counted(DEEP3, PLAIN), runs.counted(DEEP3, VAE)
     effect = location_effect(_ratio_by_seed(plain, vae, _departure), _log("much"), ABOVE)
     index = lambda run: 1 - _departure(run)  # noqa: E731
-    return _claim("digits have a much better spherical disposition in the case with sampling (784-256-32-8-3)",
+    return _claim(f"digits have a much better spherical disposition in the case with sampling ({DEEP3})",
                   "departure from a sphere of the test encodings (1 - the geometric over the arithmetic mean of every covariance "
                   "eigenvalue: 0 a ball, 1 an axis collapsed), without sampling / variational, by seed", effect, "ratio",
                   "sphericity index (1 a ball) without sampling " + _values(plain, index) + ", variational " + _values(vae, index)
@@ -384,9 +383,9 @@ def deeper_reconstructs_better(runs: Runs, mode: str) -> Claim:
     effect = location_effect(_ratio_by_seed(shallow, deep, lambda run: run.reconstruction - floor), _log("sensibly"), ABOVE)
     label = "variational" if mode == VAE else "without sampling"
     return _claim(f"for both models, a sensible improvement in the reconstruction loss over the shallower net ({label})",
-                  f"{RECONSTRUCTION}, {runs.floor_text()}: 784-256-2 / 784-256-32-8-2, by seed", effect, "ratio",
-                  runs.slope_note((DEEP, mode), (SHALLOW, mode)) + "784-256-32-8-2 "
-                  + _values(deep, lambda run: run.reconstruction, 4) + "; 784-256-2 " + _values(shallow, lambda run: run.reconstruction, 4))
+                  f"{RECONSTRUCTION}, {runs.floor_text()}: {SHALLOW} / {DEEP}, by seed", effect, "ratio",
+                  runs.slope_note((DEEP, mode), (SHALLOW, mode)) + f"{DEEP} "
+                  + _values(deep, lambda run: run.reconstruction, 4) + f"; {SHALLOW} " + _values(shallow, lambda run: run.reconstruction, 4))
 
 
 def _decoded_mean_claim(runs: Runs, claim: Claim, a: dict[int, RunNumbers], b: dict[int, RunNumbers], value_a, value_b, adverb: str) -> Claim:
@@ -418,7 +417,7 @@ def plain_reconstructs_slightly_better(runs: Runs) -> Claim:
     plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
     floor = runs.floor
     effect = location_effect(_ratio_by_seed(vae, plain, lambda run: run.reconstruction - floor), _log("slightly"), ABOVE)
-    return _claim("the network without sampling is even slightly better than the variational one (784-256-32-8-2)",
+    return _claim(f"the network without sampling is even slightly better than the variational one ({DEEP})",
                   f"{RECONSTRUCTION}, {runs.floor_text()}: variational / without sampling, by seed", effect, "ratio",
                   runs.slope_note((DEEP, PLAIN), (DEEP, VAE)) + "variational "
                   + _values(vae, lambda run: run.reconstruction, 4) + "; without sampling " + _values(plain, lambda run: run.reconstruction, 4))
@@ -439,32 +438,32 @@ def _spread_claim(runs: Runs, text: str, wider: str, narrower: str, adverb: str)
 
 def four_much_more_aleatory(runs: Runs) -> Claim:
     return _spread_claim(runs, "at latent size 4 training is much more aleatory, with quite different final errors",
-                         "784-256-32-8-4", DEEP, "much")
+                         FOUR_DEEP, DEEP, "much")
 
 
 def collapse_not_infrequent(runs: Runs) -> Claim:
-    found = runs.counted("784-256-32-8-4")
+    found = runs.counted(FOUR_DEEP)
     collapsed = sum(1 for run in found.values() if _inactive(run) >= 1)
     effect = frequency(collapsed, len(found), SHARES["not infrequently"].share, ABOVE)
-    return _claim("not infrequently, a collapse to 0 of some of the latent variables (784-256-32-8-4)",
+    return _claim(f"not infrequently, a collapse to 0 of some of the latent variables ({FOUR_DEEP})",
                   "share of seeds with at least one inactive latent variable (a dead encoder counts)", effect, "share",
                   "inactive per seed: " + _values(found, _inactive) + ". " + _collapse_split(found.values()))
 
 
 def shallower_four_more_stable(runs: Runs) -> Claim:
-    return _spread_claim(runs, "the 784-256-32-4 architecture is more stable during training (spread of final errors)",
-                         "784-256-32-8-4", "784-256-32-4", "more")
+    return _spread_claim(runs, f"the {FOUR_SHALLOW} architecture is more stable during training (spread of final errors)",
+                         FOUR_DEEP, FOUR_SHALLOW, "more")
 
 
 def shallower_four_steadier(runs: Runs) -> Claim:
-    deep, shallow = runs.counted("784-256-32-8-4"), runs.counted("784-256-32-4")
+    deep, shallow = runs.counted(FOUR_DEEP), runs.counted(FOUR_SHALLOW)
     bumps = lambda run: run.rises + run.spikes  # noqa: E731
     effect = location_effect((bumps(deep[seed]) - bumps(shallow[seed]) for seed in paired(deep, shallow)), 0.0, ABOVE, counts=True)
-    return _claim("the 784-256-32-4 architecture is more stable during training (within a run)",
+    return _claim(f"the {FOUR_SHALLOW} architecture is more stable during training (within a run)",
                   "test-loss rises between epochs + batch-loss spikes (above 1.5x the median of the 100 batches before), "
-                  "784-256-32-8-4 minus 784-256-32-4, by seed", effect, "difference",
-                  "rises, spikes 784-256-32-8-4: " + ", ".join(f"s{s} {r.rises}, {r.spikes}" for s, r in sorted(deep.items()))
-                  + "; 784-256-32-4: " + ", ".join(f"s{s} {r.rises}, {r.spikes}" for s, r in sorted(shallow.items())))
+                  f"{FOUR_DEEP} minus {FOUR_SHALLOW}, by seed", effect, "difference",
+                  f"rises, spikes {FOUR_DEEP}: " + ", ".join(f"s{s} {r.rises}, {r.spikes}" for s, r in sorted(deep.items()))
+                  + f"; {FOUR_SHALLOW}: " + ", ".join(f"s{s} {r.rises}, {r.spikes}" for s, r in sorted(shallow.items())))
 
 
 # -- collapse of latent variables ---------------------------------------------------------------
@@ -507,7 +506,7 @@ def collapse_deeper(runs: Runs, deeper: str, shallower: str) -> Claim:
 
 
 def detail_with_active_variables(runs: Runs) -> Claim:
-    archs = (DEEP, DEEP3, "784-256-32-8-4", "784-256-32-8", "784-256-32-16")
+    archs = (DEEP, DEEP3, FOUR_DEEP, EIGHT_SHALLOW, SIXTEEN_SHALLOW)
     slopes = []
     for seed in runs.seeds:
         points = [(run.latent_size - _inactive(run), run.reconstruction) for arch in archs if (run := runs.counted(arch).get(seed))]
@@ -571,22 +570,22 @@ def sampling_not_evident_generation(runs: Runs) -> Claim:
     """'not so evident' is absolute: the two modes of 784-256-2 generate equivalently, within the band."""
     plain, vae = _coverage(runs, (SHALLOW, PLAIN)), _coverage(runs, (SHALLOW, VAE))
     effect = equivalence((_log_ratio(plain[seed], vae[seed]) for seed in paired(plain, vae)), _log("not so evident"))
-    return _claim("the effect of sampling is not so evident (784-256-2) [on random generation]",
-                  f"{_coverage_words(runs)}, 784-256-2 without sampling / variational, by seed, inside an equivalence band", effect,
+    return _claim(f"the effect of sampling is not so evident ({SHALLOW}) [on random generation]",
+                  f"{_coverage_words(runs)}, {SHALLOW} without sampling / variational, by seed, inside an equivalence band", effect,
                   "ratio", _frechet_note(runs, (SHALLOW, PLAIN), (SHALLOW, VAE)))
 
 
 def modest_samples(runs: Runs) -> Claim:
-    scores = runs.scores("784-256-32-8-4")
+    scores = runs.scores(FOUR_DEEP)
     effect = location_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW)
     reference = ""
     if runs.test_images is not None:
         real = runs.scorer.score(runs.test_images.astype(np.float64) / 255)
         reference = f"Reference for 'modest': the classifier's mean confidence on the real test digits is {real.confidence:.2f}. "
-    return _claim("the overall quality of generated samples is modest (784-256-32-8-4)",
+    return _claim(f"the overall quality of generated samples is modest ({FOUR_DEEP})",
                   "the classifier's mean top-class confidence on 10,000 samples z ~ N(0, I) (reference: real test digits, on which it is "
                   "over 99% sure; 'modest' is below 90%)", effect, "share",
-                  reference + _frechet_note(runs, ("784-256-32-8-4", VAE)))
+                  reference + _frechet_note(runs, (FOUR_DEEP, VAE)))
 
 
 SAMPLE_CLAIMS = (
@@ -600,17 +599,17 @@ def _sample_makers(runs: Runs) -> dict[str, Callable[[], Claim]]:
                                                "not checked", None, "no sample classifier was given")) for name in SAMPLE_CLAIMS}
     return {
         "sampling_not_evident_generation": lambda: sampling_not_evident_generation(runs),
-        "more_distorted": lambda: _fd_ratio_claim(runs, "without sampling, the generation of more distorted digits (784-256-32-8-2)",
+        "more_distorted": lambda: _fd_ratio_claim(runs, f"without sampling, the generation of more distorted digits ({DEEP})",
                                                   (DEEP, PLAIN), (DEEP, VAE), "more"),
-        "very_bad": lambda: _fd_ratio_claim(runs, "without sampling, random sampling from the latent space generates very bad results (784-256-32-8-3)",
+        "very_bad": lambda: _fd_ratio_claim(runs, f"without sampling, random sampling from the latent space generates very bad results ({DEEP3})",
                                             (DEEP3, PLAIN), (DEEP3, VAE), "much",
                                             " (reference for 'very bad': the same architecture's variational net, the page's contrast; "
                                             "'very bad' is at least twice its gap)"),
         "modest": lambda: modest_samples(runs),
-        "slightly_improved": lambda: _fd_ratio_claim(runs, "784-256-32-4: even sampling looks slightly improved (against 784-256-32-8-4)",
-                                                     ("784-256-32-8-4", VAE), ("784-256-32-4", VAE), "slightly"),
+        "slightly_improved": lambda: _fd_ratio_claim(runs, f"{FOUR_SHALLOW}: even sampling looks slightly improved (against {FOUR_DEEP})",
+                                                     (FOUR_DEEP, VAE), (FOUR_SHALLOW, VAE), "slightly"),
         "deeper_sixteen": lambda: _fd_ratio_claim(runs, "sampling from a latent space of dimension 16 is slightly better with a deeper network",
-                                                  ("784-256-32-16", VAE), ("784-256-32-24-16", VAE), "slightly"),
+                                                  (SIXTEEN_SHALLOW, VAE), (SIXTEEN_DEEP, VAE), "slightly"),
     }
 
 
@@ -689,8 +688,8 @@ def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
         lambda: spherical_with_sampling(runs), samples["very_bad"],
         lambda: four_much_more_aleatory(runs), lambda: collapse_not_infrequent(runs), samples["modest"],
         lambda: shallower_four_more_stable(runs), lambda: shallower_four_steadier(runs), samples["slightly_improved"],
-        lambda: several_collapse(runs, ("784-256-32-16-8", "784-256-32-8")), lambda: several_collapse(runs, ("784-256-32-24-16", "784-256-32-16")),
-        lambda: collapse_deeper(runs, "784-256-32-16-8", "784-256-32-8"), lambda: collapse_deeper(runs, "784-256-32-24-16", "784-256-32-16"),
+        lambda: several_collapse(runs, (EIGHT_DEEP, EIGHT_SHALLOW)), lambda: several_collapse(runs, (SIXTEEN_DEEP, SIXTEEN_SHALLOW)),
+        lambda: collapse_deeper(runs, EIGHT_DEEP, EIGHT_SHALLOW), lambda: collapse_deeper(runs, SIXTEEN_DEEP, SIXTEEN_SHALLOW),
         samples["deeper_sixteen"], lambda: detail_with_active_variables(runs),
     ]
     claims = []

@@ -24,6 +24,7 @@ from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from lecture.claims import Claim, check_claims, plan_hash
 from lecture.forest import glance_html
+from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, SWEEP, VAE
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
@@ -113,32 +114,32 @@ class Medium:
 
 
 def _trajectories_medium(name: str, epochs: tuple[int, int], caption: str, digits: str | None = None) -> Medium:
-    return Medium(name, (("784-256-2", "variational"),), partial(_trajectories, epochs=epochs, digits=digits), caption, epochs=epochs)
+    return Medium(name, ((SHALLOW, VAE),), partial(_trajectories, epochs=epochs, digits=digits), caption, epochs=epochs)
 
 
-BOTH_784_256_2 = (("784-256-2", "variational"), ("784-256-2", "deterministic"))
+BOTH_SHALLOW = ((SHALLOW, VAE), (SHALLOW, PLAIN))
 # After which paragraph (counted from 1 among the page's non-empty lines) each medium stands.
 PAGE = {
     1: [_trajectories_medium("trajectories_one_per_class_e1-5.mp4", (1, 5), "one digit per class, epochs 1-5", digits="1-per-class")],
-    3: [Medium("occupancy_784-256-2.png", BOTH_784_256_2, _occupancy,
-               "784-256-2: decodes at k sigma around four tracked digits, and the loss against k (dashed: the net without "
+    3: [Medium(f"occupancy_{SHALLOW}.png", BOTH_SHALLOW, _occupancy,
+               f"{SHALLOW}: decodes at k sigma around four tracked digits, and the loss against k (dashed: the net without "
                "sampling at the same distances)")],
     7: [_trajectories_medium("trajectories_six_per_class_e2-10.mp4", (2, 10), "six digits per class, from the start of epoch 2 to the end of epoch 10")],
-    8: [Medium("interpolate_784-256-2_tour.mp4", (("784-256-2", "variational"),), _tour,
-               "784-256-2: a walk from one tracked digit of each class to the next; every code on the way decodes to a digit")],
-    11: [Medium("compare_784-256-2.png", BOTH_784_256_2, _compare, "784-256-2: variational (first row) and without sampling (second row)")],
-    16: [Medium("compare_784-256-32-8-2.png", (("784-256-32-8-2", "variational"), ("784-256-32-8-2", "deterministic")), _compare,
-                "784-256-32-8-2: variational (first row) and without sampling (second row)")],
-    20: [Medium(f"scatter3d_784-256-32-8-3_{mode}.mp4", (("784-256-32-8-3", mode),), _scatter3d, f"784-256-32-8-3, {label}: the test set in 3-D")
-         for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))]
-    + [Medium(f"slices_784-256-32-8-3_{mode}.png", (("784-256-32-8-3", mode),), _slices, f"784-256-32-8-3, {label}: five slices of 25 samples")
-       for mode, label in (("variational", "variational"), ("deterministic", "without sampling"))],
-    27: [Medium(f"slices_{arch}.png", ((arch, "variational"),), _slices, f"{arch}: 3^4 = 81 samples")
-         for arch in ("784-256-32-8-4", "784-256-32-4")],
-    31: [Medium(f"slices_{arch}.png", ((arch, "variational"),), _slices, f"{arch}: 100 samples")
-         for arch in ("784-256-32-16-8", "784-256-32-8", "784-256-32-24-16", "784-256-32-16")],
-    32: [Medium(f"collapse_{arch}", ((arch, "variational"),), _collapse, f"{arch}: which latent variables are inactive", parts=COLLAPSE_FILES)
-         for arch in ("784-256-32-24-16", "784-256-32-16")],
+    8: [Medium(f"interpolate_{SHALLOW}_tour.mp4", ((SHALLOW, VAE),), _tour,
+               f"{SHALLOW}: a walk from one tracked digit of each class to the next; every code on the way decodes to a digit")],
+    11: [Medium(f"compare_{SHALLOW}.png", BOTH_SHALLOW, _compare, f"{SHALLOW}: variational (first row) and without sampling (second row)")],
+    16: [Medium(f"compare_{DEEP}.png", ((DEEP, VAE), (DEEP, PLAIN)), _compare,
+                f"{DEEP}: variational (first row) and without sampling (second row)")],
+    20: [Medium(f"scatter3d_{DEEP3}_{mode}.mp4", ((DEEP3, mode),), _scatter3d, f"{DEEP3}, {label}: the test set in 3-D")
+         for mode, label in ((VAE, "variational"), (PLAIN, "without sampling"))]
+    + [Medium(f"slices_{DEEP3}_{mode}.png", ((DEEP3, mode),), _slices, f"{DEEP3}, {label}: five slices of 25 samples")
+       for mode, label in ((VAE, "variational"), (PLAIN, "without sampling"))],
+    27: [Medium(f"slices_{arch}.png", ((arch, VAE),), _slices, f"{arch}: 3^4 = 81 samples")
+         for arch in (FOUR_DEEP, FOUR_SHALLOW)],
+    31: [Medium(f"slices_{arch}.png", ((arch, VAE),), _slices, f"{arch}: 100 samples")
+         for arch in (EIGHT_DEEP, EIGHT_SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW)],
+    32: [Medium(f"collapse_{arch}", ((arch, VAE),), _collapse, f"{arch}: which latent variables are inactive", parts=COLLAPSE_FILES)
+         for arch in (SIXTEEN_DEEP, SIXTEEN_SHALLOW)],
 }
 
 
@@ -488,7 +489,7 @@ def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path)
 
 
 def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",
-                config_file: Path = Path("sweeps") / "lecture.toml", epochs: int | None = None, track: str | None = None,
+                config_file: Path | None = None, epochs: int | None = None, track: str | None = None,
                 data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print) -> Path:
     """Train (or continue) the lecture's sweep, render the page and check its claims; says how long
     training, rendering and the rest took. Members that failed leave their media and claims out,
@@ -504,7 +505,7 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     check_out(out)
     check_request(executor, jobs, address)
     video_size = parse_size(size)
-    given = read_config(config_file)
+    given = read_config(config_file) if config_file else SWEEP  # the lecture's own sweep (--config: another, for tests)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
     mnist = load_mnist(data_dir)
     classifier = cache_path(mnist)

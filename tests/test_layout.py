@@ -208,3 +208,13 @@ def test_no_module_imports_itself_back():
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+def test_the_lecture_toml_is_the_lecture_s_own_sweep():
+    """`sweep --config sweeps/lecture.toml` trains what `lecture` trains: the nets are named once, in
+    lecture/nets.py, and the file users read lists the same groups, epochs and tracked digits."""
+    from lecture.nets import SWEEP
+    from sweep.plan import read_config
+
+    given = read_config(ROOT / "sweeps" / "lecture.toml")
+    assert {key: value for key, value in given.items() if key != "seeds"} == SWEEP
