@@ -34,6 +34,7 @@ from export.deckzip import (
     write_zip,
 )
 from export.slides import ClaimsTable, Deck, Slide, nothing_to_show
+from lecture.record import ClaimRecord
 
 SUFFIX = ".pptx"
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
@@ -212,10 +213,14 @@ def _medium_slide(presentation, slide: Slide, media: Media, echo) -> bool:
     return True
 
 
-def _row_lines(row: dict) -> int:
+def _cells(row: ClaimRecord) -> tuple[str, str, str, str]:
+    """What a claims row shows, column by column (TABLE_COLUMNS)."""
+    return row.text, row.measure, row.numbers, row.verdict
+
+
+def _row_lines(row: ClaimRecord) -> int:
     """Lines a claims row takes, at about 13 characters per inch of column at TABLE_PT."""
-    return max(max(1, -(-len(row[key]) // int(13 * width))) for key, width in
-               zip(("text", "measure", "numbers", "verdict"), (width for _, width in TABLE_COLUMNS)))
+    return max(max(1, -(-len(cell) // int(13 * width))) for cell, (_, width) in zip(_cells(row), TABLE_COLUMNS))
 
 
 def _claims_slides(presentation, table: ClaimsTable) -> int:
@@ -243,8 +248,8 @@ def _claims_slides(presentation, table: ClaimsTable) -> int:
             grid.columns[column].width = _inches(width)
             _text(grid.cell(0, column).text_frame, name, TABLE_PT + 1, bold=True)
         for index, row in enumerate(rows, 1):
-            for column, key in enumerate(("text", "measure", "numbers", "verdict")):
-                _text(grid.cell(index, column).text_frame, row[key], TABLE_PT, bold=key == "verdict")
+            for column, cell in enumerate(_cells(row)):
+                _text(grid.cell(index, column).text_frame, cell, TABLE_PT, bold=column == len(TABLE_COLUMNS) - 1)  # the verdict
     return len(pages)
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from atomic import fitting, read_small_text
 from errors import ProjectError
+from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
 from owners import PLAN_FILE
@@ -51,10 +52,10 @@ class Slide:
 
 @dataclass(frozen=True)
 class ClaimsTable:
-    """The lecture's claims as its page shows them: rows of (text, measure, numbers, verdict)."""
+    """The lecture's claims as its page shows them (a deck shows each row's text, measure, numbers and verdict)."""
 
     seeds: list[int]
-    rows: list[dict] = field(default_factory=list)
+    rows: list[ClaimRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -112,10 +113,10 @@ def is_lecture(folder: Path) -> bool:
     return (folder / "index.html").is_file() and (folder / "sweep" / PLAN_FILE).is_file()
 
 
-def _lecture_seed(folder: Path, claims: dict | None) -> int | None:
+def _lecture_seed(folder: Path, claims: ClaimsFile | None) -> int | None:
     """The seed the page's media were rendered from: the first seed the lecture was asked for."""
-    if claims and claims.get("seeds"):
-        return int(claims["seeds"][0])
+    if claims and claims.seeds:
+        return claims.seeds[0]
     seeds = sorted(config.seed for config in load_plan(folder / "sweep").values())
     return seeds[0] if seeds else None
 
@@ -132,23 +133,16 @@ def _lecture_notes(paragraphs: list[str], number: int) -> str:
 
 
 def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
-    from lecture.lecture import CLAIMS_FILE, PAGE, paragraphs, shown_epochs
+    from lecture.lecture import PAGE, paragraphs, shown_epochs
 
     claims = None
     if (folder / CLAIMS_FILE).exists():
         try:
-            claims = json.loads(read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file"))
-            rows = [{key: str(row[key]) for key in ("text", "measure", "numbers", "verdict")} for row in claims["claims"]]
-            rows = [{**row, "text": f"{number}. {row['text']}"} for number, row in enumerate(rows, 1)]  # numbered as the forest plot's rows
-            seeds = claims["seeds"]
-            if not all(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= 2**32 - 1 for seed in seeds):
-                raise ValueError("seeds are whole numbers")
+            claims = ClaimsFile.from_json(json.loads(read_small_text(folder / CLAIMS_FILE, 1 << 20, "lecture's claims file")))
         except ProjectError as exc:
             echo(f"left out the claims table: {exc}")
-            claims = None
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             echo(f"left out the claims table: {folder / CLAIMS_FILE} is not the claims a lecture writes (run python cli.py lecture again)")
-            claims = None
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
     seed = _lecture_seed(folder, claims)
@@ -183,7 +177,10 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
                 slides.append(Slide(title, caption, path, poster, _lecture_notes(text, number)))
     if claims is not None:
         slides += _forest_slides(folder)
-    return slides, ([ClaimsTable(seeds, rows)] if claims is not None else [])
+    if claims is None:
+        return slides, []
+    rows = [replace(row, text=f"{number}. {row.text}") for number, row in enumerate(claims.claims, 1)]  # numbered as the forest plot's rows
+    return slides, [ClaimsTable(list(claims.seeds), rows)]
 
 
 def _forest_slides(folder: Path) -> list[Slide]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from atomic import atomic_paths
+from lecture.record import ClaimRecord
 from science.evidence import ABOVE, BELOW, SIGN, WITHIN
 
 WIDTH_PX, HEIGHT_PX = 1920, 1080  # a 16:9 slide at 1080p
@@ -90,13 +91,10 @@ class ForestRow:
                    tuple(claim.interval) if claim.interval else None, claim.threshold, claim.predicted, claim.verdict, claim.holm, claim.primary)
 
     @classmethod
-    def from_record(cls, number: int, record: dict) -> "ForestRow":
-        """From a row of claims.json (`lecture.lecture._claim_record`)."""
-        interval = record.get("interval")
-        return cls(number, str(record["text"]), cls.kind_of(record.get("scale", "difference"), record.get("statistic", "")),
-                   _number(record.get("estimate")), (float(interval[0]), float(interval[1])) if interval else None,
-                   float(record.get("threshold", 0.0)), record.get("predicted", ABOVE), str(record["verdict"]),
-                   str(record.get("holm_verdict", "")), bool(record.get("primary", True)))
+    def from_record(cls, number: int, record: ClaimRecord) -> "ForestRow":
+        """From a row of claims.json, so that a deck could draw from the files alone."""
+        return cls(number, record.text, cls.kind_of(record.scale or "difference", record.statistic), record.estimate, record.interval,
+                   record.threshold or 0.0, record.predicted or ABOVE, record.verdict, record.holm_verdict, record.primary)
 
     @property
     def look(self) -> Look:
@@ -115,10 +113,6 @@ class ForestRow:
         if self.predicted == WITHIN:
             return (1 / self.threshold, self.threshold) if self.kind == "ratio" else (-abs(self.threshold), abs(self.threshold))
         return (self.threshold, math.inf) if self.predicted == ABOVE else (-math.inf, self.threshold)
-
-
-def _number(value) -> float | None:
-    return None if value is None else float(value)
 
 
 def verdict_counts(rows) -> dict[str, dict[str, int]]:

@@ -8,7 +8,6 @@ with nothing new to train or render takes seconds.
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from contextlib import ExitStack
@@ -24,12 +23,13 @@ from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from lecture.claims import Claim, check_claims, plan_hash
 from lecture.forest import glance_html
+from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
 from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, SWEEP, VAE
+from report import markup
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
 
 TEXT = Path(__file__).resolve().parent / "assets" / "vae-lecture.txt"
-CLAIMS_FILE = "claims.json"  # {"seeds": [...], "plan_sha256", "claims": [{"text", "measure", "numbers", "verdict", and the numbers behind them}, ...]}
 FULL_SEEDS = 15  # the lecture's seeds (0-14); fewer is a quick look, and the page says so
 HEADING = "Variational autoencoders: the lecture, reproduced"
 
@@ -289,29 +289,18 @@ def explorer_data_path(name: str) -> str:
 
 
 def _media_html(path: Path, root: Path, caption: str) -> str:
-    relative = html.escape(str(path.relative_to(root)))
-    text = f"<figcaption>{html.escape(caption)}</figcaption>"
+    relative = markup.link(path.relative_to(root).as_posix())
+    text = f"<figcaption>{markup.text(caption)}</figcaption>"
     if path.suffix == ".mp4":
-        poster = html.escape(str(poster_path(path).relative_to(root)))
+        poster = markup.link(poster_path(path).relative_to(root).as_posix())
         return f'<figure class="clip"><video controls preload="metadata" playsinline poster="{poster}"><source src="{relative}" type="video/mp4"></video>{text}</figure>'
-    return f'<figure class="still"><img src="{relative}" alt="{html.escape(caption)}" loading="lazy">{text}</figure>'
+    return f'<figure class="still"><img src="{relative}" alt="{markup.text(caption)}" loading="lazy">{text}</figure>'
 
 
-def _claim_record(claim: Claim) -> dict:
-    """A claim as claims.json holds it: the four fields the slides' table reads (text, measure, numbers,
-    verdict), then the numbers behind them, for anyone reading the file."""
-    numbers = "; ".join(part for part in (claim.effect_text(), f"the words ask {claim.threshold_text()}",
-                                          f"to decide: {claim.needed_text()}" if claim.needed_text() else "") if part)
-    flip = claim.flip()
-    return {"text": claim.text, "measure": claim.measure, "numbers": numbers, "verdict": claim.verdict, "estimate": claim.estimate,
-            "interval": list(claim.interval) if claim.interval else None, "threshold": claim.threshold, "predicted": claim.predicted,
-            "seeds": claim.seeds, "seeds_needed": claim.seeds_needed, "note": claim.note,
-            "primary": claim.primary, "statistic": claim.statistic, "p_value": claim.p_value, "holm_verdict": claim.holm, "holm_p": claim.holm_p,
-            "flip": claim.flip_text(), "flip_threshold": flip[1] if flip else None, "scale": claim.scale}
 
 
 def _verdict_cell(verdict: str) -> str:
-    return f'<td class="verdict {html.escape(verdict.split()[0] if verdict else "")}">{html.escape(verdict)}</td>'
+    return f'<td class="verdict {markup.text(verdict.split()[0] if verdict else "")}">{markup.text(verdict)}</td>'
 
 
 def _quick_look(seeds: list[int]) -> str:
@@ -334,21 +323,21 @@ def _counts(claims: list[Claim]) -> str:
 def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "") -> str:
     from science.evidence import ADVERBS, SHARES
 
-    rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{html.escape(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
-                   f"<td>{html.escape(c.measure)}<br><small>{html.escape(c.statistic)}</small></td><td>{html.escape(c.effect_text())}</td>"
-                   f"<td>{html.escape(c.threshold_text())}</td>{_verdict_cell(c.verdict)}{_verdict_cell(c.holm)}"
-                   f"<td>{html.escape(c.flip_text())}</td><td>{html.escape(c.needed_text())}</td><td class=\"note\">{html.escape(c.note)}</td></tr>"
+    rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{markup.text(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
+                   f"<td>{markup.text(c.measure)}<br><small>{markup.text(c.statistic)}</small></td><td>{markup.text(c.effect_text())}</td>"
+                   f"<td>{markup.text(c.threshold_text())}</td>{_verdict_cell(c.verdict)}{_verdict_cell(c.holm)}"
+                   f"<td>{markup.text(c.flip_text())}</td><td>{markup.text(c.needed_text())}</td><td class=\"note\">{markup.text(c.note)}</td></tr>"
                    for number, c in enumerate(claims, 1))
-    words = "".join(f"<tr><td>{html.escape(a.word)}</td><td>x{a.factor:g}</td><td>{html.escape(a.meaning)}</td><td>{html.escape(a.reason)}</td></tr>"
+    words = "".join(f"<tr><td>{markup.text(a.word)}</td><td>x{a.factor:g}</td><td>{markup.text(a.meaning)}</td><td>{markup.text(a.reason)}</td></tr>"
                     for a in ADVERBS.values())
-    words += "".join(f"<tr><td>{html.escape(s.word)}</td><td>{s.share:.0%}</td><td>{html.escape(s.meaning)}</td><td></td></tr>" for s in SHARES.values())
+    words += "".join(f"<tr><td>{markup.text(s.word)}</td><td>{s.share:.0%}</td><td>{markup.text(s.meaning)}</td><td></td></tr>" for s in SHARES.values())
     classifier = ""
     if scorer is not None:
         dead = getattr(scorer, "dead_features", None)
         classifier = (f"<p>Generated samples are scored by a small MNIST classifier trained once, deterministically, and cached: test accuracy "
                       f"{scorer.accuracy:.2%}" + (f", {dead} of its {scorer.features} penultimate features dead (never active on the test set)"
-                                                   if dead is not None else "") + f" (trained in {scorer.seconds:.0f} s; {html.escape(scorer.version)}).</p>")
-    return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {html.escape(", ".join(map(str, seeds)))}</h2>'
+                                                   if dead is not None else "") + f" (trained in {scorer.seconds:.0f} s; {markup.text(scorer.version)}).</p>")
+    return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {markup.text(", ".join(map(str, seeds)))}</h2>'
             + _quick_look(seeds) + _counts(claims) + glance +
             "<p>Every finished run counts, a dead encoder included (its note names it and gives the estimate without dead runs beside it). "
             "Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds, from statistics that one wild "
@@ -381,17 +370,17 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     drawn = DrawnFrom(media, echo)
     body = []
     for number, paragraph in enumerate(paragraphs(), 1):
-        body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{html.escape(paragraph)}</p>')
+        body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{markup.text(paragraph)}</p>')
         figures = []
         for medium in PAGE.get(number, []):
             try:
                 files = _render(medium, sweep, seeds[0], media, size, echo, drawn)
             except ProjectError as exc:  # one medium that cannot be drawn (a run without checkpoints, say) does not stop the page
                 echo(f"not rendered: {medium.name}: {exc}")
-                figures.append(f'<p class="missing">{html.escape(medium.caption)}: could not be rendered ({html.escape(str(exc))}).</p>')
+                figures.append(f'<p class="missing">{markup.text(medium.caption)}: could not be rendered ({markup.text(str(exc))}).</p>')
                 continue
             if not files:
-                figures.append(f'<p class="missing">{html.escape(medium.caption)}: its run is not in the sweep yet.</p>')
+                figures.append(f'<p class="missing">{markup.text(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
             figures.append(_explorer_html(medium, sweep, seeds[0], out, echo))
         if figures:
@@ -403,13 +392,12 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     page = ((ASSETS / "index.html").read_text()
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media)))
             .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
-            .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {html.escape(', '.join(map(str, seeds)))}"))
+            .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
     write_text_atomically(out / "index.html", page)
-    record = {"seeds": seeds, "quick_look": len(seeds) < FULL_SEEDS, "plan_sha256": plan_hash(claims),
-              "claims": [_claim_record(claim) for claim in claims]}
-    write_text_atomically(out / CLAIMS_FILE, json.dumps(record, indent=1) + "\n")
+    record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < FULL_SEEDS, plan_hash(claims))
+    write_text_atomically(out / CLAIMS_FILE, json.dumps(record.to_json(), indent=1) + "\n")
     echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 

@@ -234,3 +234,26 @@ def test_a_full_disk_is_one_line_and_no_deck(sources, small_disk):
     last = result.output.splitlines()[-1]
     assert last.startswith(f"Error: the disk holding {disk} is full") and "free some space" in last
     assert sorted(path.name for path in disk.iterdir()) == ["filler"]
+
+
+def test_claims_json_rows_read_back_as_written_and_older_rows_read_too():
+    """claims.json is written from ClaimRecord and read back into it: every field survives, an unbounded
+    interval included; a row of an earlier lecture (its four table fields only) still reads, with the
+    rest empty; a row of another shape is refused (the deck then leaves its table out, in one line)."""
+    import math
+
+    import pytest
+
+    from lecture.record import ClaimRecord, ClaimsFile
+
+    row = ClaimRecord("the radius is initially close to 1", "mean r", "x1.02 [0.98, inf]", "inconclusive", estimate=1.02,
+                      interval=(0.98, math.inf), threshold=1.25, predicted="within", seeds=5, note="a note", primary=False,
+                      statistic="Hodges-Lehmann", p_value=0.2, holm_verdict="secondary", flip="holds were the band x1.5", scale="ratio")
+    written = ClaimsFile((0, 1, 2), (row,), True, "ab" * 32)
+    assert ClaimsFile.from_json(json.loads(json.dumps(written.to_json()))) == written
+    old = ClaimsFile.from_json({"seeds": [0], "claims": [{"text": "t", "measure": "m", "numbers": "n", "verdict": "holds"}]})
+    assert old.claims[0] == ClaimRecord("t", "m", "n", "holds") and old.plan_sha256 == ""
+    for bad in ({"seeds": [0], "claims": [["t"]]}, {"seeds": [-1], "claims": []}, {"seeds": [0], "claims": [{"text": 3, "measure": "m", "numbers": "n", "verdict": "v"}]},
+                {"seeds": [0], "claims": [{"text": "t", "measure": "m", "numbers": "n", "verdict": "v", "interval": [1]}]}):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            ClaimsFile.from_json(bad)
