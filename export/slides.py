@@ -13,7 +13,6 @@ make MP4 and PNG by default, so the same clip or figure is one render away).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -21,6 +20,7 @@ from typing import Callable
 from atomic import fitting, read_small_text
 from errors import ProjectError
 from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
+from render.sources import epochs_in_name
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
 from owners import PLAN_FILE
@@ -68,9 +68,9 @@ class Deck:
 def epochs_label(name: str, trained: int) -> str:
     """The epochs a medium shows, from the `_e2-10` / `_e10` its render command put in its name;
     otherwise how many epochs its run trained."""
-    found = re.search(r"_e(\d+)(?:-(\d+))?(?:_|$)", Path(name).stem)
-    if found:
-        return f"epochs {found[1]}-{found[2]}" if found[2] and found[2] != found[1] else f"epoch {found[1]}"
+    shown = epochs_in_name(name)
+    if shown:
+        return f"epochs {shown[0]}-{shown[1]}" if shown[1] != shown[0] else f"epoch {shown[0]}"
     return f"{trained} epoch{'s' * (trained != 1)} trained"
 
 

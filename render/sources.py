@@ -6,6 +6,8 @@ names the same way.
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -121,5 +123,18 @@ def figure_path(run: RunFile, out: Path | None, name: str) -> Path:
 
 
 def epochs_label(first: int, last: int) -> str:
-    """How output names carry an epoch range: e3, or e2-10."""
+    """How output names carry an epoch range: e3, or e2-10 (`epochs_in_name` reads it back)."""
     return f"e{first}" if first == last else f"e{first}-{last}"
+
+
+EPOCHS_IN_NAME = re.compile(r"_e(\d+)(?:-(\d+))?(?:_|$)")  # `_<epochs_label>` ended by `_` or the end of the stem
+
+
+def epochs_in_name(name: str) -> tuple[int, int] | None:
+    """The epoch range a rendered file's name carries (`trajectories_e2-10.mp4` -> (2, 10)), or None:
+    the inverse of `epochs_label`, kept beside it so that the format has one owner."""
+    found = EPOCHS_IN_NAME.search(Path(name).stem)
+    if not found:
+        return None
+    first = int(found[1])
+    return first, int(found[2]) if found[2] else first

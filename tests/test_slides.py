@@ -257,3 +257,15 @@ def test_claims_json_rows_read_back_as_written_and_older_rows_read_too():
                 {"seeds": [0], "claims": [{"text": "t", "measure": "m", "numbers": "n", "verdict": "v", "interval": [1]}]}):
         with pytest.raises((ValueError, KeyError, TypeError)):
             ClaimsFile.from_json(bad)
+
+
+@pytest.mark.parametrize("first, last", [(1, 1), (2, 10), (10, 2), (123, 4567)])
+def test_the_epochs_a_name_carries_read_back_as_rendered(first, last):
+    """A slide's title reads the epochs from the name the render gave its file: the label and its
+    reading live side by side (render/sources.py), so any range written reads back the same."""
+    from render.sources import epochs_in_name, epochs_label
+
+    shown = (first, first) if first == last else (first, last)
+    for name in (f"trajectories_{epochs_label(first, last)}.mp4", f"trajectories_{epochs_label(first, last)}_dark.mp4"):
+        assert epochs_in_name(name) == shown
+    assert epochs_in_name("latent_map.png") is None and epochs_in_name("trajectories_extra.mp4") is None
