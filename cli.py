@@ -20,6 +20,7 @@ import click
 
 from atomic import Terminated, sigterm_raises
 from errors import ProjectError, printable
+from owners import home
 
 
 def echo(text: str = "", **kwargs) -> None:
@@ -205,7 +206,7 @@ def sweep_summary(folder: Path) -> None:
 # -- report ---------------------------------------------------------------------------------
 @main.command()
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "report", show_default=True,
+@click.option("--out", type=click.Path(path_type=Path), default=home("report"), show_default=True,
               help="The report's folder (replaced if it holds an earlier report, refused if it holds anything else).")
 @click.option("--render", "render_missing", is_flag=True, help="Render the trajectories video of each run that has no video yet.")
 def report(folders, out, render_missing) -> None:
@@ -221,7 +222,7 @@ def report(folders, out, render_missing) -> None:
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "lecture", show_default=True,
+@click.option("--out", type=click.Path(path_type=Path), default=home("lecture"), show_default=True,
               help="The lecture's folder: its sweep, media and page.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, hidden=True)  # the lecture's own sweep unless given (tests)

@@ -1,9 +1,13 @@
-"""Which kind of output a folder holds, so that each command writes only into folders of its own kind.
+"""Where outputs go, and which kind of output a folder holds, so that each command writes only into
+folders of its own kind.
 
-A run folder holds a run file, a sweep folder its plan, a report and a lecture a marker file of
-their own. A command given an `--out` that another kind owns refuses it in one line: a report
-replaced over a sweep, or a sweep planted in a run folder, would mix two owners' files, and the next
-replacement by either would take the other's with it.
+Every default output lies under `outputs/` (relative to where a command runs), one home per kind
+(`home`). A run folder holds a run file, a sweep folder its plan, a report and a lecture a marker
+file of their own (`kind_of`). Every command that fills a folder checks it with `guard_out` first.
+
+A command given an `--out` that another kind owns refuses it in one line: a report replaced over a
+sweep, or a sweep planted in a run folder, would mix two owners' files, and the next replacement by
+either would take the other's with it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ PLAN_FILE = "plan.json"
 REPORT_MARKER = ".vae-trajectories-report"
 LECTURE_MARKER = ".vae-trajectories-lecture"
 NAMES = {"run": "a run", "sweep": "a sweep", "report": "a report", "lecture": "a lecture"}
+OUTPUTS = Path("outputs")
+HOMES = {"run": "runs", "sweep": "sweeps", "report": "report", "lecture": "lecture", "slides": "slides",
+         "videos": "videos", "figures": "figures"}  # what shows two or more runs (a pair's video, a comparison) goes beside them
+
+
+def home(kind: str) -> Path:
+    """Where a kind of output goes when no --out is given: outputs/runs/<run>, outputs/sweeps/<sweep>,
+    outputs/report, outputs/lecture, outputs/slides/<deck>, outputs/videos/, outputs/figures/."""
+    return OUTPUTS / HOMES[kind]
 
 
 def kind_of(folder: Path) -> str | None:
@@ -45,3 +58,21 @@ def refuse_other_kind(folder: Path, mine: str, option: str = "--out") -> None:
     kind = kind_of(folder)
     if kind is not None and kind != mine:
         raise ProjectError(f"{option} {folder} holds {NAMES[kind]}, not {NAMES[mine]}; choose another {option}")
+
+
+def is_lecture(folder: Path) -> bool:
+    """A folder `python cli.py lecture` made (its marker, or its page beside its sweep from before markers)."""
+    return kind_of(folder) == "lecture"
+
+
+def guard_out(folder: Path, mine: str, option: str = "--out") -> None:
+    """The one check of a folder a command is about to fill with `mine`: a folder (or nothing yet),
+    no other kind's, and not the folder the user is in nor one that holds it (filling it would take
+    the user's own files with it)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError(f"{option} {folder}: a file, not a folder")
+    refuse_other_kind(folder, mine, option)
+    here = Path.cwd().resolve()
+    if folder.resolve() == here or folder.resolve() in here.parents:
+        raise ProjectError(f"{option} {folder} is the folder you are in (or holds it); give {NAMES[mine]} a folder of its own, e.g. {home(mine)}")

@@ -33,6 +33,7 @@ from export.deckzip import (
     name_parts_in_constant_time,
     write_zip,
 )
+from owners import home
 from export.slides import ClaimsTable, Deck, Slide, nothing_to_show
 from lecture.record import ClaimRecord
 
@@ -59,7 +60,7 @@ def xml_safe(text) -> str:
 
 
 def default_out(deck: Deck) -> Path:
-    return Path("outputs") / "slides" / f"{deck.name}{SUFFIX}"
+    return home("slides") / f"{deck.name}{SUFFIX}"
 
 
 def is_earlier_deck(path: Path) -> bool:

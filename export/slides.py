@@ -23,7 +23,7 @@ from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
 from render.sources import epochs_in_name
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
-from owners import PLAN_FILE
+from owners import PLAN_FILE, is_lecture
 from sweep.plan import load_plan
 from train.config import RunConfig
 from train.runfile import RunFile
@@ -106,11 +106,6 @@ def _run_slides(run: RunReport, echo: Callable[[str], None]) -> list[Slide]:
 def nothing_to_show() -> ProjectError:
     return ProjectError("slides: nothing to show: no MP4 video or PNG figure in what was given "
                         "(render some first, e.g. python cli.py render trajectories --run RUN); no deck was made")
-
-
-def is_lecture(folder: Path) -> bool:
-    """A folder `python cli.py lecture` made: its page beside its sweep."""
-    return (folder / "index.html").is_file() and (folder / "sweep" / PLAN_FILE).is_file()
 
 
 def _lecture_seed(folder: Path, claims: ClaimsFile | None) -> int | None:

@@ -18,7 +18,7 @@ from typing import Callable
 
 from atomic import updating, write_text_atomically
 from errors import ProjectError, make_folder
-from owners import LECTURE_MARKER, kind_of, refuse_other_kind
+from owners import LECTURE_MARKER, guard_out, is_lecture
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from lecture.claims import Claim, check_claims, plan_hash
@@ -441,16 +441,14 @@ LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "exp
 
 def check_out(out: Path) -> None:
     """`--out` holds a lecture (or nothing): a sweep folder, media and the page, nothing else."""
-    if out.exists() and not out.is_dir():
-        raise ProjectError(f"--out {out}: a file, not a folder")
-    refuse_other_kind(out, "lecture")
+    guard_out(out, "lecture")
     if out.is_dir():
         foreign = sorted(path.name for path in out.iterdir() if path.name not in LECTURE_FILES
                          and not path.name.startswith("."))
         if foreign:
             raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
         names = sorted(path.name for path in out.iterdir() if not path.name.startswith("."))
-        if names and kind_of(out) != "lecture":  # named like a lecture's files, but no lecture made them: a user's page
+        if names and not is_lecture(out):  # named like a lecture's files, but no lecture made them: a user's page
             raise ProjectError(f"--out {out} holds files that no lecture made ({', '.join(names[:5])}); choose another --out")
 
 

@@ -6,19 +6,17 @@ import os
 from pathlib import Path
 
 from errors import ProjectError, make_folder
-from train.runfolder import FIGURES, VIDEOS
-
-OUTPUTS = Path("outputs")  # runs live in outputs/runs; what shows two or more of them goes beside, in outputs/<kind>
+from owners import home
 
 
 def shared_video(name: str) -> Path:
     """Where a video made from several runs goes by default (it belongs to none of them): outputs/videos/."""
-    return OUTPUTS / VIDEOS / name
+    return home("videos") / name
 
 
 def shared_figure(name: str) -> Path:
     """Where a figure made from several runs goes by default: outputs/figures/."""
-    return OUTPUTS / FIGURES / name
+    return home("figures") / name
 
 
 def ensure_output_dir(path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from atomic import atomic_folder, fitting, read_small_text
 from errors import ProjectError, make_folder
-from owners import PLAN_FILE, REPORT_MARKER, refuse_other_kind
+from owners import PLAN_FILE, REPORT_MARKER, guard_out
 from report import markup
 from report.collect import RunReport, SweepReport, Video, as_json, collect, regular_inside
 from report.explorer import DATA_FILE, run_explorer
@@ -56,12 +56,7 @@ def _made_by_report(out: Path) -> set[str] | None:
 def _check_out(out: Path) -> None:
     if (out / MARKER).exists() and not (out / MARKER).is_file():
         raise ProjectError(f"--out {out}: its report marker is not a file; move the folder, or choose another --out")
-    if out.exists() and not out.is_dir():
-        raise ProjectError(f"--out {out}: a file, not a folder")
-    refuse_other_kind(out, "report")
-    here = Path.cwd().resolve()
-    if out.resolve() == here or out.resolve() in here.parents:
-        raise ProjectError(f"--out {out} is the folder you are in (or holds it); give the report a folder of its own, e.g. outputs/report")
+    guard_out(out, "report")
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not (out / MARKER).exists():

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from atomic import read_small_text, updating, write_text_atomically
 from errors import ProjectError, check_name, make_folder, printable
-from owners import PLAN_FILE, refuse_other_kind
+from owners import PLAN_FILE, guard_out, home
 from train.config import MAX_SEED, TRAINING_OPTIONS, RunConfig, check_fits_memory, option_name_part
 from train.runfile import RunFile
 from train.runfolder import RunFolder
 
-SWEEPS_DIR = Path("outputs") / "sweeps"
+SWEEPS_DIR = home("sweep")
 MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
 MAX_CONFIG_BYTES = 1 << 20  # a sweep's TOML file is a few lines; /dev/zero is not one
 LIST_OPTIONS = ("arch", "mode", "seeds", *TRAINING_OPTIONS)  # the options that take lists; the others hold one value for all members
@@ -265,12 +265,7 @@ def merge(folder: Path, spec: SweepSpec, overwrite: bool, hint: str = OVERWRITE_
 
     Reading the plan, adding to it and writing it back happen under the folder's lock: two sweeps
     started at once in one folder each add their members, and neither loses the other's."""
-    if folder.exists() and not folder.is_dir():
-        raise ProjectError(f"{folder}: a file, not a sweep folder")
-    refuse_other_kind(folder, "sweep")
-    here = Path.cwd().resolve()
-    if folder.resolve() == here or folder.resolve() in here.parents:
-        raise ProjectError(f"--out {folder} is the folder you are in (or holds it); give the sweep a folder of its own")
+    guard_out(folder, "sweep")
     make_folder(folder, "sweep folder")
     with updating(folder):
         return _merge_locked(folder, spec, overwrite, hint)

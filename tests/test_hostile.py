@@ -1169,3 +1169,26 @@ class TestTwoLecturesAtOnce:
         waited = next(output for output in outputs if "another lecture is at work" in output)
         assert "drawing" not in waited  # the first drew every medium; the second found them drawn
         assert len(json.loads((out / "media" / MEDIA_RECORD).read_text())["media"]) == 5
+
+
+class TestOneOutGuard:
+    """Every command that fills a folder checks it with owners.guard_out: a file in its place, or the
+    folder the user is in (or one holding it), is one line naming the option, and nothing is made."""
+
+    COMMANDS = {
+        "train": ["train", "--epochs", "1", "--arch", "784-16-2"],
+        "sweep": ["sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0", "--epochs", "1"],
+        "lecture": ["lecture", "--seeds", "0", "--epochs", "1"],
+    }
+
+    @pytest.mark.parametrize("command", ["train", "sweep", "lecture", "report"])
+    def test_the_folder_you_are_in_and_a_file_are_refused_alike(self, command, tmp_path, monkeypatch):
+        args = self.COMMANDS.get(command) or ["report", str(synthetic_run(tmp_path / "elsewhere" / "run").parent)]
+        here = tmp_path / "here"
+        here.mkdir()
+        (here / "notes.txt").write_text("mine")
+        monkeypatch.chdir(here)
+        one_line_error(cli(*args, "--out", "."), "--out .", "is the folder you are in (or holds it)")
+        file_refused = "Directory 'notes.txt' is a file" if command == "train" else "--out notes.txt: a file, not a folder"  # train: click's own check
+        one_line_error(cli(*args, "--out", "notes.txt"), file_refused)
+        assert sorted(path.name for path in here.iterdir()) == ["notes.txt"] and (here / "notes.txt").read_text() == "mine"

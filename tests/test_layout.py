@@ -218,3 +218,9 @@ def test_the_lecture_toml_is_the_lecture_s_own_sweep():
 
     given = read_config(ROOT / "sweeps" / "lecture.toml")
     assert {key: value for key, value in given.items() if key != "seeds"} == SWEEP
+
+
+def test_one_out_guard():
+    """owners.guard_out is the one check of a folder a command fills: no other module words its refusals."""
+    spelled = [f"{relative}" for relative, text in modules_but("owners.py") if "is the folder you are in" in text or "a file, not a folder" in text]
+    assert spelled == []

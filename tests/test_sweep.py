@@ -217,7 +217,7 @@ def test_bad_config_files_and_folders_are_one_line(small_data_dir, tmp_path):
     assert result.output.splitlines()[-1].startswith(f"Error: --config {config}: unknown key modes")
     (tmp_path / "file").write_text("not a folder")
     result = CliRunner().invoke(main, sweep_args(small_data_dir, tmp_path / "file"))
-    assert result.output.splitlines()[-1] == f"Error: {tmp_path / 'file'}: a file, not a sweep folder"
+    assert result.output.splitlines()[-1] == f"Error: --out {tmp_path / 'file'}: a file, not a folder"
     assert (tmp_path / "file").read_text() == "not a folder" and not (tmp_path / "s").exists()
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from atomic import is_temporary, process_exists
 from errors import ProjectError
-from owners import refuse_other_kind
+from owners import guard_out
 from train.config import RunConfig, check_fits_memory
 from train.runfile import RunFile
 from train.runfolder import ASIDE_PREFIX, RUNS_DIR, RunFolder
@@ -44,7 +44,7 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     config = RunConfig(**options)
     check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
-    refuse_other_kind(run_dir, "run")
+    guard_out(run_dir, "run")
     run_path = RunFolder(run_dir).run_file
     recover_set_aside(run_dir)
     if resume:
@@ -57,8 +57,6 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
         if clashes:
             raise ProjectError("--resume continues the saved config; these options differ: " + ", ".join(clashes))
         return Launch(replace(saved, device=config.device), run_dir, resume=True, replacing=False)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ProjectError(f"--out {run_dir}: a file, not a folder")
     replacing = run_dir.exists() and any(run_dir.iterdir())
     if replacing:
         foreign = RunFolder(run_dir).foreign()

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from atomic import is_temporary
-from owners import RUN_FILE
+from owners import RUN_FILE, home
 
 RUN_FILE_NAME = RUN_FILE  # owners.py decides what makes a folder a run's: the run file
-RUNS_DIR = Path("outputs") / "runs"  # where `train` puts a run without --out, and where `render` looks for the latest
+RUNS_DIR = home("run")  # where `train` puts a run without --out, and where `render` looks for the latest
 ASIDE_PREFIX = ".replaced-"  # + pid: a run being replaced, kept until the new one has an epoch
 CHECKPOINTS, SNAPSHOTS, VIDEOS, FIGURES = "checkpoints", "snapshots", "videos", "figures"
 CHECKPOINT_NAMES = f"{CHECKPOINTS}/model-e*.pt"  # as error messages name them
