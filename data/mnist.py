@@ -66,6 +66,8 @@ def read_directory(directory: Path) -> Mnist:
             raise ProjectError(f"{layout}: {len(images)} {split} images but {len(labels)} labels")
         if labels.size and labels.max() > 9:
             raise ProjectError(f"{layout}: {split} labels go up to {labels.max()}, MNIST has 0-9")
+        if len(images) > OFFICIAL_COUNTS[split]:  # a run file of more is refused as impossible (train/runfile.py)
+            raise ProjectError(f"{layout}: {len(images):,} {split} images, more than MNIST's {OFFICIAL_COUNTS[split]:,}")
     return Mnist(
         train_images=arrays[("train", "images")],
         train_labels=arrays[("train", "labels")],
