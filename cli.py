@@ -19,17 +19,18 @@ from pathlib import Path
 import click
 
 from atomic import Terminated, sigterm_raises
-from errors import ProjectError, printable
+from errors import ProjectError, check_name, check_path, one_line
 
 
 def echo(text: str = "", **kwargs) -> None:
-    """click.echo of text that may hold strings read from files (run files, plans, folder names): their
-    control characters are shown as escapes, never sent to the terminal as commands."""
-    click.echo(printable(text), **kwargs)
+    """click.echo of one line that may hold strings read from files or given as paths (run files, plans,
+    folder names): their control characters, newlines included, are shown as escapes, never sent to
+    the terminal as commands or as a line of their own."""
+    click.echo(one_line(text), **kwargs)
 
 
 def _one_line(exc: ProjectError) -> click.ClickException:
-    return click.ClickException(printable(str(exc)))
+    return click.ClickException(one_line(str(exc)))
 
 
 def user_errors(command):
@@ -62,6 +63,21 @@ class Commands(click.Group):
 
     def invoke(self, ctx):
         return user_errors(super().invoke)(ctx)
+
+
+class CheckedPath(click.Path):
+    """click.Path (as a `Path`) that every path option and argument uses, so that each path passes
+    `errors.check_path` once, before a command starts: a name no file system takes is one line, not
+    OSError "File name too long"; `made`: a path this program creates, refused with control characters."""
+
+    def __init__(self, made: bool = False, **kwargs):
+        super().__init__(path_type=Path, **kwargs)
+        self.made = made
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        option = param.opts[-1] if isinstance(param, click.Option) else param.human_readable_name if param else "PATH"
+        return check_path(path, option, self.made)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -112,10 +128,10 @@ def data_fetch(force: bool) -> None:
 @click.option("--tag", default="", help="Suffix for the run directory name.")
 @click.option("--snapshot-every", type=click.IntRange(min=0), default=0, show_default=True,
               help="Save the decoder's weights every K batches, for render manifold (K = 10: ~60 an epoch; 0: none).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-tag]).")
+@click.option("--out", type=CheckedPath(made=True, file_okay=False), help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--data-dir", type=CheckedPath(file_okay=False), help="Directory with the four MNIST IDX files.")
 @click.option("--threads", type=click.IntRange(min=1, max=1024), help="torch threads (default: all cores); fewer beside other work.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -146,13 +162,13 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), help="For every member (default 0.001).")
 @click.option("--track", help="For every member (default 6-per-class).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="For every member (default auto).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML file with these keys (options given here win).")
+@click.option("--config", "config_file", type=CheckedPath(), help="A TOML file with these keys (options given here win).")
 @click.option("--name", help="The sweep's folder under outputs/sweeps/ (default: made from the lists).")
-@click.option("--out", type=click.Path(path_type=Path), help="The sweep's folder (instead of --name).")
+@click.option("--out", type=CheckedPath(made=True), help="The sweep's folder (instead of --name).")
 @click.option("--executor", default="local", show_default=True, help="local (worker processes here) or ray.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core, at most one per member).")
 @click.option("--address", help="--executor ray: a running cluster to join (auto, or host:port); default: start one here.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--data-dir", type=CheckedPath(file_okay=False), help="Directory with the four MNIST IDX files.")
 @click.option("--overwrite", is_flag=True, help="Train again the members whose options this plan changes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -168,27 +184,28 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, config_
     check_request(executor, jobs, address)
     spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device),
                              config_file, name)
-    folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
+    folder = out or SWEEPS_DIR / check_name(spec.name or spec.default_name(), "the sweep's name (give a shorter --name)")
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=echo)
     echo(f"summary: python cli.py sweep summary {folder}")
 
 
 @sweep.command("summary")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=CheckedPath())
 def sweep_summary(folder: Path) -> None:
     """Per (arch, mode), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
     from sweep.summary import markdown, summarize, write_summary
 
     rows = summarize(folder)
-    echo(markdown(rows), nl=False)
+    for line in markdown(rows).splitlines():
+        echo(line)
     for written in write_summary(folder, rows):
         _report_still(written)
 
 
 # -- report ---------------------------------------------------------------------------------
 @main.command()
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "report", show_default=True,
+@click.argument("folders", nargs=-1, type=CheckedPath())
+@click.option("--out", type=CheckedPath(made=True), default=Path("outputs") / "report", show_default=True,
               help="The report's folder (replaced if it holds an earlier report, refused if it holds anything else).")
 @click.option("--render", "render_missing", is_flag=True, help="Render the trajectories video of each run that has no video yet.")
 def report(folders, out, render_missing) -> None:
@@ -204,13 +221,13 @@ def report(folders, out, render_missing) -> None:
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs") / "lecture", show_default=True,
+@click.option("--out", type=CheckedPath(made=True), default=Path("outputs") / "lecture", show_default=True,
               help="The lecture's folder: its sweep, media and page.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=Path("sweeps") / "lecture.toml", hidden=True)
+@click.option("--config", "config_file", type=CheckedPath(), default=Path("sweeps") / "lecture.toml", hidden=True)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--track", hidden=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
+@click.option("--data-dir", type=CheckedPath(file_okay=False), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
@@ -222,8 +239,8 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
 
 # -- slides ---------------------------------------------------------------------------------
 @main.command()
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path),
+@click.argument("folders", nargs=-1, type=CheckedPath())
+@click.option("--out", type=CheckedPath(made=True),
               help="The deck, .pptx (default outputs/slides/<name>.pptx); an earlier deck is replaced, anything else refused.")
 def slides(folders, out) -> None:
     """A 16:9 PowerPoint deck: one slide per video (playing in the slide) or figure of runs, sweeps or a lecture folder."""
@@ -234,7 +251,7 @@ def slides(folders, out) -> None:
 
 # -- info -----------------------------------------------------------------------------------
 @main.command()
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("run", type=CheckedPath())
 def info(run: Path) -> None:
     """What a run holds: config, steps, epochs, per-epoch losses, inactive latent variables."""
     from train.describe import info_lines
@@ -278,12 +295,12 @@ def _report_video(rendered) -> None:
     echo(f"poster: {rendered.poster}")
 
 
-run_option = click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
+run_option = click.option("--run", "run_dir", type=CheckedPath(), help="Run directory or run.h5 (default: the latest run).")
 theme_option = click.option("--theme", "theme_name", default="light", show_default=True, help="light or dark.")
 
 
 def _still_out(suffixes: str):
-    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=f"Output file ({suffixes}).")
+    return click.option("--out", type=CheckedPath(made=True, dir_okay=False), help=f"Output file ({suffixes}).")
 
 
 def _clip_length(duration: str | None, seconds: float | None) -> float | None:
@@ -319,7 +336,7 @@ def video_options(out_help: str, duration_help: str):
                                           "slower), or best, good (default), fast, fastest for webm."),
             click.option("--format", "video_format", default="mp4", show_default=True, help="mp4, webm, gif, or mov (ProRes 4444, transparent)."),
             theme_option,
-            click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=out_help),
+            click.option("--out", type=CheckedPath(made=True, dir_okay=False), help=out_help),
             click.option("--quiet", is_flag=True, help="No progress bar."),
         )):
             parsed = option(parsed)
@@ -329,7 +346,7 @@ def video_options(out_help: str, duration_help: str):
 
 
 @render.command("trajectories")
-@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+@click.option("--run", "run_dirs", multiple=True, type=CheckedPath(),
               help="Run directory or run.h5 (default: the latest run); give it twice or more for runs side by side.")
 @click.option("--epochs", help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net (default: every finished epoch).")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
@@ -403,7 +420,7 @@ def render_interpolate_command(run_dir, start, end, tour, path_kind, epoch, dims
 
 
 @render.command("occupancy")
-@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+@click.option("--run", "run_dirs", multiple=True, type=CheckedPath(),
               help="A variational run (default: the latest); a second --run without sampling is measured at the same distances.")
 @click.option("--epoch", type=int, help="Net of this epoch (default: the last).")
 @click.option("--digits", help="Tracked digits to show: classes like 3,8 (3:2 the second 3) or indices:123,456 (default: four classes).")
@@ -463,7 +480,7 @@ def render_latent_command(run_dir, epoch, dims, theme_name, out) -> None:
 
 
 @render.command("compare")
-@click.option("--run", "run_dirs", multiple=True, required=True, type=click.Path(path_type=Path), help="A run directory; give two or more.")
+@click.option("--run", "run_dirs", multiple=True, required=True, type=CheckedPath(), help="A run directory; give two or more.")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions for the latent panels, counted from 0.")
 @theme_option
 @_still_out(".png at 300 dpi, .svg or .pdf; default outputs/figures/compare_<run>_vs_<run>.png")
@@ -478,7 +495,7 @@ def render_compare_command(run_dirs, dims, theme_name, out) -> None:
 @render.command("collapse")
 @run_option
 @theme_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the three files (default: <run>/figures).")
+@click.option("--out", type=CheckedPath(made=True, file_okay=False), help="Folder for the three files (default: <run>/figures).")
 def render_collapse_command(run_dir, theme_name, out) -> None:
     """Which latent variables are inactive: bar chart, per-epoch heat-map, and collapse.json."""
     from render.style import theme

@@ -65,24 +65,34 @@ def float16_keeps_picture(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[bo
     if mu.shape[-1] > MAX_CHECKED_DIMS:  # too many pairs to check (256 dimensions: 32,640 pairs, minutes): keep float32
         return False, False
     width, height = _planes_4k()
-    mu16 = mu.astype(np.float16).astype(np.float64)
-    lv16 = None if logvar is None else logvar.astype(np.float16)
-    mu_ok = logvar_ok = True
+    mu_ok, logvar_ok = _in_float16_range(mu), logvar is None or _in_float16_range(logvar)  # beyond: no cast (it would overflow)
+    mu16 = mu.astype(np.float16).astype(np.float64) if mu_ok else None
+    lv16 = logvar.astype(np.float16) if logvar is not None and logvar_ok else None
     for pair in combinations(range(mu.shape[-1]), 2):
         exact = mu[..., list(pair)].astype(np.float64)
         radius = np.zeros(mu.shape[:2]) if logvar is None else _radius(logvar, pair)
         low, high = extents(exact, radius)
         span = np.maximum(high - low, 1e-12)  # (steps, 2)
         units_per_px = np.maximum(span[:, 0] / width, span[:, 1] / height)[:, None]  # the closest any view gets
-        mu_ok &= bool((np.abs(mu16[..., list(pair)] - exact).max(axis=-1) / units_per_px <= SAME_PICTURE_PX).all())
+        if mu16 is not None:
+            mu_ok &= bool((np.abs(mu16[..., list(pair)] - exact).max(axis=-1) / units_per_px <= SAME_PICTURE_PX).all())
         if lv16 is not None:
             logvar_ok &= bool((np.abs(_radius(lv16, pair) - radius) / units_per_px <= SAME_PICTURE_PX).all())
     return mu_ok, logvar_ok
 
 
+def _in_float16_range(values: np.ndarray) -> bool:
+    """Whether every value is a float16 number (NaN aside): one beyond 65,504 would become infinite."""
+    return not values.size or bool(np.nanmax(np.abs(values), initial=0.0) <= np.finfo(np.float16).max)
+
+
 def _array(values: np.ndarray, half: bool) -> dict:
-    """A typed array for the page: dtype, shape and the little-endian bytes in base64."""
+    """A typed array for the page: dtype, shape and the little-endian bytes in base64 (a float16
+    array's values beyond its range are kept at its largest, not cast to infinity)."""
     dtype = "<f2" if half else "<f4"
+    if half and not _in_float16_range(values):
+        largest = float(np.finfo(np.float16).max)
+        values = np.clip(values, -largest, largest)
     return {"dtype": "float16" if half else "float32", "shape": list(values.shape),
             "data": base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")}
 
@@ -239,9 +249,9 @@ def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str
                 return ""
             if written is None:
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
-                written = write_explorer_data(run, name, root / relative, relative)
+                written = write_explorer_data(run, markup.shown(name), root / relative, markup.url(relative))
     except ProjectError as exc:
         return f'<p class="missing">No explorer for {markup.text(name)}: {markup.text(str(exc))}</p>'
     size = f"{written.bytes / 1e6:.1f} MB" if written.bytes >= 100_000 else f"{written.bytes / 1e3:.0f} kB"
     thinned = f" of {written.steps:,} (thinned evenly)" if written.kept < written.steps else ""
-    return explorer_html(relative, relative, name, f"{written.kept:,} steps{thinned}, {written.precision}, {size}", epochs)
+    return explorer_html(markup.url(relative), relative, name, f"{written.kept:,} steps{thinned}, {written.precision}, {size}", epochs)
