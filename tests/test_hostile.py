@@ -826,3 +826,14 @@ class TestSmallerRoundThree:
         assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr[-2000:]
         data = (tmp_path / "site" / "media" / "far" / "explorer-data.js").read_text()
         assert '"mu":{"dtype":"float32"' in data
+
+    def test_a_data_folder_larger_than_mnist_is_refused_so_every_run_trained_stays_readable(self, tmp_path):
+        from data.idx import IDX_NAMES, write_idx
+
+        (tmp_path / "data").mkdir()
+        for (split, kind), name in IDX_NAMES.items():
+            count = 10_001 if split == "test" else 10
+            write_idx(tmp_path / "data" / name, np.zeros((count, 28, 28) if kind == "images" else (count,), np.uint8))
+        one_line_error(cli("train", "--arch", "784-16-2", "--data-dir", tmp_path / "data", "--out", tmp_path / "run"),
+                       "10,001 test images, more than MNIST's 10,000")
+        assert not (tmp_path / "run").exists()
