@@ -22,13 +22,17 @@ def _link_kind(kind: int) -> str:
     return {h5py.h5l.TYPE_SOFT: "a soft link", h5py.h5l.TYPE_EXTERNAL: "an external link"}.get(kind, "a link of another kind")
 
 
+def _shown(name: bytes) -> str:
+    return name.decode("utf-8", "replace")
+
+
 def foreign_contents(handle: h5py.File) -> str | None:
     """Why `handle` is not a file our writers made (a link, data kept in or taken from other files,
     a dataset declaring more data than it stores), in words, or None. Reads no data."""
-    links: list[tuple[str, int]] = []
+    links: list[tuple[bytes, int]] = []
 
     def visit(name: bytes, info) -> bool | None:
-        links.append((name.decode("utf-8", "replace"), info.type))
+        links.append((name, info.type))
         return True if info.type != h5py.h5l.TYPE_HARD or len(links) > MOST_LINKS else None
 
     handle.id.links.visit(visit, info=True)  # every link, followed through hard links only
@@ -36,13 +40,13 @@ def foreign_contents(handle: h5py.File) -> str | None:
         return f"it holds more than {MOST_LINKS:,} objects, not a file this program wrote"
     for name, kind in links:
         if kind != h5py.h5l.TYPE_HARD:
-            return f"{name} is {_link_kind(kind)}; a run's files hold no links (refused: it could pull in another file's data)"
+            return f"{_shown(name)} is {_link_kind(kind)}; a run's files hold no links (refused: it could pull in another file's data)"
     for name, _ in links:
         found = handle.get(name)  # a hard link: stays inside this file
         if isinstance(found, h5py.Dataset):
             problem = _dataset_problem(found)
             if problem:
-                return f"{name} {problem}"
+                return f"{_shown(name)} {problem}"
     return None
 
 
