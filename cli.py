@@ -19,18 +19,19 @@ from pathlib import Path
 import click
 
 from atomic import Terminated, sigterm_raises
-from errors import ProjectError, printable
+from errors import ProjectError, check_name, check_path, one_line
 from owners import home
 
 
 def echo(text: str = "", **kwargs) -> None:
-    """click.echo of text that may hold strings read from files (run files, plans, folder names): their
-    control characters are shown as escapes, never sent to the terminal as commands."""
-    click.echo(printable(text), **kwargs)
+    """click.echo of one line that may hold strings read from files or given as paths (run files, plans,
+    folder names): their control characters, newlines included, are shown as escapes, never sent to
+    the terminal as commands or as a line of their own."""
+    click.echo(one_line(text), **kwargs)
 
 
 def _one_line(exc: ProjectError) -> click.ClickException:
-    return click.ClickException(printable(str(exc)))
+    return click.ClickException(one_line(str(exc)))
 
 
 def user_errors(command):
@@ -63,6 +64,21 @@ class Commands(click.Group):
 
     def invoke(self, ctx):
         return user_errors(super().invoke)(ctx)
+
+
+class CheckedPath(click.Path):
+    """click.Path (as a `Path`) that every path option and argument uses, so that each path passes
+    `errors.check_path` once, before a command starts: a name no file system takes is one line, not
+    OSError "File name too long"; `made`: a path this program creates, refused with control characters."""
+
+    def __init__(self, made: bool = False, **kwargs):
+        super().__init__(path_type=Path, **kwargs)
+        self.made = made
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        option = param.opts[-1] if isinstance(param, click.Option) else param.human_readable_name if param else "PATH"
+        return check_path(path, option, self.made)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -122,11 +138,11 @@ def data_fetch(force: bool) -> None:
               help="The nonlinearity after every hidden layer.")
 @click.option("--init", type=click.Choice(["default", "glorot"]), default="default", show_default=True,
               help="Initial weights: PyTorch's default, or Glorot uniform with zero biases (as Keras).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=CheckedPath(made=True, file_okay=False),
               help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-options][-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--data-dir", type=CheckedPath(file_okay=False), help="Directory with the four MNIST IDX files.")
 @click.option("--threads", type=click.IntRange(min=1, max=1024), help="torch threads (default: all cores); fewer beside other work.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -162,13 +178,13 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--free-bits", help="Free bits per latent variable, in nats, comma-separated (default 0: none).")
 @click.option("--activation", help="relu, leaky-relu, elu, comma-separated (default relu).")
 @click.option("--init", help="default, glorot, comma-separated (default: PyTorch's).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML file with these keys (options given here win).")
+@click.option("--config", "config_file", type=CheckedPath(), help="A TOML file with these keys (options given here win).")
 @click.option("--name", help="The sweep's folder under outputs/sweeps/ (default: made from the lists).")
-@click.option("--out", type=click.Path(path_type=Path), help="The sweep's folder (instead of --name).")
+@click.option("--out", type=CheckedPath(made=True), help="The sweep's folder (instead of --name).")
 @click.option("--executor", default="local", show_default=True, help="local (worker processes here) or ray.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core, at most one per member).")
 @click.option("--address", help="--executor ray: a running cluster to join (auto, or host:port); default: start one here.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with the four MNIST IDX files.")
+@click.option("--data-dir", type=CheckedPath(file_okay=False), help="Directory with the four MNIST IDX files.")
 @click.option("--overwrite", is_flag=True, help="Train again the members whose options this plan changes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -186,27 +202,28 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, beta, k
     spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device, beta=beta,
                                                       kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init),
                              config_file, name)
-    folder = out or SWEEPS_DIR / (spec.name or spec.default_name())
+    folder = out or SWEEPS_DIR / check_name(spec.name or spec.default_name(), "the sweep's name (give a shorter --name)")
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=echo)
     echo(f"summary: python cli.py sweep summary {folder}")
 
 
 @sweep.command("summary")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=CheckedPath())
 def sweep_summary(folder: Path) -> None:
     """Per configuration (arch, mode, training options), over seeds: test loss, its parts, inactive latent variables, encoder variance, seconds per epoch."""
     from sweep.summary import markdown, summarize, write_summary
 
     rows = summarize(folder)
-    echo(markdown(rows), nl=False)
+    for line in markdown(rows).splitlines():
+        echo(line)
     for written in write_summary(folder, rows):
         _report_still(written)
 
 
 # -- report ---------------------------------------------------------------------------------
 @main.command()
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=home("report"), show_default=True,
+@click.argument("folders", nargs=-1, type=CheckedPath())
+@click.option("--out", type=CheckedPath(made=True), default=home("report"), show_default=True,
               help="The report's folder (replaced if it holds an earlier report, refused if it holds anything else).")
 @click.option("--render", "render_missing", is_flag=True, help="Render the trajectories video of each run that has no video yet.")
 def report(folders, out, render_missing) -> None:
@@ -222,13 +239,13 @@ def report(folders, out, render_missing) -> None:
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
-@click.option("--out", type=click.Path(path_type=Path), default=home("lecture"), show_default=True,
+@click.option("--out", type=CheckedPath(made=True), default=home("lecture"), show_default=True,
               help="The lecture's folder: its sweep, media and page.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, hidden=True)  # the lecture's own sweep unless given (tests)
+@click.option("--config", "config_file", type=CheckedPath(), default=None, hidden=True)  # the lecture's own sweep unless given (tests)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--track", hidden=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
+@click.option("--data-dir", type=CheckedPath(file_okay=False), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
@@ -240,8 +257,8 @@ def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, trac
 
 # -- slides ---------------------------------------------------------------------------------
 @main.command()
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path),
+@click.argument("folders", nargs=-1, type=CheckedPath())
+@click.option("--out", type=CheckedPath(made=True),
               help="The deck, .pptx (default outputs/slides/<name>.pptx); a deck this command made is replaced when unchanged since, "
                    "anything else refused.")
 @click.option("--overwrite", is_flag=True, help="Replace a deck this command made even if it was changed since (never another file).")
@@ -254,7 +271,7 @@ def slides(folders, out, overwrite) -> None:
 
 # -- info -----------------------------------------------------------------------------------
 @main.command()
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("run", type=CheckedPath())
 def info(run: Path) -> None:
     """What a run holds: config, steps, epochs, per-epoch losses, inactive latent variables."""
     from train.describe import info_lines
@@ -298,12 +315,12 @@ def _report_video(rendered) -> None:
     echo(f"poster: {rendered.poster}")
 
 
-run_option = click.option("--run", "run_dir", type=click.Path(path_type=Path), help="Run directory or run.h5 (default: the latest run).")
+run_option = click.option("--run", "run_dir", type=CheckedPath(), help="Run directory or run.h5 (default: the latest run).")
 theme_option = click.option("--theme", "theme_name", default="light", show_default=True, help="light or dark.")
 
 
 def _still_out(suffixes: str):
-    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=f"Output file ({suffixes}).")
+    return click.option("--out", type=CheckedPath(made=True, dir_okay=False), help=f"Output file ({suffixes}).")
 
 
 def _clip_length(duration: str | None, seconds: float | None) -> float | None:
@@ -339,7 +356,7 @@ def video_options(out_help: str, duration_help: str):
                                           "slower), or best, good (default), fast, fastest for webm."),
             click.option("--format", "video_format", default="mp4", show_default=True, help="mp4, webm, gif, or mov (ProRes 4444, transparent)."),
             theme_option,
-            click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=out_help),
+            click.option("--out", type=CheckedPath(made=True, dir_okay=False), help=out_help),
             click.option("--quiet", is_flag=True, help="No progress bar."),
         )):
             parsed = option(parsed)
@@ -349,7 +366,7 @@ def video_options(out_help: str, duration_help: str):
 
 
 @render.command("trajectories")
-@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+@click.option("--run", "run_dirs", multiple=True, type=CheckedPath(),
               help="Run directory or run.h5 (default: the latest run); give it twice or more for runs side by side.")
 @click.option("--epochs", help="Epoch range, e.g. 2-10, 3, or 0 for the untrained net (default: every finished epoch).")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions to show (latent size > 2).")
@@ -423,7 +440,7 @@ def render_interpolate_command(run_dir, start, end, tour, path_kind, epoch, dims
 
 
 @render.command("occupancy")
-@click.option("--run", "run_dirs", multiple=True, type=click.Path(path_type=Path),
+@click.option("--run", "run_dirs", multiple=True, type=CheckedPath(),
               help="A variational run (default: the latest); a second --run without sampling is measured at the same distances.")
 @click.option("--epoch", type=int, help="Net of this epoch (default: the last).")
 @click.option("--digits", help="Tracked digits to show: classes like 3,8 (3:2 the second 3) or indices:123,456 (default: four classes).")
@@ -483,7 +500,7 @@ def render_latent_command(run_dir, epoch, dims, theme_name, out) -> None:
 
 
 @render.command("compare")
-@click.option("--run", "run_dirs", multiple=True, required=True, type=click.Path(path_type=Path), help="A run directory; give two or more.")
+@click.option("--run", "run_dirs", multiple=True, required=True, type=CheckedPath(), help="A run directory; give two or more.")
 @click.option("--dims", default="0,1", show_default=True, help="Two latent dimensions for the latent panels, counted from 0.")
 @theme_option
 @_still_out(".png at 300 dpi, .svg or .pdf; default outputs/figures/compare_<run>_vs_<run>.png")
@@ -498,7 +515,7 @@ def render_compare_command(run_dirs, dims, theme_name, out) -> None:
 @render.command("collapse")
 @run_option
 @theme_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the three files (default: <run>/figures).")
+@click.option("--out", type=CheckedPath(made=True, file_okay=False), help="Folder for the three files (default: <run>/figures).")
 def render_collapse_command(run_dir, theme_name, out) -> None:
     """Which latent variables are inactive: bar chart, per-epoch heat-map, and collapse.json."""
     from render.style import theme

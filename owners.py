@@ -12,6 +12,7 @@ either would take the other's with it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from errors import ProjectError
@@ -54,10 +55,20 @@ def kind_of(folder: Path) -> str | None:
 
 
 def refuse_other_kind(folder: Path, mine: str, option: str = "--out") -> None:
-    """One line when `folder` holds another kind of output than `mine`."""
+    """One line when `folder` holds another kind of output than `mine`, or lies inside a run folder
+    (in it, or in its videos/): what is written there is foreign to that run, and would block its
+    `train --overwrite` for good."""
     kind = kind_of(folder)
     if kind is not None and kind != mine:
         raise ProjectError(f"{option} {folder} holds {NAMES[kind]}, not {NAMES[mine]}; choose another {option}")
+    folder = Path(folder)
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):  # a loop of links: the path as written is all there is
+        real = folder
+    for above in dict.fromkeys([*Path(os.path.abspath(folder)).parents, *Path(os.path.abspath(real)).parents]):
+        if kind_of(above) == "run":
+            raise ProjectError(f"{option} {folder} lies inside the run {above}; choose a folder outside it")
 
 
 def is_lecture(folder: Path) -> bool:

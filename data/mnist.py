@@ -144,10 +144,14 @@ def load_mnist(data_dir: Path | str | None = None, fetch: bool = True) -> Mnist:
     directory = _user_directory(data_dir)
     if directory is not None:
         try:
-            return read_directory(directory)
+            found = read_directory(directory)
         except FileNotFoundError:
             names = ", ".join(IDX_NAMES.values())
             raise ProjectError(f"{directory}: no MNIST IDX files there ({names}; raw or .gz, flat or in MNIST/raw)") from None
+        for split, most in OFFICIAL_COUNTS.items():  # a run file of more is refused as impossible (train/runfile.py)
+            if len(getattr(found, f"{split}_images")) > most:
+                raise ProjectError(f"{found.source}: {len(getattr(found, f'{split}_images')):,} {split} images, more than MNIST's {most:,}")
+        return found
     cache, tried, damage = cache_dir(), [], ""
     try:
         return read_cache(cache)

@@ -154,6 +154,9 @@ def _array(values: np.ndarray, encoding: str) -> dict:
         return {"dtype": "fixed16", "shape": list(values.shape), "low": low.tolist(), "high": high.tolist(),
                 "data": base64.b64encode(np.ascontiguousarray(codes, "<u2").tobytes()).decode("ascii")}
     dtype = "<f2" if encoding == "float16" else "<f4"
+    if encoding == "float16":  # a value beyond float16's range (a loss of 1e6) is kept at its largest, not cast to infinity
+        largest = float(np.finfo(np.float16).max)
+        values = np.clip(values, -largest, largest)
     return {"dtype": encoding, "shape": list(values.shape),
             "data": base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")}
 
@@ -335,9 +338,9 @@ def run_explorer(folder: Path, name: str, root: Path, relative: str, epochs: str
                 return ""
             if written is None:
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
-                written = write_explorer_data(run, name, root / relative, relative)
+                written = write_explorer_data(run, markup.shown(name), root / relative, markup.url(relative))
     except ProjectError as exc:
         return f'<p class="missing">No explorer for {markup.text(name)}: {markup.text(str(exc))}</p>'
     size = f"{written.bytes / 1e6:.1f} MB" if written.bytes >= 100_000 else f"{written.bytes / 1e3:.0f} kB"
     thinned = f" of {written.steps:,} (thinned evenly)" if written.kept < written.steps else ""
-    return explorer_html(relative, relative, name, f"{written.kept:,} steps{thinned}, {written.precision}, {size}", epochs)
+    return explorer_html(markup.url(relative), relative, name, f"{written.kept:,} steps{thinned}, {written.precision}, {size}", epochs)

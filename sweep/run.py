@@ -9,7 +9,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from errors import ProjectError, printable
+from errors import ProjectError, one_line
 from sweep.local import cores, default_jobs, run_local, threads_per_job
 from sweep.member import Member, Outcome, finished_numbers
 from sweep.plan import OVERWRITE_HINT, SweepSpec, member_state, merge, unreadable_reason
@@ -77,7 +77,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     bar = tqdm(total=len(members), desc="sweep", unit="member", disable=not progress)
     for outcome in outcomes.values():
         bar.update()
-        bar.write(printable(outcome.line())) if progress else echo(outcome.line())
+        bar.write(one_line(outcome.line())) if progress else echo(outcome.line())
     if to_train:
         if executor == "local":
             stream = run_local(to_train, jobs, data_dir)
@@ -88,7 +88,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
         for outcome in stream:
             outcomes[outcome.name] = outcome
             bar.update()
-            bar.write(printable(outcome.line())) if progress else echo(outcome.line())
+            bar.write(one_line(outcome.line())) if progress else echo(outcome.line())
     bar.close()
     ordered = [outcomes[name] for name in names]
     for line in ["", *table(ordered)]:

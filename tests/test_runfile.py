@@ -261,7 +261,7 @@ def test_version_1_files_read_as_runs_without_snapshots(run_path):
         assert run.schema_version == 1 and run.snapshots is None and run.epochs_done == 1
         assert run.trajectory().mu.shape[0] == run.steps_recorded
     _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 2), handle.attrs.__setitem__("snapshots", "../../etc/{epoch}")))
-    with pytest.raises(ProjectError, match="not a pattern inside the run folder"):
+    with pytest.raises(ProjectError, match="is not the pattern this program writes"):
         RunFile(run_path).snapshots
 
 

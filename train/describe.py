@@ -48,7 +48,8 @@ def summary_lines(run: RunFile) -> Iterator[str]:
     """The final test loss, and per latent variable its statistics and whether it is inactive."""
     final = final_epoch(run)
     test_loss, stats = final.test_loss, final.stats
-    yield f"\nfinal test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
+    yield ""
+    yield f"final test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
     if run.config.options_label:
         yield f"  (trained with {run.config.options_label}; the loss above is unweighted all the same: reconstruction + the whole penalty)"
     # Without sampling nothing trains the log-variance head: its output would only look like data.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from atomic import is_temporary, process_exists
-from errors import ProjectError
+from errors import MAX_NAME_BYTES, ProjectError
 from owners import guard_out
 from train.config import RunConfig, check_fits_memory
 from train.runfile import RunFile
@@ -43,6 +43,10 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     names those the user typed (a `--resume` refuses any that contradicts the saved config)."""
     config = RunConfig(**options)
     check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
+    name_bytes = len(config.run_name.encode())  # --arch and --tag are ASCII: only their length can go wrong
+    if not out and name_bytes > MAX_NAME_BYTES:
+        raise ProjectError(f"the run's name {config.run_name[:40]}... would be {name_bytes} bytes, and a folder name takes at most "
+                           f"{MAX_NAME_BYTES}: give a shorter --tag, or --out")
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
     guard_out(run_dir, "run")
     run_path = RunFolder(run_dir).run_file

@@ -45,14 +45,21 @@ import h5py
 import numpy as np
 
 from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space, fsync_directory, fsync_file
-from errors import ProjectError
+from errors import ProjectError, printable
 from train.config import RunConfig
-from train.runfolder import RUN_FILE_NAME, RunFolder  # noqa: F401  (RUN_FILE_NAME stays importable from here)
+from train.hdf5_checks import foreign_contents
+from train.runfolder import RUN_FILE_NAME, SNAPSHOT_PATTERN, RunFolder  # noqa: F401  (RUN_FILE_NAME stays importable from here)
 
 # 2 added the `snapshots` attribute, 3 epochs/dead_units, 4 the training options to the config (an older program
 # would read a run trained with --beta 0.5 as one of beta 1: it refuses the file instead)
 SCHEMA_VERSION = 4
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
+# What a run of this program can hold (data/mnist.py refuses larger data sets): a file beyond it is
+# refused before an array is read, so that a crafted one cannot fill the memory.
+MOST_TRAIN, MOST_TEST = 60_000, 10_000  # MNIST's training and test images
+# Values training can write: the loss takes exp(logvar) in float32 (finite up to 88.7), and the
+# means' squares summed over the test set in float32 stay finite up to here.
+MOST_MEAN, MOST_LOGVAR = 1e9, 88.0
 
 
 @dataclass(frozen=True)
@@ -373,11 +380,16 @@ class RunFile:
     with `close()`, at the end of a `with` block, or when the object is dropped.
 
     Its structure (attributes, which datasets, their ranks, dtypes and agreeing lengths) is checked
-    when it is opened, which reads no array: a damaged or foreign file is one line naming the file.
+    when it is opened: no links to other files (train/hdf5_checks.py), every dataset storing what
+    its shape declares, sizes within what the config allows; then the small arrays are read and
+    checked (the steps' epoch and batch, classes 0-9, indices, dead units within their layers). The
+    large ones (means, log-variances) are checked where read. A damaged, foreign or impossible file
+    is one line naming the file, and nothing read from it is larger than what it stores.
     """
 
     def __init__(self, path: Path | str):
         self.path = resolve(path)
+        self._steps: tuple[np.ndarray, np.ndarray] | None = None  # trajectory/epoch and /batch, once checked
         if not self.path.exists():
             raise ProjectError(f"{self.path}: no such run file")
         if not self.path.is_file():  # a pipe would block the open for ever; a folder or device is no run file either
@@ -387,8 +399,12 @@ class RunFile:
         except OSError as exc:
             raise ProjectError(f"{self.path}: not an HDF5 run file ({' '.join(str(exc).split())})") from exc
         try:
+            problem = foreign_contents(self._file)  # before any name is looked up: a lookup follows links
+            if problem:
+                raise self._problem(problem)
             self.schema_version, self.config = self._read_attributes()
             self.sizes = self._check_structure()
+            self._check_small_contents()
         except ProjectError:
             self.close()
             raise
@@ -449,8 +465,7 @@ class RunFile:
                 if seen[0] != size:
                     raise self._problem(f"datasets disagree in length: {dataset.name} has {size} {AXIS_WORDS[axis]}, {seen[1]} has {seen[0]}")
         counts = {axis: size for axis, (size, _) in sizes.items()}
-        if counts[STEPS] < 1:
-            raise self._problem("the run file holds no trajectories (not even step 0)")
+        self._check_bounds(counts)
         last_epoch = int(self._file["trajectory/epoch"][counts[STEPS] - 1])
         if last_epoch != counts[EPOCHS]:
             raise self._problem(f"datasets disagree in length: the steps reach epoch {last_epoch}, epochs/ holds {counts[EPOCHS]}")
@@ -461,6 +476,26 @@ class RunFile:
             raise self._problem(f"its config says latent size {self.config.latent_dim} (--arch {self.config.arch}), "
                                 f"its datasets hold {counts['d']}")
         return counts
+
+    def _check_bounds(self, counts: dict[str, int]) -> None:
+        """The sizes against what the config allows, before any array is read."""
+        config = self.config
+        if counts[STEPS] < 1:
+            raise self._problem("the run file holds no trajectories (not even step 0)")
+        for axis, most in (("n", MOST_TRAIN), ("n_test", MOST_TEST)):
+            if not 1 <= counts[axis] <= most:
+                raise self._problem(f"it holds {counts[axis]:,} {AXIS_WORDS[axis]}; a run holds 1 to {most:,}")
+        if counts[EPOCHS] > config.epochs:
+            raise self._problem(f"it holds {counts[EPOCHS]:,} epochs, its config trains {config.epochs}")
+        most_steps = counts[EPOCHS] * self.most_batches + 1
+        if counts[STEPS] > most_steps:
+            raise self._problem(f"it holds {counts[STEPS]:,} steps; {counts[EPOCHS]} epochs at batch size {config.batch_size} "
+                                f"make at most {most_steps:,}")
+
+    @property
+    def most_batches(self) -> int:
+        """The most batches an epoch of this run's config can train."""
+        return -(-MOST_TRAIN // self.config.batch_size)
 
     def close(self) -> None:
         self._file.close()
@@ -477,11 +512,45 @@ class RunFile:
         except (OSError, RuntimeError, ValueError) as exc:  # a damaged chunk shows only when it is read
             raise self._problem(f"{name} cannot be read (damaged: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
-    def _finite(self, name: str, values: np.ndarray, where: str) -> np.ndarray:
-        """`values`, refused if any is NaN or infinite: checked where read, never by scanning the file."""
+    def _finite(self, name: str, values: np.ndarray, where: str, most: float | None = None) -> np.ndarray:
+        """`values`, refused if any is NaN or infinite, or (with `most`) beyond +-`most`: checked where
+        read, never by scanning the file."""
         if not np.isfinite(values).all():
             raise self._problem(f"{name} holds values that are not finite numbers ({where})")
+        if most is not None and values.size and np.abs(values).max() > most:
+            raise self._problem(f"{name} holds values beyond +-{most:g}, more than training can write ({where})")
         return values
+
+    def _counted(self, name: str, values: np.ndarray, most: int, what: str) -> np.ndarray:
+        """Whole numbers read from the file, refused outside 0..`most` (`what` names the range)."""
+        if values.size and (values.min() < 0 or values.max() > most):
+            raise self._problem(f"{name} holds {int(values.min() if values.min() < 0 else values.max())}, outside {what}")
+        return values
+
+    def _step_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """trajectory/epoch and trajectory/batch, checked once: step 0 at epoch 0, then every epoch in
+        turn, each counting its batches from 0 and no further than the config allows."""
+        if self._steps is None:
+            epochs, batches = self._read("trajectory/epoch"), self._read("trajectory/batch")
+            new_epoch = np.diff(epochs) == 1
+            expected = np.concatenate([[0], np.where(new_epoch, 0, batches[:-1] + 1)])
+            if epochs[0] != 0 or not np.isin(np.diff(epochs), (0, 1)).all() or (len(epochs) > 1 and epochs[1] != 1):
+                raise self._problem("trajectory/epoch does not count the epochs in turn from 0 (step 0) on")
+            if not np.array_equal(batches, expected) or batches.max() >= self.most_batches:
+                raise self._problem(f"trajectory/batch does not count each epoch's batches from 0 "
+                                    f"(at most {self.most_batches:,} at batch size {self.config.batch_size})")
+            self._steps = epochs, batches
+        return self._steps
+
+    def _check_small_contents(self) -> None:
+        """The arrays of a few kB (bounded by `_check_bounds`) and the snapshots attribute, read once
+        when the file is opened."""
+        self._step_index()
+        self._tracked_index()
+        self._labels("tracked/label")
+        self._labels("encodings/label")
+        self.dead_units()
+        self.snapshots  # noqa: B018  (its attribute, checked)
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -493,8 +562,8 @@ class RunFile:
         value = value.decode() if isinstance(value, bytes) else str(value)
         if not value:
             return None
-        if "{epoch" not in value or Path(value).is_absolute() or ".." in Path(value).parts:
-            raise self._problem(f"its snapshots attribute {value!r} is not a pattern inside the run folder")
+        if value != SNAPSHOT_PATTERN:  # the one pattern this program writes: any other could name any file, or a huge one
+            raise self._problem(f"its snapshots attribute {printable(value[:80])!r} is not the pattern this program writes ({SNAPSHOT_PATTERN})")
         return value
 
     @property
@@ -516,7 +585,13 @@ class RunFile:
 
     # -- typed readers ----------------------------------------------------------------------
     def tracked(self) -> Tracked:
-        return Tracked(index=self._read("tracked/index"), label=self._read("tracked/label"), image=self._read("tracked/image"))
+        return Tracked(index=self._tracked_index(), label=self._labels("tracked/label"), image=self._read("tracked/image"))
+
+    def _tracked_index(self) -> np.ndarray:
+        return self._counted("tracked/index", self._read("tracked/index"), MOST_TRAIN - 1, "the training set's indices")
+
+    def _labels(self, name: str) -> np.ndarray:
+        return self._counted(name, self._read(name), 9, "the classes 0-9")
 
     def trajectory(self, first_epoch: int = 0, last_epoch: int | None = None) -> Steps:
         """The recorded steps from the start of `first_epoch` to the end of `last_epoch` (default:
@@ -524,16 +599,16 @@ class RunFile:
         last_epoch = self.epochs_done if last_epoch is None else last_epoch
         if not 0 <= first_epoch <= last_epoch <= self.epochs_done:
             raise ValueError(f"epochs {first_epoch}-{last_epoch} outside the run's 0-{self.epochs_done}")
-        window = epoch_window(self._read("trajectory/epoch"), first_epoch, last_epoch)
+        window = epoch_window(self._step_index()[0], first_epoch, last_epoch)
         steps = Steps(**{name.split("/")[1]: self._read(name, window) for name in GROWING if SCHEMA[name].grows == STEPS})
         where = f"epochs {first_epoch}-{last_epoch}" if first_epoch != last_epoch else f"epoch {first_epoch}"
-        for name in ("mu", "logvar"):  # the loss is NaN at step 0 by design, and drawn by no view
-            self._finite(f"trajectory/{name}", getattr(steps, name), where)
+        for name, most in (("mu", MOST_MEAN), ("logvar", MOST_LOGVAR)):  # the loss is NaN at step 0 by design
+            self._finite(f"trajectory/{name}", getattr(steps, name), where, most)
         return steps
 
     def batches_per_epoch(self) -> dict[int, int]:
         """Epoch -> how many batches it trained."""
-        epochs, batches = self._read("trajectory/epoch"), self._read("trajectory/batch")
+        epochs, batches = self._step_index()
         return {int(e): int(batches[epochs == e].max()) + 1 for e in np.unique(epochs) if e > 0}
 
     def losses(self) -> Losses:
@@ -546,7 +621,13 @@ class RunFile:
         (-1 where not measured); None for files older than schema version 3."""
         if self.schema_version < 3:
             return None
-        return self._read("epochs/dead_units")
+        dead = self._read("epochs/dead_units")
+        for layer, units in enumerate(self.config.layers[1:-1]):
+            column = dead[:, layer]
+            if column.size and (column.min() < -1 or column.max() > units):
+                raise self._problem(f"epochs/dead_units counts {int(column.min() if column.min() < -1 else column.max())} dead units "
+                                    f"in hidden layer {layer + 1}, which has {units}")
+        return dead
 
     def _check_epoch(self, epoch: int) -> None:
         if not 1 <= epoch <= self.epochs_done:
@@ -555,9 +636,9 @@ class RunFile:
     def encodings(self, epoch: int) -> Encodings:
         """The test set encoded at the end of `epoch` (1-based): (n_test, d) arrays."""
         self._check_epoch(epoch)
-        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", epoch - 1), f"epoch {epoch}"),
-                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", epoch - 1), f"epoch {epoch}"),
-                         label=self._read("encodings/label"))
+        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", epoch - 1), f"epoch {epoch}", MOST_MEAN),
+                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", epoch - 1), f"epoch {epoch}", MOST_LOGVAR),
+                         label=self._labels("encodings/label"))
 
     def encoding_history(self, first_epoch: int = 1, last_epoch: int | None = None) -> Encodings:
         """The test set at the end of each of the epochs `first_epoch`..`last_epoch`: (epochs, n_test, d)."""
@@ -565,6 +646,6 @@ class RunFile:
         self._check_epoch(first_epoch)
         self._check_epoch(last_epoch)
         window, where = slice(first_epoch - 1, last_epoch), f"epochs {first_epoch}-{last_epoch}"
-        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", window), where),
-                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", window), where),
-                         label=self._read("encodings/label"))
+        return Encodings(mu=self._finite("encodings/mu", self._read("encodings/mu", window), where, MOST_MEAN),
+                         logvar=self._finite("encodings/logvar", self._read("encodings/logvar", window), where, MOST_LOGVAR),
+                         label=self._labels("encodings/label"))

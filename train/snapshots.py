@@ -15,8 +15,10 @@ epoch 1's file), `decoder` (S, P) float32, the decoder's parameters flattened in
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import h5py
 import numpy as np
@@ -24,6 +26,7 @@ import torch
 
 from atomic import atomic_path, disk_full, disk_full_error, ensure_free_space
 from errors import ProjectError
+from train.hdf5_checks import foreign_contents
 from train.runfolder import RunFolder
 
 
@@ -103,10 +106,21 @@ class SnapshotIndex:
 
     def weights(self, i: int) -> np.ndarray:
         try:
-            with h5py.File(self.files[i], "r") as handle:
+            with _opened(self.files[i]) as handle:
                 return handle["decoder"][int(self.rows[i])]
-        except (OSError, KeyError) as exc:
+        except (OSError, KeyError, ValueError) as exc:
             raise ProjectError(f"{self.files[i]}: cannot read decoder snapshot ({exc})") from None
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[h5py.File]:
+    """A snapshot file open for reading, refused (one line naming it) if it holds links or data it
+    does not store: the same rule as the run file's (train/hdf5_checks.py)."""
+    with h5py.File(path, "r") as handle:
+        problem = foreign_contents(handle)
+        if problem:
+            raise ProjectError(f"{path}: {problem}")
+        yield handle
 
 
 def snapshot_index(run_dir: Path, epochs_done: int, pattern: str | None) -> SnapshotIndex | None:
@@ -121,10 +135,13 @@ def snapshot_index(run_dir: Path, epochs_done: int, pattern: str | None) -> Snap
         if not path.is_file():  # HDF5 would wait for ever on a pipe
             raise ProjectError(f"{path}: not a decoder snapshot file (a folder, pipe or device, not a file)")
         try:
-            with h5py.File(path, "r") as handle:
-                found = handle["step"][:]
+            with _opened(path) as handle:
+                step, decoder = handle["step"], handle["decoder"]
+                if step.ndim != 1 or step.dtype.kind not in "iu" or decoder.ndim != 2 or len(step) > len(decoder):
+                    raise ProjectError(f"{path}: not a decoder snapshot file (step {step.shape} {step.dtype}, decoder {decoder.shape})")
+                found = step[:]
                 every = int(handle.attrs.get("every", 0))
-        except (OSError, KeyError) as exc:
+        except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ProjectError(f"{path}: cannot read decoder snapshots ({exc})") from None
         steps.extend(found.tolist())
         files.extend([path] * len(found))

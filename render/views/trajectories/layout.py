@@ -224,7 +224,7 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
     used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
     boxes = _row_of_planes(max(m.margin, (width - used) // 2), y, planes, plane_w, plane_h, m, grid)
     if boxes[-1].right + m.legend_gap + m.legend_w > width or y + plane_h > m.top + region_h:
-        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side; give a larger --size, like 720p")
+        raise _too_small(unit, planes)
     legend_x = boxes[-1].right + m.legend_gap
     gallery = None
     if per_row:
@@ -275,6 +275,13 @@ def readable_width(plan_at: Callable[[int], Layout], width: int, title_px: float
     return None
 
 
+def _too_small(asked: tuple[int, int], planes: int, beside: str = "") -> ProjectError:
+    """The refusal of a frame too small, naming the size the user asked for (`--aspect fit` lays out
+    a frame cut from it, whose size the user never gave)."""
+    what = f"{planes} runs side by side" if planes > 1 else "a run's plane"
+    return ProjectError(f"--size {asked[0]}x{asked[1]} is too small for {what}{beside}; give a larger --size, like 720p")
+
+
 def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, int]:
     """`--aspect fit`: the frame cut to the planes at the data's aspect, their titles, tick labels and
     legend, as large as fits in `width` x `height`; rounded up to whole video tiles (even sizes)."""
@@ -299,8 +306,7 @@ def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int,
     y = int(y // grid.tile_h) * grid.tile_h
     boxes = _row_of_planes(left, y, planes, plane_w, plane_h, m, grid)
     if boxes[-1].right + m.legend_w > width or plane_h > avail_h:
-        raise ProjectError(f"--size {width}x{height} is too small for {planes} runs side by side with the panel; "
-                           "give a larger --size, like 720p")
+        raise _too_small(unit, planes, " with the panel")
     legend_x = boxes[-1].right + m.legend_gap
     panel_x = legend_x + m.legend_w + m.panel_gap
     panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), avail_h)

@@ -168,9 +168,10 @@ class TrajectoryScene:
                              va="bottom", ha="left")
         self._gallery = DigitsLegend(self.figure, plan.gallery, self.traj, theme, plan.text_px, spec.transparent) if plan.gallery else None
         if with_legend and not plan.gallery:
-            handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=color,
-                              markeredgecolor=color, alpha=0.85) for color in CLASS_COLORS]
-            legend = self.figure.legend(handles, [str(d) for d in range(10)], loc="center left",
+            classes = sorted({int(label) for one in trajs for label in one.labels})  # the classes drawn, not all ten
+            handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=CLASS_COLORS[label],
+                              markeredgecolor=CLASS_COLORS[label], alpha=0.85) for label in classes]
+            legend = self.figure.legend(handles, [str(label) for label in classes], loc="center left",
                                         bbox_to_anchor=(plan.legend_x / width, 1 - self._legend_middle(plan) / height),
                                         frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
                                         title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
