@@ -24,7 +24,7 @@ LECTURE_MARKER = ".vae-trajectories-lecture"
 NAMES = {"run": "a run", "sweep": "a sweep", "report": "a report", "lecture": "a lecture"}
 OUTPUTS = Path("outputs")
 HOMES = {"run": "runs", "sweep": "sweeps", "report": "report", "lecture": "lecture", "slides": "slides",
-         "videos": "videos", "figures": "figures"}  # what shows two or more runs (a pair's video, a comparison) goes beside them
+         "shared videos": "videos", "shared figures": "figures"}  # what shows two or more runs (a pair's video, a comparison)
 
 
 def home(kind: str) -> Path:

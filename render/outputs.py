@@ -11,12 +11,12 @@ from owners import home
 
 def shared_video(name: str) -> Path:
     """Where a video made from several runs goes by default (it belongs to none of them): outputs/videos/."""
-    return home("videos") / name
+    return home("shared videos") / name
 
 
 def shared_figure(name: str) -> Path:
     """Where a figure made from several runs goes by default: outputs/figures/."""
-    return home("figures") / name
+    return home("shared figures") / name
 
 
 def ensure_output_dir(path: Path) -> None:
