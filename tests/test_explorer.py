@@ -23,6 +23,7 @@ from PIL import Image
 from render.style import CLASS_RGB, THEMES
 from render.views.trajectories import LOOK
 from report.explorer import (
+    VERSION,
     as_drawn,
     encodings,
     explorer_data,
@@ -440,10 +441,10 @@ def test_a_kept_data_file_of_another_version_is_written_again(tmp_path):
     folder = make_run(tmp_path / "run")
     run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
     data = tmp_path / "page" / "media" / "run.js"
-    data.write_text(data.read_text().replace('"version":2,', '"version":1,'))  # as the first version wrote it; newer than the run
+    data.write_text(data.read_text().replace(f'"version":{VERSION},', '"version":1,'))  # as the first version wrote it; newer than the run
     assert written_data(data)["version"] == 1
     run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
-    assert written_data(data)["version"] == 2 and written_data(data)["mu"]["dtype"] == "fixed16"
+    assert written_data(data)["version"] == VERSION and written_data(data)["mu"]["dtype"] == "fixed16"
 
 
 def test_above_latent_size_two_a_menu_chooses_the_pair_of_dimensions(browser):
