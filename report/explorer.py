@@ -31,28 +31,18 @@ import numpy as np
 from PIL import Image
 
 from atomic import write_text_atomically
-from render.style import CLASS_COLORS, RUN_COLORS, THEMES
-from render.views.trajectories.camera import extents
-from render.views.trajectories.data import stepping_values
-from render.views.trajectories.layout import ASPECT_RANGE, layout
-from render.views.trajectories.plane import DOT_RADIUS, FILL_ALPHA, DOT_FILL_ALPHA, TRAIL_ALPHA, TRAIL_LEVELS
-from train.runfile import RunFile
+from render.style import THEMES
+from render.views.trajectories import LOOK, extents, largest_planes, stepping_values
+from train.runfile import RunFile, Steps, Tracked
 
 BUDGET = 4_000_000  # bytes of one run's data file
 SAME_PICTURE_PX = 0.5  # 16 bits are used where they move nothing by more than this at 4k
 SPRITE_COLUMNS = 10
 DATA_FILE = "explorer-data.js"
-VERSION = 2  # 2: means and log-variances may be fixed16; a kept data file of another version is written again
+VERSION = 3  # 2: means and log-variances may be fixed16; 3: the look carries every constant explorer.js draws with; a kept data file of another version is written again
 FIXED16_STEPS = 65535  # codes 0..65535 span [low, high] of each latent variable
 ENCODINGS = ("fixed16", "float16")  # tried in this order; float32 where neither keeps the picture
 PRECISION_NAMES = {"fixed16": "16-bit fixed point", "float16": "float16", "float32": "float32"}
-
-
-def _planes_4k() -> tuple[int, int]:
-    """The widest and the tallest plane a 4k trajectories frame can have (the aspect is clamped)."""
-    wide = layout(3840, 2160, 1, ASPECT_RANGE[1]).planes[0]
-    tall = layout(3840, 2160, 1, ASPECT_RANGE[0]).planes[0]
-    return wide.w, tall.h
 
 
 def _radius(logvar: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
@@ -102,7 +92,7 @@ def worst_px(mu: np.ndarray, logvar: np.ndarray | None, mu_drawn: dict, logvar_d
 
     A view holds every circle of its step, so a latent unit spans at most (plane width) / (x extent)
     and (plane height) / (y extent) pixels; the largest 4k plane bounds both."""
-    width, height = _planes_4k()
+    width, height = largest_planes(3840, 2160)
     mu_px = {name: 0.0 if drawn is not None else math.inf for name, drawn in mu_drawn.items()}
     logvar_px = {name: 0.0 if drawn is not None else math.inf for name, drawn in logvar_drawn.items()}
     with np.errstate(invalid="ignore", over="ignore"):
@@ -216,32 +206,68 @@ class ExplorerData:
 
 
 def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
-    """The explorer's object for `run` (finished epochs only), named `name` on the page."""
-    config = run.config
-    variational = config.variational
-    tracked = run.tracked()
-    steps = run.trajectory(0, run.epochs_done)
-    count, n, d = steps.mu.shape
+    """The explorer's object for `run` (finished epochs only), named `name` on the page: what it says
+    of the run, its steps in the encoding that keeps the picture within `budget`, its tracked digits,
+    and the view's look (`LOOK`), which explorer.js draws with."""
+    steps, tracked = run.trajectory(0, run.epochs_done), run.tracked()
+    variational = bool(run.config.variational)
     picture = sprite(tracked.image)
-    # bytes all but the steps cost, in base64
-    fixed = 4096 + len(picture) + 40 * n + 100 * d + len(json.dumps(stepping_values(run)))
+    kept, mu_as, logvar_as = choose_encoding(steps, variational, _fixed_bytes(run, picture, steps.mu.shape), budget)
+    return {**_about(run, name, steps.mu.shape, kept, budget, _precision(mu_as, logvar_as, variational)),
+            **_arrays(steps, kept, mu_as, logvar_as if variational else None),
+            **_digits(tracked, picture),
+            "stepping": stepping_values(run),
+            "look": LOOK.data(THEMES["light"])}
 
-    def step_bytes(mu_as: str, logvar_as: str | None) -> int:  # mu, logvar, epoch, batch, loss
-        return n * d * (_BYTES[mu_as] + (_BYTES[logvar_as] if variational else 0)) + 2 + 2 + 2 * 2
 
+def _fixed_bytes(run: RunFile, picture: str, shape: tuple[int, int, int]) -> int:
+    """What all but the steps cost in the data file, in bytes (base64 and JSON; the look is under 1 kB)."""
+    _, n, d = shape
+    return 4096 + len(picture) + 40 * n + 100 * d + len(json.dumps(stepping_values(run)))
+
+
+def _step_bytes(n: int, d: int, variational: bool, mu_as: str, logvar_as: str | None) -> int:
+    """Raw bytes of one step in the file: mu, logvar, epoch, batch, loss."""
+    return n * d * (_BYTES[mu_as] + (_BYTES[logvar_as] if variational else 0)) + 2 + 2 + 2 * 2
+
+
+def choose_encoding(steps: Steps, variational: bool, fixed: int, budget: int = BUDGET) -> tuple[np.ndarray, str, str | None]:
+    """The steps kept (the most that fit `budget` in 16 bits) and the encodings of the means and the
+    log-variances (None without sampling) that keep their picture; fewer steps where 32 bits are needed."""
+    count, n, d = steps.mu.shape
+    step_bytes = partial(_step_bytes, n, d, variational)
     kept = kept_steps(count, step_bytes("fixed16", "fixed16"), fixed, budget)  # the most steps that fit
     mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)  # only those are checked
     if step_bytes(mu_as, logvar_as) > step_bytes("fixed16", "fixed16"):  # 32 bits somewhere: fewer steps fit
         kept = kept_steps(count, step_bytes(mu_as, logvar_as), fixed, budget)
         mu_as, logvar_as = encodings(steps.mu[kept], steps.logvar[kept] if variational else None)
-    precision = (PRECISION_NAMES[mu_as] if not variational or logvar_as == mu_as
-                 else f"means {PRECISION_NAMES[mu_as]}, log-variances {PRECISION_NAMES[logvar_as]}")
-    thinned = len(kept) < count
-    stride = int(kept[1] - kept[0]) if thinned else 1
+    return kept, mu_as, logvar_as
+
+
+def _precision(mu_as: str, logvar_as: str | None, variational: bool) -> str:
+    """The encodings in words, as the page's caption gives them."""
+    if not variational or logvar_as == mu_as:
+        return PRECISION_NAMES[mu_as]
+    return f"means {PRECISION_NAMES[mu_as]}, log-variances {PRECISION_NAMES[logvar_as]}"
+
+
+def _thinning_note(count: int, kept: np.ndarray, budget: int) -> str:
+    """What the page says of a thinned run ("" when every step is kept)."""
+    if len(kept) == count:
+        return ""
+    stride = int(kept[1] - kept[0])
     ordinal = "th" if 10 <= stride % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
-    note = (f"Every {stride}{ordinal} of the run's {count:,} recorded steps is shown "
-            f"({len(kept):,}), so that its data stay under {budget / 1e6:.0f} MB." if thinned else "")
+    return (f"Every {stride}{ordinal} of the run's {count:,} recorded steps is shown "
+            f"({len(kept):,}), so that its data stay under {budget / 1e6:.0f} MB.")
+
+
+def _about(run: RunFile, name: str, shape: tuple[int, int, int], kept: np.ndarray, budget: int, precision: str) -> dict:
+    """What the page says of the run: its name and title, its steps (and which are kept), the precision."""
+    config = run.config
+    variational = config.variational
+    count, _, d = shape
     dims_note = "" if d == 2 else f" · {d} latent variables"
+    thinned = len(kept) < count
     return {
         "version": VERSION,
         "name": name,
@@ -250,24 +276,26 @@ def explorer_data(run: RunFile, name: str, budget: int = BUDGET) -> dict:
         "latentDim": int(d),
         "steps": int(count),
         "kept": kept.tolist() if thinned else None,  # the recorded step of each step in the file
-        "note": note,
+        "note": _thinning_note(count, kept, budget),
         "precision": precision,
+        "batchesPerEpoch": {str(e): b for e, b in run.batches_per_epoch().items()},
+    }
+
+
+def _arrays(steps: Steps, kept: np.ndarray, mu_as: str, logvar_as: str | None) -> dict:
+    """The kept steps' arrays: epoch, batch, losses, means and (`logvar_as` None: without sampling, none) log-variances."""
+    return {
         "epoch": _ints(steps.epoch[kept]),
         "batch": _ints(steps.batch[kept]),
-        "batchesPerEpoch": {str(e): b for e, b in run.batches_per_epoch().items()},
         "loss": _array(steps.loss[kept], "float16"),  # shown to 3-4 digits; float16 has 11 bits
         "mu": _array(steps.mu[kept], mu_as),
-        "logvar": _array(steps.logvar[kept], logvar_as) if variational else None,
-        "labels": tracked.label.tolist(),
-        "indices": tracked.index.tolist(),
-        "sprite": picture,
-        "spriteColumns": SPRITE_COLUMNS,
-        "stepping": stepping_values(run),
-        "look": {"colors": list(CLASS_COLORS), "fillAlpha": FILL_ALPHA, "dotFillAlpha": DOT_FILL_ALPHA, "edgeAlpha": 0.95,
-                 "trailAlpha": TRAIL_ALPHA, "trailLevels": TRAIL_LEVELS, "dotRadius": DOT_RADIUS,
-                 "runColors": list(RUN_COLORS),
-                 "theme": {key: value for key, value in THEMES["light"].__dict__.items() if key != "name"}},
+        "logvar": _array(steps.logvar[kept], logvar_as) if logvar_as is not None else None,
     }
+
+
+def _digits(tracked: Tracked, picture: str) -> dict:
+    """The tracked digits: classes, training-set indices, and their images as one sprite (`picture`)."""
+    return {"labels": tracked.label.tolist(), "indices": tracked.index.tolist(), "sprite": picture, "spriteColumns": SPRITE_COLUMNS}
 
 
 def write_explorer_data(run: RunFile, name: str, path: Path, key: str, budget: int = BUDGET) -> ExplorerData:

@@ -20,8 +20,10 @@ import pytest
 from helpers import CHROMIUM, cli, offline_page
 from PIL import Image
 
-from render.style import CLASS_RGB
+from render.style import CLASS_RGB, THEMES
+from render.views.trajectories import LOOK
 from report.explorer import (
+    VERSION,
     as_drawn,
     encodings,
     explorer_data,
@@ -439,10 +441,10 @@ def test_a_kept_data_file_of_another_version_is_written_again(tmp_path):
     folder = make_run(tmp_path / "run")
     run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
     data = tmp_path / "page" / "media" / "run.js"
-    data.write_text(data.read_text().replace('"version":2,', '"version":1,'))  # as the first version wrote it; newer than the run
+    data.write_text(data.read_text().replace(f'"version":{VERSION},', '"version":1,'))  # as the first version wrote it; newer than the run
     assert written_data(data)["version"] == 1
     run_explorer(folder, "run", tmp_path / "page", "media/run.js", keep=True)
-    assert written_data(data)["version"] == 2 and written_data(data)["mu"]["dtype"] == "fixed16"
+    assert written_data(data)["version"] == VERSION and written_data(data)["mu"]["dtype"] == "fixed16"
 
 
 def test_above_latent_size_two_a_menu_chooses_the_pair_of_dimensions(browser):
@@ -460,3 +462,76 @@ def test_above_latent_size_two_a_menu_chooses_the_pair_of_dimensions(browser):
     assert np.abs(centres[:, 2] - RADII / units).max() <= 1.0
     offsets = centres[:, :2] - np.c_[CENTERS[:, 0], -CENTERS[:, 1]] / units  # one shift for all three: the same picture
     assert np.ptp(offsets, axis=0).max() <= 1.5
+
+
+# -- the look: the view's, carried by the data --------------------------------------------------------
+EXPLORER_JS = Path(__file__).resolve().parent.parent / "report" / "assets" / "explorer.js"
+# The explorer's own numbers that happen to equal one of the look's: its canvas's right margin (text
+# heights), its tallest plane (of the window) and its narrowest aspect; none of them is the video's.
+EXPLORERS_OWN = ("right = Math.round(0.8 * text)", "0.8 * window.innerHeight", "Math.max(data, 0.8)")
+
+
+def look_numbers(value) -> list[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [float(value)]
+    if isinstance(value, (list, tuple, dict)):
+        return [n for item in (value.values() if isinstance(value, dict) else value) for n in look_numbers(item)]
+    return []
+
+
+def test_explorer_js_copies_none_of_the_views_constants():
+    """Every constant of the view's look reaches explorer.js through the data: the script reads each
+    of the look's names, keeps none of the view's constants under its own name, and holds none of the
+    look's distinctive numbers (fractions other than a half, and 1080, 99) as a literal; small whole
+    numbers and halves are its arithmetic, and named look values are caught by name instead."""
+    look = LOOK.data(THEMES["light"])
+    code = re.sub(r"//[^\n]*", "", EXPLORER_JS.read_text(encoding="utf-8"))
+    for name in look:
+        assert re.search(rf"\blook\.{name}\b", code), f"explorer.js does not read look.{name}"
+    for field in LOOK.__dataclass_fields__:
+        assert not re.search(rf"\b{field.upper()}\b", code), f"explorer.js keeps its own {field.upper()}"
+    for snippet in EXPLORERS_OWN:
+        assert snippet in code, snippet
+        code = code.replace(snippet, "")
+    distinctive = {n for n in look_numbers(look) if n != 0.5 and (n != int(n) or n in (1080, 99))}
+    assert {0.1, 0.28, 0.55, 0.006, 0.95, 0.028, 3.6, 5.5, 1.4, 1.6, 2.4, 0.02, 0.08, 1080} <= distinctive  # what it used to copy
+    literals = [(m.group(0), float(m.group(0))) for m in re.finditer(r"(?<![\w.])\d+\.?\d*(?:e-?\d+)?(?![\w.])", code)]
+    copied = sorted({text for text, value in literals if value in distinctive})
+    assert copied == [], f"explorer.js copies the view's {copied}"
+    assert len(json.dumps(look, separators=(",", ":"))) <= 1000  # a data file's share of its budget
+
+
+def test_a_look_changed_in_the_data_is_what_the_page_draws(browser, site):
+    """The same run with another margin (the camera's room around the circles) and another outline alpha
+    in its data's look: the page's fit camera shows (1 + 0.3) / (1 + 0.1) as many units per pixel, and
+    the outlines are drawn in the new alpha's colour, none in the old one's."""
+    page, _ = browser
+    folder, _ = site
+    data = written_data(folder / "media" / "run #1 & <b>" / "explorer-data.js")
+    assert data["look"] == json.loads(json.dumps(LOOK.data(THEMES["light"])))  # the view's look, as the data carry it
+    data["look"].update(margin=0.3, edgeAlpha=0.6)
+    original = explorer_of(page, "run%20%231")
+    changed = "document.querySelector('figure.explorer[data-explorer=changed-look]').explorer"
+    page.evaluate("""(data) => {
+        const figure = document.querySelector('figure.explorer').cloneNode(true);
+        delete figure.dataset.state;
+        figure.dataset.explorer = 'changed-look';
+        figure.dataset.src = 'changed-look.js';
+        window.explorerData['changed-look'] = data;
+        document.body.append(figure);
+        window.latentExplorer.start(figure);
+    }""", data)
+    page.wait_for_function("document.querySelector('figure.explorer[data-explorer=changed-look]').dataset.state === 'ready'")
+    try:
+        for explorer in (original, changed):
+            page.evaluate(f"(() => {{ const e = {explorer}; e.size(1920, 1080); e.cameraMenu.value = 'fit'; "
+                          "e.cameraMenu.dispatchEvent(new Event('change')); e.trail = 0; e.show(20); })()")
+        units = [page.evaluate(f"{explorer}.view(0, 20)[2]") for explorer in (original, changed)]
+        assert units[1] / units[0] == pytest.approx(1.3 / 1.1, rel=1e-12)
+        image = canvas_image(page, changed)
+        for label in LABELS:
+            rgb = np.array(CLASS_RGB[label])
+            near = lambda alpha: int((np.abs(image - (alpha * rgb + (1 - alpha) * 255)).max(axis=2) <= 6).sum())  # noqa: E731
+            assert near(0.6) > 50 and near(0.95) == 0, (label, near(0.6), near(0.95))
+    finally:
+        page.evaluate("document.querySelector('figure.explorer[data-explorer=changed-look]').remove()")

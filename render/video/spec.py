@@ -19,6 +19,7 @@ from render.video.yuv import COLOR_TAGS
 
 FORMATS = ("mp4", "webm", "gif", "mov")
 NAMED_SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+FPS = 30.0  # frames a second unless --fps says otherwise (the explorer plays one step a frame at this rate)
 DEFAULT_CRF = {"mp4": 18, "webm": 31}
 # What each encoder accepts: x264's CRF tops at 51 and 0 is lossless, which the High profile (the
 # one PowerPoint and Keynote play) refuses; VP9 takes 0-63. GIF and ProRes take no CRF.
@@ -51,7 +52,7 @@ class VideoSpec:
 
     format: str = "mp4"
     size: tuple[int, int] = (1920, 1080)
-    fps: float = 30.0
+    fps: float = FPS
     crf: int | None = None
     preset: str | None = None  # encoder speed: x264's preset names for mp4, VP9_PRESETS for webm
 

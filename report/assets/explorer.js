@@ -3,16 +3,15 @@
 // means, class colours, fading trails, equal units on both axes, a camera that fits the selected
 // steps or follows the digits (camera.py's follow camera, one recorded step a frame at 30 frames/s).
 // Each run's data is a script written by report/explorer.py, loaded when its explorer comes into
-// view (pages opened from disk cannot fetch). Plain JavaScript; nothing leaves the disk.
+// view (pages opened from disk cannot fetch). Plain JavaScript; nothing leaves the disk. What the
+// video's look is made of (colours, alphas, line widths, text sizes, the camera's margin, smoothing and
+// rate of zoom, ...) comes with the data, as `look` (the view's LOOK, render/views/trajectories/look.py):
+// nothing of it is copied here.
 "use strict";
 (function () {
-  const STEPS_PER_SECOND = 30;  // at speed 1: the video's one step a frame at 30 fps
   const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 64];
   const TRAILS = [0, 4, 12, 30];
-  const MARGIN = 0.10, SMOOTH_SECONDS = 0.5, MAX_ZOOM_PER_SECOND = 2.0, AA_PAD_PX = 2;  // camera.py, plane.py
-  const SMOOTH_SHARE = 1 / 50;  // panel.py: the losses' exponential average spans this share of the steps
   const MINUS = "\u2212";
-  const STEPPING = ["latent sizes", "tracked digits", "finished epochs", "batches per epoch"];  // data.py's order
   const explorers = [];
 
   // -- decoding the data ------------------------------------------------------------------------
@@ -94,8 +93,8 @@
   function unitsPerPx(halfX, halfY, box, pad) {
     return Math.max(halfX / Math.max(box.w / 2 - pad, 1), halfY / Math.max(box.h / 2 - pad, 1));
   }
-  function holding(lowX, lowY, highX, highY, box, pad) {
-    const halfX = Math.max((highX - lowX) / 2, 1e-3) * (1 + MARGIN), halfY = Math.max((highY - lowY) / 2, 1e-3) * (1 + MARGIN);
+  function holding(lowX, lowY, highX, highY, box, pad, look) {
+    const halfX = Math.max((highX - lowX) / 2, 1e-3) * (1 + look.margin), halfY = Math.max((highY - lowY) / 2, 1e-3) * (1 + look.margin);
     return [(lowX + highX) / 2, (lowY + highY) / 2, unitsPerPx(halfX, halfY, box, pad)];
   }
   function gaussian(values, sigma, reach) {
@@ -110,12 +109,12 @@
     }
     return out;
   }
-  function followViews(low, high, box, pad) {  // low, high: [xs, ys] per position
-    const n = low[0].length, fps = STEPS_PER_SECOND, sigma = Math.max(SMOOTH_SECONDS * fps, 1), reach = Math.ceil(3 * sigma);
+  function followViews(low, high, box, pad, look) {  // low, high: [xs, ys] per position; one step a frame at look.fps
+    const n = low[0].length, fps = look.fps, sigma = Math.max(look.smoothSeconds * fps, 1), reach = Math.ceil(3 * sigma);
     const center = [0, 1].map((a) => gaussian(low[a].map((v, t) => (v + high[a][t]) / 2), sigma, reach));
     const needed = new Float64Array(n);
     for (let t = 0; t < n; t++) {
-      const half = [0, 1].map((a) => Math.max(Math.max(high[a][t] - center[a][t], center[a][t] - low[a][t]), 1e-3) * (1 + MARGIN));
+      const half = [0, 1].map((a) => Math.max(Math.max(high[a][t] - center[a][t], center[a][t] - low[a][t]), 1e-3) * (1 + look.margin));
       needed[t] = Math.log(unitsPerPx(half[0], half[1], box, pad));
     }
     const ahead = new Float64Array(n);
@@ -124,7 +123,7 @@
       for (let j = Math.max(t - reach, 0); j <= Math.min(t + reach, n - 1); j++) most = Math.max(most, needed[j]);
       ahead[t] = most;
     }
-    const rate = Math.log(MAX_ZOOM_PER_SECOND) / fps;
+    const rate = Math.log(look.maxZoomPerSecond) / fps;
     for (let t = 1; t < n; t++) ahead[t] = Math.max(ahead[t], ahead[t - 1] - rate);
     for (let t = n - 2; t >= 0; t--) ahead[t] = Math.max(ahead[t], ahead[t + 1] - rate);
     const zoom = gaussian(ahead, sigma, reach);
@@ -133,10 +132,10 @@
     return views;
   }
 
-  // -- grid ticks (MaxNLocator with steps 1, 2, 2.5, 5, 10) and their labels ----------------------
-  function ticks(low, high, bins) {
+  // -- grid ticks (MaxNLocator with the look's tickSteps) and their labels ------------------------
+  function ticks(low, high, bins, steps) {
     const raw = (high - low) / bins, scale = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 2.5, 5, 10].map((s) => s * scale).find((s) => s >= raw * (1 - 1e-9));
+    const step = steps.map((s) => s * scale).find((s) => s >= raw * (1 - 1e-9));
     const values = [];
     for (let v = Math.ceil(low / step) * step; v <= high + 1e-9 * step; v += step) values.push(Math.round(v / step) * step);
     return values;
@@ -185,13 +184,13 @@
     size(width, height) {
       this.canvas.width = width;
       this.canvas.height = height;
-      const text = Math.max(11, 0.028 * height);
-      const left = Math.round(3.6 * text), bottom = Math.round(2.0 * text), top = Math.round(0.6 * text), right = Math.round(0.8 * text);
+      const look = this.run.look, text = Math.max(11, look.text * height);
+      const left = Math.round(look.gutter * text), bottom = Math.round(2.0 * text), top = Math.round(0.6 * text), right = Math.round(0.8 * text);
       this.text = text;
       this.box = { x: left, y: top, w: Math.max(width - left - right, 1), h: Math.max(height - top - bottom, 1) };
-      this.scale = height / 1080;  // line widths as the video's at this frame height
-      this.dotPx = this.run.look.dotRadius * height;
-      this.pad = this.dotPx + 2 * AA_PAD_PX;
+      this.scale = height / look.referenceHeight;  // line widths as the video's at this frame height
+      this.dotPx = look.dotRadius * height;
+      this.pad = this.dotPx + 2 * look.aaPadPx;
     }
 
     toPx(x, y, view) {
@@ -214,32 +213,32 @@
     }
 
     draw(position, view) {
-      const ctx = this.ctx, run = this.run, ex = this.explorer, b = this.box, theme = run.look.theme, s = this.scale;
+      const ctx = this.ctx, run = this.run, ex = this.explorer, b = this.box, look = run.look, theme = look.theme, s = this.scale;
       const [dx, dy] = ex.dims, ks = ex.ks[this.index], k = ks[position];
       ctx.fillStyle = theme.background;
       ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
       // grid and tick labels
       const halfW = view[2] * b.w / 2, halfH = view[2] * b.h / 2;
-      const xs = ticks(view[0] - halfW, view[0] + halfW, Math.max(2, Math.round(b.w / (5.5 * this.text))));
-      const ys = ticks(view[1] - halfH, view[1] + halfH, Math.max(2, Math.round(b.h / (5.5 * this.text))));
+      const xs = ticks(view[0] - halfW, view[0] + halfW, Math.max(2, Math.round(b.w / (look.tickSpacing * this.text))), look.tickSteps);
+      const ys = ticks(view[1] - halfH, view[1] + halfH, Math.max(2, Math.round(b.h / (look.tickSpacing * this.text))), look.tickSteps);
       // grid lines as thin rectangles: a stroked path as large as the plane costs ten times more to fill
-      const line = Math.max(1, 1.4 * s);
+      const line = Math.max(1, look.gridLine * s);
       ctx.fillStyle = theme.grid;
       for (const v of xs) { const p = this.toPx(v, 0, view)[0]; if (p > b.x && p < b.x + b.w) ctx.fillRect(p - line / 2, b.y, line, b.h); }
       for (const v of ys) { const p = this.toPx(0, v, view)[1]; if (p > b.y && p < b.y + b.h) ctx.fillRect(b.x, p - line / 2, b.w, line); }
       ctx.fillStyle = theme.muted;
-      ctx.font = `${Math.round(0.8 * this.text)}px system-ui, sans-serif`;
+      ctx.font = `${Math.round(look.tickText * this.text)}px system-ui, sans-serif`;
       ctx.textAlign = "center"; ctx.textBaseline = "top";
-      tickTexts(xs).forEach((t, j) => ctx.fillText(t, this.toPx(xs[j], 0, view)[0], b.y + b.h + 0.45 * this.text));
+      tickTexts(xs).forEach((t, j) => ctx.fillText(t, this.toPx(xs[j], 0, view)[0], b.y + b.h + look.tickGap * this.text));
       ctx.textAlign = "right"; ctx.textBaseline = "middle";
-      tickTexts(ys).forEach((t, j) => ctx.fillText(t, b.x - 0.45 * this.text, this.toPx(0, ys[j], view)[1]));
+      tickTexts(ys).forEach((t, j) => ctx.fillText(t, b.x - look.tickGap * this.text, this.toPx(0, ys[j], view)[1]));
       ctx.save();
       ctx.beginPath();
       ctx.rect(b.x, b.y, b.w, b.h);
       ctx.clip();
       // trails: the last `trail` positions, fading in `trailLevels` steps, one path per (level, class),
       // each digit's segments of a level one polyline (a path's stroke covers its overlaps once, as matplotlib's)
-      const trail = ex.trail, levels = run.look.trailLevels;
+      const trail = ex.trail, levels = look.trailLevels;
       if (trail > 1 && position > 0) {
         const first = Math.max(0, position - trail + 1), points = position - first + 1, segments = points - 1;
         const xy = this.trailXY && this.trailXY.length >= 2 * points * run.n ? this.trailXY : (this.trailXY = new Float64Array(2 * Math.max(points, trail) * run.n));
@@ -250,7 +249,7 @@
             xy[2 * (j * run.n + i)] = p[0]; xy[2 * (j * run.n + i) + 1] = p[1];
           }
         }
-        ctx.lineWidth = Math.max(1, 2.0 * s) * 100 / 72;
+        ctx.lineWidth = Math.max(1, look.trailLine * s) * look.dpi / 72;
         ctx.lineCap = "butt"; ctx.lineJoin = "bevel";  // round ends differ by under a pixel at this width, and cost more
         for (let lvl = 0; lvl < levels; lvl++) {
           let from = -1, to = -1;  // the segments of this level: a contiguous run of ages
@@ -277,7 +276,7 @@
           t ? ctx.lineTo(p[0], p[1]) : ctx.moveTo(p[0], p[1]);
         }
         ctx.strokeStyle = this.edge[run.labels[i]];
-        ctx.lineWidth = Math.max(1, 1.2 * s) * 100 / 72;
+        ctx.lineWidth = Math.max(1, 1.2 * s) * look.dpi / 72;
         ctx.lineCap = "round"; ctx.lineJoin = "round";
         ctx.stroke();
       }
@@ -288,7 +287,7 @@
         this.rpx[i] = run.variational ? run.radius(k, i, dx, dy) / view[2] : this.dotPx;
       }
       // the outline, a line of the video's width centred on the circle, filled as a ring (cheaper than a stroke)
-      const half = Math.max(1, 1.6 * s) * 100 / 72 / 2;
+      const half = Math.max(1, look.edgeLine * s) * look.dpi / 72 / 2;
       for (const [label, rows] of this.classes) {
         ctx.beginPath();
         for (const i of rows) { ctx.moveTo(this.px[2 * i] + this.rpx[i], this.px[2 * i + 1]); ctx.arc(this.px[2 * i], this.px[2 * i + 1], this.rpx[i], 0, 2 * Math.PI); }
@@ -305,7 +304,7 @@
       if (marked.length) {
         ctx.beginPath();
         for (const i of marked) { const r = this.rpx[i] + 3 * s + 2; ctx.moveTo(this.px[2 * i] + r, this.px[2 * i + 1]); ctx.arc(this.px[2 * i], this.px[2 * i + 1], r, 0, 2 * Math.PI); }
-        ctx.strokeStyle = theme.foreground; ctx.lineWidth = Math.max(1, 1.2 * s) * 100 / 72; ctx.stroke();
+        ctx.strokeStyle = theme.foreground; ctx.lineWidth = Math.max(1, 1.2 * s) * look.dpi / 72; ctx.stroke();
       }
       ctx.restore();
       this.k = k;
@@ -488,7 +487,7 @@
       }
       spans.sort((a, b) => a - b);
       const data = this.camera === "follow" ? spans[spans.length >> 1] : Math.max(hx - lx, 1e-6) / Math.max(hy - ly, 1e-6);
-      return Math.min(Math.max(data, 0.8), 2.4) * 1.08;
+      return Math.min(Math.max(data, 0.8), this.lead.look.aspectRange[1]) * 1.08;
     }
 
     // The selected epochs: from the step before `from` (its start) to the end of `to`, as videos' --epochs.
@@ -514,7 +513,7 @@
     reframe() {
       if (!this.planes[0].box || !this.bounds) return;
       if (this.camera === "follow") {
-        this.views = this.planes.map((plane, p) => followViews(this.bounds[p][0], this.bounds[p][1], plane.box, plane.pad));
+        this.views = this.planes.map((plane, p) => followViews(this.bounds[p][0], this.bounds[p][1], plane.box, plane.pad, this.lead.look));
         return;
       }
       // one view for every step and every plane: the same scale, the same axes (the video's fixed camera)
@@ -524,7 +523,7 @@
           lx = Math.min(lx, low[0][t]); ly = Math.min(ly, low[1][t]); hx = Math.max(hx, high[0][t]); hy = Math.max(hy, high[1][t]);
         }
       }
-      const view = holding(lx, ly, hx, hy, this.planes[0].box, this.planes[0].pad);
+      const view = holding(lx, ly, hx, hy, this.planes[0].box, this.planes[0].pad, this.lead.look);
       this.views = this.planes.map(() => Float64Array.from({ length: 3 * this.length }, (_, j) => view[j % 3]));
     }
 
@@ -554,7 +553,7 @@
 
     // The panel's three series over the selection: smoothed reconstruction and penalty, mean radius.
     seriesOf(run, ks) {
-      const span = Math.max(1, SMOOTH_SHARE * ks.length), alpha = 2 / (span + 1), [dx, dy] = this.dims;
+      const span = Math.max(1, run.look.smoothShare * ks.length), alpha = 2 / (span + 1), [dx, dy] = this.dims;
       const out = [new Float64Array(ks.length), new Float64Array(ks.length), new Float64Array(ks.length)];
       for (const column of [0, 1]) {
         let level = NaN;
@@ -600,8 +599,8 @@
         ctx.beginPath(); ctx.moveTo(0, top + height); ctx.lineTo(canvas.width, top + height); ctx.stroke();
         if (!values.length) { ctx.textAlign = "center"; ctx.fillText("no variance: trained without sampling", canvas.width / 2, top); return; }
         // the first batches' losses are many times the rest: let them leave the top (panel.py)
-        const low = values[0], high = values[Math.min(values.length - 1, Math.floor(0.99 * (values.length - 1)))];
-        const pad = Math.max(high - low, Math.abs(high) * 0.02, 1e-6) * 0.08, y0 = low - pad, y1 = high + pad;
+        const look = this.lead.look, low = values[0], high = values[Math.min(values.length - 1, Math.floor(look.lossesTop / 100 * (values.length - 1)))];
+        const pad = Math.max(high - low, Math.abs(high) * look.lossesLeastSpan, 1e-6) * look.lossesPad, y0 = low - pad, y1 = high + pad;
         this.series.forEach((s, p) => {
           ctx.beginPath();
           let started = false;
@@ -626,7 +625,7 @@
       const tick = (now) => {
         if (!this.playing) return;
         if (Math.abs(at - this.position) > 1) at = this.position;  // the slider or a key moved it meanwhile
-        if (last !== null) at += (now - last) / 1000 * STEPS_PER_SECOND * this.speed;
+        if (last !== null) at += (now - last) / 1000 * this.lead.look.fps * this.speed;
         last = now;
         if (Math.round(at) !== this.position) this.show(at);
         if (this.position >= this.length - 1) { this.pause(); return; }
@@ -696,7 +695,7 @@
   let together = null;
   function refusal(runs) {
     for (const other of runs.slice(1)) {
-      for (const what of STEPPING) {
+      for (const what of Object.keys(runs[0].data.stepping)) {  // data.py's STEP_FOR_STEP, in its order
         if (JSON.stringify(runs[0].data.stepping[what]) !== JSON.stringify(other.data.stepping[what])) {
           return `${runs[0].name} and ${other.name} have different ${what}, so they cannot be stepped together.`;
         }

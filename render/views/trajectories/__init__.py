@@ -2,7 +2,8 @@
 
 data.py reads what a video shows of a run, camera.py chooses each frame's view, layout.py places
 the parts, plane.py, legend.py and panel.py draw them, scene.py streams the frames; `render_trajectories`
-below is the entry the CLI, the report and the lecture call.
+below is the entry the CLI, the report and the lecture call. look.py gathers what the report's explorer
+needs to draw a run alike (`LOOK`), with the extents, plane sizes and stepping values it checks against.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from render.outputs import shared_video
 from render.sources import choose_digits, epochs_label, parse_dims, require_latent_size, run_folder, video_path
 from render.steps import frame_steps, parse_epochs
 from render.video import Rendered, VideoOptions, render_video
-from render.views.trajectories.data import Trajectory, check_step_for_step, load_trajectory, short_title
+from render.views.trajectories.camera import extents
+from render.views.trajectories.data import Trajectory, check_step_for_step, load_trajectory, short_title, stepping_values
+from render.views.trajectories.layout import largest_planes
+from render.views.trajectories.look import LOOK, Look
 from render.views.trajectories.scene import ASPECTS, CAMERAS, TrajectoryScene
 from train.runfile import RunFile
 
-__all__ = ["CAMERAS", "Trajectory", "TrajectoryScene", "load_trajectory", "render_trajectories"]
+__all__ = ["CAMERAS", "LOOK", "Look", "Trajectory", "TrajectoryScene", "extents", "largest_planes", "load_trajectory", "render_trajectories",
+           "stepping_values"]
 
 
 def render_trajectories(runs: RunFile | list[RunFile], video: VideoOptions, epochs: str | None = None, dims: str = "0,1",

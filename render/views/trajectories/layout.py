@@ -17,6 +17,7 @@ from errors import ProjectError
 from render.video.tiles import TileGrid
 
 TEXT = 0.028  # body text, of the frame height
+GUTTER = 3.6  # text heights left of each plane, for its y tick labels
 TITLE_BAND = 0.12  # of the frame height
 TICK_BAND = 0.075  # below the planes, for the x tick labels
 PANEL_SHARE = 0.30  # of the frame width, when the live panel is on
@@ -119,7 +120,7 @@ def _metrics(width: int, height: int, unit: tuple[int, int], legend: bool, panel
     grid = TileGrid(width, height)
     text = TEXT * unit[1]
     return _Metrics(text=text, margin=round(0.4 * text) if fit else round(0.02 * unit[0]), gap=max(round(1.2 * text), 3 * grid.tile_w),
-                    gutter=round(3.6 * text), legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
+                    gutter=round(GUTTER * text), legend_w=round(3.4 * text) if legend else 0, legend_gap=round(0.6 * text) if legend else 0,
                     panel_gap=round(1.5 * text) if panel else 0, top=round(TITLE_BAND * unit[1]),
                     bottom=height - round(TICK_BAND * unit[1]))
 
@@ -244,6 +245,14 @@ def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 
         panel_box = Box(m.margin, row_top, width - 2 * m.margin, max(height - round(0.02 * unit[1]) - row_top, 1))
     return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
                   title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), gallery=gallery, panel_row=panel_row, unit_h=unit[1])
+
+
+def largest_planes(width: int, height: int) -> tuple[int, int]:
+    """The widest and the tallest plane a `width` x `height` frame of one run can have (the aspect is
+    clamped to `ASPECT_RANGE`): how many pixels a latent unit can span there, at most."""
+    wide = layout(width, height, 1, ASPECT_RANGE[1]).planes[0]
+    tall = layout(width, height, 1, ASPECT_RANGE[0]).planes[0]
+    return wide.w, tall.h
 
 
 READABLE_PLANE = 0.2  # of the frame height: a plane with a shorter side shows its circles as specks (144 px at 720p)

@@ -28,6 +28,9 @@ from render.views.trajectories.layout import Box, panel_width
 
 SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
 AA_PAD_PX = 3
+LOSSES_TOP = 99  # percentile of a plot's values at its top: the first batches' losses, many times the rest, leave it
+LOSSES_PAD = 0.08  # of the span shown, above and below
+LOSSES_LEAST_SPAN = 0.02  # of the top value: the span shown is at least this
 
 
 def smoothed(values: np.ndarray, span: float) -> np.ndarray:
@@ -94,8 +97,8 @@ class LivePanel:
             finite = np.concatenate([v[np.isfinite(v)] for v in values])
             if len(finite):
                 # The first batches' losses are many times the rest: let them leave the top.
-                low, high = float(finite.min()), float(np.percentile(finite, 99))
-                pad = max(high - low, abs(high) * 0.02, 1e-6) * 0.08
+                low, high = float(finite.min()), float(np.percentile(finite, LOSSES_TOP))
+                pad = max(high - low, abs(high) * LOSSES_LEAST_SPAN, 1e-6) * LOSSES_PAD
                 ax.set_ylim(low - pad, high + pad)
             else:
                 ax.set_yticks([])

@@ -28,10 +28,18 @@ from render.views.trajectories.layout import Box
 
 AA_PAD_PX = 2  # antialiasing reaches this far past a shape's geometric edge (and then some)
 FILL_ALPHA = 0.28
+EDGE_ALPHA = 0.95  # the circles' outlines
 DOT_FILL_ALPHA = 0.8  # runs without sampling: small opaque dots, not variance circles
 DOT_RADIUS = 0.006  # of the frame height: 6.5 px at 1080p
 TRAIL_ALPHA = 0.55
 TRAIL_LEVELS = 4  # the trail fades in this many steps: one compound path per (level, class) keeps drawing cheap
+GRID_LINE = 1.4  # px at 1080p: the grid's lines
+EDGE_LINE = 1.6  # points at 1080p: the circles' outlines
+TRAIL_LINE = 2.0  # points at 1080p: the trails
+TICK_SPACING = 5.5  # text heights between grid lines, at least
+TICK_STEPS = (1, 2, 2.5, 5, 10)  # a grid line every one of these times a power of ten
+TICK_TEXT = 0.8  # the tick labels' height, of the body text's
+TICK_GAP = 0.45  # text heights between a tick label and its plane
 MINUS = "\u2212"
 
 
@@ -83,13 +91,13 @@ class Plane:
         self.ax.set_axis_off()
         face = (0.0, 0.0, 0.0, 0.0) if transparent else to_rgba(theme.background)
         self.table = _blend_table(face, to_rgba(theme.grid))
-        self.line_px = max(1.0, 1.4 * px_scale(unit_h))
-        self.locators = [MaxNLocator(nbins=max(2, round(box.w / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10]),
-                         MaxNLocator(nbins=max(2, round(box.h / (5.5 * text_px))), steps=[1, 2, 2.5, 5, 10])]
-        tick_px = 0.8 * text_px
+        self.line_px = max(1.0, GRID_LINE * px_scale(unit_h))
+        self.locators = [MaxNLocator(nbins=max(2, round(box.w / (TICK_SPACING * text_px))), steps=list(TICK_STEPS)),
+                         MaxNLocator(nbins=max(2, round(box.h / (TICK_SPACING * text_px))), steps=list(TICK_STEPS))]
+        tick_px = TICK_TEXT * text_px
         self.x_labels = TextStamp((0, 0), tick_px, theme.muted, anchor="mt")
         self.y_labels = TextStamp((0, 0), tick_px, theme.muted, anchor="rm")
-        self.label_gap = round(0.45 * text_px)
+        self.label_gap = round(TICK_GAP * text_px)
         # The strips the tick labels live in, whole tiles, so they can be restored and re-stamped.
         tw, th = self.grid.tile_w, self.grid.tile_h
         below = box.bottom + round(1.5 * tick_px) + self.label_gap
@@ -108,10 +116,10 @@ class Plane:
         self.circles = EllipseCollection(np.ones(count), np.ones(count), np.zeros(count), units="xy", offsets=traj.mu[0],
                                          offset_transform=self.ax.transData,
                                          facecolors=np.c_[rgba[:, :3], np.full(count, fill_alpha)],
-                                         edgecolors=np.c_[rgba[:, :3], np.full(count, 0.95)],
-                                         linewidths=max(1.0, 1.6 * px_scale(unit_h)), animated=True)
+                                         edgecolors=np.c_[rgba[:, :3], np.full(count, EDGE_ALPHA)],
+                                         linewidths=max(1.0, EDGE_LINE * px_scale(unit_h)), animated=True)
         self.ax.add_collection(self.circles)
-        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, 2.0 * px_scale(unit_h)), capstyle="round", animated=True)
+        self.trails = PathCollection([], facecolors="none", linewidths=max(1.0, TRAIL_LINE * px_scale(unit_h)), capstyle="round", animated=True)
         self.ax.add_collection(self.trails)
         # How far past its centre line or edge each moving shape can paint, in pixels.
         self._circle_pad = pixels(self.circles.get_linewidths()[0]) + AA_PAD_PX
