@@ -33,6 +33,7 @@ from render.views.trajectories.camera import extents
 from render.views.trajectories.data import stepping_values
 from render.views.trajectories.layout import ASPECT_RANGE, layout
 from render.views.trajectories.plane import DOT_RADIUS, FILL_ALPHA, DOT_FILL_ALPHA, TRAIL_ALPHA, TRAIL_LEVELS
+from train.latents import variance_radius
 from train.runfile import RunFile
 
 BUDGET = 4_000_000  # bytes of one run's data file
@@ -46,11 +47,6 @@ def _planes_4k() -> tuple[int, int]:
     wide = layout(3840, 2160, 1, ASPECT_RANGE[1]).planes[0]
     tall = layout(3840, 2160, 1, ASPECT_RANGE[0]).planes[0]
     return wide.w, tall.h
-
-
-def _radius(logvar: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
-    """r = (sigma_x^2 sigma_y^2)^(1/4) on the dimensions `pair`."""
-    return np.exp(logvar[..., list(pair)].astype(np.float64).sum(axis=-1) / 4.0)
 
 
 MAX_CHECKED_DIMS = 16  # 120 pairs of dimensions, checked in about 2 s for 60 digits over 6,001 steps
@@ -70,13 +66,13 @@ def float16_keeps_picture(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[bo
     mu_ok = logvar_ok = True
     for pair in combinations(range(mu.shape[-1]), 2):
         exact = mu[..., list(pair)].astype(np.float64)
-        radius = np.zeros(mu.shape[:2]) if logvar is None else _radius(logvar, pair)
+        radius = np.zeros(mu.shape[:2]) if logvar is None else variance_radius(logvar, pair)
         low, high = extents(exact, radius)
         span = np.maximum(high - low, 1e-12)  # (steps, 2)
         units_per_px = np.maximum(span[:, 0] / width, span[:, 1] / height)[:, None]  # the closest any view gets
         mu_ok &= bool((np.abs(mu16[..., list(pair)] - exact).max(axis=-1) / units_per_px <= SAME_PICTURE_PX).all())
         if lv16 is not None:
-            logvar_ok &= bool((np.abs(_radius(lv16, pair) - radius) / units_per_px <= SAME_PICTURE_PX).all())
+            logvar_ok &= bool((np.abs(variance_radius(lv16, pair) - radius) / units_per_px <= SAME_PICTURE_PX).all())
     return mu_ok, logvar_ok
 
 
