@@ -22,12 +22,11 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from render.figures import style_axes
-from render.style import RUN_COLORS, Theme, pixels, points, px_scale, run_color
+from render.style import AA_PAD_PX, RUN_COLORS, Theme, pixels, points, px_scale, run_color
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box, panel_width
 
 SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
-AA_PAD_PX = 3
 
 
 def smoothed(values: np.ndarray, span: float) -> np.ndarray:

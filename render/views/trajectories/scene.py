@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 
 from errors import ProjectError
 from render.figures import frame_figure
-from render.style import CLASS_COLORS, Theme, points
+from render.style import AA_PAD_PX, CLASS_COLORS, Theme, points
 from render.text_stamp import TextStamp
 from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
@@ -32,7 +32,7 @@ from render.views.trajectories.data import Trajectory
 from render.views.trajectories.legend import DigitsLegend
 from render.views.trajectories.layout import fit_size, layout, panel_width, readable_width, unreadable
 from render.views.trajectories.panel import LivePanelView
-from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
+from render.views.trajectories.plane import DOT_RADIUS, Plane
 
 CAMERAS = ("follow", "fixed")
 
