@@ -31,7 +31,7 @@ from atomic import write_text_atomically
 from render.style import CLASS_COLORS, RUN_COLORS, THEMES
 from render.views.trajectories.camera import extents
 from render.views.trajectories.data import stepping_values
-from render.views.trajectories.layout import ASPECT_RANGE, layout
+from render.views.trajectories.layout import ASPECT_RANGE, LayoutRequest, layout
 from render.views.trajectories.plane import DOT_RADIUS, FILL_ALPHA, DOT_FILL_ALPHA, TRAIL_ALPHA, TRAIL_LEVELS
 from train.latents import variance_radius
 from train.runfile import RunFile
@@ -44,8 +44,8 @@ DATA_FILE = "explorer-data.js"
 
 def _planes_4k() -> tuple[int, int]:
     """The widest and the tallest plane a 4k trajectories frame can have (the aspect is clamped)."""
-    wide = layout(3840, 2160, 1, ASPECT_RANGE[1]).planes[0]
-    tall = layout(3840, 2160, 1, ASPECT_RANGE[0]).planes[0]
+    wide = layout(LayoutRequest(3840, 2160, 1, ASPECT_RANGE[1])).planes[0]
+    tall = layout(LayoutRequest(3840, 2160, 1, ASPECT_RANGE[0])).planes[0]
     return wide.w, tall.h
 
 
