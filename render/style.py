@@ -65,6 +65,12 @@ def pixels(pt: float) -> float:
     return pt * DPI / 72
 
 
+# How far antialiasing can paint past a shape's geometric edge or centre line, in pixels (and then
+# some): the margin around every region redrawn per frame (the plane's circles and trails, the live
+# panel's curves, cursor and dots) and the room the layout leaves around the plane's data.
+AA_PAD_PX = 2
+
+
 def font_points(height_px: int, dpi: float, fraction: float) -> float:
     """A font size (points) that is `fraction` of the frame height, so text scales with --size."""
     return fraction * height_px * 72.0 / dpi

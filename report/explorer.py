@@ -33,6 +33,7 @@ from PIL import Image
 from atomic import write_text_atomically
 from render.style import THEMES
 from render.views.trajectories import LOOK, extents, largest_planes, stepping_values
+from train.latents import variance_radius
 from train.runfile import RunFile, Steps, Tracked
 
 BUDGET = 4_000_000  # bytes of one run's data file
@@ -43,11 +44,6 @@ VERSION = 3  # 2: means and log-variances may be fixed16; 3: the look carries ev
 FIXED16_STEPS = 65535  # codes 0..65535 span [low, high] of each latent variable
 ENCODINGS = ("fixed16", "float16")  # tried in this order; float32 where neither keeps the picture
 PRECISION_NAMES = {"fixed16": "16-bit fixed point", "float16": "float16", "float32": "float32"}
-
-
-def _radius(logvar: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
-    """r = (sigma_x^2 sigma_y^2)^(1/4) on the dimensions `pair`."""
-    return np.exp(logvar[..., list(pair)].astype(np.float64).sum(axis=-1) / 4.0)
 
 
 def fixed16(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -98,7 +94,7 @@ def worst_px(mu: np.ndarray, logvar: np.ndarray | None, mu_drawn: dict, logvar_d
     with np.errstate(invalid="ignore", over="ignore"):
         for pair in combinations(range(mu.shape[-1]), 2):
             exact = mu[..., list(pair)].astype(np.float64)
-            radius = np.zeros(mu.shape[:2]) if logvar is None else _radius(logvar, pair)
+            radius = np.zeros(mu.shape[:2]) if logvar is None else variance_radius(logvar, pair)
             low, high = extents(exact, radius)
             span = np.maximum(high - low, 1e-12)  # (steps, 2)
             units_per_px = np.maximum(span[:, 0] / width, span[:, 1] / height)[:, None]  # the closest any view gets
@@ -107,7 +103,7 @@ def worst_px(mu: np.ndarray, logvar: np.ndarray | None, mu_drawn: dict, logvar_d
                     mu_px[name] = _most(mu_px[name], np.abs(drawn[..., list(pair)] - exact).max(axis=-1) / units_per_px)
             for name, drawn in logvar_drawn.items():
                 if drawn is not None:
-                    logvar_px[name] = _most(logvar_px[name], np.abs(_radius(drawn, pair) - radius) / units_per_px)
+                    logvar_px[name] = _most(logvar_px[name], np.abs(variance_radius(drawn, pair) - radius) / units_per_px)
     return mu_px, logvar_px
 
 

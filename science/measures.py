@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from train.describe import final_epoch
-from train.latents import DEAD_SPREAD, encoder_dead
+from train.latents import DEAD_SPREAD, encoder_dead, variance_radius
 from train.runfile import RunFile
 from train.runfolder import RunFolder
 
@@ -141,11 +141,6 @@ class RunNumbers:
         return float(stats.linregress(np.arange(len(tail)), tail).slope) if len(tail) > 1 else None
 
 
-def _radius(logvar: np.ndarray) -> np.ndarray:
-    """Per step, the tracked digits' mean radius (prod sigma^2)^(1/(2d)): the page's r for d = 2."""
-    return np.exp(logvar.astype(np.float64).mean(axis=-1) / 2).mean(axis=-1)
-
-
 def _spikes(batch_loss: np.ndarray, first: int) -> int:
     total = np.nansum(batch_loss, axis=1)
     if len(total) <= SPIKE_WINDOW:
@@ -168,7 +163,7 @@ def read_run(path: Path) -> RunNumbers | None:
         losses = run.losses().test.astype(np.float64)
         steps = run.trajectory()
         dead_units = run.dead_units()
-    radius = _radius(steps.logvar)
+    radius = variance_radius(steps.logvar).mean(axis=-1)  # per step, the tracked digits' mean radius over all d dimensions
     end_of_epoch1 = int(np.flatnonzero(steps.epoch == 1)[-1])
     test_total = losses.sum(axis=1)
     hidden = config.layers[1:-1]
@@ -246,9 +241,9 @@ def mean_reconstruction(path: Path, images: np.ndarray) -> float:
     """The test reconstruction per image of the decoded mean (no sampling), with the run's last net:
     for a VAE the other of its two reconstructions (the run file holds the sampled one)."""
     import torch
-    import torch.nn.functional as F
 
     from train.checkpoints import load_model
+    from train.model import reconstruction_loss
 
     model, _ = load_model(path)
     total = 0.0
@@ -256,5 +251,5 @@ def mean_reconstruction(path: Path, images: np.ndarray) -> float:
         for start in range(0, len(images), 2000):
             x = torch.as_tensor(images[start:start + 2000].reshape(-1, 784), dtype=torch.float32).div(255)
             mu, _ = model.encode(x)
-            total += float(F.binary_cross_entropy_with_logits(model.decode(mu), x, reduction="sum"))
+            total += float(reconstruction_loss(model.decode(mu), x))
     return total / len(images)

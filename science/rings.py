@@ -33,13 +33,14 @@ def losses(model, codes: np.ndarray, images: np.ndarray) -> tuple[np.ndarray, np
     """Reconstruction loss of every code (n, p, d) against its digit's image (n, 28, 28), and the
     decodes as uint8: ((n, p), (n, p, 28, 28))."""
     import torch
-    import torch.nn.functional as F
+
+    from train.model import reconstruction_loss
 
     n, p, d = codes.shape
     with torch.no_grad():
         logits = model.decode(torch.as_tensor(codes.reshape(-1, d), dtype=torch.float32)).reshape(n, p, -1)
         target = torch.as_tensor(images.reshape(n, 1, -1), dtype=torch.float32).div(255).expand(n, p, -1)
-        loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=-1)
+        loss = reconstruction_loss(logits, target, per_image=True)
         pixels = torch.sigmoid(logits).mul(255).round().to(torch.uint8)
     return loss.numpy().astype(np.float64), pixels.numpy().reshape(n, p, *images.shape[1:])
 

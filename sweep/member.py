@@ -14,9 +14,11 @@ from train.config import RunConfig
 # What a member's folder holds before it trains (plan.member_state), and "replace": start it again
 # over whatever it holds (its options changed, or its run file is unreadable, under --overwrite).
 MEMBER_STATES = ("new", "resume", "finished", "unreadable", "linked", "replace")
-# How a member ended: trained now, finished before, failed (in one line), or kept (its run file
-# cannot be read, and --overwrite was not given: left as it is).
-OUTCOME_STATES = ("finished", "skipped", "failed", "kept")
+# How a member ended: trained now, finished before, failed (in one line), kept (its run file
+# cannot be read, and --overwrite was not given: left as it is), or linked (its folder is a link to
+# one elsewhere: left as it is, --overwrite or not, since a sweep replaces only folders of its own).
+OUTCOME_STATES = ("finished", "skipped", "failed", "kept", "linked")
+LEFT_AS_IT_IS = ("kept", "linked")
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,22 @@ class Outcome:
         if self.state not in OUTCOME_STATES:
             raise ValueError(f"outcome state {self.state!r} is not one of {OUTCOME_STATES}")
 
+    @property
+    def left_as_it_is(self) -> bool:
+        return self.state in LEFT_AS_IT_IS
+
+    @property
+    def table_state(self) -> str:
+        """The state as the sweep's table shows it: a linked member is kept, as an unreadable one is."""
+        return "kept" if self.left_as_it_is else self.state
+
     def line(self) -> str:
         if self.state == "failed":
             return f"{self.name}: failed: {self.reason}"
+        if self.state == "linked":
+            return f"{self.name}: left as it is: {self.reason}"
         if self.state == "kept":
-            return f"{self.name}: left as it is: {self.reason}" + ("" if "a link to a folder" in self.reason else "; --overwrite trains it again")
+            return f"{self.name}: left as it is: {self.reason}; --overwrite trains it again"
         numbers = f"test loss {self.test_loss:.2f}, {self.inactive} of {self.latent_size} latent variables inactive"
         if self.state == "skipped":
             return f"{self.name}: already finished, {numbers}"
@@ -86,7 +99,7 @@ def train_member(member: Member, mnist, data_dir: Path | None = None) -> Outcome
         if now == "finished":
             return Outcome(name, "skipped", **finished_numbers(run_dir))
         if now in ("unreadable", "linked"):  # became so since the driver looked: never replaced without --overwrite
-            return Outcome(name, "kept", unreadable_reason(run_dir), seconds=time.perf_counter() - started)
+            return Outcome(name, "linked" if now == "linked" else "kept", unreadable_reason(run_dir), seconds=time.perf_counter() - started)
         options = {key: value for key, value in asdict(config).items() if key != "extra"}
         planned = launch.plan(options, set(), run_dir, resume=now == "resume", overwrite=now in ("new", "replace"))
         launch.train(planned, data_dir, progress=False, echo=lambda _: None, mnist=mnist)

@@ -95,11 +95,9 @@ def _receive(packed: Path, folder: Path) -> None:
         archive.extractall(staging, filter="data")
 
 
-def run_ray(members: list[Member], address: str | None, data_dir: Path | None, threads: int = 1,
-            cpus: int | None = None) -> Iterator[Outcome]:
-    """Train `members` as Ray tasks; yields outcomes as members end."""
-    ray = ray_or_error()
-    # The project's code travels to the workers (they may share no file system with us).
+def _start_ray(ray, address: str | None, cpus: int | None) -> None:
+    """Join the cluster at `address`, or start one here with `cpus` CPUs; the project's code travels
+    to the workers (they may share no file system with us). A cluster that cannot be joined is one line."""
     code = {"working_dir": str(ROOT), "excludes": [".venv/", "outputs/", ".git/", "**/__pycache__/", ".pytest_cache/", "*.h5", "*.pt"]}
     try:
         if address:
@@ -108,41 +106,66 @@ def run_ray(members: list[Member], address: str | None, data_dir: Path | None, t
             ray.init(num_cpus=cpus, runtime_env=code, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ProjectError(f"--address {address}: cannot join a Ray cluster there ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
+def _submit(ray, members: list[Member], data_dir: Path | None, threads: int) -> dict:
+    """One task a member: {its generator: (the member's folder, the tar file its chunks go to)}."""
+    remote = ray.remote(num_cpus=threads, max_retries=2)(_train_remote)
+    running = {}
+    for member in members:
+        run_dir = member.folder
+        earlier = _pack(run_dir) if member.state == "resume" and run_dir.is_dir() else None
+        options = {"num_gpus": 1} if member.config.device == "cuda" else {}
+        generator = remote.options(**options).remote(member, str(data_dir) if data_dir else None, threads, earlier)
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        running[generator] = (run_dir, run_dir.with_name(f".{run_dir.name}.{os.getpid()}.tar"))
+    return running
+
+
+TASK_ENDED = object()  # what `_next_outcome` says of a task whose generator has nothing more
+
+
+def _next_outcome(ray, generator, run_dir: Path, packed: Path):
+    """The task's next object: a chunk (appended to `packed`: None, the task goes on), its Outcome (a
+    finished member's folder put in place first), or TASK_ENDED. A task failed for good (its retries
+    spent) is a failed Outcome."""
     try:
-        remote = ray.remote(num_cpus=threads, max_retries=2)(_train_remote)
-        running = {}
-        for member in members:
-            run_dir = member.folder
-            earlier = _pack(run_dir) if member.state == "resume" and run_dir.is_dir() else None
-            options = {"num_gpus": 1} if member.config.device == "cuda" else {}
-            generator = remote.options(**options).remote(member, str(data_dir) if data_dir else None, threads, earlier)
-            run_dir.parent.mkdir(parents=True, exist_ok=True)
-            running[generator] = (run_dir, run_dir.with_name(f".{run_dir.name}.{os.getpid()}.tar"))
+        item = ray.get(next(generator))
+    except StopIteration:
+        return TASK_ENDED
+    except Exception as exc:  # the task failed for good (its retries spent)
+        packed.unlink(missing_ok=True)
+        return Outcome(run_dir.name, "failed", f"its Ray task failed ({type(exc).__name__})")
+    if isinstance(item, bytes):
+        with open(packed, "ab") as stream:  # chunk by chunk to disk: never the whole run in memory
+            stream.write(item)
+        return None
+    try:
+        if item.state == "finished":
+            _receive(packed, run_dir)
+    finally:
+        packed.unlink(missing_ok=True)
+    return item
+
+
+def run_ray(members: list[Member], address: str | None, data_dir: Path | None, threads: int = 1,
+            cpus: int | None = None) -> Iterator[Outcome]:
+    """Train `members` as Ray tasks; yields outcomes as members end."""
+    ray = ray_or_error()
+    _start_ray(ray, address, cpus)
+    running = {}
+    try:
+        running = _submit(ray, members, data_dir, threads)
         while running:
             ready, _ = ray.wait(list(running), num_returns=1)
             for generator in ready:
                 run_dir, packed = running[generator]
-                try:
-                    item = ray.get(next(generator))
-                except StopIteration:
+                outcome = _next_outcome(ray, generator, run_dir, packed)
+                if outcome is TASK_ENDED:
                     running.pop(generator)
-                    continue
-                except Exception as exc:  # the task failed for good (its retries spent)
+                elif outcome is not None:
                     running.pop(generator)
-                    packed.unlink(missing_ok=True)
-                    yield Outcome(run_dir.name, "failed", f"its Ray task failed ({type(exc).__name__})")
-                    continue
-                if isinstance(item, bytes):
-                    with open(packed, "ab") as stream:  # chunk by chunk to disk: never the whole run in memory
-                        stream.write(item)
-                    continue
-                running.pop(generator)
-                try:
-                    if item.state == "finished":
-                        _receive(packed, run_dir)
-                finally:
-                    packed.unlink(missing_ok=True)
-                yield item
+                    yield outcome
     finally:
         for _, packed in running.values():
             packed.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -42,8 +42,60 @@ def table(outcomes: list[Outcome]) -> list[str]:
     for outcome in outcomes:
         loss = f"{outcome.test_loss:9.2f}" if outcome.test_loss is not None else f"{'-':>9}"
         inactive = f"{outcome.inactive} of {outcome.latent_size}" if outcome.inactive is not None else "-"
-        lines.append(f"{outcome.name:<{width}}  {outcome.state:<9}  {loss}  {inactive}" + (f"  ({outcome.reason})" if outcome.reason else ""))
+        lines.append(f"{outcome.name:<{width}}  {outcome.table_state:<9}  {loss}  {inactive}" + (f"  ({outcome.reason})" if outcome.reason else ""))
     return lines
+
+
+def triage(members: list[Member], changed: set[str]) -> tuple[dict[str, Outcome], list[Member]]:
+    """What each member needs before anything trains: the outcomes of those that train no further
+    (finished before, a run file left unreadable, a folder linked elsewhere), and the members to train,
+    in plan order: those whose options changed (allowed by --overwrite) start again ("replace"),
+    the others go on where they are."""
+    outcomes: dict[str, Outcome] = {}
+    for member in members:
+        if member.state == "finished" and member.name not in changed:
+            outcomes[member.name] = Outcome(member.name, "skipped", **finished_numbers(member.folder))
+        elif member.state == "linked":
+            outcomes[member.name] = Outcome(member.name, "linked", unreadable_reason(member.folder))
+        elif member.state == "unreadable" and member.name not in changed:
+            outcomes[member.name] = Outcome(member.name, "kept", unreadable_reason(member.folder))
+    to_train = [replace(member, state="replace") if member.name in changed else member for member in members if member.name not in outcomes]
+    return outcomes, to_train
+
+
+def worker_count(jobs: int | None, members: int, echo: Callable[[str], None]) -> int:
+    """Local workers for `members` members: --jobs (never more than the cores, said so), or the default."""
+    if jobs and jobs > cores():  # more processes than cores only makes each slower (and all of them, together)
+        echo(f"--jobs {jobs} is more than this machine's {cores()} cores: {cores()} workers")
+        jobs = cores()
+    return max(1, min(jobs or default_jobs(members), members))
+
+
+def _where(executor: str, jobs: int, address: str | None) -> str:
+    if executor == "local":
+        return f"{jobs} local worker{'s' * (jobs > 1)} x {threads_per_job(jobs)} thread{'s' * (threads_per_job(jobs) > 1)} ({cores()} cores)"
+    return f"Ray at {address}" if address else "Ray, started here"
+
+
+def _trained(to_train: list[Member], executor: str, jobs: int, address: str | None, data_dir: Path | None) -> Iterator[Outcome]:
+    """The members' outcomes from the executor, as they end."""
+    if executor == "local":
+        return run_local(to_train, jobs, data_dir)
+    from sweep.ray_executor import run_ray
+
+    return run_ray(to_train, address, data_dir, threads=1, cpus=None if address else cores())
+
+
+def check_outcomes(ordered: list[Outcome]) -> None:
+    """MembersFailed, saying how many failed and how many were left as they were, if any."""
+    failed = [outcome for outcome in ordered if outcome.state == "failed"]
+    kept = [outcome for outcome in ordered if outcome.left_as_it_is]
+    if failed or kept:
+        said = [f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them"] if failed else []
+        said += [f"{len(kept)} member{'s' * (len(kept) > 1)} left as {'they were' if len(kept) > 1 else 'it was'} (see above)"
+                 + ("; --overwrite trains again those whose run file cannot be read" if any(o.state == "kept" for o in kept) else "")
+                 ] if kept else []
+        raise MembersFailed("; ".join(said))
 
 
 def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int | None = None, address: str | None = None,
@@ -55,50 +107,29 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     members = [Member(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
     if overwrite:  # a run file this program cannot read is replaced only when asked
         changed |= {member.name for member in members if member.state == "unreadable"}
-    outcomes: dict[str, Outcome] = {}
-    for member in members:
-        if member.state == "finished" and member.name not in changed:
-            outcomes[member.name] = Outcome(member.name, "skipped", **finished_numbers(member.folder))
-        elif member.state == "linked" or (member.state == "unreadable" and member.name not in changed):
-            outcomes[member.name] = Outcome(member.name, "kept", unreadable_reason(member.folder))
-    # Members whose options changed (allowed by --overwrite) start again; the others go on where they are.
-    to_train = [replace(member, state="replace") if member.name in changed else member for member in members if member.name not in outcomes]
-    if jobs and jobs > cores():  # more processes than cores only makes each slower (and all of them, together)
-        echo(f"--jobs {jobs} is more than this machine's {cores()} cores: {cores()} workers")
-        jobs = cores()
-    jobs = max(1, min(jobs or default_jobs(len(to_train)), len(to_train)))
+    outcomes, to_train = triage(members, changed)
+    jobs = worker_count(jobs, len(to_train), echo)
     if to_train and executor == "local":
         from data.mnist import load_mnist
 
         load_mnist(data_dir)  # here, once: a missing or damaged data set is one line, and the cache is fetched once, not by every worker
-    how = (f"{jobs} local worker{'s' * (jobs > 1)} x {threads_per_job(jobs)} thread{'s' * (threads_per_job(jobs) > 1)} ({cores()} cores)"
-           if executor == "local" else f"Ray at {address}" if address else "Ray, started here")
-    echo(f"sweep {folder}: {len(members)} member{'s' * (len(members) != 1)}, {len(outcomes)} finished before, {len(to_train)} to train on {how}")
+    echo(f"sweep {folder}: {len(members)} member{'s' * (len(members) != 1)}, {len(outcomes)} finished before, "
+         f"{len(to_train)} to train on {_where(executor, jobs, address)}")
     bar = tqdm(total=len(members), desc="sweep", unit="member", disable=not progress)
-    for outcome in outcomes.values():
+
+    def ended(outcome: Outcome) -> None:
+        outcomes[outcome.name] = outcome
         bar.update()
         bar.write(one_line(outcome.line())) if progress else echo(outcome.line())
-    if to_train:
-        if executor == "local":
-            stream = run_local(to_train, jobs, data_dir)
-        else:
-            from sweep.ray_executor import run_ray
 
-            stream = run_ray(to_train, address, data_dir, threads=1, cpus=None if address else cores())
-        for outcome in stream:
-            outcomes[outcome.name] = outcome
-            bar.update()
-            bar.write(one_line(outcome.line())) if progress else echo(outcome.line())
+    for outcome in list(outcomes.values()):
+        ended(outcome)
+    if to_train:
+        for outcome in _trained(to_train, executor, jobs, address, data_dir):
+            ended(outcome)
     bar.close()
     ordered = [outcomes[name] for name in names]
     for line in ["", *table(ordered)]:
         echo(line)
-    failed = [outcome for outcome in ordered if outcome.state == "failed"]
-    kept = [outcome for outcome in ordered if outcome.state == "kept"]
-    if failed or kept:
-        said = [f"{len(failed)} of {len(ordered)} members failed (see above); run the same command again to retry them"] if failed else []
-        said += [f"{len(kept)} member{'s' * (len(kept) > 1)} left as {'they were' if len(kept) > 1 else 'it was'} (see above)"
-                 + ("; --overwrite trains again those whose run file cannot be read" if any("a link to" not in o.reason for o in kept) else "")
-                 ] if kept else []
-        raise MembersFailed("; ".join(said))
+    check_outcomes(ordered)
     return ordered

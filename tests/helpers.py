@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def cli(*args):
-    """`python cli.py ARGS` in this process (paths and numbers given as they are)."""
-    return CliRunner().invoke(main, [str(arg) for arg in args])
+def cli(*args, input: str | bytes | None = None, env: dict[str, str | None] | None = None):
+    """`python cli.py ARGS` in this process (paths and numbers given as they are): the one way the
+    tests call the CLI. `input` is its standard input; `env`, variables set (None: unset) while it runs."""
+    return CliRunner().invoke(main, [str(arg) for arg in args], input=input, env=env)
 
 
 def wait_until(condition: Callable[[], object], seconds: float, what: str) -> None:

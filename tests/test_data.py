@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from data import fetch
 from conftest import write_subset
 from data.idx import IDX_NAMES, OFFICIAL_MD5, md5_of, read_idx, write_idx
 from data.mnist import cache_dir, load_mnist, read_directory
 from errors import ProjectError
+from helpers import cli
 
 
 def test_full_mnist_is_official(mnist):
@@ -120,18 +119,18 @@ def test_data_fetch_repairs_a_flipped_byte(mnist, tmp_path, monkeypatch):
     data = bytearray(images.read_bytes())
     data[5000] ^= 0xFF
     images.write_bytes(bytes(data))
-    result = CliRunner().invoke(main, ["data", "fetch"])
+    result = cli("data", "fetch")
     assert result.exit_code == 0, result.output
     assert "it was damaged (train-images-idx3-ubyte differs from the official file (MD5)) and is repaired" in result.output
     assert md5_of(images) == OFFICIAL_MD5["train-images-idx3-ubyte"]
-    again = CliRunner().invoke(main, ["data", "fetch"])
+    again = cli("data", "fetch")
     assert again.output.startswith(f"MNIST already cached in {cache}") and "MD5s verified" in again.output
 
 
 def test_a_cache_that_cannot_be_made_is_refused_before_any_download(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("a file, not a folder")
     monkeypatch.setenv("VAE_TRAJECTORIES_CACHE", str(tmp_path / "notes.txt" / "mnist"))
-    result = CliRunner().invoke(main, ["data", "fetch"])
+    result = cli("data", "fetch")
     assert result.exit_code == 1
     assert result.output.splitlines() == [f"Error: cannot create the MNIST cache {tmp_path / 'notes.txt' / 'mnist'}: Not a directory "
                                           "(set VAE_TRAJECTORIES_CACHE to another folder)"]

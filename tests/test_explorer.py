@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 import pytest
-from helpers import CHROMIUM, cli, offline_page
+from helpers import cli, offline_page
 from PIL import Image
 
 from render.style import CLASS_RGB, THEMES
@@ -217,21 +217,16 @@ def test_the_page_names_are_escaped_and_every_link_is_a_file_of_the_report(site)
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+def browser(site, chromium):
     folder, runs = site
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = chromium.new_page(viewport={"width": 2100, "height": 1300})
-        refused, errors = offline_page(page)
-        page.goto((folder / "index.html").as_uri())
-        for figure in page.query_selector_all("figure.explorer"):  # each loads when it comes into view
-            figure.scroll_into_view_if_needed()
-        page.wait_for_function("[...document.querySelectorAll('figure.explorer')].every((f) => f.dataset.state === 'ready')", timeout=30_000)
-        yield page, runs
-        chromium.close()
+    page = chromium.new_page(viewport={"width": 2100, "height": 1300})
+    refused, errors = offline_page(page)
+    page.goto((folder / "index.html").as_uri())
+    for figure in page.query_selector_all("figure.explorer"):  # each loads when it comes into view
+        figure.scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('figure.explorer')].every((f) => f.dataset.state === 'ready')", timeout=30_000)
+    yield page, runs
+    page.close()
     assert refused == [], refused  # nothing left the disk
     assert errors == [], errors  # and no console error, over every test that used the page
 

@@ -19,7 +19,7 @@ import pytest
 
 from errors import ProjectError
 from render.video import probe
-from helpers import CENTERS, CHROMIUM, ROOT, cli, synthetic_run
+from helpers import CENTERS, ROOT, cli, synthetic_run
 
 
 
@@ -297,8 +297,7 @@ class TestBounds:
 
 
 class TestPagesAndOutputs:
-    def test_links_to_names_with_hash_question_mark_and_percent_load_in_a_browser(self, run, tmp_path):
-        playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    def test_links_to_names_with_hash_question_mark_and_percent_load_in_a_browser(self, run, tmp_path, chromium):
         odd = shutil.copytree(run, tmp_path / "run #1?50%")
         for video in (odd / "videos").glob("*.mp4"):
             video.rename(video.with_name("clip #2?x=1%20.mp4"))
@@ -306,20 +305,16 @@ class TestPagesAndOutputs:
         (odd / "figures" / "latent_e2.png").rename(odd / "figures" / "latent #3?%.png")
         site = tmp_path / "site"
         assert cli("report", odd, "--out", site).exit_code == 0
-        if not Path(CHROMIUM).exists():
-            pytest.skip("Chromium is not installed (apt-get install chromium)")
-        with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page()
-            missing = []
-            page.on("requestfailed", lambda request: missing.append(request.url))
-            page.goto((site / "index.html").as_uri())
-            page.wait_for_function("Array.from(document.images).every((img) => img.complete)", timeout=20000)
-            broken = page.evaluate("Array.from(document.images).filter((img) => !img.naturalWidth).map((img) => img.src)")
-            video = page.locator("video").first
-            video.evaluate("(v) => new Promise((done) => { if (v.readyState >= 1) done(); v.onloadedmetadata = done; v.onerror = done; })")
-            state = video.evaluate("(v) => [v.readyState, v.error && v.error.code, v.videoWidth]")
-            browser.close()
+        page = chromium.new_page()
+        missing = []
+        page.on("requestfailed", lambda request: missing.append(request.url))
+        page.goto((site / "index.html").as_uri())
+        page.wait_for_function("Array.from(document.images).every((img) => img.complete)", timeout=20000)
+        broken = page.evaluate("Array.from(document.images).filter((img) => !img.naturalWidth).map((img) => img.src)")
+        video = page.locator("video").first
+        video.evaluate("(v) => new Promise((done) => { if (v.readyState >= 1) done(); v.onloadedmetadata = done; v.onerror = done; })")
+        state = video.evaluate("(v) => [v.readyState, v.error && v.error.code, v.videoWidth]")
+        page.close()
         assert broken == [] and missing == []
         assert state[0] >= 1 and state[1] is None and state[2] == 320
 
@@ -494,7 +489,8 @@ class TestSecondHostilePass:
         ended = subprocess.Popen([sys.executable, "-c", "pass"])
         ended.wait()
         site.rename(tmp_path / f".site.{ended.pid}-0123abcd.retired")  # as a SIGKILL after the first rename leaves it
-        assert cli("report", run, "--out", site, "--render").exit_code == 0 or site.exists()
+        again = cli("report", run, "--out", site, "--render")
+        assert again.exit_code == 0, again.output
         assert (site / "index.html").exists() and sorted(path.name for path in tmp_path.iterdir()) == ["site"]
 
 
@@ -1457,7 +1453,7 @@ class TestNamesEverywhere:
         assert video.exit_code == 0 and "run\\nError: not really/videos/" in video.output, video.output
         assert not any(line.startswith("Error") for line in video.output.splitlines())
 
-    def test_the_explorer_of_a_run_folder_whose_name_is_not_utf8_loads(self, run, tmp_path):
+    def test_the_explorer_of_a_run_folder_whose_name_is_not_utf8_loads(self, run, tmp_path, chromium):
         import re
 
         odd = shutil.copytree(run, tmp_path / os.fsdecode(b"run\xff\xfe"))
@@ -1470,17 +1466,14 @@ class TestNamesEverywhere:
         script = (site / os.fsdecode(b"media/run\xff\xfe/explorer-data.js")).read_text()
         assert key == src == "media/run%FF%FE/explorer-data.js" and script.startswith('(window.explorerData = window.explorerData || {})["'
                                                                                      + key + '"]')
-        if not Path(CHROMIUM).exists():
-            pytest.skip("Chromium is not installed (apt-get install chromium)")
-        playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-        with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page()
+        page = chromium.new_page()
+        try:
             page.goto((site / "index.html").as_uri())
             page.locator("figure.explorer").scroll_into_view_if_needed()
             page.wait_for_function("['ready', 'failed'].includes(document.querySelector('figure.explorer').dataset.state)", timeout=30_000)
             state = page.evaluate("document.querySelector('figure.explorer').dataset.state")
-            browser.close()
+        finally:
+            page.close()
         assert state == "ready"
 
 

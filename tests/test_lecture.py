@@ -12,17 +12,17 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from scipy import stats
 
-from cli import main
 from lecture.claims import check_claims
 from science.classifier import load_scorer
 from lecture.lecture import PAGE
+from helpers import cli
 
 
 def lecture(small_data_dir, out):
-    return CliRunner().invoke(main, ["lecture", "--seeds", "0-1", "--epochs", "1", "--track", "1-per-class", "--data-dir", str(small_data_dir),
-                                     "--size", "160x90", "--out", str(out), "--quiet"])
+    return cli("lecture", "--seeds", "0-1", "--epochs", "1", "--track", "1-per-class", "--data-dir", str(small_data_dir),
+                                     "--size", "160x90", "--out", str(out), "--quiet")
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +143,8 @@ def test_a_second_run_trains_and_renders_nothing(made, small_data_dir):
 def test_a_lecture_of_another_length_is_refused_in_one_line(made, small_data_dir):
     out, _ = made
     plan = (out / "sweep" / "plan.json").read_text()
-    result = CliRunner().invoke(main, ["lecture", "--seeds", "0-1", "--epochs", "2", "--track", "1-per-class", "--data-dir", str(small_data_dir),
-                                       "--out", str(out), "--quiet"])
+    result = cli("lecture", "--seeds", "0-1", "--epochs", "2", "--track", "1-per-class", "--data-dir", str(small_data_dir),
+                                       "--out", str(out), "--quiet")
     assert result.exit_code == 1 and result.output.splitlines()[-1] == (
         f"Error: --out {out}: its nets were trained with --epochs 1, not 2; give --out another folder for a lecture of this length")
     assert (out / "sweep" / "plan.json").read_text() == plan

@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from click.testing import CliRunner
 from torch import nn
 
-from cli import main
 from data.mnist import read_directory
 from errors import ProjectError
 from sweep.plan import read_config, spec_from, spec_from_options
@@ -24,7 +22,7 @@ from train.config import RunConfig
 from train.loop import Trainer, _generator
 from train.model import VAE, InputLayer, Objective, loss_terms
 from train.runfile import RunFile
-from helpers import synthetic_run
+from helpers import cli, synthetic_run
 from test_hostile import one_line_error
 
 STEPS_PER_EPOCH = 20  # 2,000 digits, batch 100
@@ -114,9 +112,7 @@ def test_glorot_weights_lie_within_their_bound_and_biases_are_zero(small_data_di
 def leaky_half_beta(small_data_dir, tmp_path_factory):
     """A short run with every option off its default: beta 0.5, warm-up, free bits, leaky ReLU, Glorot."""
     out = tmp_path_factory.mktemp("options") / "run"
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2",
-                                       "--epochs", "2", "--track", "1-per-class", "--beta", "0.5", "--kl-warmup", "1",
-                                       "--free-bits", "0.1", "--activation", "leaky-relu", "--init", "glorot"])
+    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2", "--epochs", "2", "--track", "1-per-class", "--beta", "0.5", "--kl-warmup", "1", "--free-bits", "0.1", "--activation", "leaky-relu", "--init", "glorot")
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -127,8 +123,7 @@ def test_the_saved_net_has_the_activation_it_was_trained_with(small_data_dir, tm
         out = leaky_half_beta[0]
     else:
         out = tmp_path / "elu"
-        assert CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-16-8-2",
-                                         "--epochs", "1", "--track", "1-per-class", "--activation", "elu"]).exit_code == 0
+        assert cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-16-8-2", "--epochs", "1", "--track", "1-per-class", "--activation", "elu").exit_code == 0
     model, _ = load_model(out)
     units = [layer for layer in model.modules() if not isinstance(layer, (nn.Sequential, nn.Linear, InputLayer, VAE))]
     assert units and all(type(layer) is module for layer in units)  # encoder and decoder alike, no ReLU left
@@ -160,7 +155,7 @@ def test_info_titles_and_names_show_the_options(leaky_half_beta):
     out, output = leaky_half_beta
     label = "beta 0.5 · KL warm-up 1 epoch · free bits 0.1 nats · leaky-relu · glorot init"
     assert f"784-32-2, variational, {label}, " in output  # what train says as it starts
-    info = CliRunner().invoke(main, ["info", str(out)]).output
+    info = cli("info", str(out)).output
     assert f"trained with: {label} (the losses below are unweighted" in info
     assert '"beta": 0.5' in info and '"activation": "leaky-relu"' in info
     with RunFile(out) as run:
@@ -192,7 +187,7 @@ def test_default_options_keep_the_name_and_older_files_read_as_defaults(tmp_path
     (["--init", "he"], "Invalid value for '--init': 'he' is not one of 'default', 'glorot'"),
 ])
 def test_bad_training_options_are_one_line(tmp_path, args, message):
-    result = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "run"), "--quiet", *args])
+    result = cli("train", "--out", str(tmp_path / "run"), "--quiet", *args)
     one_line_error(result, message)
     assert not (tmp_path / "run").exists()
 

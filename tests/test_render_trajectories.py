@@ -13,10 +13,8 @@ import h5py
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from cli import main
 from errors import ProjectError
 from render.steps import frame_steps, parse_epochs
 from render.style import CLASS_RGB, theme
@@ -26,7 +24,7 @@ from render.video.tiles import TileGrid
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from train.runfile import RunFile, epoch_window
 
-from helpers import CENTERS, LABELS, RADII, STEPS, decoded_rgb, synthetic_run, wait_until
+from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run, wait_until
 
 
 @pytest.fixture
@@ -35,7 +33,7 @@ def run_path(tmp_path):
 
 
 def render(args):
-    return CliRunner().invoke(main, ["render", "trajectories", "--quiet", *args])
+    return cli("render", "trajectories", "--quiet", *args)
 
 
 def test_mp4_plays_everywhere(run_path, tmp_path):
@@ -311,7 +309,7 @@ def test_rendering_again_replaces_and_says_so(run_path, tmp_path):
     assert first.exit_code == second.exit_code == 0
     assert "replaced" not in first.output and "replaced the earlier file" in second.output.splitlines()[0]
     still = tmp_path / "latent.png"
-    outputs = [CliRunner().invoke(main, ["render", "latent", "--run", str(run_path), "--out", str(still)]).output for _ in range(2)]
+    outputs = [cli("render", "latent", "--run", str(run_path), "--out", str(still)).output for _ in range(2)]
     assert outputs == [f"wrote {still}\n", f"wrote {still} (replaced the earlier file)\n"]
 
 

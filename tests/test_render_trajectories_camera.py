@@ -8,21 +8,19 @@ import math
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from render.style import CLASS_RGB, theme
 from render.video import VideoSpec, probe
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from render.views.trajectories.camera import MAX_ZOOM_PER_SECOND
-from helpers import CENTERS, LABELS, RADII, STEPS, decoded_rgb, synthetic_run
+from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run
 from train.runfile import RunFile
 
 FAR = np.array([14.0, 11.0])  # the digits start far from where they end: a fixed view must hold both
 
 
 def render(args):
-    return CliRunner().invoke(main, ["render", "trajectories", "--quiet", *args])
+    return cli("render", "trajectories", "--quiet", *args)
 
 
 def colored_extent(frame: np.ndarray, box) -> tuple[float, float]:

@@ -11,15 +11,13 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from render.style import CLASS_COLORS, theme
 from render.video import VideoSpec, probe
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from render.views.trajectories.camera import extents, fixed_bounds
 from render.views.trajectories.legend import tinted
-from helpers import LABELS, RADII, STEPS, synthetic_run
+from helpers import LABELS, RADII, STEPS, cli, synthetic_run
 from train.runfile import RunFile
 
 FRAMES = 1 + 2 * STEPS  # the step before epoch 1, then every step of two epochs
@@ -31,7 +29,7 @@ SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 
 
 def render(args):
-    return CliRunner().invoke(main, ["render", "trajectories", "--quiet", *args])
+    return cli("render", "trajectories", "--quiet", *args)
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ a frame, and nothing but local files is requested."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import CHROMIUM, cli, offline_page, synthetic_run
+from helpers import cli, offline_page, synthetic_run
 
 from render.video import probe
 
@@ -40,40 +38,35 @@ def test_the_report_folder_is_complete_and_relative(report):
     assert "No videos yet" in page  # the sweep's members have none
 
 
-def test_the_report_plays_in_a_real_browser(report):
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+def test_the_report_plays_in_a_real_browser(report, chromium):
     site, run = report
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        refused, errors = offline_page(page)
-        page.goto((site / "index.html").as_uri())
-        for fmt in ("mp4", "webm"):
-            info = probe(run / "videos" / f"clip.{fmt}")
-            page.wait_for_function(f"document.querySelector('video source[src$=\"clip.{fmt}\"]').parentElement.readyState >= 1", timeout=20_000)
-            width, height, duration = page.evaluate(
-                f"(() => {{ const v = document.querySelector('video source[src$=\"clip.{fmt}\"]').parentElement;"
-                " return [v.videoWidth, v.videoHeight, v.duration]; })()")
-            assert (width, height) == (info.width, info.height) and duration == pytest.approx(info.duration, abs=0.05), fmt
-        page.evaluate("document.querySelectorAll('img').forEach((img) => { img.loading = 'eager'; })")
-        page.wait_for_function("[...document.images].every((img) => img.complete)", timeout=20_000)
-        assert page.evaluate("[...document.images].filter((img) => img.naturalWidth === 0).map((img) => img.src)") == []
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    refused, errors = offline_page(page)
+    page.goto((site / "index.html").as_uri())
+    for fmt in ("mp4", "webm"):
+        info = probe(run / "videos" / f"clip.{fmt}")
+        page.wait_for_function(f"document.querySelector('video source[src$=\"clip.{fmt}\"]').parentElement.readyState >= 1", timeout=20_000)
+        width, height, duration = page.evaluate(
+            f"(() => {{ const v = document.querySelector('video source[src$=\"clip.{fmt}\"]').parentElement;"
+            " return [v.videoWidth, v.videoHeight, v.duration]; })()")
+        assert (width, height) == (info.width, info.height) and duration == pytest.approx(info.duration, abs=0.05), fmt
+    page.evaluate("document.querySelectorAll('img').forEach((img) => { img.loading = 'eager'; })")
+    page.wait_for_function("[...document.images].every((img) => img.complete)", timeout=20_000)
+    assert page.evaluate("[...document.images].filter((img) => img.naturalWidth === 0).map((img) => img.src)") == []
 
-        for box in page.query_selector_all("input.compare")[:2]:
-            box.check()
-        assert page.is_visible("#side-by-side")
-        page.evaluate("window.sideBySide.play()")
-        page.wait_for_function("window.sideBySide.videos()[0].ended", timeout=20_000)  # the clock played to its end
-        spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
-        assert spread <= 1 / 30, spread
-        page.evaluate("window.sideBySide.seek(0.5)")
-        page.wait_for_function("(() => { const vs = window.sideBySide.videos(), at = vs[0].duration / 2;"
-                               " return vs.every((v) => !v.seeking && Math.abs(v.currentTime - at) < 0.05); })()", timeout=20_000)
-        spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
-        assert spread <= 1 / 30, spread
-        browser.close()
+    for box in page.query_selector_all("input.compare")[:2]:
+        box.check()
+    assert page.is_visible("#side-by-side")
+    page.evaluate("window.sideBySide.play()")
+    page.wait_for_function("window.sideBySide.videos()[0].ended", timeout=20_000)  # the clock played to its end
+    spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
+    assert spread <= 1 / 30, spread
+    page.evaluate("window.sideBySide.seek(0.5)")
+    page.wait_for_function("(() => { const vs = window.sideBySide.videos(), at = vs[0].duration / 2;"
+                           " return vs.every((v) => !v.seeking && Math.abs(v.currentTime - at) < 0.05); })()", timeout=20_000)
+    spread = page.evaluate("(() => { const t = window.sideBySide.videos().map((v) => v.currentTime); return Math.max(...t) - Math.min(...t); })()")
+    assert spread <= 1 / 30, spread
+    page.close()
     assert refused == [] and errors == []
 
 

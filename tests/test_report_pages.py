@@ -10,35 +10,22 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from lecture.lecture import HEADING
-from helpers import CHROMIUM
+from helpers import cli
 
 
 
 @pytest.fixture(scope="module")
 def site(small_lecture, tmp_path_factory):
     out = tmp_path_factory.mktemp("pages") / "site"
-    result = CliRunner().invoke(main, ["report", str(small_lecture / "sweep"), "--out", str(out)])
+    result = cli("report", str(small_lecture / "sweep"), "--out", str(out))
     assert result.exit_code == 0, result.output
     return out
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def open_page(browser, path: Path, problems: list[str]):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def open_page(chromium, path: Path, problems: list[str]):
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else (problems.append(route.request.url), route.abort()))
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -55,9 +42,9 @@ def test_a_one_epoch_sweep_plots_its_points_on_whole_epochs(site):
     assert len(markers) == len(set(markers)) == 2  # a point for each configuration, in its own colour (a line of one point drew nothing)
 
 
-def test_a_value_that_does_not_apply_is_a_dash_with_its_reason(site, browser):
+def test_a_value_that_does_not_apply_is_a_dash_with_its_reason(site, chromium):
     problems: list[str] = []
-    page = open_page(browser, site / "index.html", problems)
+    page = open_page(chromium, site / "index.html", problems)
     table = page.locator("table.numbers").first
     headers = table.locator("th").all_inner_texts()
     column = next(index for index, name in enumerate(headers) if name.startswith("active_encoder_variance"))
@@ -69,9 +56,9 @@ def test_a_value_that_does_not_apply_is_a_dash_with_its_reason(site, browser):
     assert problems == []
 
 
-def test_the_lecture_page_has_its_own_title_and_media_as_wide_as_its_text(small_lecture, browser):
+def test_the_lecture_page_has_its_own_title_and_media_as_wide_as_its_text(small_lecture, chromium):
     problems: list[str] = []
-    page = open_page(browser, small_lecture / "index.html", problems)
+    page = open_page(chromium, small_lecture / "index.html", problems)
     assert page.locator("h1").inner_text() == HEADING and "report" not in page.title()
     page.evaluate("document.querySelectorAll('img').forEach((img) => { img.loading = 'eager'; })")
     page.wait_for_function("[...document.images].every((img) => img.complete)", timeout=20_000)

@@ -13,10 +13,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli import main
-from helpers import ROOT, wait_until
+from helpers import ROOT, cli, wait_until
 
 MEMBERS = ["784-32-2-variational-s0", "784-32-2-deterministic-s0"]
 COMPARED = ("trajectory/mu", "trajectory/logvar", "trajectory/loss", "encodings/mu", "epochs/test_loss")
@@ -59,7 +57,7 @@ def alone(small_data_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_sweep(small_data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("sweeps") / "local"
-    result = CliRunner().invoke(main, sweep_args(small_data_dir, out))
+    result = cli(*sweep_args(small_data_dir, out))
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -77,7 +75,7 @@ def test_local_members_are_the_runs_train_makes(local_sweep, alone):
     assert "2 members, 0 finished before, 2 to train on" in output
     assert all(f"{member}: finished, test loss" in output for member in MEMBERS)
     assert json.loads((out / "plan.json").read_text())["members"].keys() == set(MEMBERS)
-    info = CliRunner().invoke(main, ["info", str(out / MEMBERS[0])])
+    info = cli("info", str(out / MEMBERS[0]))
     assert info.exit_code == 0 and "epochs completed: 1 of 1  (finished)" in info.output
 
 
@@ -87,12 +85,12 @@ def test_running_it_again_skips_finished_members_and_adds_new_ones(local_sweep, 
     out = tmp_path / "again"
     shutil.copytree(local_sweep[0], out)
     before = (out / MEMBERS[0] / "run.h5").read_bytes()
-    result = CliRunner().invoke(main, [*sweep_args(small_data_dir, out)[:6], "0-1", *sweep_args(small_data_dir, out)[7:]])
+    result = cli(*sweep_args(small_data_dir, out)[:6], "0-1", *sweep_args(small_data_dir, out)[7:])
     assert result.exit_code == 0, result.output
     assert "4 members, 2 finished before, 2 to train" in result.output
     assert f"{MEMBERS[0]}: already finished" in result.output and (out / MEMBERS[0] / "run.h5").read_bytes() == before
     assert (out / "784-32-2-deterministic-s1" / "run.h5").exists()
-    changed = CliRunner().invoke(main, [*sweep_args(small_data_dir, out)[:8], "2", *sweep_args(small_data_dir, out)[9:]])
+    changed = cli(*sweep_args(small_data_dir, out)[:8], "2", *sweep_args(small_data_dir, out)[9:])
     assert changed.exit_code == 1 and "would change: --epochs 2 (was 1); use --overwrite" in changed.output.splitlines()[-1]
     assert (out / MEMBERS[0] / "run.h5").read_bytes() == before
 
@@ -100,7 +98,7 @@ def test_running_it_again_skips_finished_members_and_adds_new_ones(local_sweep, 
 def test_a_ray_sweep_started_here_makes_the_same_runs(small_data_dir, alone, tmp_path):
     pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
     out = tmp_path / "ray"
-    result = CliRunner().invoke(main, sweep_args(small_data_dir, out, "--executor", "ray"))
+    result = cli(*sweep_args(small_data_dir, out, "--executor", "ray"))
     assert result.exit_code == 0, result.output
     assert "to train on Ray, started here" in result.output
     assert_same_runs(out, alone)
@@ -149,7 +147,7 @@ def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_pa
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     wait_until(lambda: not any(map(alive, workers)), 60, "the workers ending with their driver")
-    result = CliRunner().invoke(main, args)
+    result = cli(*args)
     assert result.exit_code == 0, result.output
     steps = 2000 // 20
     for member in MEMBERS:
@@ -161,7 +159,7 @@ def test_a_killed_driver_is_continued_by_the_same_command(small_data_dir, tmp_pa
 
 def test_the_summary_is_what_the_run_files_say(local_sweep):
     out, _ = local_sweep
-    result = CliRunner().invoke(main, ["sweep", "summary", str(out)])
+    result = cli("sweep", "summary", str(out))
     assert result.exit_code == 0, result.output
     rows = {row["mode"]: row for row in json.loads((out / "summary.json").read_text())}
     for member, mode in zip(MEMBERS, ("variational", "deterministic")):
@@ -201,7 +199,7 @@ def test_bad_sweep_input_is_one_line_and_trains_nothing(small_data_dir, tmp_path
             base[base.index(flag) + 1] = value
         else:
             base += [flag, value]
-    result = CliRunner().invoke(main, base)
+    result = cli(*base)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.splitlines()[-1] == f"Error: {message}"
     assert not (tmp_path / "sweep").exists()
@@ -210,20 +208,20 @@ def test_bad_sweep_input_is_one_line_and_trains_nothing(small_data_dir, tmp_path
 def test_bad_config_files_and_folders_are_one_line(small_data_dir, tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text('arch = ["784-32-2"]\nmode = "variational\nseeds = "0"\n')
-    result = CliRunner().invoke(main, ["sweep", "--config", str(config), "--out", str(tmp_path / "s")])
+    result = cli("sweep", "--config", str(config), "--out", str(tmp_path / "s"))
     assert result.exit_code == 1 and f"Error: --config {config}: not valid TOML (" in result.output and "line 2" in result.output
     config.write_text('arch = ["784-32-2"]\nmodes = ["variational"]\n')
-    result = CliRunner().invoke(main, ["sweep", "--config", str(config), "--out", str(tmp_path / "s")])
+    result = cli("sweep", "--config", str(config), "--out", str(tmp_path / "s"))
     assert result.output.splitlines()[-1].startswith(f"Error: --config {config}: unknown key modes")
     (tmp_path / "file").write_text("not a folder")
-    result = CliRunner().invoke(main, sweep_args(small_data_dir, tmp_path / "file"))
+    result = cli(*sweep_args(small_data_dir, tmp_path / "file"))
     assert result.output.splitlines()[-1] == f"Error: --out {tmp_path / 'file'}: a file, not a folder"
     assert (tmp_path / "file").read_text() == "not a folder" and not (tmp_path / "s").exists()
 
 
 def test_an_unreachable_ray_address_is_one_line(small_data_dir, tmp_path):
     pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
-    result = CliRunner().invoke(main, sweep_args(small_data_dir, tmp_path / "s", "--executor", "ray", "--address", "127.0.0.1:1"))
+    result = cli(*sweep_args(small_data_dir, tmp_path / "s", "--executor", "ray", "--address", "127.0.0.1:1"))
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].startswith("Error: --address 127.0.0.1:1: no Ray cluster answers there")
     assert not (tmp_path / "s").exists()
@@ -254,5 +252,5 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing_half_written(small_data_dir
     left = [path.name for path in out.rglob("*") if path.name.endswith((".lock", ".spare", ".retiring")) or ".partial" in path.name]
     assert left == []
     assert len(workers) >= 2 and not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # none left training
-    result = CliRunner().invoke(main, args)
+    result = cli(*args)
     assert result.exit_code == 0 and "2 members, 0 finished before" in result.output

@@ -10,17 +10,15 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from train.lock import lock_path, training_lock
-from helpers import ROOT, wait_until
+from helpers import ROOT, cli, wait_until
 
 STEPS_PER_EPOCH = 20  # 2,000 images, batch 100
 
 
 def train(small_data_dir, out, *args):
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *args])
+    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *args)
     assert result.exit_code == 0, result.output
     return result
 
@@ -138,7 +136,7 @@ def test_the_summary_names_a_run_whose_encoder_died(small_data_dir, tmp_path):
     result = train(small_data_dir, tmp_path / "dead", "--epochs", "1", "--arch", "784-256-1-2", "--lr", "0.05", "--track", "1-per-class")
     assert result.exit_code == 0
     assert "1 of 1" in result.output and "the encoder is dead: every test input maps to one code" in result.output
-    info = CliRunner().invoke(main, ["info", str(tmp_path / "dead")])
+    info = cli("info", str(tmp_path / "dead"))
     assert "dead units of 256-1" in info.output and "the encoder is dead" in info.output
 
 
@@ -164,7 +162,7 @@ def test_deterministic_mode_keeps_the_layout(small_data_dir, tmp_path):
 
 def test_info_reports_the_run(short_run):
     out, _ = short_run
-    result = CliRunner().invoke(main, ["info", str(out)])
+    result = cli("info", str(out))
     assert result.exit_code == 0
     assert "steps recorded: 41" in result.output and "epochs completed: 2 of 2  (finished)" in result.output
     assert "inactive latent variables" in result.output
@@ -191,7 +189,7 @@ def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, 
         assert run["trajectory/epoch"][-1] == epochs_done
         assert run["encodings/mu"].shape[0] == epochs_done
 
-    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet"])
+    result = cli("train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet")
     assert result.exit_code == 0, result.output
     assert not list(killed.rglob("*.partial*"))  # a write cut short by the kill is cleaned up by the next one
     assert not list(killed.glob("run.h5.*"))  # and so is the spare the killed run kept
@@ -214,7 +212,7 @@ def test_a_resumed_run_goes_on_with_the_same_kl_warm_up_step_for_step(small_data
     process.wait()
     with h5py.File(killed / "run.h5", "r") as run:
         assert 1 <= run["epochs/test_loss"].shape[0] < 3  # killed before the end
-    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet"])
+    result = cli("train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet")
     assert result.exit_code == 0, result.output
     assert _train_process(small_data_dir, clean, *options).wait() == 0
     with h5py.File(killed / "run.h5", "r") as resumed, h5py.File(clean / "run.h5", "r") as uninterrupted:
@@ -231,18 +229,18 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
         alias = tmp_path / "alias"
         alias.symlink_to(out)  # the same run by another name: once trained a second time in parallel
         for flag, name in (("--resume", out), ("--overwrite", out), ("--resume", alias), ("--overwrite", alias)):
-            result = CliRunner().invoke(main, ["train", flag, "--out", str(name), "--data-dir", str(small_data_dir), "--quiet",
-                                               "--arch", "784-512-256-2", "--track", "1-per-class", "--epochs", "40"])
+            result = cli("train", flag, "--out", str(name), "--data-dir", str(small_data_dir), "--quiet",
+                                               "--arch", "784-512-256-2", "--track", "1-per-class", "--epochs", "40")
             assert result.exit_code == 1
             assert result.output.splitlines()[-1] == (f"Error: {name} is being trained by another process (pid {process.pid}); "
                                                       "let it finish or stop it first")
             assert (out / "run.h5").exists()
-        assert f"(training now, pid {process.pid})" in CliRunner().invoke(main, ["info", str(out)]).output
+        assert f"(training now, pid {process.pid})" in cli("info", str(out)).output
         assert process.poll() is None  # it was still training through all of the above
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert f"(stopped; continue with: python cli.py train --resume --out {out})" in CliRunner().invoke(main, ["info", str(out)]).output
+    assert f"(stopped; continue with: python cli.py train --resume --out {out})" in cli("info", str(out)).output
     with training_lock(out):  # the lock went with the killed process (the SIGKILL test resumes through it)
         pass
     assert not lock_path(out).exists()
@@ -267,7 +265,7 @@ def test_a_run_in_training_is_neither_resumed_nor_overwritten_by_another_process
 def test_bad_input_gets_one_clear_line(args, message, small_data_dir, tmp_path):
     if args[0] == "train":
         args = [*args, "--data-dir", str(small_data_dir), "--out", str(tmp_path / "run"), "--quiet"]
-    result = CliRunner().invoke(main, args)
+    result = cli(*args)
     assert result.exit_code != 0
     assert message in result.output
     assert isinstance(result.exception, SystemExit)  # a one-line error, not a bug's exception
@@ -275,7 +273,7 @@ def test_bad_input_gets_one_clear_line(args, message, small_data_dir, tmp_path):
 
 def test_an_output_path_that_cannot_be_made_gets_one_line(small_data_dir, tmp_path):
     (tmp_path / "notes.txt").write_text("a file, not a folder")
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(tmp_path / "notes.txt" / "run"), "--quiet"])
+    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(tmp_path / "notes.txt" / "run"), "--quiet")
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == f"Error: cannot create the run directory {tmp_path / 'notes.txt' / 'run'}: Not a directory"
 
@@ -283,7 +281,7 @@ def test_an_output_path_that_cannot_be_made_gets_one_line(small_data_dir, tmp_pa
 def test_existing_run_is_not_overwritten(short_run, small_data_dir):
     out, _ = short_run
     before = (out / "run.h5").stat().st_mtime_ns
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--epochs", "1"])
+    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--epochs", "1")
     assert result.exit_code == 1 and "--overwrite" in result.output
     assert (out / "run.h5").stat().st_mtime_ns == before
 
@@ -293,7 +291,7 @@ def test_info_refuses_a_file_that_is_not_a_run(tmp_path):
     with h5py.File(tmp_path / "other.h5", "w") as other:
         other["x"] = [1, 2]
     for path, message in ((tmp_path / "notes.txt", "not an HDF5 run file"), (tmp_path / "other.h5", "not a vae-trajectories run file")):
-        result = CliRunner().invoke(main, ["info", str(path)])
+        result = cli("info", str(path))
         assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
 
 
@@ -303,15 +301,15 @@ def test_overwrite_with_bad_data_keeps_the_old_run(short_run, tmp_path, monkeypa
     (tmp_path / "broken").mkdir()
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
         (tmp_path / "broken" / name).write_bytes(b"\x00\x00\x08\x03garbage")
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path / "broken"), "--out", str(out), "--overwrite", "--quiet"])
+    result = cli("train", "--data-dir", str(tmp_path / "broken"), "--out", str(out), "--overwrite", "--quiet")
     assert result.exit_code == 1 and "not a valid IDX file" in result.output
     assert h5py.File(out / "run.h5", "r")["epochs/test_loss"].shape == (2, 2)
 
 
 def test_a_loss_that_is_no_longer_finite_stops_training_with_one_line(small_data_dir, tmp_path):
     out = tmp_path / "diverged"
-    result = CliRunner().invoke(main, ["train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2",
-                                       "--track", "1-per-class", "--epochs", "3", "--lr", "1e6"])
+    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2",
+                                       "--track", "1-per-class", "--epochs", "3", "--lr", "1e6")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.splitlines()[-1] == (f"Error: epoch 1: the loss is no longer a finite number, so training stopped; "
                                               f"{out} keeps no finished epoch (a smaller --lr may help)")
@@ -328,7 +326,7 @@ def test_resume_without_its_state_keeps_the_run_and_says_what_to_do(short_run, s
     shutil.copytree(short_run[0], out)
     (out / "checkpoints" / "resume.pt").unlink()
     before = (out / "run.h5").read_bytes()
-    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
+    result = cli("train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.splitlines()[-1] == (f"Error: {out / 'checkpoints' / 'resume.pt'} is missing, so training cannot continue where "
                                               "epoch 2 ended; the run is kept as it is (render it, or train it again from the start with --overwrite)")
@@ -345,7 +343,7 @@ def test_a_resume_state_of_another_net_is_one_line(short_run, small_data_dir, tm
     state = torch.load(out / "checkpoints" / "resume.pt", weights_only=True)
     state["model"] = {key: value[..., :1] for key, value in state["model"].items()}  # right keys, wrong shapes
     torch.save(state, out / "checkpoints" / "resume.pt")
-    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet"])
+    result = cli("train", "--resume", "--out", str(out), "--data-dir", str(small_data_dir), "--quiet")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "resume.pt: the checkpoint does not fit this run" in result.output.splitlines()[-1]
 
@@ -363,7 +361,7 @@ def test_overwrite_refuses_a_folder_that_is_not_a_run(small_data_dir, tmp_path):
     (folder / "thesis.tex").write_text("x")
     for extra, message in (([], f"Error: {folder} is not empty and holds no run (thesis.tex); choose another --out"),
                            (["--overwrite"], f"Error: {folder} is not empty and holds no run (thesis.tex); choose another --out")):
-        result = CliRunner().invoke(main, _train_args(small_data_dir, folder, *extra))
+        result = cli(*_train_args(small_data_dir, folder, *extra))
         assert result.exit_code == 1 and result.output.splitlines()[-1] == message
     assert [p.name for p in folder.iterdir()] == ["thesis.tex"]
 
@@ -375,7 +373,7 @@ def test_overwrite_refuses_a_run_with_foreign_files_in_it(short_run, small_data_
     shutil.copytree(short_run[0], run)
     (run / "notes.txt").write_text("keep me")
     (run / "checkpoints" / "my-model.pt").write_text("mine")
-    result = CliRunner().invoke(main, _train_args(small_data_dir, run, "--overwrite"))
+    result = cli(*_train_args(small_data_dir, run, "--overwrite"))
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (f"Error: {run} holds files that are not part of a run (checkpoints/my-model.pt, notes.txt); "
                                               "--overwrite replaces only a run's own files: move them, or choose another --out")
@@ -389,7 +387,7 @@ def test_overwrite_that_fails_in_its_first_epoch_gives_the_old_run_back(short_ru
     run = tmp_path / "run"
     shutil.copytree(short_run[0], run)
     before = {path.relative_to(run): path.read_bytes() for path in run.rglob("*") if path.is_file()}
-    result = CliRunner().invoke(main, _train_args(small_data_dir, run, "--overwrite", "--lr", "1e6"))  # the loss diverges in epoch 1
+    result = cli(*_train_args(small_data_dir, run, "--overwrite", "--lr", "1e6"))  # the loss diverges in epoch 1
     assert result.exit_code == 1 and "the loss is no longer a finite number" in result.output
     assert f"the new run stopped before its first epoch ended; the old run is back in {run}" in result.output
     assert {path.relative_to(run): path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
@@ -401,7 +399,7 @@ def test_overwrite_through_a_symlinked_folder_replaces_the_run_it_points_to(shor
     run, alias = tmp_path / "run", tmp_path / "alias"
     shutil.copytree(short_run[0], run)
     alias.symlink_to(run)
-    result = CliRunner().invoke(main, _train_args(small_data_dir, alias, "--overwrite"))
+    result = cli(*_train_args(small_data_dir, alias, "--overwrite"))
     assert result.exit_code == 0, result.output
     assert alias.is_symlink() and sorted(p.name for p in run.iterdir()) == ["checkpoints", "run.h5"]
     with h5py.File(run / "run.h5", "r") as replaced:
@@ -426,6 +424,6 @@ def test_a_replacing_run_killed_before_its_first_epoch_gives_the_old_run_back(sh
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert any(run.glob(".replaced-*"))
-    result = CliRunner().invoke(main, ["train", "--resume", "--out", str(run), "--data-dir", str(small_data_dir), "--quiet"])
+    result = cli("train", "--resume", "--out", str(run), "--data-dir", str(small_data_dir), "--quiet")
     assert result.exit_code == 0, result.output
     assert (run / "run.h5").read_bytes() == before and not any(run.glob(".replaced-*"))

@@ -35,11 +35,14 @@ def latent_stats(mu: np.ndarray, logvar: np.ndarray) -> LatentStats:
     return LatentStats(mean_of_mu=mu64.mean(axis=-2), variance_of_mu=mu64.var(axis=-2), mean_variance=np.exp(logvar64).mean(axis=-2))
 
 
-def variance_radius(logvar_pair: np.ndarray) -> np.ndarray:
-    """The circle a tracked digit is drawn with: r = (sigma_x^2 sigma_y^2)^(1/4), the geometric mean of
-    the two standard deviations (the lecture's "r^2 is the geometric average of the two variances"),
-    from (..., 2) log-variances; in float64."""
-    return np.exp(logvar_pair.astype(np.float64).sum(axis=-1) / 4)
+def variance_radius(logvar: np.ndarray, dims=None) -> np.ndarray:
+    """The radius a tracked digit is drawn with, from (..., d) log-variances: r^2 is the geometric mean
+    of the variances (the lecture's "r^2 is the geometric average of the two variances"), so
+    r = (sigma_1^2 ... sigma_d^2)^(1/(2d)) = exp(sum(logvar) / 2d); in float64. `dims` picks the
+    dimensions it is taken over (a pair: the circle on that plane, r = (sigma_x^2 sigma_y^2)^(1/4));
+    default every one given. The one definition: the views, the explorer and the lecture's numbers use it."""
+    chosen = logvar if dims is None else logvar[..., list(dims)]
+    return np.exp(chosen.astype(np.float64).sum(axis=-1) / (2 * chosen.shape[-1]))
 
 
 def encoder_dead(mu: np.ndarray) -> bool:

@@ -160,6 +160,18 @@ class TrackingPass:
         torch.addmm(self.heads_bias, hidden, self.heads_weight_t, out=self.rows[step])
 
 
+def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, per_image: bool = False) -> torch.Tensor:
+    """The reconstruction term: binary cross-entropy from the decoder's logits (stable, no sigmoid
+    first) against pixel intensities in [0, 1], summed over the 784 pixels of each image; summed over
+    the whole batch too (a scalar, as training and the test loss take it), or `per_image` (...,).
+
+    The two sums are kept as they are, not one made from the other: adding the images' sums up
+    rounds differently from one sum over every pixel, and recorded numbers stay bit for bit."""
+    if per_image:
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+
+
 def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed (reconstruction, penalty) over the batch.
 
@@ -168,7 +180,7 @@ def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: 
     "Auto-Encoding Variational Bayes" (ICLR 2014): -0.5 * sum(1 + log(sigma^2) - mu^2 - sigma^2);
     without sampling it keeps only the quadratic term on the means, 0.5 * |mu|^2.
     """
-    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    reconstruction = reconstruction_loss(logits, x)
     if mode == "variational":
         penalty = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     else:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import os
 import queue
 import re
+import subprocess
 import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Iterable, Iterator, Protocol
 
 import imageio_ffmpeg
@@ -182,11 +183,27 @@ def _gif_from(stage: Path, path: Path, spec: VideoSpec, name: str) -> None:
         stage.unlink(missing_ok=True)
 
 
+def ffmpeg_command(encoded: Path, size: tuple[int, int], pix_fmt_in: str, pix_fmt_out: str, fps: float, codec: str,
+                   output_params: list[str]) -> list[str]:
+    """ffmpeg reading raw `pix_fmt_in` frames from its stdin and encoding them into `encoded`: the
+    command imageio_ffmpeg.write_frames (0.8) runs for these arguments with quality=None and
+    macro_block_size=1 (no scaling, no quality flag of its own), so the encodes are the same bytes."""
+    width, height = size
+    rate = str(Fraction(fps).limit_denominator())  # a rational, so 24000/1001 is not rounded
+    return [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width:d}x{height:d}",
+            "-pix_fmt", pix_fmt_in, "-r", rate, "-i", "-", "-an", "-vcodec", codec, "-pix_fmt", pix_fmt_out,
+            "-v", FFMPEG_LOG_LEVEL, *map(str, output_params), str(encoded)]
+
+
 class FfmpegFeed:
     """ffmpeg writing one file, fed by a thread of its own while the caller draws the next frame.
 
-    ffmpeg's own error messages go to a log file of this feed (ffmpeg's FFREPORT), not the terminal,
-    so that a failed encode can say why in one line, with the encoder's arguments."""
+    The feed starts ffmpeg itself (`subprocess.Popen`, the bundled ffmpeg), so it holds the process
+    and can wait for it after a kill: a killed ffmpeg not waited for could still create its output
+    after we removed it. ffmpeg runs in a process group of its own, so a Ctrl-C reaches us, not it:
+    we stop it, and remove what it wrote. Its own error messages go to a log file of this feed
+    (ffmpeg's FFREPORT), not the terminal, so that a failed encode can say why in one line, with
+    the encoder's arguments."""
 
     def __init__(self, encoded: Path, spec: VideoSpec):
         width, height = spec.size
@@ -198,19 +215,16 @@ class FfmpegFeed:
         self.latest: list[np.ndarray] = []  # the whole current frame, for rgba formats and the poster
         self.failure: list[BaseException] = []
         self.log = _ffmpeg_log_path()
-        self.writer = imageio_ffmpeg.write_frames(str(encoded), (width, height), pix_fmt_in="yuv420p" if self.to_yuv else "rgba",
-                                                  pix_fmt_out=pix_fmt_out, fps=spec.fps, quality=None, codec=codec,
-                                                  macro_block_size=1, ffmpeg_log_level=FFMPEG_LOG_LEVEL, output_params=output_params)
-        self.process, self.pending, self.feeder = None, queue.Queue(maxsize=QUEUE_FRAMES), None
+        command = ffmpeg_command(encoded, (width, height), "yuv420p" if self.to_yuv else "rgba", pix_fmt_out, spec.fps, codec, output_params)
+        self.process: subprocess.Popen | None = None
+        self.pending, self.feeder = queue.Queue(maxsize=QUEUE_FRAMES), None
         try:
             # Ctrl-C while ffmpeg starts waits until it can be stopped: a feed interrupted half-made
             # left ffmpeg running on, to create its output after the render had removed it.
             with signals_at_safe_points():
-                with _ffmpeg_report_to(self.log):
-                    self.writer.send(None)  # starts ffmpeg
-                # imageio-ffmpeg kills ffmpeg without waiting for it; we wait, or a killed ffmpeg could
-                # still create its output after we removed it.
-                self.process = self.writer.gi_frame.f_locals.get("p") if self.writer.gi_frame else None
+                # ffmpeg reads FFREPORT as it starts: errors (level 16) go to the log, even under -v quiet.
+                self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                env={**os.environ, "FFREPORT": f"file={self.log}:level=16"}, start_new_session=True)
                 self.feeder = threading.Thread(target=self._feed, name="ffmpeg-feeder", daemon=True)
                 self.feeder.start()
         except BaseException:
@@ -231,7 +245,7 @@ class FfmpegFeed:
                         self.grid.put(self.latest[0], item.rows, item.cols, item.tiles)
                     else:
                         self.latest[:] = [item]
-                    self.writer.send(self.to_yuv(self.latest[0], changed) if self.to_yuv else self.latest[0])
+                    self.process.stdin.write(self.to_yuv(self.latest[0], changed) if self.to_yuv else self.latest[0])
                 except BaseException as exc:  # ffmpeg died: remember why, keep draining the queue
                     self.failure.append(exc)
 
@@ -241,25 +255,35 @@ class FfmpegFeed:
             self.feeder.join()
 
     def close(self) -> None:
-        """Every frame is in: wait for ffmpeg to finish the file."""
+        """Every frame is in: tell ffmpeg (end of its input) and wait for it to finish the file. A file
+        it could not finish (a full disk, say) is found by counting its frames (`_verify`)."""
         self._stop_feeder()
         try:
-            self.writer.close()
-        except Exception as exc:  # ffmpeg could not finish it (a full disk, say)
-            self.failure.append(exc)
+            self.process.stdin.close()
+        except OSError:  # ffmpeg has gone already
+            pass
+        try:
+            self.process.wait()
+        except BaseException:  # Ctrl-C while it finishes: end it at once
+            self._end_at_once()
+            raise
 
     def kill(self) -> None:
-        """Stopped half-way (an error, Ctrl-C): end ffmpeg at once."""
+        """Stopped half-way (an error, Ctrl-C): end ffmpeg at once, and wait until it has gone."""
         self._stop_feeder()
-        try:
-            self.writer.throw(KeyboardInterrupt)  # imageio-ffmpeg's signal to kill ffmpeg at once
-        except BaseException:
-            pass
         if self.process is not None:
-            try:
-                self.process.wait(timeout=30)
-            except Exception:  # already reaped, or stuck in the kernel: nothing more we can do
-                pass
+            self._end_at_once()
+
+    def _end_at_once(self) -> None:
+        self.process.kill()
+        try:
+            self.process.stdin.close()  # what is still buffered has nowhere to go
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except Exception:  # stuck in the kernel: nothing more we can do
+            pass
 
     def reason(self) -> str:
         """ffmpeg's last words, else the exception's first line; and the encoder's arguments."""
@@ -277,20 +301,6 @@ def _ffmpeg_log_path() -> Path:
     handle, name = tempfile.mkstemp(prefix="vae-trajectories-ffmpeg-", suffix=".log")
     os.close(handle)
     return Path(name)
-
-
-@contextmanager
-def _ffmpeg_report_to(log: Path) -> Iterator[None]:
-    """ffmpeg reads FFREPORT as it starts: errors (level 16) go to `log`, even under -v quiet."""
-    before = os.environ.get("FFREPORT")
-    os.environ["FFREPORT"] = f"file={log}:level=16"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("FFREPORT", None)
-        else:
-            os.environ["FFREPORT"] = before
 
 
 def _ffmpeg_said(log: Path) -> str:

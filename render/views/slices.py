@@ -102,71 +102,96 @@ def _centres(count: int, offset: float = 0.0, pitch: float = SIDE) -> np.ndarray
     return offset + pitch * np.arange(count) + SIDE / 2
 
 
+def _row_figure(grid: SliceGrid, digits: np.ndarray, theme: Theme):
+    """d = 1: one row of digits along z1."""
+    n = len(grid.values)
+    figure = new_figure(theme, max(8, 0.75 * n), 2.7)
+    ax = figure.add_axes((0.05, 0.3, 0.9, 0.3))
+    _show(ax, mosaic(digits, gap=0), theme)
+    ax.set_xticks(_centres(n), [_label(v) for v in grid.values], rotation=90, fontsize=FONT_PT * 0.7)
+    ax.set_yticks([])
+    ax.set_xlabel("z1")
+    return figure
+
+
+def _manifold_figure(grid: SliceGrid, digits: np.ndarray, theme: Theme):
+    """d = 2: the manifold, z1 across and z2 up."""
+    figure = new_figure(theme, 10, 10.6)
+    ax = figure.add_axes((0.1, 0.08, 0.86, 0.82))
+    _show(ax, mosaic(digits, gap=0), theme)
+    ticks = _centres(len(grid.values))
+    ax.set_xticks(ticks, [_label(v) for v in grid.values], rotation=90)
+    ax.set_yticks(ticks, [_label(v) for v in grid.values[::-1]])
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    return figure
+
+
+def _panels_figure(grid: SliceGrid, digits: np.ndarray, theme: Theme):
+    """d = 3: one (z1, z2) panel per value of z3, left to right."""
+    n = len(grid.values)
+    figure = new_figure(theme, 4.0 * n, 5.6)
+    width = 0.9 / n
+    for k, value in enumerate(grid.values):
+        ax = figure.add_axes((0.06 + k * width, 0.14, width * 0.94, 0.62))
+        _show(ax, mosaic(digits[k], gap=0), theme, framed=True)
+        ticks = _centres(n)
+        ax.set_xticks(ticks, [_label(v) for v in grid.values], rotation=90, fontsize=FONT_PT * 0.7)
+        ax.set_yticks(ticks, [_label(v) for v in grid.values[::-1]] if k == 0 else [], fontsize=FONT_PT * 0.7)
+        ax.set_xlabel("z1")
+        if k == 0:
+            ax.set_ylabel("z2")
+        ax.set_title(f"z3 = {_label(value)}", fontsize=FONT_PT * 1.1, pad=8)
+    return figure
+
+
+def _nested_figure(grid: SliceGrid, digits: np.ndarray, theme: Theme):
+    """d = 4: (z1, z2) grids nested in blocks that step z3 across and z4 down."""
+    n = len(grid.values)
+    figure = new_figure(theme, 10, 10.8)
+    ax = figure.add_axes((0.11, 0.09, 0.78, 0.78))
+    _show(ax, nested_mosaic(digits), theme)
+    block = n * SIDE + OUTER_GAP
+    inner = np.concatenate([_centres(n, offset=b * block) for b in range(n)])
+    ax.set_xticks(inner, [_label(v) for v in np.tile(grid.values, n)], rotation=90, fontsize=FONT_PT * 0.7)
+    ax.set_yticks(inner, [_label(v) for v in np.tile(grid.values[::-1], n)], fontsize=FONT_PT * 0.7)
+    ax.set_xlabel("z1 (within each block)")
+    ax.set_ylabel("z2 (within each block)")
+    outer = block * np.arange(n) + n * SIDE / 2
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(outer, [f"z3 = {_label(v)}" for v in grid.values])
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(outer, [f"z4 = {_label(v)}" for v in grid.values[::-1]], rotation=90, va="center")
+    for extra in (top, right):
+        extra.tick_params(colors=theme.foreground, labelsize=FONT_PT * 0.9, length=0)
+        for spine in extra.spines.values():
+            spine.set_visible(False)
+    return figure
+
+
+def _samples_figure(grid: SliceGrid, digits: np.ndarray, theme: Theme):
+    """d >= 5: a square of samples from N(0, I), no axes to label."""
+    figure = new_figure(theme, 10, 10.6)
+    ax = figure.add_axes((0.04, 0.04, 0.92, 0.86))
+    _show(ax, mosaic(digits, gap=2), theme)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return figure
+
+
+FIGURES = {1: _row_figure, 2: _manifold_figure, 3: _panels_figure, 4: _nested_figure}  # by latent size; larger: _samples_figure
+
+
 def slices_figure(model, latent_dim: int, theme: Theme, title: str, count: int | None = None, span: float | None = None,
                   seed: int = 0):
     """The still figure for this latent size; returns (figure, number of digits drawn)."""
     grid = layout(latent_dim, count, span, seed)
     digits = decode_grid(model, grid.codes)
-    what = "Gaussian quantiles" if span is None else f"linear span \u00b1{span:g}"
-    if latent_dim == 1:
-        n = len(grid.values)
-        figure = new_figure(theme, max(8, 0.75 * n), 2.7)
-        ax = figure.add_axes((0.05, 0.3, 0.9, 0.3))
-        _show(ax, mosaic(digits, gap=0), theme)
-        ax.set_xticks(_centres(n), [_label(v) for v in grid.values], rotation=90, fontsize=FONT_PT * 0.7)
-        ax.set_yticks([])
-        ax.set_xlabel("z1")
-    elif latent_dim == 2:
-        figure = new_figure(theme, 10, 10.6)
-        ax = figure.add_axes((0.1, 0.08, 0.86, 0.82))
-        _show(ax, mosaic(digits, gap=0), theme)
-        ticks = _centres(len(grid.values))
-        ax.set_xticks(ticks, [_label(v) for v in grid.values], rotation=90)
-        ax.set_yticks(ticks, [_label(v) for v in grid.values[::-1]])
-        ax.set_xlabel("z1")
-        ax.set_ylabel("z2")
-    elif latent_dim == 3:
-        n = len(grid.values)
-        figure = new_figure(theme, 4.0 * n, 5.6)
-        width = 0.9 / n
-        for k, value in enumerate(grid.values):
-            ax = figure.add_axes((0.06 + k * width, 0.14, width * 0.94, 0.62))
-            _show(ax, mosaic(digits[k], gap=0), theme, framed=True)
-            ticks = _centres(n)
-            ax.set_xticks(ticks, [_label(v) for v in grid.values], rotation=90, fontsize=FONT_PT * 0.7)
-            ax.set_yticks(ticks, [_label(v) for v in grid.values[::-1]] if k == 0 else [], fontsize=FONT_PT * 0.7)
-            ax.set_xlabel("z1")
-            if k == 0:
-                ax.set_ylabel("z2")
-            ax.set_title(f"z3 = {_label(value)}", fontsize=FONT_PT * 1.1, pad=8)
-    elif latent_dim == 4:
-        n = len(grid.values)
-        figure = new_figure(theme, 10, 10.8)
-        ax = figure.add_axes((0.11, 0.09, 0.78, 0.78))
-        _show(ax, nested_mosaic(digits), theme)
-        block = n * SIDE + OUTER_GAP
-        inner = np.concatenate([_centres(n, offset=b * block) for b in range(n)])
-        ax.set_xticks(inner, [_label(v) for v in np.tile(grid.values, n)], rotation=90, fontsize=FONT_PT * 0.7)
-        ax.set_yticks(inner, [_label(v) for v in np.tile(grid.values[::-1], n)], fontsize=FONT_PT * 0.7)
-        ax.set_xlabel("z1 (within each block)")
-        ax.set_ylabel("z2 (within each block)")
-        outer = block * np.arange(n) + n * SIDE / 2
-        top = ax.secondary_xaxis("top")
-        top.set_xticks(outer, [f"z3 = {_label(v)}" for v in grid.values])
-        right = ax.secondary_yaxis("right")
-        right.set_yticks(outer, [f"z4 = {_label(v)}" for v in grid.values[::-1]], rotation=90, va="center")
-        for extra in (top, right):
-            extra.tick_params(colors=theme.foreground, labelsize=FONT_PT * 0.9, length=0)
-            for spine in extra.spines.values():
-                spine.set_visible(False)
+    figure = FIGURES.get(latent_dim, _samples_figure)(grid, digits, theme)
+    if latent_dim in FIGURES:
+        what = "Gaussian quantiles" if span is None else f"linear span \u00b1{span:g}"
     else:
-        n = digits.shape[0]
-        figure = new_figure(theme, 10, 10.6)
-        ax = figure.add_axes((0.04, 0.04, 0.92, 0.86))
-        _show(ax, mosaic(digits, gap=2), theme)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        what = f"{n * n} samples z ~ N(0, I), seed {seed}"
+        what = f"{digits.shape[0] ** 2} samples z ~ N(0, I), seed {seed}"
     figure.suptitle(f"{title}\n{what}", color=theme.foreground, fontsize=FONT_PT * 1.2, y=0.985, va="top")
     return figure, int(np.prod(digits.shape[:-2]))
 

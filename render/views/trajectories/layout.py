@@ -10,7 +10,7 @@ Plane boxes are snapped to the video tile grid, so a moving grid can be repainte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from errors import ProjectError
@@ -162,97 +162,165 @@ def _thumb_px(pitch: int) -> int:
     return side // 28 * 28 if side >= 56 else side
 
 
-def layout(width: int, height: int, planes: int, aspect: float, panel_px: int = 0, legend: bool = True,
-           digits: dict[int, int] | None = None, auto_panel: bool = False, unit: tuple[int, int] | None = None,
-           fit: bool = False) -> Layout:
-    """Boxes for `planes` planes of data aspect `aspect` (width / height).
+@dataclass(frozen=True)
+class LayoutRequest:
+    """What a trajectories frame is asked to hold: its planes, and beside them a side view of its own
+    width, or the parts the room the planes leave goes to."""
 
-    `panel_px` > 0: a side view that wide (the manifold's grid), the group centred as it always was.
-    Otherwise the planes are first as large as the data's aspect allows with the compact legend
-    beside them; what that leaves of the frame then goes, in this order, to the tracked digits as
-    the legend (`digits`: class -> how many tracked; none: the compact legend), the live panel
-    (`auto_panel`: where it fits, beside or below the planes, taking all that is left), or else the
-    planes themselves, whose view then shows more of the plane around the data. So the planes are
-    never smaller than the data's aspect made them, and the parts together reach across the frame.
-    `unit` is the frame that text and margins scale with (default: this one; `--aspect fit` keeps
-    the requested frame's); `fit`: this frame is already cut to the plot (`fit_size`), so its
-    margins are thin."""
-    unit = unit or (width, height)
-    grid = TileGrid(width, height)
-    aspect = min(max(aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1])
-    if panel_px:
-        return _centred(width, height, planes, aspect, panel_px, legend, unit, grid)
-    m = _metrics(width, height, unit, legend, auto_panel, fit)
-    text = m.text
-    plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w, grid)
-    planes_w = planes * (m.gutter + plane_w) + (planes - 1) * m.gap
-    room_w = width - 2 * m.margin - planes_w  # beside the planes, for legend, panel, or the planes' growth
+    width: int
+    height: int
+    planes: int  # runs side by side
+    aspect: float  # the data's width / height
+    side_px: int = 0  # > 0: a side view this wide (the manifold's grid, or the live panel given room), the group centred
+    legend: bool = True  # the compact class legend keeps its column
+    digits: dict[int, int] | None = None  # class -> how many tracked: the tracked digits as the legend, where they fit
+    auto_panel: bool = False  # the live panel, where it fits beside or under the planes
+    unit: tuple[int, int] | None = None  # the frame text and margins scale with (default: this one)
+    fit: bool = False  # this frame is already cut to the plot (`fit_size`): thin margins, the planes fill it
+
+    @property
+    def unit_size(self) -> tuple[int, int]:
+        return self.unit or (self.width, self.height)
+
+
+def layout(request: LayoutRequest) -> Layout:
+    """Boxes for `request.planes` planes of data aspect `request.aspect` (width / height).
+
+    With a side view (`side_px`), the planes at the data's aspect beside it, the group centred as it
+    always was. Otherwise the planes are first as large as the data's aspect allows with the compact
+    legend beside them; what that leaves of the frame then goes, in this order, to the tracked digits
+    as the legend (`digits`; none: the compact legend), the live panel (`auto_panel`: where it fits,
+    beside or below the planes, taking all that is left), or else the planes themselves, whose view
+    then shows more of the plane around the data. So the planes are never smaller than the data's
+    aspect made them, and the parts together reach across the frame. `unit` is the frame that text
+    and margins scale with (`--aspect fit` keeps the requested frame's)."""
+    request = replace(request, aspect=min(max(request.aspect, ASPECT_RANGE[0]), ASPECT_RANGE[1]))
+    arrange = ARRANGEMENTS["side view" if request.side_px else "filled"]
+    return arrange(request, TileGrid(request.width, request.height))
+
+
+@dataclass(frozen=True)
+class _Room:
+    """The planes at the data's aspect, and the room they leave: what the other parts share."""
+
+    plane_w: int
+    plane_h: int
+    room_w: int  # beside the planes, for legend, panel, or the planes' growth
+    region_h: int  # the planes' region, less the panel's row under them
+    reserve: int  # the planes keep this much beyond the data's aspect, where they can
+    panel_min: int  # the live panel's least width beside the planes
+    panel_row: bool  # wide data: the live panel lies under the planes' tick band
+
+
+def _room(r: LayoutRequest, m: _Metrics, grid: TileGrid) -> _Room:
+    unit = r.unit_size
+    plane_w, plane_h = _data_planes(r.width, r.planes, r.aspect, m, m.legend_gap + m.legend_w, grid)
+    planes_w = r.planes * (m.gutter + plane_w) + (r.planes - 1) * m.gap
+    room_w = r.width - 2 * m.margin - planes_w
     room_h = m.bottom - m.top - plane_h  # below them, when the data are wide
     panel_min = round(PANEL_MIN * unit[0])
-    counts = sorted((digits or {}).items())
     region_h = m.bottom - m.top
-    reserve = round(PAD_RESERVE * unit[1])  # the planes keep this much beyond the data's aspect, where they can
-    panel_row = (auto_panel and room_w < m.legend_gap + m.legend_w + m.panel_gap + planes * reserve + panel_min
+    reserve = round(PAD_RESERVE * unit[1])
+    panel_row = (r.auto_panel and room_w < m.legend_gap + m.legend_w + m.panel_gap + r.planes * reserve + panel_min
                  and room_h - reserve >= ROW_PANEL_MIN * unit[1])
-    if panel_row:  # wide data: the panel takes the room under the planes' tick band; the planes keep their height
+    if panel_row:  # the panel takes the room under the planes' tick band; the planes keep their height
         region_h -= room_h - reserve
-    pitch = _gallery_pitch(region_h, len(counts), text) if counts else 0
-    per_row = 0
-    side_w = m.legend_gap + m.legend_w
-    if counts and pitch >= GALLERY_PITCH[0] * text:
-        most = max(count for _, count in counts)
-        fits = [k for k in range(1, most + 1) if m.legend_gap + _gallery_width(pitch, k, text) <= room_w]
-        if fits:
-            per_row = fits[-1]
-            if auto_panel and not panel_row:  # the panel first needs its least width
-                beside = [k for k in fits if m.legend_gap + _gallery_width(pitch, k, text) + m.panel_gap + panel_min <= room_w]
-                per_row = beside[-1] if beside else per_row
-            side_w = m.legend_gap + _gallery_width(pitch, per_row, text)
-    panel_w = 0
-    if auto_panel and not panel_row and room_w - side_w - m.panel_gap - planes * reserve >= panel_min:
-        panel_w = room_w - side_w - m.panel_gap - planes * reserve
-        side_w += m.panel_gap + panel_w
-    # The planes grow into what is left (nothing when the panel is there) until the parts reach across
-    # FILL of the frame: wider or taller than the data, never smaller; no more, since under the
-    # following camera every pixel of plane is grid to repaint.
-    fill = 1.0 if fit else FILL
-    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
-    grow = min(room_w - side_w, max(0.0, fill * width - used))
-    plane_w = _snap(grow / planes + plane_w, grid.tile_w)
-    wanted_h = min(region_h, max(plane_h + (reserve if panel_row else 0), round(fill * height) - m.top - (height - m.bottom)))
-    y = (m.top + (region_h - wanted_h) // 2) // grid.tile_h * grid.tile_h  # on the tile grid: a few pixels up at most
-    plane_h = _snap(min(wanted_h + grid.tile_h - 1, m.top + region_h - y), grid.tile_h)
-    used = planes * (m.gutter + plane_w) + (planes - 1) * m.gap + side_w
-    boxes = _row_of_planes(max(m.margin, (width - used) // 2), y, planes, plane_w, plane_h, m, grid)
-    if boxes[-1].right + m.legend_gap + m.legend_w > width or y + plane_h > m.top + region_h:
-        raise _too_small(unit, planes)
-    legend_x = boxes[-1].right + m.legend_gap
-    gallery = None
-    if per_row:
-        classes = tuple(label for label, _ in counts)
-        rows_h = pitch * (len(classes) + 1)
-        gallery = Gallery(x=legend_x, y=m.top + (region_h - rows_h) // 2, pitch=pitch, thumb=_thumb_px(pitch), per_row=per_row,
-                          label_w=round(GALLERY_LABEL * text), gap=round(GALLERY_GAP * _thumb_px(pitch)), classes=classes)
-        side_right = legend_x + _gallery_width(pitch, per_row, text)
-    else:
-        side_right = legend_x + m.legend_w
-    panel_box = None
+    return _Room(plane_w, plane_h, room_w, region_h, reserve, panel_min, panel_row)
+
+
+def _gallery_row(r: LayoutRequest, m: _Metrics, room: _Room, counts: list[tuple[int, int]]) -> tuple[int, int]:
+    """The digits legend's (row pitch, images a row): as many images as fit beside the planes, leaving
+    the live panel its least width when it joins beside them; 0 images: the compact legend instead."""
+    pitch = _gallery_pitch(room.region_h, len(counts), m.text) if counts else 0
+    if not counts or pitch < GALLERY_PITCH[0] * m.text:
+        return pitch, 0
+    most = max(count for _, count in counts)
+    fits = [k for k in range(1, most + 1) if m.legend_gap + _gallery_width(pitch, k, m.text) <= room.room_w]
+    if not fits:
+        return pitch, 0
+    if r.auto_panel and not room.panel_row:  # the panel first needs its least width
+        beside = [k for k in fits if m.legend_gap + _gallery_width(pitch, k, m.text) + m.panel_gap + room.panel_min <= room.room_w]
+        return pitch, beside[-1] if beside else fits[-1]
+    return pitch, fits[-1]
+
+
+def _panel_beside(r: LayoutRequest, m: _Metrics, room: _Room, side_w: int) -> int | None:
+    """The live panel's width beside the planes and the legend: all that is left; None where that is too little."""
+    left = room.room_w - side_w - m.panel_gap - r.planes * room.reserve
+    return left if r.auto_panel and not room.panel_row and left >= room.panel_min else None
+
+
+def _grown_planes(r: LayoutRequest, m: _Metrics, room: _Room, side_w: int, grid: TileGrid) -> tuple[int, int, int]:
+    """The planes' (w, h, top): grown into what is left (nothing when the panel is there) until the
+    parts reach across FILL of the frame: wider or taller than the data, never smaller; no more,
+    since under the following camera every pixel of plane is grid to repaint."""
+    fill = 1.0 if r.fit else FILL
+    used = r.planes * (m.gutter + room.plane_w) + (r.planes - 1) * m.gap + side_w
+    grow = min(room.room_w - side_w, max(0.0, fill * r.width - used))
+    plane_w = _snap(grow / r.planes + room.plane_w, grid.tile_w)
+    wanted_h = min(room.region_h, max(room.plane_h + (room.reserve if room.panel_row else 0),
+                                      round(fill * r.height) - m.top - (r.height - m.bottom)))
+    y = (m.top + (room.region_h - wanted_h) // 2) // grid.tile_h * grid.tile_h  # on the tile grid: a few pixels up at most
+    plane_h = _snap(min(wanted_h + grid.tile_h - 1, m.top + room.region_h - y), grid.tile_h)
+    return plane_w, plane_h, y
+
+
+def _gallery_at(legend_x: int, m: _Metrics, room: _Room, pitch: int, per_row: int, counts: list[tuple[int, int]]) -> Gallery:
+    classes = tuple(label for label, _ in counts)
+    rows_h = pitch * (len(classes) + 1)
+    return Gallery(x=legend_x, y=m.top + (room.region_h - rows_h) // 2, pitch=pitch, thumb=_thumb_px(pitch), per_row=per_row,
+                   label_w=round(GALLERY_LABEL * m.text), gap=round(GALLERY_GAP * _thumb_px(pitch)), classes=classes)
+
+
+def _panel_box(r: LayoutRequest, m: _Metrics, room: _Room, panel_w: int | None, side_right: int, planes_bottom: int) -> Box | None:
+    """The live panel's box: beside the legend to the frame's margin, or the row under the planes' tick labels."""
+    unit = r.unit_size
     if panel_w:
         panel_x = side_right + m.panel_gap
-        panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), m.bottom - m.top)
-    elif panel_row:
-        row_top = y + plane_h + round(TICK_BAND * unit[1])
-        panel_box = Box(m.margin, row_top, width - 2 * m.margin, max(height - round(0.02 * unit[1]) - row_top, 1))
-    return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
-                  title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), gallery=gallery, panel_row=panel_row, unit_h=unit[1])
+        return Box(panel_x, m.top, max(r.width - m.margin - panel_x, 1), m.bottom - m.top)
+    if room.panel_row:
+        row_top = planes_bottom + round(TICK_BAND * unit[1])
+        return Box(m.margin, row_top, r.width - 2 * m.margin, max(r.height - round(0.02 * unit[1]) - row_top, 1))
+    return None
+
+
+def _filled(r: LayoutRequest, grid: TileGrid) -> Layout:
+    """The default frame: the planes, then the digits legend, the live panel, or the planes' growth (see `layout`)."""
+    unit = r.unit_size
+    m = _metrics(r.width, r.height, unit, r.legend, r.auto_panel, r.fit)
+    room = _room(r, m, grid)
+    counts = sorted((r.digits or {}).items())
+    pitch, per_row = _gallery_row(r, m, room, counts)
+    side_w = m.legend_gap + (_gallery_width(pitch, per_row, m.text) if per_row else m.legend_w)
+    panel_w = _panel_beside(r, m, room, side_w)
+    if panel_w is not None:
+        side_w += m.panel_gap + panel_w
+    plane_w, plane_h, y = _grown_planes(r, m, room, side_w, grid)
+    used = r.planes * (m.gutter + plane_w) + (r.planes - 1) * m.gap + side_w
+    boxes = _row_of_planes(max(m.margin, (r.width - used) // 2), y, r.planes, plane_w, plane_h, m, grid)
+    if boxes[-1].right + m.legend_gap + m.legend_w > r.width or y + plane_h > m.top + room.region_h:
+        raise _too_small(unit, r.planes)
+    legend_x = boxes[-1].right + m.legend_gap
+    gallery = _gallery_at(legend_x, m, room, pitch, per_row, counts) if per_row else None
+    side_right = legend_x + (_gallery_width(pitch, per_row, m.text) if per_row else m.legend_w)
+    return Layout(text_px=m.text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x,
+                  panel=_panel_box(r, m, room, panel_w, side_right, y + plane_h), title_y=round(0.068 * unit[1]),
+                  counter_y=round(0.11 * unit[1]), gallery=gallery, panel_row=room.panel_row, unit_h=unit[1])
 
 
 def largest_planes(width: int, height: int) -> tuple[int, int]:
     """The widest and the tallest plane a `width` x `height` frame of one run can have (the aspect is
     clamped to `ASPECT_RANGE`): how many pixels a latent unit can span there, at most."""
-    wide = layout(width, height, 1, ASPECT_RANGE[1]).planes[0]
-    tall = layout(width, height, 1, ASPECT_RANGE[0]).planes[0]
+    wide = layout(LayoutRequest(width, height, 1, ASPECT_RANGE[1])).planes[0]
+    tall = layout(LayoutRequest(width, height, 1, ASPECT_RANGE[0])).planes[0]
     return wide.w, tall.h
+
+
+def _too_small(asked: tuple[int, int], planes: int, beside: str = "") -> ProjectError:
+    """The refusal of a frame too small, naming the size the user asked for (`--aspect fit` lays out
+    a frame cut from it, whose size the user never gave)."""
+    what = f"{planes} runs side by side" if planes > 1 else "a run's plane"
+    return ProjectError(f"--size {asked[0]}x{asked[1]} is too small for {what}{beside}; give a larger --size, like 720p")
 
 
 READABLE_PLANE = 0.2  # of the frame height: a plane with a shorter side shows its circles as specks (144 px at 720p)
@@ -284,13 +352,6 @@ def readable_width(plan_at: Callable[[int], Layout], width: int, title_px: float
     return None
 
 
-def _too_small(asked: tuple[int, int], planes: int, beside: str = "") -> ProjectError:
-    """The refusal of a frame too small, naming the size the user asked for (`--aspect fit` lays out
-    a frame cut from it, whose size the user never gave)."""
-    what = f"{planes} runs side by side" if planes > 1 else "a run's plane"
-    return ProjectError(f"--size {asked[0]}x{asked[1]} is too small for {what}{beside}; give a larger --size, like 720p")
-
-
 def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, int]:
     """`--aspect fit`: the frame cut to the planes at the data's aspect, their titles, tick labels and
     legend, as large as fits in `width` x `height`; rounded up to whole video tiles (even sizes)."""
@@ -302,10 +363,10 @@ def fit_size(width: int, height: int, planes: int, aspect: float) -> tuple[int, 
     return min(-(-fit_w // 32) * 32, width), min(-(-fit_h // 8) * 8, height)
 
 
-def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int, legend: bool, unit: tuple[int, int],
-             grid: TileGrid) -> Layout:
-    """The planes at the data's aspect with a side view `panel_px` wide, the group centred."""
-    m = _metrics(width, height, unit, legend, True)
+def _centred(r: LayoutRequest, grid: TileGrid) -> Layout:
+    """The planes at the data's aspect with a side view `side_px` wide, the group centred."""
+    width, height, planes, aspect, panel_px, unit = r.width, r.height, r.planes, r.aspect, r.side_px, r.unit_size
+    m = _metrics(width, height, unit, r.legend, True)
     text = m.text
     plane_w, plane_h = _data_planes(width, planes, aspect, m, m.legend_gap + m.legend_w + m.panel_gap + panel_px, grid)
     avail_h = m.bottom - m.top
@@ -321,3 +382,7 @@ def _centred(width: int, height: int, planes: int, aspect: float, panel_px: int,
     panel_box = Box(panel_x, m.top, max(width - m.margin - panel_x, 1), avail_h)
     return Layout(text_px=text, planes=tuple(boxes), gutter=m.gutter, legend_x=legend_x, panel=panel_box,
                   title_y=round(0.068 * unit[1]), counter_y=round(0.11 * unit[1]), unit_h=unit[1])
+
+
+# How a frame is arranged, by its case: a side view given its width, or the frame filled from what the planes leave.
+ARRANGEMENTS: dict[str, Callable[[LayoutRequest, TileGrid], Layout]] = {"side view": _centred, "filled": _filled}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from render.style import CLASS_COLORS, DPI, REFERENCE_HEIGHT, RUN_COLORS, Theme
+from render.style import AA_PAD_PX, CLASS_COLORS, DPI, REFERENCE_HEIGHT, RUN_COLORS, Theme
 from render.video.spec import FPS
 from render.views.trajectories import camera, layout, panel, plane
 
@@ -70,7 +70,7 @@ def _plain(value):
 LOOK = Look(
     colors=tuple(CLASS_COLORS), run_colors=tuple(RUN_COLORS),
     fill_alpha=plane.FILL_ALPHA, dot_fill_alpha=plane.DOT_FILL_ALPHA, edge_alpha=plane.EDGE_ALPHA, dot_radius=plane.DOT_RADIUS,
-    trail_alpha=plane.TRAIL_ALPHA, trail_levels=plane.TRAIL_LEVELS, aa_pad_px=plane.AA_PAD_PX,
+    trail_alpha=plane.TRAIL_ALPHA, trail_levels=plane.TRAIL_LEVELS, aa_pad_px=AA_PAD_PX,
     margin=camera.MARGIN, smooth_seconds=camera.SMOOTH_SECONDS, max_zoom_per_second=camera.MAX_ZOOM_PER_SECOND, fps=FPS,
     smooth_share=panel.SMOOTH_SHARE, losses_top=panel.LOSSES_TOP, losses_pad=panel.LOSSES_PAD, losses_least_span=panel.LOSSES_LEAST_SPAN,
     aspect_range=layout.ASPECT_RANGE, text=layout.TEXT, gutter=layout.GUTTER,

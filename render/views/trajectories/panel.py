@@ -22,15 +22,14 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from render.figures import style_axes
-from render.style import RUN_COLORS, Theme, pixels, points, px_scale, run_color
+from render.style import AA_PAD_PX, RUN_COLORS, Theme, pixels, points, px_scale, run_color
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box, panel_width
 
-SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
-AA_PAD_PX = 3
 LOSSES_TOP = 99  # percentile of a plot's values at its top: the first batches' losses, many times the rest, leave it
 LOSSES_PAD = 0.08  # of the span shown, above and below
 LOSSES_LEAST_SPAN = 0.02  # of the top value: the span shown is at least this
+SMOOTH_SHARE = 1 / 50  # the losses' exponential average spans this share of the steps shown (at least one batch)
 
 
 def smoothed(values: np.ndarray, span: float) -> np.ndarray:
@@ -64,6 +63,27 @@ def _plot_boxes(box: Box, text_px: float, row: bool, runs_w: int) -> list[Box]:
             for index in range(3)]
 
 
+def _series(trajs: list[Trajectory]) -> dict[str, list[np.ndarray]]:
+    """The three plots' curves, one per run: the smoothed losses of each batch, and the mean radius."""
+    span = max(1.0, SMOOTH_SHARE * len(trajs[0].epoch))
+    return {
+        "reconstruction": [smoothed(t.loss[:, 0], span) for t in trajs],
+        "penalty": [smoothed(t.loss[:, 1], span) for t in trajs],
+        "mean radius r": [mean_radius(t) for t in trajs],
+    }
+
+
+def _runs_legend_cell(box: Box, names: list[str], runs: int, text_px: float, row: bool) -> tuple[int, int]:
+    """(width, height) of the runs' legend cell (two runs or more, the plots side by side): at the
+    row's end, a line and the longest name; in a narrow row (a portrait frame), under the plots instead."""
+    if not (row and runs > 1):
+        return 0, 0
+    runs_w = round((0.55 * 0.72 * max(len(name) for name in names) + 3.0) * text_px)
+    if runs_w > 0.35 * box.w:
+        return 0, round((runs * 1.3 * 0.72 + 0.8) * text_px)
+    return runs_w, 0
+
+
 class LivePanel:
     def __init__(self, figure: Figure, trajs: list[Trajectory], names: list[str], shown: np.ndarray, box: Box,
                  frame_size: tuple[int, int], theme: Theme, text_px: float, row: bool = False, unit_h: int | None = None):
@@ -71,66 +91,72 @@ class LivePanel:
         width, height = frame_size
         self.height = height
         unit_h = unit_h or height  # the frame height line widths scale with
-        steps = len(trajs[0].epoch)
-        span = max(1.0, SMOOTH_SHARE * steps)
-        series = {
-            "reconstruction": [smoothed(t.loss[:, 0], span) for t in trajs],
-            "penalty": [smoothed(t.loss[:, 1], span) for t in trajs],
-            "mean radius r": [mean_radius(t) for t in trajs],
-        }
+        series = _series(trajs)
         self.series = list(series.values())
         label_pt = points(0.8 * text_px)
-        runs_w, runs_h = 0, 0
-        if row and len(trajs) > 1:  # the legend's cell at the row's end: a line and the longest name
-            runs_w = round((0.55 * 0.72 * max(len(name) for name in names) + 3.0) * text_px)
-            if runs_w > 0.35 * box.w:  # a narrow row (a portrait frame): the legend goes under the plots instead
-                runs_w, runs_h = 0, round((len(trajs) * 1.3 * 0.72 + 0.8) * text_px)
+        runs_w, runs_h = _runs_legend_cell(box, names, len(trajs), text_px, row)
         plots = _plot_boxes(Box(box.x, box.y, box.w, box.h - runs_h), text_px, row, runs_w)
+        line_w = max(1.0, 2.0 * px_scale(unit_h))
         self.axes = []
         self.lines: list[list[Line2D]] = []
-        epoch_starts = np.flatnonzero(np.diff(trajs[0].epoch)) + 1  # (a selection begins with the step before its first epoch)
         for index, (title, values, plot) in enumerate(zip(series, series.values(), plots)):
-            ax = figure.add_axes(plot.fractions(width, height))
-            ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted,
-                         pad=label_pt * 0.5)
-            ax.set_xlim(0, max(steps - 1, 1))
-            finite = np.concatenate([v[np.isfinite(v)] for v in values])
-            if len(finite):
-                # The first batches' losses are many times the rest: let them leave the top.
-                low, high = float(finite.min()), float(np.percentile(finite, LOSSES_TOP))
-                pad = max(high - low, abs(high) * LOSSES_LEAST_SPAN, 1e-6) * LOSSES_PAD
-                ax.set_ylim(low - pad, high + pad)
-            else:
-                ax.set_yticks([])
-                ax.text(0.5, 0.5, "no variance: trained without sampling", transform=ax.transAxes, ha="center", va="center",
-                        fontsize=label_pt, color=theme.muted)
-            ax.set_xticks(epoch_starts)
-            ax.set_xticklabels([str(e) for e in trajs[0].epoch[epoch_starts]] if row or index == 2 else [])
-            if index == 2:
-                ax.set_xlabel("epoch", labelpad=label_pt * 0.3)
-            style_axes(ax, theme, tick_pt=label_pt, label_pt=label_pt, label_color=theme.muted,
-                       grid_width=max(1.0, px_scale(unit_h)), tick_pad=label_pt * 0.4, facecolor="none")
-            ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
-            line_w = max(1.0, 2.0 * px_scale(unit_h))
-            self.lines.append([ax.plot(np.arange(steps), v, color=run_color(i), linewidth=line_w, animated=True)[0]
+            ax = self._plot(figure, index, title, values, plot, trajs[0], frame_size, theme, label_pt, unit_h)
+            self.lines.append([ax.plot(np.arange(len(trajs[0].epoch)), v, color=run_color(i), linewidth=line_w, animated=True)[0]
                                for i, v in enumerate(values)])
             self.axes.append(ax)
         if len(trajs) > 1:
-            handles = [Line2D([], [], color=run_color(i), linewidth=2) for i in range(len(trajs))]
-            # Above the plots, in the title band, or in its own cell at the row's end: the curves stay clear.
-            if runs_w:
-                anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height))
-            elif runs_h:
-                anchor = ("lower left", (box.x / width, 1 - box.bottom / height))
-            else:
-                anchor = ("lower left", (box.x / width, 1 - box.y / height))
-            figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
-                          frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
+            self._runs_legend(figure, names, len(trajs), box, frame_size, runs_w, runs_h, label_pt, theme)
         # The cursor (a line) and the dots (a marker of 3.2 line widths, with its 1 pt edge), in pixels.
         self._cursor_w, self._dot_d = pixels(line_w * 0.6), pixels(line_w * 3.2 + 1.0)
         self._cursor_rgb = np.array(to_rgb(theme.muted), np.float32) * 255
         self._run_rgb = [np.array(to_rgb(color), np.float32) * 255 for color in RUN_COLORS]
         self._dot_pad = self._dot_d / 2 + AA_PAD_PX
+
+    def _plot(self, figure: Figure, index: int, title: str, values: list[np.ndarray], plot: Box, first: Trajectory,
+              frame_size: tuple[int, int], theme: Theme, label_pt: float, unit_h: int):
+        """Plot `index`'s axes, without its curves: title, limits (the first batches' losses may leave
+        the top), epoch ticks (numbered under the last plot, or under each in a row)."""
+        width, height = frame_size
+        steps = len(first.epoch)
+        epoch_starts = np.flatnonzero(np.diff(first.epoch)) + 1  # (a selection begins with the step before its first epoch)
+        ax = figure.add_axes(plot.fractions(width, height))
+        ax.set_title(title + ("  (smoothed)" if index < 2 else ""), loc="left", fontsize=label_pt, color=theme.muted,
+                     pad=label_pt * 0.5)
+        ax.set_xlim(0, max(steps - 1, 1))
+        finite = np.concatenate([v[np.isfinite(v)] for v in values])
+        if len(finite):
+            # The first batches' losses are many times the rest: let them leave the top.
+            low, high = float(finite.min()), float(np.percentile(finite, LOSSES_TOP))
+            pad = max(high - low, abs(high) * LOSSES_LEAST_SPAN, 1e-6) * LOSSES_PAD
+            ax.set_ylim(low - pad, high + pad)
+        else:
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, "no variance: trained without sampling", transform=ax.transAxes, ha="center", va="center",
+                    fontsize=label_pt, color=theme.muted)
+        ax.set_xticks(epoch_starts)
+        ax.set_xticklabels([str(e) for e in first.epoch[epoch_starts]] if self.row or index == 2 else [])
+        if index == 2:
+            ax.set_xlabel("epoch", labelpad=label_pt * 0.3)
+        style_axes(ax, theme, tick_pt=label_pt, label_pt=label_pt, label_color=theme.muted,
+                   grid_width=max(1.0, px_scale(unit_h)), tick_pad=label_pt * 0.4, facecolor="none")
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
+        return ax
+
+    @staticmethod
+    def _runs_legend(figure: Figure, names: list[str], runs: int, box: Box, frame_size: tuple[int, int], runs_w: int, runs_h: int,
+                     label_pt: float, theme: Theme) -> None:
+        """The runs' colours and names: above the plots, in the title band, or in its own cell at the
+        row's end or under the plots; the curves stay clear."""
+        width, height = frame_size
+        handles = [Line2D([], [], color=run_color(i), linewidth=2) for i in range(runs)]
+        if runs_w:
+            anchor = ("center right", (box.right / width, 1 - (box.y + box.h / 2) / height))
+        elif runs_h:
+            anchor = ("lower left", (box.x / width, 1 - box.bottom / height))
+        else:
+            anchor = ("lower left", (box.x / width, 1 - box.y / height))
+        figure.legend(handles, names, loc=anchor[0], bbox_to_anchor=anchor[1], fontsize=label_pt * 0.9,
+                      frameon=False, labelcolor=theme.foreground, borderaxespad=0, handlelength=1.5)
 
     def finish(self, pixels: np.ndarray, static: np.ndarray) -> None:
         """After the figure's first draw: draw the finished curves once, keep them, restore `pixels`."""

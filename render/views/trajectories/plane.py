@@ -20,13 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from render.style import CLASS_COLORS, Theme, pixels, px_scale
+from render.style import AA_PAD_PX, CLASS_COLORS, Theme, pixels, px_scale
 from render.text_stamp import TextStamp
 from render.video.tiles import TileGrid
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Box
 
-AA_PAD_PX = 2  # antialiasing reaches this far past a shape's geometric edge (and then some)
 FILL_ALPHA = 0.28
 EDGE_ALPHA = 0.95  # the circles' outlines
 DOT_FILL_ALPHA = 0.8  # runs without sampling: small opaque dots, not variance circles

@@ -23,16 +23,16 @@ from matplotlib.lines import Line2D
 
 from errors import ProjectError
 from render.figures import frame_figure
-from render.style import CLASS_COLORS, Theme, points
+from render.style import AA_PAD_PX, CLASS_COLORS, Theme, points
 from render.text_stamp import TextStamp
 from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
 from render.views.trajectories.legend import DigitsLegend
-from render.views.trajectories.layout import fit_size, layout, panel_width, readable_width, unreadable
+from render.views.trajectories.layout import Layout, LayoutRequest, fit_size, layout, panel_width, readable_width, unreadable
 from render.views.trajectories.panel import LivePanelView
-from render.views.trajectories.plane import AA_PAD_PX, DOT_RADIUS, Plane
+from render.views.trajectories.plane import DOT_RADIUS, Plane
 
 CAMERAS = ("follow", "fixed")
 
@@ -108,6 +108,28 @@ def _tracked_counts(trajs: list[Trajectory]) -> dict[int, int] | None:
     return {int(label): int(count) for label, count in zip(labels, counts)}
 
 
+def _frame_plan(trajs: list[Trajectory], unit: tuple[int, int], data_aspect: float, side: SideView | None, panel: bool | None,
+                titles: list[str] | None, aspect: str) -> tuple[Layout, tuple[int, int]]:
+    """The frame's layout and size: cut to the planes' own shape inside `unit` (`aspect` "fit"), or
+    the `unit` frame filled: a side view given its width, else the digits legend and the live panel
+    where there is room (the panel asked for makes room), runs side by side only where they read."""
+    runs = len(trajs)
+    if aspect == "fit":
+        width, height = fit_size(*unit, runs, data_aspect)
+        return layout(LayoutRequest(width, height, runs, data_aspect, unit=unit, fit=True)), (width, height)
+    width, height = unit
+    side_px = side.width_px(*unit) if side is not None else 0
+    with_legend = side.legend if side is not None else True
+    plan = layout(LayoutRequest(width, height, runs, data_aspect, side_px, with_legend, digits=_tracked_counts(trajs) if side is None else None,
+                                auto_panel=side is None and panel is not False))
+    if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
+        plan = layout(LayoutRequest(width, height, runs, data_aspect, panel_width(width), True))
+    if runs > 1 and side is None:
+        plan = _readable(plan, titles or [t.title for t in trajs], panel, (width, height),
+                         lambda w, auto: layout(LayoutRequest(w, height, runs, data_aspect, digits=_tracked_counts(trajs), auto_panel=auto)))
+    return plan, (width, height)
+
+
 class TrajectoryScene:
     """A figure whose still parts are drawn once; `frame(i)` returns the RGBA image of frame i,
     `frames()` the stream the writer encodes."""
@@ -124,62 +146,60 @@ class TrajectoryScene:
         self.trajs, self.shown, self.trail = trajs, shown, trail
         self.traj = trajs[0]
         self.frame_count = len(shown)
-        unit = spec.size
-        follow = camera_mode == "follow"
         bounds = [camera.extents(t.mu[shown], t.radius[shown]) for t in trajs]
         low, high = np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])  # (runs, frames, 2)
-        fixed = None if follow else camera.fixed_bounds(low, high)
-        side_px = side.width_px(*unit) if side is not None else 0
+        fixed = None if camera_mode == "follow" else camera.fixed_bounds(low, high)
         data_aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, fixed)
         with_legend = side.legend if side is not None else True
-        names = titles or [t.name for t in trajs]
-        if aspect == "fit":
-            width, height = fit_size(*unit, len(trajs), data_aspect)
-            plan = layout(width, height, len(trajs), data_aspect, unit=unit, fit=True)
-        else:
-            width, height = unit
-            plan = layout(width, height, len(trajs), data_aspect, side_px, with_legend,
-                          digits=_tracked_counts(trajs) if side is None else None, auto_panel=side is None and panel is not False)
-            if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
-                plan = layout(width, height, len(trajs), data_aspect, panel_width(width), True)
-            if len(trajs) > 1 and side is None:
-                plan = _readable(plan, titles or [t.title for t in trajs], panel, (width, height),
-                                 lambda w, auto: layout(w, height, len(trajs), data_aspect, digits=_tracked_counts(trajs), auto_panel=auto))
-            if plan.panel is not None and side is None:
-                side = LivePanelView(names, theme)
+        plan, (width, height) = _frame_plan(trajs, spec.size, data_aspect, side, panel, titles, aspect)
+        if aspect != "fit" and plan.panel is not None and side is None:
+            side = LivePanelView(titles or [t.name for t in trajs], theme)
         self.height = height
         self.layout = plan
-        face = "none" if spec.transparent else theme.background
-        self.figure = frame_figure(width, height, face)
+        self.figure = frame_figure(width, height, "none" if spec.transparent else theme.background)
         self.canvas = self.figure.canvas
-        text_pt = points(plan.text_px)
-        pad_px = DOT_RADIUS * plan.unit_h + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
-        self.planes = []
-        for index, (one, box) in enumerate(zip(trajs, plan.planes)):
-            if follow:
-                views = camera.follow_views(low[index], high[index], (box.w, box.h), spec.fps, pad_px)
-            else:  # one shared view for every plane: the same scale, the same axes
-                views = camera.fixed_views(*fixed, (box.w, box.h), len(shown), pad_px)
-            self.planes.append(Plane(self.figure, one, shown, views, box, (width, height), theme, spec.transparent, plan.text_px,
-                                     plan.gutter, trail, unit_h=plan.unit_h))
-        title_pt = text_pt * (1.25 if len(trajs) == 1 else 1.0)
-        for one, box, title in zip(trajs, plan.planes, titles or [t.title for t in trajs]):
-            self.figure.text(box.x / width, 1 - plan.title_y / height, title, color=theme.foreground, fontsize=title_pt,
-                             va="bottom", ha="left")
+        self.size = (width, height)
+        self.planes = [Plane(self.figure, one, shown, views, box, (width, height), theme, spec.transparent, plan.text_px, plan.gutter, trail,
+                             unit_h=plan.unit_h) for one, box, views in zip(trajs, plan.planes, self._views(low, high, fixed, spec.fps))]
+        self._draw_titles(titles or [t.title for t in trajs], theme)
         self._gallery = DigitsLegend(self.figure, plan.gallery, self.traj, theme, plan.text_px, spec.transparent) if plan.gallery else None
         if with_legend and not plan.gallery:
-            classes = sorted({int(label) for one in trajs for label in one.labels})  # the classes drawn, not all ten
-            handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=CLASS_COLORS[label],
-                              markeredgecolor=CLASS_COLORS[label], alpha=0.85) for label in classes]
-            legend = self.figure.legend(handles, [str(label) for label in classes], loc="center left",
-                                        bbox_to_anchor=(plan.legend_x / width, 1 - self._legend_middle(plan) / height),
-                                        frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
-                                        title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
-            legend.get_title().set_color(theme.muted)
-        self.size = (width, height)
+            self._draw_class_legend(theme)
         self.panel = side.build(self.figure, plan.panel, self) if side is not None else None
         self.counter = TextStamp((plan.planes[0].x, plan.counter_y), 0.9 * plan.text_px, theme.muted, anchor="ld")
+        self._first_draw()
 
+    def _views(self, low: np.ndarray, high: np.ndarray, fixed, fps: float) -> list:
+        """Each plane's view per frame: its own following camera, or one fixed view shared by every plane
+        (the same scale, the same axes)."""
+        pad_px = DOT_RADIUS * self.layout.unit_h + 2 * AA_PAD_PX  # circles' outlines and dots are drawn in pixels
+        boxes = self.layout.planes
+        if fixed is None:
+            return [camera.follow_views(low[index], high[index], (box.w, box.h), fps, pad_px) for index, box in enumerate(boxes)]
+        return [camera.fixed_views(*fixed, (box.w, box.h), len(self.shown), pad_px) for box in boxes]
+
+    def _draw_titles(self, titles: list[str], theme: Theme) -> None:
+        plan, (width, height) = self.layout, self.size
+        title_pt = points(plan.text_px) * (1.25 if len(self.trajs) == 1 else 1.0)
+        for box, title in zip(plan.planes, titles):
+            self.figure.text(box.x / width, 1 - plan.title_y / height, title, color=theme.foreground, fontsize=title_pt,
+                             va="bottom", ha="left")
+
+    def _draw_class_legend(self, theme: Theme) -> None:
+        """The compact legend: a coloured dot and the number of each class."""
+        plan, (width, height) = self.layout, self.size
+        text_pt = points(plan.text_px)
+        classes = sorted({int(label) for one in self.trajs for label in one.labels})  # the classes drawn, not all ten
+        handles = [Line2D([], [], linestyle="", marker="o", markersize=text_pt * 0.9, markerfacecolor=CLASS_COLORS[label],
+                          markeredgecolor=CLASS_COLORS[label], alpha=0.85) for label in classes]
+        legend = self.figure.legend(handles, [str(label) for label in classes], loc="center left",
+                                    bbox_to_anchor=(plan.legend_x / width, 1 - self._legend_middle(plan) / height),
+                                    frameon=False, fontsize=text_pt, labelcolor=theme.foreground, title="digit",
+                                    title_fontsize=text_pt, handletextpad=0.3, labelspacing=0.55, borderaxespad=0)
+        legend.get_title().set_color(theme.muted)
+
+    def _first_draw(self) -> None:
+        """Draw the figure once: what never changes is kept (`static`), the background of frame 0 painted."""
         self.canvas.draw()
         self.pixels = np.asarray(self.canvas.buffer_rgba())  # the canvas's own memory, drawn into in place
         if self._gallery:
@@ -187,7 +207,7 @@ class TrajectoryScene:
         self.static = self.pixels.copy()  # what never changes: no grid, tick labels or curves in it
         if self.panel:
             self.panel.finish(self.pixels, self.static)
-        self.grid = TileGrid(width, height)
+        self.grid = TileGrid(*self.size)
         self.background = self.static.copy()
         self._paint_background(0)
         self._drawn = np.zeros((self.grid.rows, self.grid.cols), bool)  # tiles the moving shapes cover now
