@@ -20,8 +20,10 @@ demo: setup
 	$(PY) cli.py train --track 6-per-class --overwrite
 	$(PY) cli.py render trajectories --epochs 2-10
 
-# One worker per core (at most 4), a module to a worker: its fixtures are made once.
+# The linter first (imports sorted, blank lines, pyflakes: pyproject.toml's [tool.ruff]), then the
+# suite: one worker per core (at most 4), a module to a worker, so its fixtures are made once.
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 bench: setup
