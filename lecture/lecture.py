@@ -429,16 +429,16 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         if page.after is not None:
             body.append(page.after(number, claims))
     rendering = time.perf_counter() - started
-    page = ((ASSETS / "index.html").read_text()
+    html = ((ASSETS / "index.html").read_text()
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media), page.full_seeds))
             .replace("{{HEADING}}", page.heading).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
-    write_text_atomically(out / "index.html", page)
+    write_text_atomically(out / "index.html", html)
     record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < page.full_seeds, plan_hash(claims))
     write_text_atomically(out / CLAIMS_FILE, json.dumps(record.to_json(), indent=1) + "\n")
-    echo(f"{page.what} page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
+    echo(f"{page.kind} page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
 
