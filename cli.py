@@ -239,20 +239,28 @@ def report(folders, out, render_missing) -> None:
 @click.option("--executor", default="local", show_default=True, help="local or ray, as for sweep.")
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
-@click.option("--out", type=CheckedPath(made=True), default=home("lecture"), show_default=True,
-              help="The lecture's folder: its sweep, media and page.")
+@click.option("--out", type=CheckedPath(made=True), default=None,
+              help=f"The lecture's folder: its sweep, media and page (default {home('lecture')}, with --beyond {home('beyond')}).")
+@click.option("--beyond", is_flag=True, help="The page beyond the lecture: remedies for the collapse (KL warm-up, free bits, LeakyReLU, "
+                                             "Glorot, beta 0.5) on its collapsing nets, each checked against what the literature says.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
 @click.option("--config", "config_file", type=CheckedPath(), default=None, hidden=True)  # the lecture's own sweep unless given (tests)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--track", hidden=True)
 @click.option("--data-dir", type=CheckedPath(file_okay=False), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def lecture(seeds, executor, jobs, address, out, size, config_file, epochs, track, data_dir, quiet) -> None:
+def lecture(seeds, executor, jobs, address, out, beyond, size, config_file, epochs, track, data_dir, quiet) -> None:
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
-    its claims checked over the seeds, all in one offline page. Run it again to continue or extend it."""
-    from lecture.lecture import run_lecture
+    its claims checked over the seeds, all in one offline page. Run it again to continue or extend it.
+    With --beyond, the page beyond it (outputs/beyond): what cures the collapse, by the same rules."""
+    from lecture.lecture import LECTURE, run_lecture
 
-    run_lecture(seeds, out, executor, jobs, address, size, config_file, epochs, track, data_dir, progress=not quiet, echo=echo)
+    if beyond:
+        from lecture.beyond import BEYOND as page
+    else:
+        page = LECTURE
+    run_lecture(seeds, out if out is not None else home(page.kind), executor, jobs, address, size, config_file, epochs, track, data_dir,
+                progress=not quiet, echo=echo, page=page)
 
 
 # -- slides ---------------------------------------------------------------------------------

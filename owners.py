@@ -21,26 +21,30 @@ RUN_FILE = "run.h5"  # what makes a folder a run's: train/runfolder.py names the
 PLAN_FILE = "plan.json"
 REPORT_MARKER = ".vae-trajectories-report"
 LECTURE_MARKER = ".vae-trajectories-lecture"
-NAMES = {"run": "a run", "sweep": "a sweep", "report": "a report", "lecture": "a lecture"}
+BEYOND_MARKER = ".vae-trajectories-beyond"  # the page beyond the lecture (`lecture --beyond`): a page of its own kind
+NAMES = {"run": "a run", "sweep": "a sweep", "report": "a report", "lecture": "a lecture", "beyond": "a page beyond the lecture"}
+PAGE_KINDS = ("lecture", "beyond")  # the folders `lecture` makes (a page, its sweep, media and claims): `slides` reads both
 OUTPUTS = Path("outputs")
-HOMES = {"run": "runs", "sweep": "sweeps", "report": "report", "lecture": "lecture", "slides": "slides",
+HOMES = {"run": "runs", "sweep": "sweeps", "report": "report", "lecture": "lecture", "beyond": "beyond", "slides": "slides",
          "shared videos": "videos", "shared figures": "figures"}  # what shows two or more runs (a pair's video, a comparison)
 
 
 def home(kind: str) -> Path:
     """Where a kind of output goes when no --out is given: outputs/runs/<run>, outputs/sweeps/<sweep>,
-    outputs/report, outputs/lecture, outputs/slides/<deck>, outputs/videos/, outputs/figures/."""
+    outputs/report, outputs/lecture, outputs/beyond, outputs/slides/<deck>, outputs/videos/, outputs/figures/."""
     return OUTPUTS / HOMES[kind]
 
 
 def kind_of(folder: Path) -> str | None:
-    """"run", "sweep", "report", "lecture", or None (not a folder, or none of ours)."""
+    """"run", "sweep", "report", "lecture", "beyond", or None (not a folder, or none of ours)."""
     folder = Path(folder)
     try:
         if not folder.is_dir():
             return None
         if (folder / LECTURE_MARKER).exists():
             return "lecture"
+        if (folder / BEYOND_MARKER).exists():
+            return "beyond"
         if (folder / REPORT_MARKER).exists():
             return "report"
         if (folder / "sweep" / PLAN_FILE).is_file() and (folder / "media").is_dir() and (folder / "index.html").is_file():
@@ -71,9 +75,9 @@ def refuse_other_kind(folder: Path, mine: str, option: str = "--out") -> None:
             raise ProjectError(f"{option} {folder} lies inside the run {above}; choose a folder outside it")
 
 
-def is_lecture(folder: Path) -> bool:
-    """A folder `python cli.py lecture` made (its marker, or its page beside its sweep from before markers)."""
-    return kind_of(folder) == "lecture"
+def is_page(folder: Path) -> bool:
+    """A folder `python cli.py lecture` made (the lecture's page or the page beyond it), as `slides` reads it."""
+    return kind_of(folder) in PAGE_KINDS
 
 
 def guard_out(folder: Path, mine: str, option: str = "--out") -> None:

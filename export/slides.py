@@ -23,11 +23,11 @@ from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
 from render.sources import epochs_in_name
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
-from owners import PLAN_FILE, is_lecture
+from owners import PLAN_FILE, is_page
 from sweep.plan import load_plan
 from train.config import RunConfig
 from train.runfile import RunFile
-from train.runfolder import RUN_FILE_NAME, RunFolder, run_name
+from train.runfolder import RUN_FILE_NAME, RunFolder
 
 LEFT_OUT = {".webm": "WebM does not play in Keynote", ".gif": "a GIF is not a video a slide can play",
             ".mov": "ProRes 4444 does not play in PowerPoint", ".svg": "slides take PNG figures", ".pdf": "slides take PNG figures"}
@@ -128,7 +128,10 @@ def _lecture_notes(paragraphs: list[str], number: int) -> str:
 
 
 def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
-    from lecture.lecture import PAGE, paragraphs, shown_epochs
+    from lecture.lecture import shown_epochs
+    from lecture.pages import page_of
+
+    page = page_of(folder)  # the lecture's, or the page beyond it: each its own media in its own order
 
     claims = None
     if (folder / CLAIMS_FILE).exists():
@@ -141,11 +144,11 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
     seed = _lecture_seed(folder, claims)
-    text = paragraphs()
+    text = page.paragraphs()
     slides = []
-    for number in sorted(PAGE):
-        for medium in PAGE[number]:
-            runs = [folder / "sweep" / run_name(arch, mode, seed) for arch, mode in medium.runs]
+    for number in sorted(page.media):
+        for medium in page.media[number]:
+            runs = [folder / "sweep" / name for name in medium.member_names(seed)]
             files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
             if not files or not all(RunFolder(run).run_file.exists() for run in runs):
                 continue
@@ -161,7 +164,7 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
                 epochs = f"epochs {first}-{last}" if first < last else f"epoch {last}"
             else:
                 epochs = f"{trained} epoch{'s' * (trained != 1)} trained"
-            modes = " vs ".join(mode for _, mode in medium.runs)
+            modes = " vs ".join(" ".join(run[1:]) for run in medium.runs)  # mode, and the training options of a run beyond the lecture
             title = f"{medium.runs[0][0]} · {modes} · seed {seed} · {epochs}"
             for path in files:
                 poster = poster_path(path) if path.suffix == ".mp4" else None
@@ -202,7 +205,7 @@ def collect_deck(paths: list[Path], echo: Callable[[str], None] = print) -> Deck
         if not path.exists():
             raise ProjectError(f"{path}: no such run, sweep or lecture folder")
         before = len(deck.slides)
-        if path.is_dir() and is_lecture(path):
+        if path.is_dir() and is_page(path):
             slides, claims = _lecture_deck(path, echo)
             deck.slides += slides
             deck.claims += claims

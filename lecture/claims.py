@@ -142,10 +142,11 @@ def _log(factor: str) -> float:
 
 
 class Runs:
-    """The sweep's finished runs, each read once, by (arch, mode) and seed."""
+    """The sweep's finished runs, each read once, by (arch, mode) and seed; with `options` (training
+    options as run names spell them: "w3", "leaky-relu"), the runs trained with those."""
 
-    def __init__(self, folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None):
-        self.folder, self.seeds, self.scorer, self.test_images = folder, seeds, scorer, test_images
+    def __init__(self, folder: Path, seeds: list[int], scorer=None, test_images: np.ndarray | None = None, options: str = ""):
+        self.folder, self.seeds, self.scorer, self.test_images, self.options = folder, seeds, scorer, test_images, options
         self._mean_reconstruction: dict[tuple[str, int], float] = {}
         self._read: dict[tuple[str, str], dict[int, RunNumbers]] = {}
         self._scores: dict[tuple[str, str], dict] = {}
@@ -156,7 +157,7 @@ class Runs:
 
     def member(self, arch: str, mode: str, seed: int) -> Path:
         """The folder of one run of the sweep."""
-        return self.folder / run_name(arch, mode, seed)
+        return self.folder / run_name(arch, mode, seed, options=self.options)
 
     def scores(self, arch: str, mode: str = VAE) -> dict:
         """The sample scores (science.classifier.Scores) of every counted run of a configuration, each scored once."""
@@ -214,7 +215,7 @@ class Runs:
 
     def dead(self, configs) -> list[str]:
         """The runs of these configurations whose encoder died, by name."""
-        return [run_name(arch, mode, seed) for arch, mode in sorted(configs) for seed, run in self.all(arch, mode).items() if run.dead]
+        return [self.member(arch, mode, seed).name for arch, mode in sorted(configs) for seed, run in self.all(arch, mode).items() if run.dead]
 
     def slope_note(self, *configs: tuple[str, str]) -> str:
         """The test loss's trend at the end, beside claims about final values."""
@@ -618,22 +619,27 @@ def sample_claims(runs: Runs) -> dict[str, Claim]:
     return {name: make() for name, make in _sample_makers(runs).items()}
 
 
-def _counted(runs: Runs, make: Callable[[], Claim]) -> Claim:
+def _counted(runs: Runs, make: Callable[[], Claim], *others: Runs) -> Claim:
     """The claim over every finished run, its note naming each dead run it counted and giving the
-    run-trained-only estimate (dead encoders left out) beside it: the sensitivity line."""
-    runs.touched = set()
+    run-trained-only estimate (dead encoders left out) beside it: the sensitivity line. `others`:
+    the runs of other training options the claim reads too (a remedy against its baseline)."""
+    every = (runs, *others)
+    for each in every:
+        each.touched = set()
     claim = make()
-    dead = runs.dead(runs.touched)
+    dead = [name for each in every for name in each.dead(each.touched)]
     if not dead or claim.verdict == "not checked":
         return claim
-    runs.leave_out_dead = True
+    for each in every:
+        each.leave_out_dead = True
     try:
         other = make()
         without = f"{other.effect_text()}, {other.verdict}"
     except (ValueError, ZeroDivisionError, StopIteration):  # nothing left to measure without them
         without = "no estimate"
     finally:
-        runs.leave_out_dead = False
+        for each in every:
+            each.leave_out_dead = False
     return replace(claim, note=f"Counted, encoder dead (every input at one code: a total collapse): {', '.join(dead)}. "
                               f"Run-trained-only (dead encoders left out): {without}. " + claim.note)
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from atomic import updating, write_text_atomically
 from errors import ProjectError, make_folder
-from owners import LECTURE_MARKER, guard_out, is_lecture
+from owners import LECTURE_MARKER, guard_out, kind_of
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
 from lecture.claims import Claim, check_claims, plan_hash
@@ -93,11 +93,16 @@ class Medium:
     """One video or figure of the page: its file, the runs it shows and the call that draws it."""
 
     name: str  # file name under media/ (a folder for a medium of several files)
-    runs: tuple[tuple[str, str], ...]  # (arch, mode) of the run(s) it shows, seed: the first one asked
+    runs: tuple[tuple[str, ...], ...]  # (arch, mode) of the run(s) it shows, or (arch, mode, options: "w3"), seed: the first one asked
     draw: Callable[[list, VideoOptions], None]  # (the runs opened, video options whose `out` is the medium's path)
     caption: str = ""
     epochs: tuple[int, int] | None = None  # the epochs a trajectories medium shows (cut to those trained)
     parts: tuple[str, ...] = ()  # a medium of several files: the names of its files, in a folder named `name`
+    explore: bool = False  # beside it, the explorer of its (first) run on the same epochs
+
+    def member_names(self, seed: int) -> list[str]:
+        """The sweep members it shows: the folders of its runs at `seed`."""
+        return [member_name(run, seed) for run in self.runs]
 
     def files(self, media: Path) -> list[Path]:
         """Its files under `media/` that the page shows once rendered."""
@@ -113,8 +118,13 @@ class Medium:
         return [out, poster_path(out)] if out.suffix == ".mp4" else [out]
 
 
+def member_name(run: tuple[str, ...], seed: int) -> str:
+    """The member of a sweep that (arch, mode[, training options as run names spell them]) names at `seed`."""
+    return run_name(run[0], run[1], seed, options=run[2] if len(run) > 2 else "")
+
+
 def _trajectories_medium(name: str, epochs: tuple[int, int], caption: str, digits: str | None = None) -> Medium:
-    return Medium(name, ((SHALLOW, VAE),), partial(_trajectories, epochs=epochs, digits=digits), caption, epochs=epochs)
+    return Medium(name, ((SHALLOW, VAE),), partial(_trajectories, epochs=epochs, digits=digits), caption, epochs=epochs, explore=True)
 
 
 BOTH_SHALLOW = ((SHALLOW, VAE), (SHALLOW, PLAIN))
@@ -141,6 +151,38 @@ PAGE = {
     32: [Medium(f"collapse_{arch}", ((arch, VAE),), _collapse, f"{arch}: which latent variables are inactive", parts=COLLAPSE_FILES)
          for arch in (SIXTEEN_DEEP, SIXTEEN_SHALLOW)],
 }
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page `python cli.py lecture` makes: the lecture, or the page beyond it (lecture/beyond.py).
+    Each trains its own sweep in its own folder, draws its media beside its paragraphs and checks its
+    claims in the one claims table; the machinery (restarting, locking, kept media) is shared."""
+
+    kind: str  # its kind of folder (owners.py): "lecture" or "beyond"
+    heading: str
+    paragraphs: Callable[[], list[str]]  # numbered from 1, as `media` counts them
+    media: dict[int, list[Medium]]  # after which paragraph each medium stands
+    sweep: dict  # its sweep, in the shape `sweep.plan.read_config` gives a TOML file (seeds come from --seeds)
+    check: Callable[..., list[Claim]]  # (sweep folder, seeds, scorer, test images) -> its claims, Holm applied
+    marker: str  # the file that says a folder is this page's
+    full_seeds: int = 15  # fewer is a quick look, and the page says so
+    after: Callable[[int, list[Claim]], str] | None = None  # html after a paragraph's media, from the claims (the verdicts it leads to)
+
+    @property
+    def what(self) -> str:
+        return "lecture" if self.kind == "lecture" else "page beyond the lecture"
+
+    def all_media(self) -> list[Medium]:
+        return [medium for number in sorted(self.media) for medium in self.media[number]]
+
+
+def paragraphs() -> list[str]:
+    """The page's paragraphs, numbered from 1 as PAGE counts them (its non-empty lines)."""
+    return [line.strip() for line in TEXT.read_text().splitlines() if line.strip()]
+
+
+LECTURE = Page("lecture", HEADING, paragraphs, PAGE, SWEEP, check_claims, LECTURE_MARKER, FULL_SEEDS)
 
 
 MEDIA_RECORD = ".drawn-from.json"  # under media/: {"media": {name: what it was drawn from (`drawn_from`)}}
@@ -227,11 +269,6 @@ def _why_not_kept(medium: Medium, media: Path, size: tuple[int, int]) -> str | N
     return None
 
 
-def paragraphs() -> list[str]:
-    """The page's paragraphs, numbered from 1 as PAGE counts them (its non-empty lines)."""
-    return [line.strip() for line in TEXT.read_text().splitlines() if line.strip()]
-
-
 def is_caption(paragraph: str) -> bool:
     """The page's captions ("variational", "784-256-32-8-4 architecture") and headings: short lines."""
     return len(paragraph) < 60
@@ -244,7 +281,7 @@ def _render(medium: Medium, sweep: Path, seed: int, media: Path, size: tuple[int
     and cannot be drawn again are removed, so that no page or deck shows them as what they are not."""
     from train.runfile import RunFile
 
-    folders = [sweep / run_name(arch, mode, seed) for arch, mode in medium.runs]
+    folders = [sweep / name for name in medium.member_names(seed)]
     if not all(RunFolder(folder).run_file.exists() for folder in folders):
         return []
     drawn = drawn if drawn is not None else DrawnFrom(media, echo)
@@ -275,9 +312,9 @@ def _explorer_html(medium: Medium, sweep: Path, seed: int, out: Path, echo: Call
     """Beside the 784-256-2 trajectories videos: the explorer of their run, on the same epochs."""
     from report.explorer import run_explorer
 
-    if medium.epochs is None:  # the trajectories media, both of the 784-256-2
+    if not medium.explore or medium.epochs is None:  # the trajectories media, both of the 784-256-2
         return ""
-    folder = sweep / run_name(*medium.runs[0], seed)
+    folder = sweep / medium.member_names(seed)[0]
     if not RunFolder(folder).run_file.exists():
         return ""
     return run_explorer(folder, folder.name, out, explorer_data_path(folder.name), epochs="{}-{}".format(*medium.epochs), keep=True, echo=echo)
@@ -303,11 +340,11 @@ def _verdict_cell(verdict: str) -> str:
     return f'<td class="verdict {markup.text(verdict.split()[0] if verdict else "")}">{markup.text(verdict)}</td>'
 
 
-def _quick_look(seeds: list[int]) -> str:
-    if len(seeds) >= FULL_SEEDS:
+def _quick_look(seeds: list[int], full_seeds: int = FULL_SEEDS) -> str:
+    if len(seeds) >= full_seeds:
         return ""
     return (f'<p class="missing"><b>A quick look, not the lecture\'s verdicts:</b> {len(seeds)} seed{"s" * (len(seeds) != 1)}, fewer than the '
-            f"lecture's {FULL_SEEDS} (0-{FULL_SEEDS - 1}). Below 6 seeds no rank interval exists at 95%, so no claim about a location "
+            f"page's {full_seeds} (0-{full_seeds - 1}). Below 6 seeds no rank interval exists at 95%, so no claim about a location "
             "(a ratio or difference by seed) can be decided, whatever the numbers; run the lecture with its default seeds for them.</p>")
 
 
@@ -320,7 +357,7 @@ def _counts(claims: list[Claim]) -> str:
             f"{after['inconclusive']} inconclusive ({secondary} secondary rows, other reads of a sentence, are left out of the family).</p>")
 
 
-def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "") -> str:
+def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "", full_seeds: int = FULL_SEEDS) -> str:
     from science.evidence import ADVERBS, SHARES
 
     rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{markup.text(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
@@ -338,7 +375,7 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
                       f"{scorer.accuracy:.2%}" + (f", {dead} of its {scorer.features} penultimate features dead (never active on the test set)"
                                                    if dead is not None else "") + f" (trained in {scorer.seconds:.0f} s; {markup.text(scorer.version)}).</p>")
     return (f'<section id="claims"><h2>The page\'s claims, checked over seeds {markup.text(", ".join(map(str, seeds)))}</h2>'
-            + _quick_look(seeds) + _counts(claims) + glance +
+            + _quick_look(seeds, full_seeds) + _counts(claims) + glance +
             "<p>Every finished run counts, a dead encoder included (its note names it and gives the estimate without dead runs beside it). "
             "Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds, from statistics that one wild "
             "seed cannot dominate: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval for ratios and differences by seed "
@@ -361,18 +398,22 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
 
 
 def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
-               scorer=None, test_images=None) -> tuple[Path, list[Claim], float]:
+               scorer=None, test_images=None, page: Page = LECTURE) -> tuple[Path, list[Claim], float]:
     """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
     and the seconds spent rendering. `scorer` (science.classifier) scores generated samples."""
     media = out / "media"
-    make_folder(media, "lecture's media folder")
+    make_folder(media, f"{page.what}'s media folder")
+    started = time.perf_counter()
+    claims = page.check(sweep, seeds, scorer, test_images)  # first: a paragraph may say its claims' verdicts
+    checking = time.perf_counter() - started
+    echo(f"claims checked in {checking:.1f} s (samples scored included)")
     started = time.perf_counter()
     drawn = DrawnFrom(media, echo)
     body = []
-    for number, paragraph in enumerate(paragraphs(), 1):
+    for number, paragraph in enumerate(page.paragraphs(), 1):
         body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{markup.text(paragraph)}</p>')
         figures = []
-        for medium in PAGE.get(number, []):
+        for medium in page.media.get(number, []):
             try:
                 files = _render(medium, sweep, seeds[0], media, size, echo, drawn)
             except ProjectError as exc:  # one medium that cannot be drawn (a run without checkpoints, say) does not stop the page
@@ -385,27 +426,26 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             figures.append(_explorer_html(medium, sweep, seeds[0], out, echo))
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
+        if page.after is not None:
+            body.append(page.after(number, claims))
     rendering = time.perf_counter() - started
-    started = time.perf_counter()
-    claims = check_claims(sweep, seeds, scorer, test_images)
-    echo(f"claims checked in {time.perf_counter() - started:.1f} s (samples scored included)")
-    page = ((ASSETS / "index.html").read_text()
-            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media)))
-            .replace("{{HEADING}}", HEADING).replace("<body>", '<body class="lecture">')
+    html = ((ASSETS / "index.html").read_text()
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media), page.full_seeds))
+            .replace("{{HEADING}}", page.heading).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
-    write_text_atomically(out / "index.html", page)
-    record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < FULL_SEEDS, plan_hash(claims))
+    write_text_atomically(out / "index.html", html)
+    record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < page.full_seeds, plan_hash(claims))
     write_text_atomically(out / CLAIMS_FILE, json.dumps(record.to_json(), indent=1) + "\n")
-    echo(f"lecture page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
+    echo(f"{page.kind} page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering
 
 
 MEMBER_SECONDS = 45.0  # a 10-epoch lecture member on one core of the project's 2-core machine (BENCHMARKS.md: 40-59 s, 2 workers x 1 thread)
 
 
-def training_estimate(members: list, folder: Path, workers: int) -> str:
+def training_estimate(members: list, folder: Path, workers: int, label: str = "lecture") -> str:
     """How many members are left to train and about how long they will take: from the seconds per
     epoch the finished members of this sweep recorded, else from MEMBER_SECONDS."""
     import numpy as np
@@ -425,38 +465,38 @@ def training_estimate(members: list, folder: Path, workers: int) -> str:
             pass
     left = [config for config in members if member_state(folder / config.run_name, config) != "finished"]
     if not left:
-        return f"lecture: {len(members)} members, all trained"
+        return f"{label}: {len(members)} members, all trained"
     epochs = sum(config.epochs for config in left)
     if per_epoch:
         seconds, source = float(np.median(per_epoch)) * epochs, f"the median epoch of the {len(per_epoch)} members trained here"
     else:
         seconds, source = MEMBER_SECONDS / 10 * epochs, f"about {MEMBER_SECONDS:.0f} s a 10-epoch member per core, as measured in BENCHMARKS.md"
     minutes = seconds / max(1, workers) / 60
-    return (f"lecture: {len(members)} members, {finished} trained, {len(left)} to train on {workers} worker{'s' * (workers > 1)}: "
+    return (f"{label}: {len(members)} members, {finished} trained, {len(left)} to train on {workers} worker{'s' * (workers > 1)}: "
             f"about {minutes:.0f} min ({source})")
 
 
 LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)  # and hidden ones
 
 
-def check_out(out: Path) -> None:
-    """`--out` holds a lecture (or nothing): a sweep folder, media and the page, nothing else."""
-    guard_out(out, "lecture")
+def check_out(out: Path, page: Page = LECTURE) -> None:
+    """`--out` holds this page (or nothing): a sweep folder, media and the page, nothing else."""
+    guard_out(out, page.kind)
     if out.is_dir():
-        foreign = sorted(path.name for path in out.iterdir() if path.name not in LECTURE_FILES
+        foreign = sorted(path.name for path in out.iterdir() if path.name not in (*LECTURE_FILES, page.marker)
                          and not path.name.startswith("."))
         if foreign:
-            raise ProjectError(f"--out {out} holds files that are not a lecture ({', '.join(foreign[:5])}); choose another --out")
+            raise ProjectError(f"--out {out} holds files that are not a {page.what} ({', '.join(foreign[:5])}); choose another --out")
         names = sorted(path.name for path in out.iterdir() if not path.name.startswith("."))
-        if names and not is_lecture(out):  # named like a lecture's files, but no lecture made them: a user's page
-            raise ProjectError(f"--out {out} holds files that no lecture made ({', '.join(names[:5])}); choose another --out")
+        if names and kind_of(out) != page.kind:  # named like a lecture's files, but no lecture made them: a user's page
+            raise ProjectError(f"--out {out} holds files that no {page.what} made ({', '.join(names[:5])}); choose another --out")
 
 
 SCORES_FILE = ".sample-scores.json"  # the samples' scores, kept so that runs scored before are not scored again
 PAGE_FILES = ("index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, SCORES_FILE)
 
 
-def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path) -> None:
+def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path, page: Page = LECTURE) -> None:
     """One line, before anything is trained or drawn, when a file the lecture writes (its page, its
     claims, a medium, its records, the cached classifier) has a folder in its place, or a folder it
     keeps files in is not one: found at the end, all the work before would be lost."""
@@ -465,19 +505,19 @@ def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path)
     media = out / "media"
     files = [out / name for name in PAGE_FILES] + [media / MEDIA_RECORD]
     folders = [media, media / "explorer"]
-    for medium in (medium for media_here in PAGE.values() for medium in media_here):
+    for medium in page.all_media():
         files += medium.made_of(media)
         folders += [media / medium.name] if medium.parts else []
-        if medium.epochs is not None:  # beside it, the explorer of its run
-            files += [out / explorer_data_path(run_name(*medium.runs[0], seed)) for seed in seeds[:1]]
-    refuse_folders_in_the_way(files, folders, "the lecture")
-    refuse_folders_in_the_way([classifier], [classifier.parent], "the lecture (its cached sample classifier)")
+        if medium.explore:  # beside it, the explorer of its run
+            files += [out / explorer_data_path(medium.member_names(seed)[0]) for seed in seeds[:1]]
+    refuse_folders_in_the_way(files, folders, f"the {page.what}")
+    refuse_folders_in_the_way([classifier], [classifier.parent], f"the {page.what} (its cached sample classifier)")
 
 
 def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",
                 config_file: Path | None = None, epochs: int | None = None, track: str | None = None,
-                data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print) -> Path:
-    """Train (or continue) the lecture's sweep, render the page and check its claims; says how long
+                data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print, page: Page = LECTURE) -> Path:
+    """Train (or continue) the lecture's sweep (or `page`'s), render the page and check its claims; says how long
     training, rendering and the rest took. Members that failed leave their media and claims out,
     and make the command fail at the end. One lecture at a time works in a folder: a second one
     started there waits for the first, saying so, then finds its work done."""
@@ -488,60 +528,60 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     from sweep.run import check_request
 
     started = time.perf_counter()
-    check_out(out)
+    check_out(out, page)
     check_request(executor, jobs, address)
     video_size = parse_size(size)
-    given = read_config(config_file) if config_file else SWEEP  # the lecture's own sweep (--config: another, for tests)
-    spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name="lecture")
+    given = read_config(config_file) if config_file else page.sweep  # the page's own sweep (--config: another, for tests)
+    spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name=page.kind)
     mnist = load_mnist(data_dir)
     classifier = cache_path(mnist)
-    _refuse_before_work(out, spec, classifier)
-    make_folder(out, "lecture folder")
-    with updating(out, waiting=lambda: echo(f"another lecture is at work in {out}; waiting for it to finish")):
-        check_out(out)  # again: another lecture may have worked here while this one waited
-        _refuse_before_work(out, spec, classifier)
-        return _run_locked(spec, out, executor, jobs, address, video_size, data_dir, mnist, progress, echo, started)
+    _refuse_before_work(out, spec, classifier, page)
+    make_folder(out, f"{page.what} folder")
+    with updating(out, waiting=lambda: echo(f"another {page.what} is at work in {out}; waiting for it to finish")):
+        check_out(out, page)  # again: another lecture may have worked here while this one waited
+        _refuse_before_work(out, spec, classifier, page)
+        return _run_locked(spec, out, executor, jobs, address, video_size, data_dir, mnist, progress, echo, started, page)
 
 
-def _refuse_before_work(out: Path, spec, classifier: Path) -> None:
+def _refuse_before_work(out: Path, spec, classifier: Path, page: Page = LECTURE) -> None:
     """One line when `--out` holds nets of another length, or a file the lecture writes cannot be written."""
     from sweep.plan import load_plan
 
     trained, asked = {config.epochs for config in load_plan(out / "sweep").values()}, spec.options.get("epochs")
     if trained and asked is not None and trained != {asked}:  # the sweep's own message would offer options the lecture has not
         raise ProjectError(f"--out {out}: its nets were trained with --epochs {', '.join(map(str, sorted(trained)))}, not {asked}; "
-                           "give --out another folder for a lecture of this length")
-    refuse_what_cannot_be_written(out, list(spec.seeds), classifier)
+                           f"give --out another folder for a {page.what} of this length")
+    refuse_what_cannot_be_written(out, list(spec.seeds), classifier, page)
 
 
 def _run_locked(spec, out: Path, executor: str, jobs: int | None, address: str | None, video_size: tuple[int, int],
-                data_dir: Path | None, mnist, progress: bool, echo: Callable[[str], None], started: float) -> Path:
+                data_dir: Path | None, mnist, progress: bool, echo: Callable[[str], None], started: float, page: Page = LECTURE) -> Path:
     """`run_lecture`'s work, with the lecture folder's lock held."""
     from science.classifier import load_scorer
     from sweep.run import MembersFailed, run_sweep
 
-    if not (out / LECTURE_MARKER).exists():
-        write_text_atomically(out / LECTURE_MARKER,
-                              "made by python cli.py lecture; it adds to this folder and replaces only its media and page\n")
+    if not (out / page.marker).exists():
+        write_text_atomically(out / page.marker, f"made by python cli.py lecture{' --beyond' * (page.kind == 'beyond')}; "
+                              "it adds to this folder and replaces only its media and page\n")
     from sweep.local import cores, default_jobs
 
     members = spec.members()
-    echo(training_estimate(members, out / "sweep", min(jobs or default_jobs(len(members)), cores()) if executor == "local" else cores()))
+    echo(training_estimate(members, out / "sweep", min(jobs or default_jobs(len(members)), cores()) if executor == "local" else cores(), page.kind))
     failed = None
     try:
         run_sweep(spec, out / "sweep", executor, jobs, address, data_dir, progress=progress, echo=echo,
-                  overwrite_hint=f"the lecture in {out} was trained with other options: give another --out for a lecture with these")
+                  overwrite_hint=f"the {page.what} in {out} was trained with other options: give another --out for one with these")
     except MembersFailed as exc:  # the page shows what finished and says what is missing
         failed = exc
     training = time.perf_counter() - started
     scorer = load_scorer(mnist, echo)  # trained once, then read from the cache
     scorer.keep_in(out / SCORES_FILE, echo)  # runs scored before are not scored again
-    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo, scorer, mnist.test_images)
+    index, claims, rendering = write_page(out, out / "sweep", list(spec.seeds), video_size, echo, scorer, mnist.test_images, page)
     scorer.save_to(out / SCORES_FILE)
     for claim in claims:
         echo(f"  {claim.verdict:<14} {claim.text}: {claim.effect_text()} ({claim.threshold_text()})")
     scoring = scorer.scoring_seconds
-    echo(f"lecture: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, scoring samples {scoring:.0f} s, "
+    echo(f"{page.kind}: {index}  (training {training:.0f} s, rendering {rendering:.0f} s, scoring samples {scoring:.0f} s, "
          f"the rest {time.perf_counter() - started - training - rendering - scoring:.0f} s)")
     if failed:
         raise failed

@@ -92,6 +92,7 @@ class SweepSpec:
     options: dict  # epochs, batch_size, lr, device, track: one value for every member
     name: str | None = None
     variants: tuple[tuple[str, tuple], ...] = ()  # ((training option, its values), ...): they multiply like arch and mode
+    group_variants: tuple[tuple[tuple[str, tuple], ...], ...] = ()  # per group (or none): its own training options, over `variants`
 
     @property
     def archs(self) -> tuple[str, ...]:
@@ -101,16 +102,22 @@ class SweepSpec:
     def modes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(mode for _, modes in self.groups for mode in modes))
 
+    def _variants_of(self, group: int) -> tuple[tuple[str, tuple], ...]:
+        """The training options a group multiplies out: the sweep's, each replaced by the group's own
+        (a [[group]] with `kl_warmup = 3`: one remedy beside the others, not their product)."""
+        own = dict(self.group_variants[group]) if group < len(self.group_variants) else {}
+        return tuple((name, values) for name, values in self.variants if name not in own) + tuple(own.items())
+
     def members(self) -> list[RunConfig]:
         """The product of the lists, group by group, each checked as `train` checks its options."""
-        names = [name for name, _ in self.variants]
-        combinations = list(itertools.product(*(values for _, values in self.variants)))
-        count = sum(len(archs) * len(modes) for archs, modes in self.groups) * len(combinations) * len(self.seeds)
+        products = [list(itertools.product(*(values for _, values in self._variants_of(group)))) for group in range(len(self.groups))]
+        count = sum(len(archs) * len(modes) * len(products[group]) for group, (archs, modes) in enumerate(self.groups)) * len(self.seeds)
         if count > MAX_MEMBERS:  # refused before a single config is built
             raise ProjectError(f"the sweep would have {count:,} members; at most {MAX_MEMBERS} a sweep (split it into several)")
-        configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options, **dict(zip(names, combination)))
-                   for archs, modes in self.groups for arch, mode in itertools.product(archs, modes)
-                   for combination in combinations for seed in self.seeds]
+        configs = [RunConfig(arch=arch, mode=mode, seed=seed, **self.options,
+                             **dict(zip([name for name, _ in self._variants_of(group)], combination)))
+                   for group, (archs, modes) in enumerate(self.groups) for arch, mode in itertools.product(archs, modes)
+                   for combination in products[group] for seed in self.seeds]
         return list({config.run_name: config for config in configs}.values())
 
     def default_name(self) -> str:
@@ -123,9 +130,13 @@ class SweepSpec:
 
 def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None) -> SweepSpec:
     """Lists from the command line or a config file ((archs, modes) pairs, each a list or a
-    comma-separated string), checked: every member is built once here."""
+    comma-separated string, or (archs, modes, the group's own training options)), checked: every
+    member is built once here."""
     if name is not None:
         check_name(name, "--name")
+    own = tuple(tuple((key, parse_option_list(key, group[2][key])) for key in TRAINING_OPTIONS if key in group[2])
+                if len(group) > 2 else () for group in groups)
+    groups = [group[:2] for group in groups]
     for archs, modes in groups:
         for value, option in ((archs, "--arch"), (modes, "--mode")):
             if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
@@ -133,8 +144,9 @@ def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None
     variants = tuple((key, parse_option_list(key, options[key])) for key in TRAINING_OPTIONS if options.get(key) is not None)
     shared = {key: value for key, value in options.items() if value is not None and key not in TRAINING_OPTIONS}
     spec = SweepSpec(groups=tuple((tuple(_listed(archs)), tuple(_listed(modes))) for archs, modes in groups),
-                     seeds=tuple(parse_seeds(seeds)), options=shared, name=name, variants=variants)
-    if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds and all(values for _, values in variants)):
+                     seeds=tuple(parse_seeds(seeds)), options=shared, name=name, variants=variants, group_variants=own if any(own) else ())
+    if not (spec.groups and all(archs and modes for archs, modes in spec.groups) and spec.seeds
+            and all(values for _, values in variants + tuple(pair for group in own for pair in group))):
         raise ProjectError("a sweep needs at least one --arch, --mode and seed (and a value for each list it is given)")
     members = spec.members()  # a bad architecture or mode in any list: one line now, nothing trained
     for config in members:
@@ -153,9 +165,11 @@ def spec_from_options(arch: str | None, mode: str | None, seeds: str | None, opt
     given = read_config(config_file) if config_file else {}
     groups = config_groups(given)
     if arch is not None or mode is not None:
-        groups = [(arch if arch is not None else archs, mode if mode is not None else modes) for archs, modes in groups or [(arch, mode)]]
-    missing = [f"--{key}" for key, present in (("arch", groups and all(a is not None for a, _ in groups)),
-                                               ("mode", groups and all(m is not None for _, m in groups)),
+        groups = [(arch if arch is not None else group[0], mode if mode is not None else group[1], *group[2:]) for group in groups or [(arch, mode)]]
+    given_here = {key for key in TRAINING_OPTIONS if options.get(key) is not None}  # an option on the command line replaces the groups' own
+    groups = [(*group[:2], {key: value for key, value in group[2].items() if key not in given_here}) if len(group) > 2 else group for group in groups]
+    missing = [f"--{key}" for key, present in (("arch", groups and all(group[0] is not None for group in groups)),
+                                               ("mode", groups and all(group[1] is not None for group in groups)),
                                                ("seeds", seeds is not None or "seeds" in given)) if not present]
     if missing:
         raise ProjectError(f"sweep needs {', '.join(missing)} (or a --config file that gives them)")
@@ -164,9 +178,12 @@ def spec_from_options(arch: str | None, mode: str | None, seeds: str | None, opt
 
 
 def config_groups(given: dict) -> list[tuple]:
-    """A config file's (archs, modes) groups: its [[group]] tables, or its top-level arch and mode."""
+    """A config file's (archs, modes) groups: its [[group]] tables, or its top-level arch and mode; a
+    group with training options of its own is (archs, modes, those options)."""
     if "group" in given:
-        return [(group.get("arch", given.get("arch")), group.get("mode", given.get("mode"))) for group in given["group"]]
+        return [(group.get("arch", given.get("arch")), group.get("mode", given.get("mode")),
+                 *([{key: value for key, value in group.items() if key in TRAINING_OPTIONS}] if set(group) - {"arch", "mode"} else []))
+                for group in given["group"]]
     return [(given.get("arch"), given.get("mode"))] if given.get("arch") is not None and given.get("mode") is not None else []
 
 
@@ -196,8 +213,16 @@ def read_config(path: Path) -> dict:
         if key in data and not isinstance(data[key], str):
             raise ProjectError(f"--config {path}: {key} = {data[key]!r} is not text")
     groups = data.get("group", [])
-    if not isinstance(groups, list) or not all(isinstance(group, dict) and set(group) <= {"arch", "mode"} for group in groups):
-        raise ProjectError(f"--config {path}: each [[group]] holds an arch list and a mode list, nothing else")
+    in_group = {"arch", "mode", *TRAINING_OPTIONS}
+    if not isinstance(groups, list) or not all(isinstance(group, dict) for group in groups):
+        raise ProjectError(f"--config {path}: each [[group]] holds an arch list, a mode list and training options of its own, nothing else")
+    for group in groups:
+        for spelling, name in spelled.items():
+            if spelling in group:
+                group[name] = group.pop(spelling)
+        if not set(group) <= in_group:
+            raise ProjectError(f"--config {path}: each [[group]] holds an arch list, a mode list and training options of its own "
+                               f"({', '.join(TRAINING_OPTIONS)}), nothing else")
     return data
 
 

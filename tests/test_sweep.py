@@ -254,3 +254,24 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing_half_written(small_data_dir
     assert len(workers) >= 2 and not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # none left training
     result = cli(*args)
     assert result.exit_code == 0 and "2 members, 0 finished before" in result.output
+
+
+def test_a_group_with_training_options_of_its_own_adds_one_remedy_not_a_product(tmp_path):
+    """[[group]] tables that each name a training option give one set of members per group (the page
+    beyond the lecture: a baseline beside each remedy), and an option on the command line replaces theirs."""
+    from errors import ProjectError
+    from sweep.plan import spec_from_options
+
+    config = tmp_path / "remedies.toml"
+    config.write_text('seeds = "0-1"\nepochs = 1\n[[group]]\narch = ["784-16-2"]\nmode = ["variational"]\n'
+                      '[[group]]\narch = ["784-16-2"]\nmode = ["variational"]\nkl-warmup = 3\n'
+                      '[[group]]\narch = ["784-16-2"]\nmode = ["variational"]\nactivation = "leaky-relu"\n')
+    names = [config.run_name for config in spec_from_options(None, None, None, {"epochs": None}, config).members()]
+    assert names == ["784-16-2-variational-s0", "784-16-2-variational-s1", "784-16-2-variational-s0-w3", "784-16-2-variational-s1-w3",
+                     "784-16-2-variational-s0-leaky-relu", "784-16-2-variational-s1-leaky-relu"]
+    names = [config.run_name for config in spec_from_options(None, None, None, {"epochs": None, "kl_warmup": "2"}, config).members()]
+    assert names == ["784-16-2-variational-s0-w2", "784-16-2-variational-s1-w2",
+                     "784-16-2-variational-s0-w2-leaky-relu", "784-16-2-variational-s1-w2-leaky-relu"]
+    config.write_text('seeds = "0"\n[[group]]\narch = ["784-16-2"]\nmode = ["variational"]\nlr = 0.1\n')
+    with pytest.raises(ProjectError, match="training options of its own"):
+        spec_from_options(None, None, None, {"epochs": None}, config)
