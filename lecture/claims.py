@@ -268,14 +268,14 @@ def _values(runs: dict[int, RunNumbers], value: Callable[[RunNumbers], float], d
 # -- the radius of the variance circles -------------------------------------------------------
 def radius_starts_near_one(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
-    effect = location_effect((math.log(run.radius_start) for run in found.values()), _log("close"), WITHIN)
+    effect = location_effect((math.log(run.radius_start) for run in found.values()), _log("close"), WITHIN, one_sample=True)
     return _claim(f"the radius is initially close to 1 ({SHALLOW})", "mean r of the tracked digits before training, against 1", effect, "ratio",
                   "r per seed: " + _values(found, lambda run: run.radius_start))
 
 
 def radius_falls_rapidly(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
-    effect = location_effect((math.log(run.radius_start / run.radius_epoch1) for run in found.values()), _log("much"), ABOVE)
+    effect = location_effect((math.log(run.radius_start / run.radius_epoch1) for run in found.values()), _log("much"), ABOVE, one_sample=True)
     return _claim(f"... but it rapidly decreases ({SHALLOW})", "mean r before training / mean r at the end of epoch 1", effect, "ratio",
                   "end of epoch 1, per seed: " + _values(found, lambda run: run.radius_epoch1))
 
@@ -287,7 +287,8 @@ def inside_the_circle_reconstructs(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
     curves = {seed: ring_loss_curve(runs.member(SHALLOW, VAE, seed), CLOSE_KS)[1] for seed in found}
     distances = {seed: close_distance(CLOSE_KS, curve, CLOSE_LOSS) for seed, curve in curves.items()}
-    effect = location_effect((math.log(distance) if distance > 0 else -math.inf for distance in distances.values()), _log("close"), WITHIN)
+    effect = location_effect((math.log(distance) if distance > 0 else -math.inf for distance in distances.values()), _log("close"), WITHIN,
+                             one_sample=True)
     at_one = CLOSE_KS.index(1.0)
     return _claim(f"the area inside the circle gives rise to a reconstruction close to the input ({SHALLOW})",
                   f"the distance in sigmas from the mean at which reconstruction stops being close (the ring's loss, 8 angles, first "
@@ -299,7 +300,7 @@ def inside_the_circle_reconstructs(runs: Runs) -> Claim:
 
 def radius_ends_small(runs: Runs) -> Claim:
     found = runs.counted(SHALLOW)
-    effect = location_effect((_log_ratio(_scale(run), run.radius_final) for run in found.values()), _log("small"), ABOVE)
+    effect = location_effect((_log_ratio(_scale(run), run.radius_final) for run in found.values()), _log("small"), ABOVE, one_sample=True)
     return _claim(f"its radius must eventually be small ({SHALLOW})", "spread of the test set's means (root mean variance) / final mean r",
                   effect, "ratio", "final r per seed: " + _values(found, lambda run: run.radius_final) + "; spread of the means: "
                   + _values(found, _scale))
@@ -309,7 +310,7 @@ def radius_ends_small(runs: Runs) -> Claim:
 def gaussian_progressively(runs: Runs) -> Claim:
     found = {seed: run for seed, run in runs.counted(SHALLOW).items() if len(run.shapes) > 1 and all(run.shapes)}  # a trend needs a shape at every epoch
     slopes = {seed: stats.linregress(np.arange(1, len(run.shapes) + 1), [shape.radial_ks for shape in run.shapes]).slope for seed, run in found.items()}
-    effect = location_effect(slopes.values(), 0.0, BELOW)
+    effect = location_effect(slopes.values(), 0.0, BELOW, one_sample=True)
     claim = _claim(f"all digits progressively distribute around the center ({SHALLOW})",
                    "trend per epoch of the KS distance between the whitened test encodings' radii and chi_d", effect, "difference",
                    "KS distance per epoch, first seed: " + ", ".join(f"{shape.radial_ks:.3f}" for shape in next(iter(found.values())).shapes)
@@ -326,7 +327,7 @@ def gaussian_like(runs: Runs) -> Claim:
     """Radii and angles both: kurtosis and radii alone pass a 10-ray star with Gaussian radii."""
     found = runs.counted(SHALLOW)
     bound = SHARES["Gaussian-like"]
-    effect = location_effect((_distance(run) for run in found.values()), bound.share, BELOW)
+    effect = location_effect((_distance(run) for run in found.values()), bound.share, BELOW, one_sample=True)
     return _claim(f"... in a Gaussian-like distribution ({SHALLOW})",
                   "distance of the whitened final test encodings from a Gaussian's shape: the larger of the radii's KS distance from "
                   "chi_d and the angles' Kuiper distance from uniform (a Gaussian's: about 0.01)", effect, "share",
@@ -513,7 +514,7 @@ def detail_with_active_variables(runs: Runs) -> Claim:
         points = [(run.latent_size - _inactive(run), run.reconstruction) for arch in archs if (run := runs.counted(arch).get(seed))]
         if len({active for active, _ in points}) >= 2:
             slopes.append(stats.linregress(*zip(*points)).slope)
-    effect = location_effect(slopes, 0.0, BELOW)
+    effect = location_effect(slopes, 0.0, BELOW, one_sample=True)
     return _claim("a larger latent space encodes the information at a greater level of detail",
                   f"slope of the final test reconstruction against the active latent variables, over {', '.join(archs)}, per seed (nats per variable)",
                   effect, "difference", runs.slope_note(*((arch, VAE) for arch in archs)))
@@ -578,7 +579,7 @@ def sampling_not_evident_generation(runs: Runs) -> Claim:
 
 def modest_samples(runs: Runs) -> Claim:
     scores = runs.scores(FOUR_DEEP)
-    effect = location_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW)
+    effect = location_effect((score.confidence for score in scores.values()), SHARES["modest"].share, BELOW, one_sample=True)
     reference = ""
     if runs.test_images is not None:
         real = runs.scorer.score(runs.test_images.astype(np.float64) / 255)

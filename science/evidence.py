@@ -6,12 +6,17 @@ finished run counts, a dead encoder included (intention to treat): a dead run is
 architecture, so the statistics are ones that one wild seed cannot dominate. The seeds give the
 effect's estimate, a 95% interval and a one-sided p-value against the threshold, from SciPy:
 
-- a location over seeds (paired differences or log ratios by seed, or one value per seed against a
-  reference): the Hodges-Lehmann estimate (the median of the Walsh averages) with the interval that
-  inverts the exact Wilcoxon signed-rank test (`scipy.stats.wilcoxon`'s null distribution); values
-  counted in whole steps (inactive variables, spikes), full of ties, use the median with the
-  sign-test interval instead (`scipy.stats.binomtest`). Neither assumes normal seeds; both need 6
-  seeds for any 95% interval (with 5, the smallest one-sided p-value a rank test can give is 1/32);
+- a location over seeds, paired by seed (differences or log ratios of two nets): the Hodges-Lehmann
+  estimate (the median of the Walsh averages) with the interval that inverts the exact Wilcoxon
+  signed-rank test (`scipy.stats.wilcoxon`'s null distribution). Its estimand is the pseudo-median of
+  the per-seed differences (or log ratios), and its test assumes them symmetric about it: two nets
+  that do not differ give symmetric differences, but a skewed effect need not be;
+- one value per seed against a fixed reference (a radius against 1, a slope against 0, a distance
+  against a bound: `one_sample`): nothing makes those values symmetric (a lognormal world gave 5-20%
+  false holds with Wilcoxon), so the median with the sign-test interval (the exact binomial test of
+  the share of seeds past the threshold, `scipy.stats.binomtest`), which assumes no symmetry. Neither
+  assumes normal seeds; both need 6 seeds for any 95% interval (with 5, the smallest one-sided
+  p-value a rank or sign test can give is 1/32);
 - a ratio of spreads over seeds: the ratio of mean absolute deviations from the median (the
   Brown-Forsythe spread), tested one-sided with Welch's t on the deviations at the conservative
   min(n) - 1 degrees of freedom, and its interval from inverting that test in the ratio (Fieller);
@@ -39,8 +44,9 @@ MOST_SEEDS = 1000  # "seeds needed" is not searched beyond this
 POWER = 0.8  # "seeds needed": the seeds at which an effect as large as its interval allows is decided this often
 EXACT_RANKS = 60  # the signed-rank null distribution is counted exactly up to this many seeds, normal beyond
 ABOVE, BELOW, WITHIN = "above", "below", "within"  # the predicted side of the threshold
-WILCOXON, SIGN, BROWN_FORSYTHE, CLOPPER_PEARSON = (
-    "Hodges-Lehmann, Wilcoxon signed-rank interval", "median, sign-test interval",
+WILCOXON, MEDIAN, SIGN, BROWN_FORSYTHE, CLOPPER_PEARSON = (
+    "Hodges-Lehmann: the pseudo-median of the per-seed paired differences or log ratios, Wilcoxon signed-rank interval",
+    "median against a fixed reference, sign-test interval (no symmetry assumed)", "median, sign-test interval",
     "ratio of mean absolute deviations from the median, Welch-Fieller interval", "share, Clopper-Pearson interval")
 
 
@@ -217,15 +223,27 @@ def _binomial_depth(n: int) -> int:
     return 0 if len(allowed) == 0 else int(allowed[-1] + 1)
 
 
-def location_effect(values, threshold: float, side: str, counts: bool = False) -> Effect:
-    """A location over seeds: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval, or
-    for values in whole steps (`counts`: inactive variables, spikes) the median with the sign-test
-    interval, whose ties only make it wider. The one-sided p-value counts how many Walsh averages
-    (or values) lie past the threshold, so it is below 2.5% exactly when the interval lies past it.
-    Values may be infinite (a dead encoder's sphericity): ranks only need their order."""
+def sign_p(x: np.ndarray, threshold: float, way: str = ABOVE) -> np.ndarray:
+    """The exact one-sided sign-test p-value that the median of x lies past `threshold` (ABOVE or
+    BELOW), along the last axis: the binomial(n, 1/2) tail of the values past it, ties at the
+    threshold counted against the claim. Vectorised, as `signed_rank_p`."""
+    x = np.asarray(x, dtype=np.float64)
+    past = np.sum(x > threshold if way == ABOVE else x < threshold, axis=-1)
+    return stats.binom.sf(past - 1, x.shape[-1], 0.5)
+
+
+def location_effect(values, threshold: float, side: str, counts: bool = False, one_sample: bool = False) -> Effect:
+    """A location over seeds: for paired differences or log ratios of two nets, the Hodges-Lehmann
+    estimate (the pseudo-median) with the Wilcoxon signed-rank interval; for one value per seed
+    against a fixed reference (`one_sample`) or values in whole steps (`counts`: inactive variables,
+    spikes), the median with the sign-test interval, which needs no symmetry and whose ties only
+    make it wider. The one-sided p-value counts how many Walsh averages (or values) lie past the
+    threshold, so it is below 2.5% exactly when the interval lies past it. Values may be infinite (a
+    dead encoder's sphericity): ranks only need their order."""
     x = np.asarray(list(values), dtype=np.float64)
     n = len(x)
-    statistic = SIGN if counts else WILCOXON
+    statistic = MEDIAN if one_sample and not counts else SIGN if counts else WILCOXON
+    counts = counts or one_sample  # the median and sign-test path
     if n == 0:
         return _none(threshold, side, 0, statistic)
     pool = np.sort(x) if counts else np.sort(walsh_averages(x))
@@ -237,7 +255,7 @@ def location_effect(values, threshold: float, side: str, counts: bool = False) -
 
     def p_above(c: float, way: str) -> float:
         if counts:
-            return float(stats.binomtest(int(np.sum(x > c) if way == ABOVE else np.sum(x < c)), n, 0.5, alternative="greater").pvalue)
+            return float(sign_p(x, c, way))
         return float(signed_rank_p(x, c, way))
 
     p_value = _side_p(p_above, threshold, side) if depth else 1.0

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
-from science.evidence import (ABOVE, ALPHA, BELOW, WITHIN, deviations, frequency, holm, location_effect, rank_depth, signed_rank_p,
-                             spread_ratio, spread_t, walsh_averages)
+from science.evidence import (ABOVE, ALPHA, BELOW, MEDIAN, WITHIN, deviations, frequency, holm, location_effect, rank_depth, sign_p,
+                             signed_rank_p, spread_ratio, spread_t, walsh_averages)
 from science.measures import shape_of
 
 THRESHOLD = 0.1  # the tests' own threshold, not one of the page's
@@ -56,6 +56,46 @@ def test_no_true_difference_holds_at_most_2_5_percent_of_the_time(world, seeds):
     assert np.mean(stats.binom.sf(positive - 1, seeds, 0.5) <= ALPHA) <= tolerance()
     spread_p = stats.t.sf(spread_t(deviations(a), deviations(b), 1.0), seeds - 1)
     assert np.mean(spread_p <= ALPHA) <= tolerance()
+
+
+# Skewed one-sample worlds: one value per seed against a fixed reference (a radius against 1, a distance
+# against a bound) has no reason to be symmetric; each world's true median sits exactly at the threshold.
+def lognormal(rng, shape):
+    return rng.lognormal(0, 1, shape)  # median 1
+
+
+def mirrored_lognormal(rng, shape):
+    return -rng.lognormal(0, 1, shape)  # median -1
+
+
+def mixture(rng, shape):  # 80% N(0, 1) + 20% N(5, 1), as `collapses`
+    return collapses(rng, shape)
+
+
+MIXTURE_MEDIAN = optimize.brentq(lambda m: 0.8 * stats.norm.cdf(m) + 0.2 * stats.norm.cdf(m - 5) - 0.5, -1, 2)
+SKEWED = [(lognormal, 1.0), (mirrored_lognormal, -1.0), (mixture, MIXTURE_MEDIAN)]
+
+
+@pytest.mark.parametrize("world, median", SKEWED)
+@pytest.mark.parametrize("seeds", [10, 15])
+def test_a_one_sample_claim_on_skewed_seeds_holds_falsely_at_most_2_5_percent(world, median, seeds):
+    """The one-sample path (the median with the sign test): with the true median at the threshold,
+    false holds stay within 2.5% + 3 SE on either side; the page's verdict agrees with that p-value."""
+    rng = np.random.default_rng(200 + seeds)
+    x = world(rng, (SIMULATIONS, seeds))
+    for way in (ABOVE, BELOW):
+        assert np.mean(sign_p(x, median, way) <= ALPHA) <= tolerance()
+    for row in x[:200]:
+        effect = location_effect(row, median, ABOVE, one_sample=True)
+        assert effect.statistic == MEDIAN and (effect.verdict == "holds") == (effect.p_value <= ALPHA)
+
+
+def test_wilcoxon_on_one_skewed_sample_holds_falsely_too_often():
+    """Why one-sample rows left Wilcoxon: lognormal seeds whose median is the threshold hold 'above'
+    far more often than 2.5% (Wilcoxon tests the pseudo-median, which lies above the median)."""
+    rng = np.random.default_rng(210)
+    x = lognormal(rng, (SIMULATIONS, 15))
+    assert np.mean(signed_rank_p(x, 1.0, ABOVE) <= ALPHA) > 2 * tolerance()
 
 
 def test_five_seeds_can_hold_nothing_by_ranks_but_a_share_and_a_spread_can():
