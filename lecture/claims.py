@@ -61,11 +61,16 @@ class Claim:
     primary: bool = True  # the sentence's primary read: in the family Holm adjusts
     holm: str = ""  # the verdict after Holm over the primary rows: holds, inconclusive, contradicted; "secondary"
     holm_p: float | None = None  # the Holm-adjusted p-value (primary rows)
+    signs: tuple[int, int, int] | None = None  # paired counts: seeds up, down and tied (sign test on the untied)
 
     def effect_text(self) -> str:
         if self.estimate is None:
             return "-"
         shown = self._number(self.estimate)
+        if self.signs is not None:
+            up, down, tied = self.signs
+            p = "" if self.p_value is None else f", one-sided p {self.p_value:.2g}"
+            return f"median {shown}; seeds +{up} / -{down} / 0: {tied} (sign test on the {up + down} untied{p})"
         if self.interval is None:
             return f"{shown} (no interval from {'one seed' if self.seeds <= 1 else f'{self.seeds} seeds'})"
         return f"{shown} [{self._number(self.interval[0])}, {self._number(self.interval[1])}]"
@@ -83,7 +88,7 @@ class Claim:
             return ""
         if self.seeds <= 1:
             return "more than one seed"
-        if self.scale == "share":
+        if self.scale == "share" or self.signs is not None:
             return "more seeds"
         if self.seeds_needed:
             return f"at least {self.seeds_needed} seeds"
@@ -134,7 +139,7 @@ def _claim(text: str, measure: str, effect: Effect, scale: str, note: str = "") 
         return Claim(text, measure, None, None, show(effect.threshold), "not checked", None, "no finished runs to compare", effect.side, scale, 0,
                      statistic=effect.statistic)
     return Claim(text, measure, None if effect.estimate is None else show(effect.estimate), interval, show(effect.threshold), effect.verdict,
-                 effect.seeds_needed, note, effect.side, scale, effect.seeds, effect.p_value, effect.statistic)
+                 effect.seeds_needed, note, effect.side, scale, effect.seeds, effect.p_value, effect.statistic, signs=effect.signs)
 
 
 def _log(factor: str) -> float:

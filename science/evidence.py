@@ -17,6 +17,12 @@ effect's estimate, a 95% interval and a one-sided p-value against the threshold,
   the share of seeds past the threshold, `scipy.stats.binomtest`), which assumes no symmetry. Neither
   assumes normal seeds; both need 6 seeds for any 95% interval (with 5, the smallest one-sided
   p-value a rank or sign test can give is 1/32);
+- a paired difference of counts (more active variables, fewer dead encoders: whole steps, mostly
+  ties): the seeds up, down and tied against the threshold, and the exact sign test on the untied
+  ones (`binomtest(up, up + down)`: McNemar's exact test for 0/1 outcomes), conditional on the ties,
+  so a partial effect (a dead encoder in half the seeds, removed) can hold. It has no interval of the
+  median to show: the counts and the p-value are shown, and the verdict follows the p-value on each
+  side;
 - a ratio of spreads over seeds: the ratio of mean absolute deviations from the median (the
   Brown-Forsythe spread), tested one-sided with Welch's t on the deviations at the conservative
   min(n) - 1 degrees of freedom, and its interval from inverting that test in the ratio (Fieller);
@@ -46,7 +52,8 @@ EXACT_RANKS = 60  # the signed-rank null distribution is counted exactly up to t
 ABOVE, BELOW, WITHIN = "above", "below", "within"  # the predicted side of the threshold
 WILCOXON, MEDIAN, SIGN, BROWN_FORSYTHE, CLOPPER_PEARSON = (
     "Hodges-Lehmann: the pseudo-median of the per-seed paired differences or log ratios, Wilcoxon signed-rank interval",
-    "median against a fixed reference, sign-test interval (no symmetry assumed)", "median, sign-test interval",
+    "median against a fixed reference, sign-test interval (no symmetry assumed)",
+    "paired counts: seeds up, down and tied (+, -, 0), exact sign test on the untied ones (McNemar's for 0/1), no interval",
     "ratio of mean absolute deviations from the median, Welch-Fieller interval", "share, Clopper-Pearson interval")
 
 
@@ -121,6 +128,7 @@ class Effect:
     seeds_needed: int | None  # inconclusive only: the fewest seeds that could decide it (see `_at_least`); None: unknown
     p_value: float | None = None  # one-sided, that the effect lies past the threshold on the predicted side (WITHIN: both sides)
     statistic: str = ""  # which estimate and interval
+    signs: tuple[int, int, int] | None = None  # paired counts: the seeds up, down and tied against the threshold
 
 
 def judge(low: float, high: float, threshold: float, side: str) -> str:
@@ -232,18 +240,52 @@ def sign_p(x: np.ndarray, threshold: float, way: str = ABOVE) -> np.ndarray:
     return stats.binom.sf(past - 1, x.shape[-1], 0.5)
 
 
+def untied_sign_p(x: np.ndarray, threshold: float, way: str = ABOVE) -> np.ndarray:
+    """The exact one-sided sign test with ties dropped: of the values not at the threshold, the
+    binomial(untied, 1/2) tail of those past it (1 where every value ties). Vectorised."""
+    x = np.asarray(x, dtype=np.float64)
+    up, down = np.sum(x > threshold, axis=-1), np.sum(x < threshold, axis=-1)
+    return stats.binom.sf((up if way == ABOVE else down) - 1, up + down, 0.5)
+
+
+def sign_effect(values, threshold: float, side: str) -> Effect:
+    """A paired difference of counts: the seeds up (+), down (-) and tied (0) against the threshold,
+    and the exact sign test on the untied seeds, for the predicted side and for the other one. The
+    verdict follows those p-values: holds when the predicted side's is at most 2.5%, contradicted
+    when the other side's is; the estimate is the median difference. No interval (the median's would
+    count the ties the test leaves out), and no "seeds needed" (the ties decide how many)."""
+    x = np.asarray(list(values), dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return _none(threshold, side, 0, SIGN)
+
+    def p_above(c: float, way: str) -> float:
+        return float(untied_sign_p(x, c, way))
+
+    p_value = _side_p(p_above, threshold, side)
+    if side == WITHIN:
+        other = min(1.0, 2 * min(p_above(threshold, ABOVE), p_above(-threshold, BELOW)))
+    else:
+        other = p_above(threshold, BELOW if side == ABOVE else ABOVE)
+    verdict = "holds" if p_value <= ALPHA else "contradicted" if other <= ALPHA else "inconclusive"
+    up, down = int(np.sum(x > threshold)), int(np.sum(x < threshold))
+    return Effect(float(np.median(x)), -math.inf, math.inf, threshold, side, n, verdict, None, p_value, SIGN, (up, down, n - up - down))
+
+
 def location_effect(values, threshold: float, side: str, counts: bool = False, one_sample: bool = False) -> Effect:
     """A location over seeds: for paired differences or log ratios of two nets, the Hodges-Lehmann
     estimate (the pseudo-median) with the Wilcoxon signed-rank interval; for one value per seed
-    against a fixed reference (`one_sample`) or values in whole steps (`counts`: inactive variables,
-    spikes), the median with the sign-test interval, which needs no symmetry and whose ties only
-    make it wider. The one-sided p-value counts how many Walsh averages (or values) lie past the
+    against a fixed reference (`one_sample`), the median with the sign-test interval, which needs no
+    symmetry and whose ties only make it wider; for paired differences of counts (`counts`:
+    inactive variables, spikes, dead encoders), `sign_effect`. The one-sided p-value counts how many Walsh averages (or values) lie past the
     threshold, so it is below 2.5% exactly when the interval lies past it. Values may be infinite (a
     dead encoder's sphericity): ranks only need their order."""
+    if counts:
+        return sign_effect(values, threshold, side)
     x = np.asarray(list(values), dtype=np.float64)
     n = len(x)
-    statistic = MEDIAN if one_sample and not counts else SIGN if counts else WILCOXON
-    counts = counts or one_sample  # the median and sign-test path
+    statistic = MEDIAN if one_sample else WILCOXON
+    counts = one_sample  # the median and sign-test path
     if n == 0:
         return _none(threshold, side, 0, statistic)
     pool = np.sort(x) if counts else np.sort(walsh_averages(x))

@@ -14,7 +14,7 @@ import pytest
 from scipy import optimize, stats
 
 from science.evidence import (ABOVE, ALPHA, BELOW, MEDIAN, WITHIN, deviations, frequency, holm, location_effect, rank_depth, sign_p,
-                             signed_rank_p, spread_ratio, spread_t, walsh_averages)
+                             signed_rank_p, spread_ratio, spread_t, untied_sign_p, walsh_averages)
 from science.measures import shape_of
 
 THRESHOLD = 0.1  # the tests' own threshold, not one of the page's
@@ -52,8 +52,9 @@ def test_no_true_difference_holds_at_most_2_5_percent_of_the_time(world, seeds):
     assert np.mean(signed_rank_p(a - b, 0.0, ABOVE) <= ALPHA) <= tolerance()
     assert np.mean(signed_rank_p(a - b, 0.0, BELOW) <= ALPHA) <= tolerance()
     counts = np.round(np.abs(a)) - np.round(np.abs(b))  # whole steps, full of ties
-    positive = np.sum(counts > 0, axis=1)
-    assert np.mean(stats.binom.sf(positive - 1, seeds, 0.5) <= ALPHA) <= tolerance()
+    assert np.mean(untied_sign_p(counts, 0.0, ABOVE) <= ALPHA) <= tolerance()  # ties dropped: still exact
+    dead = (a > 1).astype(float) - (b > 1).astype(float)  # 0/1 outcomes (an encoder dies or not), paired: McNemar
+    assert np.mean(untied_sign_p(dead, 0.0, ABOVE) <= ALPHA) <= tolerance()
     spread_p = stats.t.sf(spread_t(deviations(a), deviations(b), 1.0), seeds - 1)
     assert np.mean(spread_p <= ALPHA) <= tolerance()
 
@@ -108,6 +109,24 @@ def test_five_seeds_can_hold_nothing_by_ranks_but_a_share_and_a_spread_can():
     assert location_effect([0] * 15, 0.0, ABOVE, counts=True).verdict == "inconclusive"  # a tie, however many seeds
     assert spread_ratio([-60, -30, 0, 30, 60], [-2, -1, 0, 1, 2], math.log(2), ABOVE).verdict == "holds"  # thirty times the spread
     assert frequency(5, 5, 0.2, ABOVE).verdict == "holds"
+
+
+def test_a_partial_effect_on_paired_counts_can_hold_ties_dropped():
+    """LeakyReLU removes a dead encoder in 9 of 15 seeds, the other 6 tie (alive both ways): the sign
+    test on the 9 untied seeds (McNemar's exact test) holds; counting the ties as failures, it could
+    not. The row shows its counts and p-value, and no interval or seeds needed."""
+    from lecture.claims import _claim
+
+    effect = location_effect([1] * 9 + [0] * 6, 0.0, ABOVE, counts=True)
+    assert effect.verdict == "holds" and effect.signs == (9, 0, 6) and effect.seeds_needed is None
+    assert effect.p_value == pytest.approx(stats.binomtest(9, 9, 0.5, alternative="greater").pvalue)
+    assert location_effect([-1] * 9 + [0] * 6, 0.0, ABOVE, counts=True).verdict == "contradicted"
+    assert location_effect([1] * 5 + [0] * 10, 0.0, ABOVE, counts=True).verdict == "inconclusive"  # 1/32: five untied seeds are too few
+    claim = _claim("t", "m", location_effect([1] * 5 + [-1] + [0] * 9, 0.0, ABOVE, counts=True), "difference")
+    assert claim.interval is None and "+5 / -1 / 0: 9" in claim.effect_text() and claim.needed_text() == "more seeds"
+    rng = np.random.default_rng(14)  # ReLU dies in half the seeds, LeakyReLU never: decided most of the time at 15 seeds
+    relu = rng.random((400, 15)) < 0.5
+    assert np.mean(untied_sign_p(relu.astype(float), 0.0, ABOVE) <= ALPHA) > 0.5
 
 
 def test_the_clopper_pearson_test_holds_falsely_at_most_2_5_percent_at_its_threshold():
