@@ -62,6 +62,8 @@ class Claim:
     holm: str = ""  # the verdict after Holm over the primary rows: holds, inconclusive, contradicted; "secondary"
     holm_p: float | None = None  # the Holm-adjusted p-value (primary rows)
     signs: tuple[int, int, int] | None = None  # paired counts: seeds up, down and tied (sign test on the untied)
+    p_other: float | None = None  # one-sided, toward the other side of the threshold: the test of "contradicted"
+    holm_p_other: float | None = None  # its Holm-adjusted p-value (primary rows)
 
     def effect_text(self) -> str:
         if self.estimate is None:
@@ -139,7 +141,8 @@ def _claim(text: str, measure: str, effect: Effect, scale: str, note: str = "") 
         return Claim(text, measure, None, None, show(effect.threshold), "not checked", None, "no finished runs to compare", effect.side, scale, 0,
                      statistic=effect.statistic)
     return Claim(text, measure, None if effect.estimate is None else show(effect.estimate), interval, show(effect.threshold), effect.verdict,
-                 effect.seeds_needed, note, effect.side, scale, effect.seeds, effect.p_value, effect.statistic, signs=effect.signs)
+                 effect.seeds_needed, note, effect.side, scale, effect.seeds, effect.p_value, effect.statistic, signs=effect.signs,
+                 p_other=effect.p_other)
 
 
 def _log(factor: str) -> float:
@@ -651,18 +654,21 @@ def _counted(runs: Runs, make: Callable[[], Claim], *others: Runs) -> Claim:
 
 
 def holm_verdicts(claims: list[Claim]) -> list[Claim]:
-    """Each primary row's verdict after Holm's adjustment over the primary rows' one-sided p-values:
-    "holds" survives when its adjusted p is at most 2.5%; a contradicted row stays contradicted (the
-    family is of claims that hold); secondary rows are out of the family."""
+    """Each primary row's verdict after Holm's adjustment over the family of 2m one-sided tests: each
+    primary row's test toward its predicted side (its p-value) and toward the other side (`p_other`).
+    "holds" survives when the first's adjusted p is at most 2.5%, "contradicted" when the second's
+    is, so both are adjusted; secondary rows are out of the family."""
     family = [i for i, claim in enumerate(claims) if claim.primary and claim.p_value is not None
               and claim.verdict in ("holds", "contradicted", "inconclusive")]
-    adjusted = dict(zip(family, holm([claims[i].p_value for i in family]))) if family else {}
+    tests = [claims[i].p_value for i in family] + [1.0 if claims[i].p_other is None else claims[i].p_other for i in family]
+    adjusted = holm(tests) if family else []
+    toward = {i: float(adjusted[k]) for k, i in enumerate(family)}
+    away = {i: float(adjusted[len(family) + k]) for k, i in enumerate(family)}
     out = []
     for i, claim in enumerate(claims):
-        if i in adjusted:
-            survives = adjusted[i] <= ALPHA
-            out.append(replace(claim, holm="holds" if survives else "contradicted" if claim.verdict == "contradicted" else "inconclusive",
-                               holm_p=float(adjusted[i])))
+        if i in toward:
+            holm_verdict = "holds" if toward[i] <= ALPHA else "contradicted" if away[i] <= ALPHA else "inconclusive"
+            out.append(replace(claim, holm=holm_verdict, holm_p=toward[i], holm_p_other=away[i]))
         else:
             out.append(replace(claim, holm="secondary" if not claim.primary else claim.verdict))
     return out

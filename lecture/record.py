@@ -59,6 +59,8 @@ class ClaimRecord:
     flip: str = ""  # at which threshold the verdict would flip, in words
     flip_threshold: float | None = None
     scale: str = ""  # ratio, difference, share
+    p_other: float | None = None  # one-sided, toward the other side of the threshold (the test of "contradicted")
+    holm_p_other: float | None = None  # its Holm-adjusted p-value: Holm runs over both sides of every primary row
 
     @classmethod
     def of(cls, claim) -> "ClaimRecord":
@@ -70,7 +72,7 @@ class ClaimRecord:
                    interval=tuple(claim.interval) if claim.interval else None, threshold=claim.threshold, predicted=claim.predicted,
                    seeds=claim.seeds, seeds_needed=claim.seeds_needed, note=claim.note, primary=claim.primary, statistic=claim.statistic,
                    p_value=claim.p_value, holm_verdict=claim.holm, holm_p=claim.holm_p, flip=claim.flip_text(),
-                   flip_threshold=flip[1] if flip else None, scale=claim.scale)
+                   flip_threshold=flip[1] if flip else None, scale=claim.scale, p_other=claim.p_other, holm_p_other=claim.holm_p_other)
 
     def to_json(self) -> dict:
         row = asdict(self)
@@ -92,7 +94,8 @@ class ClaimRecord:
                    seeds_needed=_whole(given.get("seeds_needed")), note=_text(given.get("note", "")),
                    primary=bool(given.get("primary", True)), statistic=_text(given.get("statistic", "")), p_value=_number(given.get("p_value")),
                    holm_verdict=_text(given.get("holm_verdict", "")), holm_p=_number(given.get("holm_p")), flip=_text(given.get("flip", "")),
-                   flip_threshold=_number(given.get("flip_threshold")), scale=_text(given.get("scale", "")))
+                   flip_threshold=_number(given.get("flip_threshold")), scale=_text(given.get("scale", "")),
+                   p_other=_number(given.get("p_other")), holm_p_other=_number(given.get("holm_p_other")))
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ effect's estimate, a 95% interval and a one-sided p-value against the threshold,
 Each interval is the set of thresholds its own test would not reject, so the verdict and the p-value
 agree: **holds** when the whole interval lies past the threshold on the predicted side (the one-sided
 p-value is at most 2.5%), **contradicted** when it lies wholly on the other side, **inconclusive**
-otherwise. A tie is never "holds"; with one seed there is no interval. `holm` adjusts the p-values of
-a family of claims (Holm 1979: a step-down Bonferroni; five lines, so no dependency for it).
+otherwise (`p_other`, the one-sided p toward the other side, is at most 2.5% exactly when it is
+contradicted). A tie is never "holds"; with one seed there is no interval. `holm` adjusts the
+p-values of a family of tests (Holm 1979: a step-down Bonferroni; five lines, so no dependency for it).
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ class Effect:
     p_value: float | None = None  # one-sided, that the effect lies past the threshold on the predicted side (WITHIN: both sides)
     statistic: str = ""  # which estimate and interval
     signs: tuple[int, int, int] | None = None  # paired counts: the seeds up, down and tied against the threshold
+    p_other: float | None = None  # one-sided, that the effect lies past the threshold on the other side (the test of "contradicted")
 
 
 def judge(low: float, high: float, threshold: float, side: str) -> str:
@@ -150,8 +152,19 @@ def _side_p(p_above, threshold: float, side: str) -> float:
     return max(p_above(-threshold, ABOVE), p_above(threshold, BELOW))
 
 
+def _other_p(p_above, threshold: float, side: str) -> float:
+    """The one-sided p-value toward the other side, the test whose rejection is "contradicted"; for
+    WITHIN, either bound passed: the smaller of the two, doubled (Bonferroni), so it is one test."""
+    if side == ABOVE:
+        return p_above(threshold, BELOW)
+    if side == BELOW:
+        return p_above(threshold, ABOVE)
+    return min(1.0, 2 * min(p_above(threshold, ABOVE), p_above(-threshold, BELOW)))
+
+
 def _none(threshold: float, side: str, seeds: int, statistic: str, estimate: float | None = None) -> Effect:
-    return Effect(estimate, -math.inf, math.inf, threshold, side, seeds, "inconclusive", None, None if seeds == 0 else 1.0, statistic)
+    p = None if seeds == 0 else 1.0
+    return Effect(estimate, -math.inf, math.inf, threshold, side, seeds, "inconclusive", None, p, statistic, p_other=p)
 
 
 def _at_least(low: float, high: float, threshold: float, side: str, scale: float, efficiency: float, seeds: int) -> int | None:
@@ -262,14 +275,10 @@ def sign_effect(values, threshold: float, side: str) -> Effect:
     def p_above(c: float, way: str) -> float:
         return float(untied_sign_p(x, c, way))
 
-    p_value = _side_p(p_above, threshold, side)
-    if side == WITHIN:
-        other = min(1.0, 2 * min(p_above(threshold, ABOVE), p_above(-threshold, BELOW)))
-    else:
-        other = p_above(threshold, BELOW if side == ABOVE else ABOVE)
+    p_value, other = _side_p(p_above, threshold, side), _other_p(p_above, threshold, side)
     verdict = "holds" if p_value <= ALPHA else "contradicted" if other <= ALPHA else "inconclusive"
     up, down = int(np.sum(x > threshold)), int(np.sum(x < threshold))
-    return Effect(float(np.median(x)), -math.inf, math.inf, threshold, side, n, verdict, None, p_value, SIGN, (up, down, n - up - down))
+    return Effect(float(np.median(x)), -math.inf, math.inf, threshold, side, n, verdict, None, p_value, SIGN, (up, down, n - up - down), other)
 
 
 def location_effect(values, threshold: float, side: str, counts: bool = False, one_sample: bool = False) -> Effect:
@@ -301,13 +310,14 @@ def location_effect(values, threshold: float, side: str, counts: bool = False, o
         return float(signed_rank_p(x, c, way))
 
     p_value = _side_p(p_above, threshold, side) if depth else 1.0
+    p_other = _other_p(p_above, threshold, side) if depth else 1.0
     verdict = judge(low, high, threshold, side)
     finite = x[np.isfinite(x)]
     scale = 1.4826 * float(np.median(np.abs(finite - np.median(finite)))) if len(finite) > 1 else math.nan
     if scale == 0 and len(finite) > 1:
         scale = float(np.std(finite, ddof=1))
     needed = _at_least(low, high, threshold, side, scale, 2 / math.pi if counts else 3 / math.pi, n) if verdict == "inconclusive" and n > 1 else None
-    return Effect(estimate, low, high, threshold, side, n, verdict, needed, p_value, statistic)
+    return Effect(estimate, low, high, threshold, side, n, verdict, needed, p_value, statistic, p_other=p_other)
 
 
 def equivalence(values, band: float) -> Effect:
@@ -384,7 +394,8 @@ def spread_ratio(a, b, threshold: float, side: str, paired: bool = False) -> Eff
         # log(spread) of m seeds has a standard error of about 1 / sqrt(2 (m - 1)) (normal seeds), so the log ratio of two about 1 / sqrt(m - 1)
         needed = _at_least(low, high, threshold, side, 1.0, 1.0, n)
         needed = None if needed is None else min(MOST_SEEDS, needed + 1)
-    return Effect(estimate, low, high, threshold, side, n, verdict, needed, _side_p(p_above, threshold, side), BROWN_FORSYTHE)
+    return Effect(estimate, low, high, threshold, side, n, verdict, needed, _side_p(p_above, threshold, side), BROWN_FORSYTHE,
+                  p_other=_other_p(p_above, threshold, side))
 
 
 # -- a share of seeds ---------------------------------------------------------------------------------------
@@ -406,7 +417,7 @@ def frequency(k: int, n: int, threshold: float, side: str) -> Effect:
         return float(stats.binomtest(k, n, c, alternative="greater" if way == ABOVE else "less").pvalue)
 
     return Effect(k / n, low, high, threshold, side, n, judge(low, high, threshold, side), None, _side_p(p_above, threshold, side),
-                  CLOPPER_PEARSON)
+                  CLOPPER_PEARSON, p_other=_other_p(p_above, threshold, side))
 
 
 def holm(p_values) -> np.ndarray:

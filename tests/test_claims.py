@@ -252,6 +252,28 @@ def test_holm_is_the_step_down_bonferroni():
     assert holm(p) == pytest.approx(multitest.multipletests(p, method="holm")[1])
 
 
+def test_holm_adjusts_contradicted_too_over_both_sides_of_every_primary_row():
+    """The family is the 2m one-sided tests (each primary row toward its side and toward the other):
+    with 20 primary rows whose true effect sits at the threshold, a Holm holds or contradicted
+    anywhere stays rare; a row contradicted on its own at p 0.01 among three is not after Holm."""
+    from lecture.claims import _claim, holm_verdicts
+
+    rng = np.random.default_rng(15)
+    draws, any_decided = 300, 0
+    for _ in range(draws):
+        rows = holm_verdicts([_claim(f"r{i}", "m", location_effect(rng.normal(0, 1, 15), 0.0, ABOVE), "difference") for i in range(20)])
+        any_decided += any(row.holm in ("holds", "contradicted") for row in rows)
+    assert any_decided / draws <= 2 * ALPHA + 3 * math.sqrt(2 * ALPHA * (1 - 2 * ALPHA) / draws)
+    from dataclasses import replace
+
+    base = _claim("a", "m", location_effect(rng.normal(0, 1, 15), 0.0, ABOVE), "difference")
+    rows = [replace(base, verdict="contradicted", p_value=0.99, p_other=0.01), replace(base, verdict="inconclusive", p_value=0.5, p_other=0.5),
+            replace(base, verdict="holds", p_value=0.001, p_other=0.999)]
+    adjusted = holm_verdicts(rows)
+    assert adjusted[0].holm_p_other == pytest.approx(0.05) and adjusted[0].holm == "inconclusive"  # 0.01 is the 2nd smallest of 6: x5
+    assert adjusted[2].holm_p == pytest.approx(0.006) and adjusted[2].holm == "holds"
+
+
 def test_shape_is_measured_after_whitening_so_scale_cannot_move_it():
     rng = np.random.default_rng(20261130)
     gaussian = rng.normal(size=(10000, 2))
