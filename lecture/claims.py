@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, SHARES, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
+from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
 from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
 from science.measures import SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
 from train.runfolder import run_name
@@ -440,9 +440,10 @@ def _spread_claim(runs: Runs, text: str, wider: str, narrower: str, adverb: str)
     same = len(both) == len(a) == len(b)
     effect = spread_ratio([a[s].final_loss for s in (both if same else a)], [b[s].final_loss for s in (both if same else b)],
                           _log(adverb), ABOVE, paired=same)
+    few = f"A spread needs {SPREAD_SEEDS} seeds a net for a verdict (fewer: inconclusive). " if 0 < min(len(a), len(b)) < SPREAD_SEEDS else ""
     sd = float(np.std([r.final_loss for r in a.values()], ddof=1) / np.std([r.final_loss for r in b.values()], ddof=1)) if min(len(a), len(b)) > 1 else math.nan
     return _claim(text, f"spread over seeds of the final test loss (mean absolute deviation from the median), {wider} / {narrower}", effect, "ratio",
-                  f"ratio of standard deviations x{sd:.3g}. " + runs.slope_note((wider, VAE), (narrower, VAE))
+                  few + f"ratio of standard deviations x{sd:.3g}. " + runs.slope_note((wider, VAE), (narrower, VAE))
                   + f"final losses {wider}: " + _values(a, lambda run: run.final_loss, 4) + f"; {narrower}: " + _values(b, lambda run: run.final_loss, 4))
 
 

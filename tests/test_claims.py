@@ -99,7 +99,7 @@ def test_wilcoxon_on_one_skewed_sample_holds_falsely_too_often():
     assert np.mean(signed_rank_p(x, 1.0, ABOVE) <= ALPHA) > 2 * tolerance()
 
 
-def test_five_seeds_can_hold_nothing_by_ranks_but_a_share_and_a_spread_can():
+def test_five_seeds_can_hold_nothing_by_ranks_or_spreads_but_a_share_can():
     """With 5 seeds the smallest one-sided signed-rank or sign p-value is 1/32 > 2.5%: no location
     claim can hold, however large; (0, 1, 1, 1, 1) more inactive variables does not."""
     assert location_effect([50.0, 51, 52, 53, 54], 0.0, ABOVE).verdict == "inconclusive"
@@ -107,7 +107,17 @@ def test_five_seeds_can_hold_nothing_by_ranks_but_a_share_and_a_spread_can():
     assert location_effect([1] * 5, 0.0, ABOVE, counts=True).verdict == "inconclusive"
     assert location_effect([2] * 6, 0.0, ABOVE, counts=True).verdict == "holds"  # 1/64: six seeds that all agree
     assert location_effect([0] * 15, 0.0, ABOVE, counts=True).verdict == "inconclusive"  # a tie, however many seeds
-    assert spread_ratio([-60, -30, 0, 30, 60], [-2, -1, 0, 1, 2], math.log(2), ABOVE).verdict == "holds"  # thirty times the spread
+    assert spread_ratio([-90, -60, -30, 0, 30, 60], [-3, -2, -1, 0, 1, 2], math.log(2), ABOVE).verdict == "holds"  # thirty times the spread
+    five = spread_ratio([-60, -30, 0, 30, 60], [-2, -1, 0, 1, 2], math.log(2), ABOVE)  # but not at 5 seeds a net
+    assert five.verdict == "inconclusive" and five.seeds_needed == 6
+
+
+def test_a_spread_at_four_seeds_a_net_cannot_hold():
+    """At 4 seeds a net Welch's test on the deviations held falsely 3-7% of the time on mixtures: no
+    spread verdict below 6 seeds a net, however large the ratio looks, and the row says it needs 6."""
+    assert spread_ratio([0, 0.1, 5, 5.1], [0, 0.3, 0.9, 1.4], math.log(2), ABOVE).verdict == "inconclusive"
+    assert spread_ratio([-600, -1, 1, 600], [-1, -0.5, 0.5, 1], 0.0, ABOVE).verdict == "inconclusive"
+    assert spread_ratio([-600, -1, 1, 600, 3, 4], [-1, -0.5, 0.5, 1], 0.0, ABOVE).seeds_needed == 6  # the smaller net decides
     assert frequency(5, 5, 0.2, ABOVE).verdict == "holds"
 
 
