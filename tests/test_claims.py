@@ -482,3 +482,22 @@ def test_the_classifiers_distance_ranks_known_distortions(small_mnist):
     }
     for kind, fd in distances.items():
         assert fd[0] < 1e-6 and all(a < b for a, b in zip(fd, fd[1:])), (kind, fd)
+
+
+def test_a_run_whose_encoder_dies_counts_in_the_trend_to_a_gaussian(tmp_path):
+    """Intention to treat: six runs that start Gaussian-like and die after epoch 1 (no shape after)
+    count, each dead epoch at the worst KS (1), so 'progressively Gaussian' is contradicted, not
+    left to the runs that lived."""
+    from lecture.claims import Runs, gaussian_progressively
+    from lecture.nets import SHALLOW, VAE
+    from science.measures import RunNumbers
+
+    rng = np.random.default_rng(16)
+    start = shape_of(rng.normal(size=(2000, 2)))
+    made = {seed: RunNumbers(arch=SHALLOW, mode=VAE, seed=seed, latent_size=2, test_loss=np.array([100.0, 99, 98]), reconstruction=90.0,
+                             inactive=2, dead=True, shapes=(start, None, None), radius_start=1.0, radius_epoch1=0.5, radius_final=0.1,
+                             rises=0, spikes=0) for seed in range(6)}
+    runs = Runs(tmp_path, sorted(made))
+    runs._read[(SHALLOW, VAE)] = made
+    claim = gaussian_progressively(runs)
+    assert claim.seeds == 6 and claim.verdict == "contradicted" and claim.estimate > 0.4
