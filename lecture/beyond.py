@@ -180,7 +180,7 @@ def check_beyond(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
         rows.append((HALF_BETA, partial(worse_samples, base, runs[HALF_BETA.key], HALF_BETA, net), True))
     claims = []
     for remedy, make, primary in rows:
-        claim = _counted(runs[remedy.key], make, base)
+        claim = replace(_counted(runs[remedy.key], make, base), name=make.func.__name__)
         claims.append(claim if primary else replace(claim, primary=False, note=SECONDARY + "the words say 'every', the primary row; this "
                                                     "row reads them as 'more than without it'. " + claim.note))
     return holm_verdicts(claims)

@@ -18,7 +18,8 @@ equivalence inside a band (science.evidence holds each threshold and its reason)
 
 One read of each sentence is primary: the family whose p-values Holm adjusts (`holm_verdicts`); other
 reads of the same words are secondary, shown but left out of the family. `plan_hash` fingerprints the
-plan (texts, measures, thresholds, sides, primary reads, statistics), so a later change shows.
+plan, built without data (each row's function, text, statistic, threshold, side, primary read and
+scale, with ALPHA, CONFIDENCE and the rules for dead runs), so a later change shows.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from scipy import stats
 
-from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
+from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CONFIDENCE, CLOSE_KS, CLOSE_LOSS, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
 from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
 from science.measures import SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
 from train.runfolder import run_name
@@ -64,6 +66,7 @@ class Claim:
     signs: tuple[int, int, int] | None = None  # paired counts: seeds up, down and tied (sign test on the untied)
     p_other: float | None = None  # one-sided, toward the other side of the threshold: the test of "contradicted"
     holm_p_other: float | None = None  # its Holm-adjusted p-value (primary rows)
+    name: str = ""  # the function that makes it (the plan's key)
 
     def effect_text(self) -> str:
         if self.estimate is None:
@@ -511,7 +514,7 @@ def _collapse_split(found) -> str:
 def several_collapse(runs: Runs, archs: tuple[str, str]) -> Claim:
     found = [run for arch in archs for run in runs.counted(arch).values()]
     effect = frequency(sum(1 for run in found if _inactive(run) >= 2), len(found), SHARES["confirmed"].share, ABOVE)
-    return _claim(f"the collapse to zero of several latent variables is confirmed (latent size {found[0].latent_size if found else '?'})",
+    return _claim(f"the collapse to zero of several latent variables is confirmed (latent size {archs[0].rsplit('-', 1)[1]})",
                   f"share of runs of {' and '.join(archs)} with at least two inactive latent variables", effect, "share",
                   "; ".join(f"{arch}: " + _values(runs.counted(arch), _inactive) for arch in archs) + ". " + _collapse_split(found))
 
@@ -684,12 +687,31 @@ def holm_verdicts(claims: list[Claim]) -> list[Claim]:
     return out
 
 
-def plan_hash(claims: list[Claim]) -> str:
-    """sha256 of the plan, not of the data: every row's text, measure, threshold, side, scale,
-    primary flag and statistic, in order, as canonical JSON."""
-    plan = [{"text": c.text, "measure": c.measure, "threshold": float(f"{c.threshold:.12g}"), "predicted": c.predicted, "scale": c.scale,
-             "primary": c.primary, "statistic": c.statistic} for c in claims]
-    return hashlib.sha256(json.dumps(plan, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+# The rules the plan holds beyond its rows, in words: a change to any of them changes the plan's hash.
+PLAN_RULES = ("intention to treat v2: every finished run counts; a dead encoder's shape is the worst (radial KS and shape distance 1, "
+              "sphericity departure 1, eigenvalue ratio and kurtosis ratio inf, scale 0), its inactive variables all of them, an epoch "
+              "without a shape KS 1; one-sample rows: median, sign test; paired rows: Hodges-Lehmann, Wilcoxon; paired counts: sign test "
+              "with ties dropped; spreads: 6 seeds a net; Holm over both sides of every primary row")
+
+
+class _PlanScorer:
+    """Stands in for the sample classifier where the plan is read: with no seeds it scores nothing."""
+
+    accuracy = math.nan
+
+
+def plan(check: Callable[..., list[Claim]]) -> list[dict]:
+    """The plan, built without data: `check` (check_claims, check_beyond) over no seeds, with a
+    stand-in classifier so the sample rows are the real ones; each row's function name, text,
+    statistic, threshold, side, primary flag and scale, then ALPHA, CONFIDENCE and the rules."""
+    rows = check(Path("/nonexistent-plan"), [], _PlanScorer(), None)
+    return [{"name": c.name, "text": c.text, "statistic": c.statistic, "threshold": float(f"{c.threshold:.12g}"), "predicted": c.predicted,
+             "primary": c.primary, "scale": c.scale} for c in rows] + [{"alpha": ALPHA, "confidence": CONFIDENCE, "rules": PLAN_RULES}]
+
+
+def plan_hash(check: Callable[..., list[Claim]]) -> str:
+    """sha256 of the plan (`plan`), as canonical JSON: the same for every sweep, whatever its runs."""
+    return hashlib.sha256(json.dumps(plan(check), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
 SECONDARY = "a secondary read of the sentence (out of the Holm family): "
@@ -705,24 +727,32 @@ def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
         "decoded mean": "the primary row reads the VAE's reconstruction as it trains (of a sampled code), the loss the page reports",
         "within a run": "the page's 'instability' is 'much more aleatory ... quite different final errors': the spread over seeds is primary",
     }
-    makers = [
-        lambda: radius_starts_near_one(runs), lambda: radius_falls_rapidly(runs), lambda: inside_the_circle_reconstructs(runs),
-        lambda: radius_ends_small(runs), lambda: gaussian_progressively(runs), lambda: gaussian_like(runs),
-        lambda: sampling_not_evident_shallow(runs), samples["sampling_not_evident_generation"],
-        lambda: less_uniform_without_sampling(runs), samples["more_distorted"],
-        lambda: deeper_reconstructs_better(runs, VAE), lambda: deeper_reconstructs_better_decoded_mean(runs),
-        lambda: deeper_reconstructs_better(runs, PLAIN),
-        lambda: plain_reconstructs_slightly_better(runs), lambda: plain_reconstructs_slightly_better_decoded_mean(runs),
-        lambda: spherical_with_sampling(runs), samples["very_bad"],
-        lambda: four_much_more_aleatory(runs), lambda: collapse_not_infrequent(runs), samples["modest"],
-        lambda: shallower_four_more_stable(runs), lambda: shallower_four_steadier(runs), samples["slightly_improved"],
-        lambda: several_collapse(runs, (EIGHT_DEEP, EIGHT_SHALLOW)), lambda: several_collapse(runs, (SIXTEEN_DEEP, SIXTEEN_SHALLOW)),
-        lambda: collapse_deeper(runs, EIGHT_DEEP, EIGHT_SHALLOW), lambda: collapse_deeper(runs, SIXTEEN_DEEP, SIXTEEN_SHALLOW),
-        samples["deeper_sixteen"], lambda: detail_with_active_variables(runs),
+    makers = [  # (the plan's name of the row, how it is made)
+        ("radius_starts_near_one", partial(radius_starts_near_one, runs)), ("radius_falls_rapidly", partial(radius_falls_rapidly, runs)),
+        ("inside_the_circle_reconstructs", partial(inside_the_circle_reconstructs, runs)), ("radius_ends_small", partial(radius_ends_small, runs)),
+        ("gaussian_progressively", partial(gaussian_progressively, runs)), ("gaussian_like", partial(gaussian_like, runs)),
+        ("sampling_not_evident_shallow", partial(sampling_not_evident_shallow, runs)),
+        ("sampling_not_evident_generation", samples["sampling_not_evident_generation"]),
+        ("less_uniform_without_sampling", partial(less_uniform_without_sampling, runs)), ("more_distorted", samples["more_distorted"]),
+        ("deeper_reconstructs_better", partial(deeper_reconstructs_better, runs, VAE)),
+        ("deeper_reconstructs_better_decoded_mean", partial(deeper_reconstructs_better_decoded_mean, runs)),
+        ("deeper_reconstructs_better_plain", partial(deeper_reconstructs_better, runs, PLAIN)),
+        ("plain_reconstructs_slightly_better", partial(plain_reconstructs_slightly_better, runs)),
+        ("plain_reconstructs_slightly_better_decoded_mean", partial(plain_reconstructs_slightly_better_decoded_mean, runs)),
+        ("spherical_with_sampling", partial(spherical_with_sampling, runs)), ("very_bad", samples["very_bad"]),
+        ("four_much_more_aleatory", partial(four_much_more_aleatory, runs)), ("collapse_not_infrequent", partial(collapse_not_infrequent, runs)),
+        ("modest", samples["modest"]),
+        ("shallower_four_more_stable", partial(shallower_four_more_stable, runs)), ("shallower_four_steadier", partial(shallower_four_steadier, runs)),
+        ("slightly_improved", samples["slightly_improved"]),
+        ("several_collapse_8", partial(several_collapse, runs, (EIGHT_DEEP, EIGHT_SHALLOW))),
+        ("several_collapse_16", partial(several_collapse, runs, (SIXTEEN_DEEP, SIXTEEN_SHALLOW))),
+        ("collapse_deeper_8", partial(collapse_deeper, runs, EIGHT_DEEP, EIGHT_SHALLOW)),
+        ("collapse_deeper_16", partial(collapse_deeper, runs, SIXTEEN_DEEP, SIXTEEN_SHALLOW)),
+        ("deeper_sixteen", samples["deeper_sixteen"]), ("detail_with_active_variables", partial(detail_with_active_variables, runs)),
     ]
     claims = []
-    for make in makers:
-        claim = _counted(runs, make)
+    for name, make in makers:
+        claim = replace(_counted(runs, make), name=name)
         why = next((reason for key, reason in secondary.items() if key in claim.text), None)
         claims.append(replace(claim, primary=False, note=SECONDARY + why + ". " + claim.note) if why else claim)
     return holm_verdicts(claims)

@@ -357,7 +357,7 @@ def _counts(claims: list[Claim]) -> str:
             f"{after['inconclusive']} inconclusive ({secondary} secondary rows, other reads of a sentence, are left out of the family).</p>")
 
 
-def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "", full_seeds: int = FULL_SEEDS) -> str:
+def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "", full_seeds: int = FULL_SEEDS, plan: str = "") -> str:
     from science.evidence import ADVERBS, SHARES
 
     rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{markup.text(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
@@ -389,8 +389,8 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
             "verdict would change (the interval's bound nearest it). <b>To decide</b>: a lower bound, the seeds an effect as far "
             "from the threshold as its interval allows would need to be decided 80% of the time (none is given for shares).</p>"
             + classifier
-            + f"<p>The plan (texts, measures, thresholds, sides, primary reads, statistics) has sha256 <code>{plan_hash(claims)}</code>: "
-            "a change to it changes this.</p>"
+            + f"<p>The plan (each row's claim, text, statistic, threshold, side, primary read and scale, with the 2.5% level, "
+            f"the 95% intervals and the rules for dead runs; built without data) has sha256 <code>{plan}</code>: a change to it changes this.</p>"
             f'<table class="numbers claims"><thead><tr><th>#</th><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
             f"<th>verdict</th><th>after Holm</th><th>flips</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
             '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
@@ -430,13 +430,14 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             body.append(page.after(number, claims))
     rendering = time.perf_counter() - started
     html = ((ASSETS / "index.html").read_text()
-            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media), page.full_seeds))
+            .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media), page.full_seeds,
+                                                             plan_hash(page.check)))
             .replace("{{HEADING}}", page.heading).replace("<body>", '<body class="lecture">')
             .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
     write_text_atomically(out / "index.html", html)
-    record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < page.full_seeds, plan_hash(claims))
+    record = ClaimsFile(tuple(seeds), tuple(ClaimRecord.of(claim) for claim in claims), len(seeds) < page.full_seeds, plan_hash(page.check))
     write_text_atomically(out / CLAIMS_FILE, json.dumps(record.to_json(), indent=1) + "\n")
     echo(f"{page.kind} page: {out / 'index.html'}  (rendering {rendering:.1f} s)")
     return out / "index.html", claims, rendering

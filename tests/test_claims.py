@@ -501,3 +501,25 @@ def test_a_run_whose_encoder_dies_counts_in_the_trend_to_a_gaussian(tmp_path):
     runs._read[(SHALLOW, VAE)] = made
     claim = gaussian_progressively(runs)
     assert claim.seeds == 6 and claim.verdict == "contradicted" and claim.estimate > 0.4
+
+
+def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypatch):
+    """The plan comes from the claim functions over no runs: its rows are the page's (29 for the lecture,
+    sample rows included), it names ALPHA and the dead-run rules, and a changed adverb moves the hash."""
+    from lecture import claims as claims_module
+    from lecture.beyond import check_beyond
+    from lecture.claims import check_claims, plan, plan_hash
+    from science.evidence import ADVERBS, Adverb
+
+    rows = plan(check_claims)
+    assert len(rows) == 30 and rows[-1]["alpha"] == ALPHA and "dead encoder" in rows[-1]["rules"]
+    assert rows[0]["name"] == "radius_starts_near_one" and rows[0]["statistic"] == MEDIAN and rows[0]["threshold"] == pytest.approx(1.25)
+    assert all(row["name"] for row in rows[:-1]) and not any(row["text"].startswith("(generated samples") for row in rows[:-1])
+    before, beyond = plan_hash(check_claims), plan_hash(check_beyond)
+    assert before == plan_hash(check_claims) and before != beyond
+    monkeypatch.setitem(ADVERBS, "much", Adverb("much", 3.0, "a factor of 3"))
+    assert plan_hash(check_claims) != before
+    monkeypatch.setitem(ADVERBS, "much", Adverb("much", 2.0, "the same"))
+    assert plan_hash(check_claims) == before
+    monkeypatch.setattr(claims_module, "ALPHA", 0.05)
+    assert plan_hash(check_claims) != before
