@@ -344,8 +344,9 @@ def _quick_look(seeds: list[int], full_seeds: int = FULL_SEEDS) -> str:
     if len(seeds) >= full_seeds:
         return ""
     return (f'<p class="missing"><b>A quick look, not the lecture\'s verdicts:</b> {len(seeds)} seed{"s" * (len(seeds) != 1)}, fewer than the '
-            f"page's {full_seeds} (0-{full_seeds - 1}). Below 6 seeds no rank interval exists at 95%, so no claim about a location "
-            "(a ratio or difference by seed) can be decided, whatever the numbers; run the lecture with its default seeds for them.</p>")
+            f"page's {full_seeds} (0-{full_seeds - 1}). Below 6 seeds no rank or sign interval exists at 95%, so no claim about a location "
+            "(a ratio or difference by seed, a value against its reference) can be decided, whatever the numbers, and a spread over "
+            "seeds needs 6 seeds a net; run the lecture with its default seeds for them.</p>")
 
 
 def _counts(claims: list[Claim]) -> str:
@@ -378,16 +379,23 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
             + _quick_look(seeds, full_seeds) + _counts(claims) + glance +
             "<p>Every finished run counts, a dead encoder included (its note names it and gives the estimate without dead runs beside it). "
             "Each claim's effect is measured per seed; the brackets are its 95% interval over the seeds, from statistics that one wild "
-            "seed cannot dominate: the Hodges-Lehmann estimate with the Wilcoxon signed-rank interval for ratios and differences by seed "
-            "(the median with the sign-test interval for counts), the ratio of mean absolute deviations from the median with the interval "
-            "of Welch's test on them for ratios of spreads, Clopper-Pearson for shares of seeds. Each interval inverts a one-sided test "
-            "against the threshold: <b>holds</b> when the whole interval lies past the threshold on the side the page predicts (that "
-            "test's p-value is at most 2.5%, so a claim that is false is called holds at most 2.5% of the time); <b>contradicted</b> "
-            "when it lies wholly on the other side; <b>inconclusive</b> otherwise. One seed gives no interval; a tie never holds. "
-            "With many rows some holds are false by chance: <b>after Holm</b> adjusts the primary rows' p-values together (Holm's "
-            "step-down), so the chance that any primary row holds falsely is at most 2.5%. <b>Flips</b>: the threshold at which the "
+            "seed cannot dominate: for one value per seed against a fixed reference (a radius against 1, a slope against 0, a distance "
+            "against its bound), the median with the sign-test interval, which assumes nothing of the seeds' shape; for ratios and "
+            "differences of two nets paired by seed, the Hodges-Lehmann estimate (the pseudo-median of the per-seed ratios or "
+            "differences) with the Wilcoxon signed-rank interval; for paired counts, the seeds up, down and tied and the exact sign "
+            "test on the untied ones (no interval: the counts and the p-value are shown); the ratio of mean absolute deviations from "
+            "the median with the interval of Welch's test on them for ratios of spreads (6 seeds a net or more); Clopper-Pearson for "
+            "shares of seeds. Each interval inverts a one-sided test against the threshold: <b>holds</b> when the whole interval lies "
+            "past the threshold on the side the page predicts (that test's p-value is at most 2.5%); <b>contradicted</b> when it lies "
+            "wholly on the other side; <b>inconclusive</b> otherwise. A claim that is false is called holds at most 2.5% of the time: "
+            "exactly for shares, sign tests and counts; for paired ratios and differences when the per-seed differences are symmetric "
+            "(as two nets that do not differ give them); for spreads approximately (within 2.5% plus simulation error in the tests' "
+            "normal, mixed and heavy-tailed worlds at 6 seeds a net or more). One seed gives no interval; a tie never holds. "
+            "With many rows some verdicts are wrong by chance: <b>after Holm</b> adjusts together the two one-sided tests of every "
+            "primary row (toward its side and toward the other: Holm's step-down over both), so the chance that any primary row holds "
+            "or is contradicted falsely is at most 2.5%. <b>Flips</b>: the threshold at which the "
             "verdict would change (the interval's bound nearest it). <b>To decide</b>: a lower bound, the seeds an effect as far "
-            "from the threshold as its interval allows would need to be decided 80% of the time (none is given for shares).</p>"
+            "from the threshold as its interval allows would need to be decided 80% of the time (none is given for shares and counts).</p>"
             + classifier
             + f"<p>The plan (each row's claim, text, statistic, threshold, side, primary read and scale, with the 2.5% level, "
             f"the 95% intervals and the rules for dead runs; built without data) has sha256 <code>{plan}</code>: a change to it changes this.</p>"
