@@ -72,7 +72,7 @@ def test_the_claims_are_what_the_run_files_say(made, small_mnist):
     radius = next(record for record in saved["claims"] if record["text"] == claim.text)
     assert (radius["estimate"], radius["interval"], radius["verdict"]) == (pytest.approx(claim.estimate), None, claim.verdict)
     assert len(saved["plan_sha256"]) == 64 and saved["plan_sha256"] in page and saved["quick_look"] is True
-    from lecture.claims import check_claims, plan_hash
+    from lecture.claims import plan_hash
 
     assert saved["plan_sha256"] == plan_hash(check_claims)  # the small sweep's plan is the full lecture's: built without data
     assert {record["holm_verdict"] for record in saved["claims"] if not record["primary"]} == {"secondary"}
