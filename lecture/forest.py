@@ -291,9 +291,11 @@ def _draw_row(ax, y: float, row: ForestRow, limits: tuple[float, float], look, f
     estimate = min(max(row.estimate, low), high)
     ax.plot([estimate], [y], marker=marker, markersize=15, markerfacecolor=face, markeredgecolor=colour, markeredgewidth=2.2,
             color=colour, zorder=4, clip_on=False, linestyle="none")
-    if row.interval is None:
-        ax.annotate("no interval", (estimate, y), xytext=(14, 0), textcoords="offset points", va="center", fontsize=fonts["small"],
-                    color=look.muted, style="italic")
+    if row.interval is None:  # the words on the side with room: an estimate near the right edge would run them into the verdict
+        across = ax.transAxes.inverted().transform(ax.transData.transform((estimate, y)))[0]
+        right = across < 0.7
+        ax.annotate("no interval", (estimate, y), xytext=(14 if right else -14, 0), textcoords="offset points", va="center",
+                    ha="left" if right else "right", fontsize=fonts["small"], color=look.muted, style="italic")
 
 
 def _fit(label, figure, width: float) -> None:
