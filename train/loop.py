@@ -21,6 +21,7 @@ from tqdm import tqdm
 from data.mnist import Mnist
 from errors import ProjectError, make_folder
 from train import checkpoints, runfile
+from train.adam_step import AdamStep
 from train.config import RunConfig, parse_track
 from train.model import VAE, Objective, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
@@ -107,6 +108,7 @@ class Trainer:
         self.model = VAE(config.layers, config.activation, config.init).to(self.device)
         # fused: one kernel for all parameters instead of ~8 element-wise passes each (-1 ms a step on CPU)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
+        self.adam = AdamStep(self.optimizer)  # the same update without the optimizer's per-step Python
         self.train_x = torch.from_numpy(mnist.train_images.reshape(-1, 784)).to(self.device)  # (N, 784) uint8
         self.test_x = torch.from_numpy(mnist.test_images.reshape(-1, 784)).to(self.device)
         self.test_labels = mnist.test_labels
@@ -163,35 +165,43 @@ class Trainer:
         noise = _generator(self.device, config.seed, epoch, 2)
         n_tracked, latent = len(self.tracked_x), config.latent_dim
         track_codes = torch.empty(n_steps, n_tracked, 2 * latent, device=self.device)  # [mu | logvar]
-        batch_loss = torch.empty(n_steps, 2, device=self.device)
+        batch_sum = torch.empty(n_steps, 2, device=self.device)  # (reconstruction, penalty) summed over each batch
+        sums = batch_sum.unbind(0)
         batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
         batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
+        # A batch is gathered into the same two buffers every step (its graph is gone by the next):
+        # a row copy and one conversion, not an indexing kernel and two fresh tensors.
+        batch_bytes = torch.empty(batch_size, self.train_x.shape[1], dtype=torch.uint8, device=self.device)
+        batch_pixels = torch.empty(batch_size, self.train_x.shape[1], device=self.device)
         track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
         snapshots = SnapshotRecorder(model, config.snapshot_every, epoch, n_steps) if config.snapshot_every and track else None
 
         bar = tqdm(range(n_steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         model.train()
         for step in bar:
-            x = _as_pixels(self.train_x[order[step * batch_size:(step + 1) * batch_size]])
+            chosen = order[step * batch_size:(step + 1) * batch_size]
+            rows = len(chosen)
+            torch.index_select(self.train_x, 0, chosen, out=batch_bytes[:rows])
+            x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
             logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
             reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
             self.optimizer.zero_grad(set_to_none=True)
             # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
             self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
-            self.optimizer.step()
+            self.adam.step()
             with torch.no_grad():
                 if track:
                     track_step(step)
                 if snapshots:
                     snapshots.after_batch(step)
-                batch_loss[step, 0] = reconstruction / len(x)
-                batch_loss[step, 1] = penalty / len(x)
+                torch.stack((reconstruction, penalty), out=sums[step])
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:
-                recent = batch_loss[max(0, step + 1 - 100):step + 1].mean(dim=0).tolist()
+                recent = (batch_sum[max(0, step + 1 - 100):step + 1] / batch_sizes[max(0, step + 1 - 100):step + 1, None]).mean(dim=0).tolist()
                 bar.set_postfix(recon=f"{recent[0]:.1f}", penalty=f"{recent[1]:.2f}")
         bar.close()
         seconds = time.perf_counter() - started
 
+        batch_loss = batch_sum / batch_sizes[:, None]  # per digit, as each step's sum / len(x)
         train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
         test_loss, test_mu, test_logvar = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
         codes = track_codes.cpu().numpy()
