@@ -63,39 +63,37 @@ def encode_eval(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 @torch.no_grad()
 def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator):
-    """Per-image (reconstruction, penalty) on `images`, plus their codes."""
+    """Per-image (reconstruction, penalty) on `images`, their codes, and the encoder's dead units.
+
+    A ReLU unit that no input of `images` activates is dead: it passes nothing on, and once a whole
+    layer is dead every input maps to one code. Other activations pass a gradient below 0 too, so
+    none of their units dies: -1, not measured. The units are counted on the hidden layers this
+    pass computes anyway (the same layers, in the same batches, as `model(x)`), so the test set is
+    encoded once an epoch, not twice.
+    """
     model.eval()
+    layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
+    counted = model.activation == "relu"
     totals = torch.zeros(2, dtype=torch.float64, device=images.device)
-    mus, logvars = [], []
+    mus, logvars, alive = [], [], []
     for start in range(0, len(images), EVAL_BATCH):
         x = _as_pixels(images[start:start + EVAL_BATCH])
-        logits, mu, logvar = model(x, sample=mode == "variational", generator=generator)
-        reconstruction, penalty = loss_terms(logits, x, mu, logvar, mode)
+        hidden, seen = x, []
+        for layer in layers:  # model.encoder(x), layer by layer
+            hidden = layer(hidden)
+            if counted and isinstance(layer, nn.ReLU):
+                seen.append((hidden > 0).any(dim=0))
+        alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
+        mu, logvar = model.heads(hidden).chunk(2, dim=-1)  # the rest of model(x), as `VAE.forward`
+        z = model.reparameterize(mu, logvar, generator) if mode == "variational" else mu
+        reconstruction, penalty = loss_terms(model.decode(z), x, mu, logvar, mode)
         totals += torch.stack([reconstruction, penalty]).double()
         mus.append(mu)
         logvars.append(logvar)
     model.train()
-    return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars)
-
-
-@torch.no_grad()
-def dead_units(model: VAE, images: torch.Tensor) -> np.ndarray:
-    """Per hidden layer of the encoder, how many units no input of `images` activates: a ReLU unit
-    that is 0 for every test digit passes nothing on, and once a whole layer is dead every input
-    maps to one code. Other activations pass a gradient below 0 too, so none of their units dies: -1, not measured."""
-    layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
-    if model.activation != "relu":
-        return np.full(len(layers) // 2, -1, dtype=np.int32)  # a dense layer and its activation per hidden layer
-    alive: list[torch.Tensor] = []
-    for start in range(0, len(images), EVAL_BATCH):
-        hidden = _as_pixels(images[start:start + EVAL_BATCH])
-        seen = []
-        for layer in layers:
-            hidden = layer(hidden)
-            if isinstance(layer, nn.ReLU):
-                seen.append((hidden > 0).any(dim=0))
-        alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
-    return np.array([int((~units).sum()) for units in alive], dtype=np.int32)
+    dead = (np.array([int((~units).sum()) for units in alive], dtype=np.int32) if counted
+            else np.full(len(layers) // 2, -1, dtype=np.int32))  # a dense layer and its activation per hidden layer
+    return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars), dead
 
 
 class Trainer:
@@ -203,14 +201,14 @@ class Trainer:
 
         batch_loss = batch_sum / batch_sizes[:, None]  # per digit, as each step's sum / len(x)
         train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
-        test_loss, test_mu, test_logvar = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
+        test_loss, test_mu, test_logvar, dead = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
         codes = track_codes.cpu().numpy()
         steps = Steps(mu=codes[..., :latent], logvar=codes[..., latent:],
                       epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
                       loss=batch_loss.cpu().numpy())
         self.snapshot_rows = snapshots.rows() if snapshots else None
         return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,
-                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy(), dead_units=dead_units(model, self.test_x))
+                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy(), dead_units=dead)
 
     def run(self, first_epoch: int, on_epoch=None) -> None:
         """Train to the configured epoch count, flushing each epoch (weights, run file, resume state)."""
