@@ -39,6 +39,11 @@ class AdamStep:
         self._bound_to = state
         return True
 
+    def zero_grad(self) -> None:
+        """`optimizer.zero_grad(set_to_none=True)`, without its profiling scope and foreach grouping."""
+        for param in self.params:
+            param.grad = None
+
     def step(self) -> None:
         if self._bound_to is not self.optimizer.state and not self._bind():
             self.optimizer.step()  # the first step creates the state

@@ -183,7 +183,7 @@ class Trainer:
             x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
             logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
             reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
-            self.optimizer.zero_grad(set_to_none=True)
+            self.adam.zero_grad()
             # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
             self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
             self.adam.step()
