@@ -109,9 +109,10 @@ def step_parts(trainer: Trainer) -> dict[str, float]:
     x = trainer.train_x[:BATCH].float().div(255)
     logits, mu, logvar = model(x, sample=config.mode == "variational", generator=_generator(trainer.device, 0, 0, 2))
     logits, mu, logvar = logits.detach(), mu.detach(), logvar.detach()
-    loss = _timed(lambda: loss_terms(logits, x, mu, logvar, config.mode), 50)
+    fast = config.loss_precision == "fast"
+    loss = _timed(lambda: loss_terms(logits, x, mu, logvar, config.mode, fast=fast), 50)
     out = model(x, sample=config.mode == "variational", generator=_generator(trainer.device, 0, 0, 2))
-    total = sum(loss_terms(out[0], x, out[1], out[2], config.mode))
+    total = sum(loss_terms(out[0], x, out[1], out[2], config.mode, fast=fast))
     total.backward()
     adam = _timed(trainer.adam.step, 50)
     trainer.optimizer.zero_grad(set_to_none=True)
@@ -124,9 +125,9 @@ def startup_seconds() -> float:
     return _timed(lambda: subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True), 3)
 
 
-def measure(arch: str, mode: str, mnist, repeats: int) -> dict[str, float]:
+def measure(arch: str, mode: str, mnist, repeats: int, loss_precision: str = "exact") -> dict[str, float]:
     torch.set_num_threads(1)
-    config = RunConfig(arch=arch, mode=mode, epochs=2, track="6-per-class", seed=0)
+    config = RunConfig(arch=arch, mode=mode, epochs=2, track="6-per-class", seed=0, loss_precision=loss_precision)
     steps = math.ceil(TRAIN / BATCH)
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(config, mnist, Path(folder) / "run", progress=False)
@@ -138,7 +139,8 @@ def measure(arch: str, mode: str, mnist, repeats: int) -> dict[str, float]:
                 result = trainer.train_epoch(epoch)
                 epochs.append(time.perf_counter() - started)
                 untracked.append(_timed(lambda: trainer.train_epoch(epoch, track=False), 1))
-                tests.append(_timed(lambda: evaluate(trainer.model, trainer.test_x, mode, _generator(trainer.device, 0, epoch, 3)), 1))
+                tests.append(_timed(lambda: evaluate(trainer.model, trainer.test_x, mode, _generator(trainer.device, 0, epoch, 3),
+                                                     fast_loss=loss_precision == "fast"), 1))
                 started = time.perf_counter()
                 checkpoints.save_model(trainer.run_dir, epoch, trainer.model, config.layers)
                 appender.append(result)
@@ -157,16 +159,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default=",".join(LECTURE), help="arch/mode, comma-separated (default: the lecture's 12)")
     parser.add_argument("--repeats", type=int, default=2, help="epochs timed per configuration (the least counts)")
+    parser.add_argument("--loss-precision", choices=["exact", "fast"], default="exact", help="as train --loss-precision")
     args = parser.parse_args()
     mnist = load_mnist()
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, batch {BATCH}, {TRACKED} tracked digits")
+    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, batch {BATCH}, {TRACKED} tracked digits, "
+          f"loss precision {args.loss_precision}")
     print(f"process start-up (imports and MNIST): {startup_seconds():.2f} s a member")
     print("| net | mode | epoch s | steps s (untracked) | tracked s | test and dead units s | flush s | loss s | Adam s | matmul floor s | whole / floor |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for item in args.configs.split(","):
         arch, mode = item.split("/")
-        row = measure(arch, mode, mnist, args.repeats)
+        row = measure(arch, mode, mnist, args.repeats, args.loss_precision)
         ratios.append(row["epoch"] / row["floor"])
         print(f"| {arch} | {mode} | {row['epoch']:.2f} | {row['steps']:.2f} | {row['tracked']:.2f} | {row['test']:.3f} | "
               f"{row['flush']:.3f} | {row['loss']:.2f} | {row['adam']:.2f} | {row['floor']:.2f} | {ratios[-1]:.2f}x |", flush=True)

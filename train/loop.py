@@ -62,7 +62,7 @@ def encode_eval(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 @torch.no_grad()
-def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator):
+def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator, fast_loss: bool = False):
     """Per-image (reconstruction, penalty) on `images`, their codes, and the encoder's dead units.
 
     A ReLU unit that no input of `images` activates is dead: it passes nothing on, and once a whole
@@ -86,7 +86,7 @@ def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Gener
         alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
         mu, logvar = model.heads(hidden).chunk(2, dim=-1)  # the rest of model(x), as `VAE.forward`
         z = model.reparameterize(mu, logvar, generator) if mode == "variational" else mu
-        reconstruction, penalty = loss_terms(model.decode(z), x, mu, logvar, mode)
+        reconstruction, penalty = loss_terms(model.decode(z), x, mu, logvar, mode, fast=fast_loss)
         totals += torch.stack([reconstruction, penalty]).double()
         mus.append(mu)
         logvars.append(logvar)
@@ -162,6 +162,7 @@ class Trainer:
         order = torch.randperm(n_train, generator=_generator(torch.device("cpu"), config.seed, epoch, 1)).to(self.device)
         noise = _generator(self.device, config.seed, epoch, 2)
         n_tracked, latent = len(self.tracked_x), config.latent_dim
+        fast_loss = config.loss_precision == "fast"
         track_codes = torch.empty(n_steps, n_tracked, 2 * latent, device=self.device)  # [mu | logvar]
         batch_sum = torch.empty(n_steps, 2, device=self.device)  # (reconstruction, penalty) summed over each batch
         sums = batch_sum.unbind(0)
@@ -182,7 +183,7 @@ class Trainer:
             torch.index_select(self.train_x, 0, chosen, out=batch_bytes[:rows])
             x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
             logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
-            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
+            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode, fast=fast_loss)
             self.adam.zero_grad()
             # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
             self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
@@ -201,7 +202,8 @@ class Trainer:
 
         batch_loss = batch_sum / batch_sizes[:, None]  # per digit, as each step's sum / len(x)
         train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
-        test_loss, test_mu, test_logvar, dead = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
+        test_loss, test_mu, test_logvar, dead = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3),
+                                                         fast_loss=fast_loss)
         codes = track_codes.cpu().numpy()
         steps = Steps(mu=codes[..., :latent], logvar=codes[..., latent:],
                       epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
