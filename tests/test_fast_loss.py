@@ -48,3 +48,19 @@ def test_a_fast_run_trains_the_same_net_and_records_nearly_the_same_loss(small_d
             assert np.allclose(got, want, rtol=1e-5, atol=0, equal_nan=True), name
         assert not np.array_equal(exact["trajectory/loss"][1:, 0], fast["trajectory/loss"][1:, 0])  # it is another computation
         assert '"loss_precision": "fast"' in fast.attrs["config"]
+
+
+def test_a_sweep_gives_every_member_the_precision_its_file_names(tmp_path):
+    from errors import ProjectError
+    from sweep.plan import config_groups, read_config, spec_from
+
+    plan = tmp_path / "fast.toml"
+    plan.write_text('arch = ["784-32-2", "784-32-8-2"]\nmode = ["variational"]\nseeds = "0-1"\nloss-precision = "fast"\n')
+    given = read_config(plan)
+    spec = spec_from(config_groups(given), given["seeds"], {"loss_precision": given["loss_precision"]})
+    assert [member.loss_precision for member in spec.members()] == ["fast"] * 4
+    plan.write_text('arch = ["784-32-2"]\nmode = ["variational"]\nseeds = "0"\nloss-precision = 1\n')
+    with pytest.raises(ProjectError, match="loss_precision = 1 is not text"):
+        read_config(plan)
+    with pytest.raises(ProjectError, match="--loss-precision 'rough': choose one of exact, fast"):
+        spec_from([("784-32-2", "variational")], "0", {"loss_precision": "rough"})
