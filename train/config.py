@@ -126,7 +126,7 @@ class RunConfig:
     activation: str = "relu"  # one of ACTIVATIONS
     init: str = "default"  # one of INITS
     # How the recorded reconstruction is computed: "fast" trains the same weights and codes, and records
-    # a reconstruction within ~1e-6 of the exact one, a step ~1 ms sooner (train/fast_loss.py).
+    # a reconstruction within ~1e-6 of the exact one, a step ~0.5 ms sooner (train/fast_loss.py).
     loss_precision: str = "exact"  # one of LOSS_PRECISIONS
     extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
 

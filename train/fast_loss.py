@@ -1,8 +1,8 @@
 """The reconstruction's binary cross-entropy without its slowest kernel (`train --loss-precision fast`).
 
 `F.binary_cross_entropy_with_logits` takes log(1 + e^-|x|) from SLEEF's single-precision log1p,
-which on this project's CPUs costs 12-18 ns a pixel: 1.1-1.5 ms of a 784-256-2 step at batch 100,
-as much as half the step's matrix products (issue 31). Its gradient never reads that value: it is
+which on this project's CPUs costs 10-18 ns a pixel: 0.8 ms of a 4.6 ms 784-256-2 step at batch 100
+on an idle core (1.1-1.5 ms under load), a third to a half of the step's matrix products (issue 31). Its gradient never reads that value: it is
 sigmoid(x) - t. So this loss computes the same sum with log1p(e) = log(u) - ((u - 1) - e) / u,
 u = 1 + e (one single-precision log, a few ulps from log1p), and takes its gradient exactly as
 PyTorch does. A run trained with it has the very same weights, codes and dead units as one trained
