@@ -2,12 +2,12 @@
 
 `F.binary_cross_entropy_with_logits` takes log(1 + e^-|x|) from SLEEF's single-precision log1p,
 which on this project's CPUs costs 10-18 ns a pixel: 0.8 ms of a 4.6 ms 784-256-2 step at batch 100
-on an idle core (1.1-1.5 ms under load), a third to a half of the step's matrix products (issue 31). Its gradient never reads that value: it is
-sigmoid(x) - t. So this loss computes the same sum with log1p(e) = log(u) - ((u - 1) - e) / u,
+on an idle core (1.1-1.5 ms under load), a third to a half of the step's matrix products (issue
+31). Its gradient never reads that value: it is sigmoid(x) - t. So this loss computes the same sum with log1p(e) = log(u) - ((u - 1) - e) / u,
 u = 1 + e (one single-precision log, a few ulps from log1p), and takes its gradient exactly as
 PyTorch does. A run trained with it has the very same weights, codes and dead units as one trained
 without; only the reconstruction it records differs, by about a millionth of itself (measured in
-BENCHMARKS.md; tests/test_fast_loss.py holds it to 1e-5).
+BENCHMARKS.md; tests/test_fast_loss.py holds it to 1e-6 a batch, 1e-5 a run).
 """
 
 from __future__ import annotations
