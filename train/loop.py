@@ -195,7 +195,8 @@ class Trainer:
                     snapshots.after_batch(step)
                 torch.stack((reconstruction, penalty), out=sums[step])
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:
-                recent = (batch_sum[max(0, step + 1 - 100):step + 1] / batch_sizes[max(0, step + 1 - 100):step + 1, None]).mean(dim=0).tolist()
+                last = slice(max(0, step + 1 - 100), step + 1)
+                recent = (batch_sum[last] / batch_sizes[last, None]).mean(dim=0).tolist()
                 bar.set_postfix(recon=f"{recent[0]:.1f}", penalty=f"{recent[1]:.2f}")
         bar.close()
         seconds = time.perf_counter() - started
