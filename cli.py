@@ -138,6 +138,8 @@ def data_fetch(force: bool) -> None:
               help="The nonlinearity after every hidden layer.")
 @click.option("--init", type=click.Choice(["default", "glorot"]), default="default", show_default=True,
               help="Initial weights: PyTorch's default, or Glorot uniform with zero biases (as Keras).")
+@click.option("--loss-precision", type=click.Choice(["exact", "fast"]), default="exact", show_default=True,
+              help="fast: the recorded reconstruction within ~1e-6 of PyTorch's, ~0.5 ms a step sooner; the same weights and codes.")
 @click.option("--out", type=CheckedPath(made=True, file_okay=False),
               help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-options][-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
@@ -147,14 +149,15 @@ def data_fetch(force: bool) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, snapshot_every, beta, kl_warmup, free_bits, activation, init,
-          out, overwrite, resume, data_dir, threads, quiet) -> None:
+          loss_precision, out, overwrite, resume, data_dir, threads, quiet) -> None:
     """Train a VAE (or its no-sampling twin) and record the latent trajectories of tracked digits."""
     from train import launch
     from train.describe import summary_lines
     from train.runfile import RunFile
 
     options = dict(arch=arch, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, track=track, tag=tag,
-                   snapshot_every=snapshot_every, beta=beta, kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init)
+                   snapshot_every=snapshot_every, beta=beta, kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init,
+                   loss_precision=loss_precision)
     given = {name for name in options if ctx.get_parameter_source(name).name != "DEFAULT"}
     launch.set_threads(threads)
     run_path = launch.train(launch.plan(options, given, out, resume, overwrite), data_dir, progress=not quiet, echo=echo)
@@ -178,6 +181,7 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--free-bits", help="Free bits per latent variable, in nats, comma-separated (default 0: none).")
 @click.option("--activation", help="relu, leaky-relu, elu, comma-separated (default relu).")
 @click.option("--init", help="default, glorot, comma-separated (default: PyTorch's).")
+@click.option("--loss-precision", type=click.Choice(["exact", "fast"]), help="For every member, as train's (default exact).")
 @click.option("--config", "config_file", type=CheckedPath(), help="A TOML file with these keys (options given here win).")
 @click.option("--name", help="The sweep's folder under outputs/sweeps/ (default: made from the lists).")
 @click.option("--out", type=CheckedPath(made=True), help="The sweep's folder (instead of --name).")
@@ -188,7 +192,8 @@ def train(ctx, arch, mode, epochs, batch_size, lr, seed, device, track, tag, sna
 @click.option("--overwrite", is_flag=True, help="Train again the members whose options this plan changes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, beta, kl_warmup, free_bits, activation, init, config_file, name,
+def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, beta, kl_warmup, free_bits, activation, init, loss_precision,
+          config_file, name,
           out, executor, jobs, address, data_dir, overwrite, quiet) -> None:
     """Many runs at once: every combination of --arch, --mode, --seeds and the training options given
     as lists (--beta, --kl-warmup, --free-bits, --activation, --init), restartable (run the same
@@ -200,7 +205,8 @@ def sweep(ctx, arch, mode, seeds, epochs, batch_size, lr, track, device, beta, k
 
     check_request(executor, jobs, address)
     spec = spec_from_options(arch, mode, seeds, dict(epochs=epochs, batch_size=batch_size, lr=lr, track=track, device=device, beta=beta,
-                                                      kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init),
+                                                      kl_warmup=kl_warmup, free_bits=free_bits, activation=activation, init=init,
+                                                      loss_precision=loss_precision),
                              config_file, name)
     folder = out or SWEEPS_DIR / check_name(spec.name or spec.default_name(), "the sweep's name (give a shorter --name)")
     run_sweep(spec, folder, executor, jobs, address, data_dir, overwrite, progress=not quiet, echo=echo)

@@ -26,7 +26,7 @@ SWEEPS_DIR = home("sweep")
 MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
 MAX_CONFIG_BYTES = 1 << 20  # a sweep's TOML file is a few lines; /dev/zero is not one
 LIST_OPTIONS = ("arch", "mode", "seeds", *TRAINING_OPTIONS)  # the options that take lists; the others hold one value for all members
-SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track")
+SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track", "loss_precision")
 NUMBER_LISTS = {"beta": float, "kl_warmup": int, "free_bits": float}  # training options whose lists hold numbers (the others: names)
 
 
@@ -194,7 +194,7 @@ def read_config(path: Path) -> dict:
     else:  # Python 3.10
         import tomli as tomllib
     data = _parse_toml(path, tomllib)
-    spelled = {name.replace("_", "-"): name for name in (*SCALAR_OPTIONS, *LIST_OPTIONS) if "_" in name}  # batch-size, kl-warmup, free-bits
+    spelled = {name.replace("_", "-"): name for name in (*SCALAR_OPTIONS, *LIST_OPTIONS) if "_" in name}  # batch-size, kl-warmup, free-bits, ...
     known = {*LIST_OPTIONS, *SCALAR_OPTIONS, *spelled, "name", "group"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -209,7 +209,7 @@ def read_config(path: Path) -> dict:
             raise ProjectError(f"--config {path}: {key.replace('_', '-')} = {data[key]!r} is not a whole number")
     if "lr" in data and (isinstance(data["lr"], bool) or not isinstance(data["lr"], (int, float))):
         raise ProjectError(f"--config {path}: lr = {data['lr']!r} is not a number")
-    for key in ("track", "device"):
+    for key in ("track", "device", "loss_precision"):
         if key in data and not isinstance(data[key], str):
             raise ProjectError(f"--config {path}: {key} = {data[key]!r} is not text")
     groups = data.get("group", [])

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from data.mnist import Mnist
 from errors import ProjectError, make_folder
 from train import checkpoints, runfile
+from train.adam_step import AdamStep
 from train.config import RunConfig, parse_track
 from train.model import VAE, Objective, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
@@ -61,40 +62,38 @@ def encode_eval(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 @torch.no_grad()
-def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator):
-    """Per-image (reconstruction, penalty) on `images`, plus their codes."""
+def evaluate(model: VAE, images: torch.Tensor, mode: str, generator: torch.Generator, fast_loss: bool = False):
+    """Per-image (reconstruction, penalty) on `images`, their codes, and the encoder's dead units.
+
+    A ReLU unit that no input of `images` activates is dead: it passes nothing on, and once a whole
+    layer is dead every input maps to one code. Other activations pass a gradient below 0 too, so
+    none of their units dies: -1, not measured. The units are counted on the hidden layers this
+    pass computes anyway (the same layers, in the same batches, as `model(x)`), so the test set is
+    encoded once an epoch, not twice.
+    """
     model.eval()
+    layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
+    counted = model.activation == "relu"
     totals = torch.zeros(2, dtype=torch.float64, device=images.device)
-    mus, logvars = [], []
+    mus, logvars, alive = [], [], []
     for start in range(0, len(images), EVAL_BATCH):
         x = _as_pixels(images[start:start + EVAL_BATCH])
-        logits, mu, logvar = model(x, sample=mode == "variational", generator=generator)
-        reconstruction, penalty = loss_terms(logits, x, mu, logvar, mode)
+        hidden, seen = x, []
+        for layer in layers:  # model.encoder(x), layer by layer
+            hidden = layer(hidden)
+            if counted and isinstance(layer, nn.ReLU):
+                seen.append((hidden > 0).any(dim=0))
+        alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
+        mu, logvar = model.heads(hidden).chunk(2, dim=-1)  # the rest of model(x), as `VAE.forward`
+        z = model.reparameterize(mu, logvar, generator) if mode == "variational" else mu
+        reconstruction, penalty = loss_terms(model.decode(z), x, mu, logvar, mode, fast=fast_loss)
         totals += torch.stack([reconstruction, penalty]).double()
         mus.append(mu)
         logvars.append(logvar)
     model.train()
-    return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars)
-
-
-@torch.no_grad()
-def dead_units(model: VAE, images: torch.Tensor) -> np.ndarray:
-    """Per hidden layer of the encoder, how many units no input of `images` activates: a ReLU unit
-    that is 0 for every test digit passes nothing on, and once a whole layer is dead every input
-    maps to one code. Other activations pass a gradient below 0 too, so none of their units dies: -1, not measured."""
-    layers = [] if isinstance(model.encoder, nn.Identity) else list(model.encoder)
-    if model.activation != "relu":
-        return np.full(len(layers) // 2, -1, dtype=np.int32)  # a dense layer and its activation per hidden layer
-    alive: list[torch.Tensor] = []
-    for start in range(0, len(images), EVAL_BATCH):
-        hidden = _as_pixels(images[start:start + EVAL_BATCH])
-        seen = []
-        for layer in layers:
-            hidden = layer(hidden)
-            if isinstance(layer, nn.ReLU):
-                seen.append((hidden > 0).any(dim=0))
-        alive = seen if not alive else [before | now for before, now in zip(alive, seen)]
-    return np.array([int((~units).sum()) for units in alive], dtype=np.int32)
+    dead = (np.array([int((~units).sum()) for units in alive], dtype=np.int32) if counted
+            else np.full(len(layers) // 2, -1, dtype=np.int32))  # a dense layer and its activation per hidden layer
+    return (totals / len(images)).cpu().numpy().astype(np.float32), torch.cat(mus), torch.cat(logvars), dead
 
 
 class Trainer:
@@ -107,6 +106,7 @@ class Trainer:
         self.model = VAE(config.layers, config.activation, config.init).to(self.device)
         # fused: one kernel for all parameters instead of ~8 element-wise passes each (-1 ms a step on CPU)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
+        self.adam = AdamStep(self.optimizer)  # the same update without the optimizer's per-step Python
         self.train_x = torch.from_numpy(mnist.train_images.reshape(-1, 784)).to(self.device)  # (N, 784) uint8
         self.test_x = torch.from_numpy(mnist.test_images.reshape(-1, 784)).to(self.device)
         self.test_labels = mnist.test_labels
@@ -162,45 +162,56 @@ class Trainer:
         order = torch.randperm(n_train, generator=_generator(torch.device("cpu"), config.seed, epoch, 1)).to(self.device)
         noise = _generator(self.device, config.seed, epoch, 2)
         n_tracked, latent = len(self.tracked_x), config.latent_dim
+        fast_loss = config.loss_precision == "fast"
         track_codes = torch.empty(n_steps, n_tracked, 2 * latent, device=self.device)  # [mu | logvar]
-        batch_loss = torch.empty(n_steps, 2, device=self.device)
+        batch_sum = torch.empty(n_steps, 2, device=self.device)  # (reconstruction, penalty) summed over each batch
+        sums = batch_sum.unbind(0)
         batch_sizes = torch.full((n_steps,), float(batch_size), device=self.device)
         batch_sizes[-1] = n_train - batch_size * (n_steps - 1)
+        # A batch is gathered into the same two buffers every step (its graph is gone by the next):
+        # a row copy and one conversion, not an indexing kernel and two fresh tensors.
+        batch_bytes = torch.empty(batch_size, self.train_x.shape[1], dtype=torch.uint8, device=self.device)
+        batch_pixels = torch.empty(batch_size, self.train_x.shape[1], device=self.device)
         track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
         snapshots = SnapshotRecorder(model, config.snapshot_every, epoch, n_steps) if config.snapshot_every and track else None
 
         bar = tqdm(range(n_steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         model.train()
         for step in bar:
-            x = _as_pixels(self.train_x[order[step * batch_size:(step + 1) * batch_size]])
+            chosen = order[step * batch_size:(step + 1) * batch_size]
+            rows = len(chosen)
+            torch.index_select(self.train_x, 0, chosen, out=batch_bytes[:rows])
+            x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
             logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
-            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode)
-            self.optimizer.zero_grad(set_to_none=True)
+            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode, fast=fast_loss)
+            self.adam.zero_grad()
             # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
             self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
-            self.optimizer.step()
+            self.adam.step()
             with torch.no_grad():
                 if track:
                     track_step(step)
                 if snapshots:
                     snapshots.after_batch(step)
-                batch_loss[step, 0] = reconstruction / len(x)
-                batch_loss[step, 1] = penalty / len(x)
+                torch.stack((reconstruction, penalty), out=sums[step])
             if self.progress and (step + 1) % PROGRESS_EVERY == 0:
-                recent = batch_loss[max(0, step + 1 - 100):step + 1].mean(dim=0).tolist()
+                last = slice(max(0, step + 1 - 100), step + 1)
+                recent = (batch_sum[last] / batch_sizes[last, None]).mean(dim=0).tolist()
                 bar.set_postfix(recon=f"{recent[0]:.1f}", penalty=f"{recent[1]:.2f}")
         bar.close()
         seconds = time.perf_counter() - started
 
+        batch_loss = batch_sum / batch_sizes[:, None]  # per digit, as each step's sum / len(x)
         train_loss = ((batch_loss * batch_sizes[:, None]).sum(dim=0) / n_train).cpu().numpy()
-        test_loss, test_mu, test_logvar = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3))
+        test_loss, test_mu, test_logvar, dead = evaluate(model, self.test_x, config.mode, _generator(self.device, config.seed, epoch, 3),
+                                                         fast_loss=fast_loss)
         codes = track_codes.cpu().numpy()
         steps = Steps(mu=codes[..., :latent], logvar=codes[..., latent:],
                       epoch=np.full(n_steps, epoch, np.int32), batch=np.arange(n_steps, dtype=np.int32),
                       loss=batch_loss.cpu().numpy())
         self.snapshot_rows = snapshots.rows() if snapshots else None
         return EpochResult(steps=steps, train_loss=train_loss, test_loss=test_loss, seconds=seconds,
-                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy(), dead_units=dead_units(model, self.test_x))
+                           test_mu=test_mu.cpu().numpy(), test_logvar=test_logvar.cpu().numpy(), dead_units=dead)
 
     def run(self, first_epoch: int, on_epoch=None) -> None:
         """Train to the configured epoch count, flushing each epoch (weights, run file, resume state)."""

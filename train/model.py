@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from train.fast_loss import binary_cross_entropy_sum
+
 
 @dataclass(frozen=True)
 class Ink:
@@ -172,15 +174,17 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, per_image: bool =
     return F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
 
 
-def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, mode: str,
+               fast: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed (reconstruction, penalty) over the batch.
 
-    Reconstruction is binary cross-entropy computed from logits for stability. The penalty is
+    Reconstruction is binary cross-entropy computed from logits for stability (`fast`: to ~1e-6 of
+    it, with the same gradient; `train --loss-precision fast`, see train/fast_loss.py). The penalty is
     the KL divergence to N(0, I) in variational mode, see Appendix B of Kingma & Welling,
     "Auto-Encoding Variational Bayes" (ICLR 2014): -0.5 * sum(1 + log(sigma^2) - mu^2 - sigma^2);
     without sampling it keeps only the quadratic term on the means, 0.5 * |mu|^2.
     """
-    reconstruction = reconstruction_loss(logits, x)
+    reconstruction = binary_cross_entropy_sum(logits, x) if fast else reconstruction_loss(logits, x)
     if mode == "variational":
         penalty = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     else:
