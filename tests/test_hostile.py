@@ -1528,3 +1528,26 @@ class TestSmallerRoundThree:
         one_line_error(cli("train", "--arch", "784-16-2", "--data-dir", tmp_path / "data", "--out", tmp_path / "run"),
                        "10,001 test images, more than MNIST's 10,000")
         assert not (tmp_path / "run").exists()
+
+
+class TestRoundThreeReview:
+    @pytest.mark.parametrize("planted", ["symlink", "hardlink"])
+    def test_a_lock_planted_as_a_link_leaves_the_linked_file_whole(self, tmp_path, planted):
+        from train.lock import lock_path, training_lock
+
+        precious = tmp_path / "precious.txt"
+        precious.write_text("my thesis\n")
+        lock = lock_path(tmp_path / "r")
+        os.symlink(precious.name, lock) if planted == "symlink" else os.link(precious, lock)
+        with pytest.raises(ProjectError, match="not a lock file"):
+            with training_lock(tmp_path / "r"):
+                pass
+        assert precious.read_text() == "my thesis\n" and os.path.lexists(lock)
+
+    def test_an_own_lock_file_is_still_taken_and_removed(self, tmp_path):
+        from train.lock import lock_path, training_lock
+
+        lock = lock_path(tmp_path / "new" / "r")
+        with training_lock(tmp_path / "new" / "r"):
+            assert lock.read_text() == f"{os.getpid()}\n"
+        assert not lock.exists()
