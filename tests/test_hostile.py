@@ -1551,3 +1551,12 @@ class TestRoundThreeReview:
         with training_lock(tmp_path / "new" / "r"):
             assert lock.read_text() == f"{os.getpid()}\n"
         assert not lock.exists()
+
+    @pytest.mark.parametrize("option, value, ceiling", [("--free-bits", "1e39", "10,000"), ("--beta", "1e39", "1,000,000"), ("--lr", "1e39", "1,000,000")])
+    def test_a_number_beyond_its_ceiling_is_one_line_before_any_folder(self, tmp_path, option, value, ceiling):
+        one_line_error(cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", option, value), option, f"at most {ceiling}")
+        one_line_error(cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0", "--out", tmp_path / "sweep",
+                           option, value), option, f"at most {ceiling}")  # the sweep's lists and TOML values pass the same check
+        (tmp_path / "s.toml").write_text(f'arch = ["784-16-2"]\nmode = ["variational"]\n{option[2:].replace("-", "_")} = {value}\n')
+        one_line_error(cli("sweep", "--config", tmp_path / "s.toml", "--seeds", "0", "--out", tmp_path / "sweep"), option, f"at most {ceiling}")
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["s.toml"]
