@@ -1560,3 +1560,26 @@ class TestRoundThreeReview:
         (tmp_path / "s.toml").write_text(f'arch = ["784-16-2"]\nmode = ["variational"]\n{option[2:].replace("-", "_")} = {value}\n')
         one_line_error(cli("sweep", "--config", tmp_path / "s.toml", "--seeds", "0", "--out", tmp_path / "sweep"), option, f"at most {ceiling}")
         assert sorted(path.name for path in tmp_path.iterdir()) == ["s.toml"]
+
+    def test_names_made_from_two_long_run_names_fit_and_stay_apart(self, trained, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        first, second, third = (trained(tmp_path / "runs" / (name * 240)) for name in "abc")
+        for pair in ((first, second), (first, third)):
+            result = cli("render", "compare", "--run", pair[0], "--run", pair[1])
+            assert result.exit_code == 0, result.output
+        long_a, long_b = (synthetic_run(tmp_path / "synthetic" / (name * 240)).parent for name in "ab")
+        result = cli("render", "trajectories", "--run", long_a, "--run", long_b, "--epochs", "2", "--size", "320x180", "--quiet")
+        assert result.exit_code == 0, result.output
+        figures = sorted(path.name for path in (tmp_path / "outputs" / "figures").iterdir())
+        videos = sorted(path.name for path in (tmp_path / "outputs" / "videos").iterdir())
+        assert len(figures) == 2 and len(videos) == 2 and all(len(name.encode()) <= 255 for name in figures + videos)  # video, poster
+        assert figures[0].startswith("compare_aaa") and figures[0].endswith(".png") and videos[0].startswith("aaa")
+
+    def test_the_sweep_beside_a_long_still_name_fits(self, tmp_path):
+        from render.video import VideoSpec
+        from render.views.slices import sweep_path
+
+        still = tmp_path / ("s" * 248 + ".png")
+        video = sweep_path(None, still, tmp_path / "default.png", VideoSpec())
+        assert video.parent == tmp_path and video.suffix == ".mp4" and len(video.name.encode()) <= 255
+        assert sweep_path(None, tmp_path / "s.png", tmp_path / "default.png", VideoSpec()).name == "s_sweep.mp4"
