@@ -57,7 +57,8 @@ def read_directory(directory: Path) -> Mnist:
     layout = _layout_with_all_files(directory)
     if layout is None:
         raise FileNotFoundError(directory)
-    arrays = {key: read_idx(find_idx_file(layout, base), ndim=3 if key[1] == "images" else 1) for key, base in IDX_NAMES.items()}
+    arrays = {key: read_idx(find_idx_file(layout, base), ndim=3 if key[1] == "images" else 1, most=OFFICIAL_COUNTS[key[0]],
+                            what=" ".join(key)) for key, base in IDX_NAMES.items()}
     for split in ("train", "test"):
         images, labels = arrays[(split, "images")], arrays[(split, "labels")]
         if images.shape[1:] != (28, 28):

@@ -1583,3 +1583,36 @@ class TestRoundThreeReview:
         video = sweep_path(None, still, tmp_path / "default.png", VideoSpec())
         assert video.parent == tmp_path and video.suffix == ".mp4" and len(video.name.encode()) <= 255
         assert sweep_path(None, tmp_path / "s.png", tmp_path / "default.png", VideoSpec()).name == "s_sweep.mp4"
+
+    @pytest.mark.parametrize("dims, extra, message", [
+        ((60_001, 28, 28), 0, "60,001 train images, more than MNIST's 60,000"),
+        ((10, 100_000, 100_000), 0, "more than MNIST's largest file"),
+        ((10, 28, 28), 1 << 20, "more data than the header says"),
+    ])
+    @pytest.mark.parametrize("packed", [False, True])
+    def test_an_idx_file_is_refused_by_its_header_before_its_data_is_read(self, tmp_path, dims, extra, message, packed):
+        import gzip
+        import resource
+        import struct
+
+        from data.idx import read_idx
+
+        header = struct.pack(">I", 0x0800 | len(dims)) + struct.pack(f">{len(dims)}I", *dims)
+        body = bytes(10 * 28 * 28 + extra)  # a small file whatever its header says (a gzip of zeros: a bomb)
+        path = tmp_path / ("train-images-idx3-ubyte" + ".gz" * packed)
+        (gzip.open if packed else open)(path, "wb").write(header + body)
+        message = "the header says" if extra and not packed else message  # a raw file's size is checked before reading
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(ProjectError) as refused:
+            read_idx(path, 3, most=60_000, what="train images")
+        assert message in str(refused.value) and "\n" not in str(refused.value)
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing like the promised size read
+
+    def test_a_raw_idx_file_whose_size_disagrees_with_its_header_is_refused(self, tmp_path):
+        from data.idx import read_idx, write_idx
+
+        write_idx(tmp_path / "labels", np.zeros(10, np.uint8))
+        with open(tmp_path / "labels", "ab") as grown:
+            grown.write(bytes(5))
+        with pytest.raises(ProjectError, match="corrupt or truncated: 23 bytes, the header says 18"):
+            read_idx(tmp_path / "labels", 1)
