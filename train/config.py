@@ -149,7 +149,7 @@ class RunConfig:
         for name in ("beta", "free_bits"):
             if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 raise ProjectError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: a finite number >= 0")
-            object.__setattr__(self, name, float(getattr(self, name)))  # 1 from a TOML file is 1.0: one name, one JSON
+            object.__setattr__(self, name, float(getattr(self, name)) + 0.0)  # 1 from a TOML file is 1.0, -0.0 is 0.0: one name, one JSON
         for name, ceiling in MAX_NUMBERS.items():
             if getattr(self, name) > ceiling:
                 raise ProjectError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: at most {ceiling:,.0f} "
