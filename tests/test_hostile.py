@@ -1616,3 +1616,19 @@ class TestRoundThreeReview:
             grown.write(bytes(5))
         with pytest.raises(ProjectError, match="corrupt or truncated: 23 bytes, the header says 18"):
             read_idx(tmp_path / "labels", 1)
+
+    @pytest.mark.parametrize("variable", ["VAE_TRAJECTORIES_DATA", "VAE_TRAJECTORIES_CACHE"])
+    def test_a_long_path_in_the_environment_is_one_line_naming_the_variable(self, tmp_path, variable):
+        result = cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", env={variable: str(tmp_path / ("x" * 300))})
+        one_line_error(result, f"${variable}", "at most 255 bytes")
+        assert not (tmp_path / "run").exists()
+
+    def test_seeds_are_ascii_digits_only(self, tmp_path):
+        one_line_error(cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "\u0663", "--out", tmp_path / "s"), "--seeds")
+        assert not (tmp_path / "s").exists()
+
+    def test_minus_zero_names_the_run_as_zero_does(self):
+        from train.config import RunConfig, option_name_part
+
+        config = RunConfig(beta=-0.0, free_bits=-0.0)
+        assert config == RunConfig(beta=0.0) and option_name_part("beta", config.beta) == "b0" and str(config.free_bits) == "0.0"
