@@ -122,18 +122,18 @@ def data_fetch(force: bool) -> None:
               help="deterministic = the same net without sampling (z = mean, quadratic penalty kept).")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam's step size (at most 1e6).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--track", default="6-per-class", show_default=True, help="N-per-class or indices:12,345,...")
 @click.option("--tag", default="", help="Suffix for the run directory name.")
 @click.option("--snapshot-every", type=click.IntRange(min=0), default=0, show_default=True,
               help="Save the decoder's weights every K batches, for render manifold (K = 10: ~60 an epoch; 0: none).")
-@click.option("--beta", type=FiniteFloatRange(min=0), default=1.0, show_default=True, help="Weight of the KL penalty in the objective.")
+@click.option("--beta", type=FiniteFloatRange(min=0), default=1.0, show_default=True, help="Weight of the KL penalty in the objective (at most 1e6).")
 @click.option("--kl-warmup", type=click.IntRange(min=0), default=0, show_default=True,
               help="Epochs over which the penalty's weight rises linearly from 0 to --beta, step by step (0: none).")
 @click.option("--free-bits", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
-              help="Nats per latent variable: its KL, averaged over the batch, counts as at least this much (0: none).")
+              help="Nats per latent variable: its KL, averaged over the batch, counts as at least this much (0: none; at most 1e4).")
 @click.option("--activation", type=click.Choice(["relu", "leaky-relu", "elu"]), default="relu", show_default=True,
               help="The nonlinearity after every hidden layer.")
 @click.option("--init", type=click.Choice(["default", "glorot"]), default="default", show_default=True,

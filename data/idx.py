@@ -1,16 +1,16 @@
 """Reading and writing the four MNIST IDX files.
 
-Reading goes through torchvision's own IDX parser; this module only adds what it lacks: `.gz`
-support, a strict size check, and errors that name the offending file instead of a bare
-`AssertionError`.
+Reading checks the header (magic, dimensions) before any data, reads raw or `.gz` files alike,
+exactly as much as the header says, and names the offending file in every error.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
-import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,24 +43,47 @@ def find_idx_file(directory: Path, base: str) -> Path | None:
     return None
 
 
-def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """A uint8 IDX array of `ndim` dimensions, or a `ProjectError` naming `path`."""
-    from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
+# IDX element types by their code (the magic number's third byte); MNIST's files are all uint8.
+IDX_TYPES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"}
+MAX_IDX_BYTES = 60_000 * 28 * 28  # the largest MNIST file's data: a header that promises more is refused before reading
 
+
+def _read_exactly(stream, size: int) -> bytes:
+    """`size` bytes of `stream`, or EOFError: a short file is truncated."""
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError(f"{len(data):,} bytes where {size:,} were expected")
+    return data
+
+
+def read_idx(path: Path, ndim: int, most: int | None = None, what: str = "items") -> np.ndarray:
+    """A uint8 IDX array of `ndim` dimensions, or a `ProjectError` naming `path`. The header (magic,
+    dimensions) is read first and checked, against `most` items and MNIST's largest size, before
+    any data: a huge file, or a small .gz that decompresses to gigabytes, is refused without
+    filling the memory; the data read is exactly what the header says, nothing more."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as packed, tempfile.NamedTemporaryFile(suffix=".idx") as raw:
-                raw.write(packed.read())
-                raw.flush()
-                tensor = read_sn3_pascalvincent_tensor(raw.name, strict=True)
-        else:
-            tensor = read_sn3_pascalvincent_tensor(str(path), strict=True)
-    except (OSError, EOFError, AssertionError, RuntimeError, KeyError, ValueError, IndexError) as exc:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as stream:
+            magic = _read_exactly(stream, 4)
+            if magic[:2] != b"\0\0" or magic[2] not in IDX_TYPES or magic[3] == 0:
+                raise ValueError(f"bad magic number {magic.hex()}")
+            dims = struct.unpack(f">{magic[3]}I", _read_exactly(stream, 4 * magic[3]))
+            if IDX_TYPES[magic[2]] != "uint8" or len(dims) != ndim:
+                raise ProjectError(f"{path}: expected a {ndim}-D uint8 IDX array, found {len(dims)}-D {IDX_TYPES[magic[2]]}")
+            if most is not None and dims[0] > most:
+                raise ProjectError(f"{path}: {dims[0]:,} {what}, more than MNIST's {most:,}")
+            size = int(np.prod(dims, dtype=object))
+            if size > MAX_IDX_BYTES:
+                raise ProjectError(f"{path}: its header says {' x '.join(map(str, dims))} bytes, more than MNIST's largest file ({MAX_IDX_BYTES:,})")
+            if path.suffix != ".gz" and os.fstat(stream.fileno()).st_size != 4 + 4 * len(dims) + size:
+                raise EOFError(f"{os.fstat(stream.fileno()).st_size:,} bytes, the header says {4 + 4 * len(dims) + size:,}")
+            data = _read_exactly(stream, size)
+            if stream.read(1):
+                raise ValueError("more data than the header says")
+    except ProjectError:
+        raise
+    except (OSError, EOFError, ValueError, struct.error, zlib.error) as exc:
         raise ProjectError(f"{path}: not a valid IDX file (corrupt or truncated: {exc or type(exc).__name__})") from exc
-    array = tensor.numpy()
-    if array.dtype != np.uint8 or array.ndim != ndim:
-        raise ProjectError(f"{path}: expected a {ndim}-D uint8 IDX array, found {array.ndim}-D {array.dtype}")
-    return array
+    return np.frombuffer(data, np.uint8).reshape(dims).copy()
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from data.fetch import fetch_from_hub, fetch_with_torchvision
 from data.idx import IDX_NAMES, OFFICIAL_MD5, find_idx_file, md5_of, read_idx
-from errors import ProjectError, make_folder
+from errors import ProjectError, check_path, make_folder
 
 DATA_DIR_ENV = "VAE_TRAJECTORIES_DATA"
 CACHE_DIR_ENV = "VAE_TRAJECTORIES_CACHE"
@@ -39,7 +39,7 @@ class Mnist:
 
 def cache_dir() -> Path:
     if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+        return check_path(Path(os.environ[CACHE_DIR_ENV]).expanduser(), f"${CACHE_DIR_ENV}")  # too long a name: one line
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "vae-trajectories" / "mnist"
 
@@ -57,7 +57,8 @@ def read_directory(directory: Path) -> Mnist:
     layout = _layout_with_all_files(directory)
     if layout is None:
         raise FileNotFoundError(directory)
-    arrays = {key: read_idx(find_idx_file(layout, base), ndim=3 if key[1] == "images" else 1) for key, base in IDX_NAMES.items()}
+    arrays = {key: read_idx(find_idx_file(layout, base), ndim=3 if key[1] == "images" else 1, most=OFFICIAL_COUNTS[key[0]],
+                            what=" ".join(key)) for key, base in IDX_NAMES.items()}
     for split in ("train", "test"):
         images, labels = arrays[(split, "images")], arrays[(split, "labels")]
         if images.shape[1:] != (28, 28):
@@ -132,7 +133,7 @@ def _user_directory(data_dir: Path | str | None) -> Path | None:
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
     if not data_dir:
         return None
-    directory = Path(data_dir).expanduser()
+    directory = check_path(Path(data_dir).expanduser(), "--data-dir" if named.startswith("--") else f"${DATA_DIR_ENV}")
     if not directory.is_dir():
         raise ProjectError(f"{named}: no such folder")
     return directory

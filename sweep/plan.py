@@ -37,7 +37,7 @@ def parse_seeds(text: str) -> list[int]:
     parts = [str(part) for part in text] if isinstance(text, list) else str(text).split(",")
     seeds: dict[int, None] = {}
     for part in parts:
-        match = re.fullmatch(r"\s*(\d{1,12})\s*(?:-\s*(\d{1,12})\s*)?", part)
+        match = re.fullmatch(r"\s*([0-9]{1,12})\s*(?:-\s*([0-9]{1,12})\s*)?", part)
         if not match:
             raise ProjectError(f"--seeds {printable(text)!r}: use a range like 0-4, or seeds like 0,2,7")
         first, last = int(match.group(1)), int(match.group(2) or match.group(1))

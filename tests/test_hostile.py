@@ -1528,3 +1528,107 @@ class TestSmallerRoundThree:
         one_line_error(cli("train", "--arch", "784-16-2", "--data-dir", tmp_path / "data", "--out", tmp_path / "run"),
                        "10,001 test images, more than MNIST's 10,000")
         assert not (tmp_path / "run").exists()
+
+
+class TestRoundThreeReview:
+    @pytest.mark.parametrize("planted", ["symlink", "hardlink"])
+    def test_a_lock_planted_as_a_link_leaves_the_linked_file_whole(self, tmp_path, planted):
+        from train.lock import lock_path, training_lock
+
+        precious = tmp_path / "precious.txt"
+        precious.write_text("my thesis\n")
+        lock = lock_path(tmp_path / "r")
+        os.symlink(precious.name, lock) if planted == "symlink" else os.link(precious, lock)
+        with pytest.raises(ProjectError, match="not a lock file"):
+            with training_lock(tmp_path / "r"):
+                pass
+        assert precious.read_text() == "my thesis\n" and os.path.lexists(lock)
+
+    def test_an_own_lock_file_is_still_taken_and_removed(self, tmp_path):
+        from train.lock import lock_path, training_lock
+
+        lock = lock_path(tmp_path / "new" / "r")
+        with training_lock(tmp_path / "new" / "r"):
+            assert lock.read_text() == f"{os.getpid()}\n"
+        assert not lock.exists()
+
+    @pytest.mark.parametrize("option, value, ceiling", [("--free-bits", "1e39", "10,000"), ("--beta", "1e39", "1,000,000"), ("--lr", "1e39", "1,000,000")])
+    def test_a_number_beyond_its_ceiling_is_one_line_before_any_folder(self, tmp_path, option, value, ceiling):
+        one_line_error(cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", option, value), option, f"at most {ceiling}")
+        one_line_error(cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "0", "--out", tmp_path / "sweep",
+                           option, value), option, f"at most {ceiling}")  # the sweep's lists and TOML values pass the same check
+        (tmp_path / "s.toml").write_text(f'arch = ["784-16-2"]\nmode = ["variational"]\n{option[2:].replace("-", "_")} = {value}\n')
+        one_line_error(cli("sweep", "--config", tmp_path / "s.toml", "--seeds", "0", "--out", tmp_path / "sweep"), option, f"at most {ceiling}")
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["s.toml"]
+
+    def test_names_made_from_two_long_run_names_fit_and_stay_apart(self, trained, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        first, second, third = (trained(tmp_path / "runs" / (name * 240)) for name in "abc")
+        for pair in ((first, second), (first, third)):
+            result = cli("render", "compare", "--run", pair[0], "--run", pair[1])
+            assert result.exit_code == 0, result.output
+        long_a, long_b = (synthetic_run(tmp_path / "synthetic" / (name * 240)).parent for name in "ab")
+        result = cli("render", "trajectories", "--run", long_a, "--run", long_b, "--epochs", "2", "--size", "320x180", "--quiet")
+        assert result.exit_code == 0, result.output
+        figures = sorted(path.name for path in (tmp_path / "outputs" / "figures").iterdir())
+        videos = sorted(path.name for path in (tmp_path / "outputs" / "videos").iterdir())
+        assert len(figures) == 2 and len(videos) == 2 and all(len(name.encode()) <= 255 for name in figures + videos)  # video, poster
+        assert figures[0].startswith("compare_aaa") and figures[0].endswith(".png") and videos[0].startswith("aaa")
+
+    def test_the_sweep_beside_a_long_still_name_fits(self, tmp_path):
+        from render.video import VideoSpec
+        from render.views.slices import sweep_path
+
+        still = tmp_path / ("s" * 248 + ".png")
+        video = sweep_path(None, still, tmp_path / "default.png", VideoSpec())
+        assert video.parent == tmp_path and video.suffix == ".mp4" and len(video.name.encode()) <= 255
+        assert sweep_path(None, tmp_path / "s.png", tmp_path / "default.png", VideoSpec()).name == "s_sweep.mp4"
+
+    @pytest.mark.parametrize("dims, extra, message", [
+        ((60_001, 28, 28), 0, "60,001 train images, more than MNIST's 60,000"),
+        ((10, 100_000, 100_000), 0, "more than MNIST's largest file"),
+        ((10, 28, 28), 1 << 20, "more data than the header says"),
+    ])
+    @pytest.mark.parametrize("packed", [False, True])
+    def test_an_idx_file_is_refused_by_its_header_before_its_data_is_read(self, tmp_path, dims, extra, message, packed):
+        import gzip
+        import resource
+        import struct
+
+        from data.idx import read_idx
+
+        header = struct.pack(">I", 0x0800 | len(dims)) + struct.pack(f">{len(dims)}I", *dims)
+        body = bytes(10 * 28 * 28 + extra)  # a small file whatever its header says (a gzip of zeros: a bomb)
+        path = tmp_path / ("train-images-idx3-ubyte" + ".gz" * packed)
+        (gzip.open if packed else open)(path, "wb").write(header + body)
+        message = "the header says" if extra and not packed else message  # a raw file's size is checked before reading
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(ProjectError) as refused:
+            read_idx(path, 3, most=60_000, what="train images")
+        assert message in str(refused.value) and "\n" not in str(refused.value)
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing like the promised size read
+
+    def test_a_raw_idx_file_whose_size_disagrees_with_its_header_is_refused(self, tmp_path):
+        from data.idx import read_idx, write_idx
+
+        write_idx(tmp_path / "labels", np.zeros(10, np.uint8))
+        with open(tmp_path / "labels", "ab") as grown:
+            grown.write(bytes(5))
+        with pytest.raises(ProjectError, match="corrupt or truncated: 23 bytes, the header says 18"):
+            read_idx(tmp_path / "labels", 1)
+
+    @pytest.mark.parametrize("variable", ["VAE_TRAJECTORIES_DATA", "VAE_TRAJECTORIES_CACHE"])
+    def test_a_long_path_in_the_environment_is_one_line_naming_the_variable(self, tmp_path, variable):
+        result = cli("train", "--arch", "784-16-2", "--out", tmp_path / "run", env={variable: str(tmp_path / ("x" * 300))})
+        one_line_error(result, f"${variable}", "at most 255 bytes")
+        assert not (tmp_path / "run").exists()
+
+    def test_seeds_are_ascii_digits_only(self, tmp_path):
+        one_line_error(cli("sweep", "--arch", "784-16-2", "--mode", "variational", "--seeds", "\u0663", "--out", tmp_path / "s"), "--seeds")
+        assert not (tmp_path / "s").exists()
+
+    def test_minus_zero_names_the_run_as_zero_does(self):
+        from train.config import RunConfig, option_name_part
+
+        config = RunConfig(beta=-0.0, free_bits=-0.0)
+        assert config == RunConfig(beta=0.0) and option_name_part("beta", config.beta) == "b0" and str(config.free_bits) == "0.0"

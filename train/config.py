@@ -24,6 +24,10 @@ MAX_UNITS = 65_536  # per hidden layer: a 784 x 65,536 layer is already 51 milli
 MAX_LATENT = 256  # the test-set encodings alone take 10,000 x d floats an epoch
 MAX_SEED = 2**32 - 1  # the per-(seed, epoch, purpose) generator seeds stay far below torch's 2^64
 MAX_INDEX = 10**9  # tracked indices: any larger is outside every training set, and outside numpy's int range soon after
+# Ceilings far above any useful value, so that a value beyond float32 (1e39) is one line, not a
+# torch overflow after the run folder is made: an image's whole KL is a few hundred nats (free bits),
+# a weight of 1e6 already drowns the reconstruction (beta), and --lr 1e6 already diverges at once.
+MAX_NUMBERS = {"lr": 1e6, "beta": 1e6, "free_bits": 1e4}
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -149,7 +153,11 @@ class RunConfig:
         for name in ("beta", "free_bits"):
             if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 raise ProjectError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: a finite number >= 0")
-            object.__setattr__(self, name, float(getattr(self, name)))  # 1 from a TOML file is 1.0: one name, one JSON
+            object.__setattr__(self, name, float(getattr(self, name)) + 0.0)  # 1 from a TOML file is 1.0, -0.0 is 0.0: one name, one JSON
+        for name, ceiling in MAX_NUMBERS.items():
+            if getattr(self, name) > ceiling:
+                raise ProjectError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: at most {ceiling:,.0f} "
+                                   f"(far beyond any useful value; larger ones overflow the float32 training)")
         if not 0 <= self.kl_warmup <= MAX_INDEX:
             raise ProjectError(f"--kl-warmup {self.kl_warmup}: a whole number of epochs >= 0")
         if self.activation not in ACTIVATIONS:

@@ -47,6 +47,40 @@ def training_pid(run_dir: Path) -> str | None:
         return None
 
 
+def _open_own_lock(path: Path, run_dir: Path) -> int:
+    """The lock file opened for writing, when it is our own: a regular file with one name. The lock
+    is emptied and rewritten with our pid, so a link planted in its place (`.run.lock -> thesis.txt`,
+    or a hard link to it) would empty the user's file: the open does not follow a link (O_NOFOLLOW),
+    and what was opened is checked before anything is written."""
+    import stat
+
+    def not_ours() -> ProjectError:
+        return ProjectError(f"{path}: not a lock file (a link, folder, pipe or device, or a file with other names); "
+                            "remove it and try again")
+
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        if os.path.islink(path):
+            raise not_ours()
+        try:
+            descriptor = os.open(path, flags, 0o644)
+        except FileNotFoundError:  # the first run in a new folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, flags, 0o644)
+    except ProjectError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path) or os.path.isdir(path):  # ELOOP from O_NOFOLLOW, EISDIR
+            raise not_ours() from None
+        raise ProjectError(f"cannot create the run directory {run_dir}: {exc.strerror}") from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+        os.close(descriptor)
+        raise not_ours()
+    return descriptor
+
+
 @contextmanager
 def training_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run folder's lock, or fail at once with one line naming the process that has it."""
@@ -56,16 +90,8 @@ def training_lock(run_dir: Path) -> Iterator[None]:
         yield
         return
     path = lock_path(run_dir)
-    if os.path.lexists(path) and not path.is_file():  # a pipe would not open as a file, a folder would not lock
-        raise ProjectError(f"{path}: not a lock file (a folder, pipe or device, not a file); remove it and try again")
-    try:
-        try:
-            handle = open(path, "a+")
-        except FileNotFoundError:  # the first run in a new folder
-            path.parent.mkdir(parents=True)
-            handle = open(path, "a+")
-    except OSError as exc:
-        raise ProjectError(f"cannot create the run directory {run_dir}: {exc.strerror}") from None
+    descriptor = _open_own_lock(path, run_dir)
+    handle = os.fdopen(descriptor, "r+")
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

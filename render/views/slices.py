@@ -21,6 +21,7 @@ import numpy as np
 from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, grid_picture, grid_values, ink_to_rgb, mosaic
+from render.outputs import fitted_name
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
 from render.sources import chosen_epoch, decoder_at, figure_path, run_title, video_path
 from render.style import Theme, font_points
@@ -259,7 +260,7 @@ def sweep_path(run: RunFile, still: Path, default_still: Path, spec: VideoSpec) 
     that its poster never replaces the still."""
     if still == default_still:
         return video_path(run, None, f"{still.stem}.{spec.format}")
-    return still.with_name(f"{still.stem}_sweep.{spec.format}")
+    return still.with_name(fitted_name(f"{still.stem}_sweep.{spec.format}"))
 
 
 def render_slices(run: RunFile, video: VideoOptions, sweep: bool = False, epoch: int | None = None, count: int | None = None,
