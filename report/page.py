@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -147,7 +148,7 @@ def _run_html(run: RunReport, media: _Media) -> str:
     if run.videos:
         parts.append('<div class="clips">' + "".join(_video_html(video, media, group, run.name) for video in run.videos) + "</div>")
     else:
-        parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(run.folder)}</code>, '
+        parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(shlex.quote(str(run.folder)))}</code>, '
                      "or make this report with <code>--render</code>.</p>")
     explorer_data = media.unique(f"media/{group}/{DATA_FILE}")
     parts.append(run_explorer(run.folder, run.name, media.root, explorer_data))

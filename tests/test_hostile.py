@@ -1528,3 +1528,15 @@ class TestSmallerRoundThree:
         one_line_error(cli("train", "--arch", "784-16-2", "--data-dir", tmp_path / "data", "--out", tmp_path / "run"),
                        "10,001 test images, more than MNIST's 10,000")
         assert not (tmp_path / "run").exists()
+
+
+class TestRoundThreeReviewOutputs:
+    def test_the_pasted_render_command_quotes_the_run_folder(self, tmp_path):
+        import html
+        import shlex
+
+        run = synthetic_run(tmp_path / "x $(touch PWNED); echo").parent
+        assert cli("report", run, "--out", tmp_path / "site").exit_code == 0
+        page = (tmp_path / "site" / "index.html").read_text()
+        pasted = html.unescape(page.split("No videos yet: <code>", 1)[1].split("</code>", 1)[0])
+        assert shlex.split(pasted)[-2:] == ["--run", str(run)]  # one word, as the shell reads it: nothing runs
