@@ -142,7 +142,7 @@ def _run_html(run: RunReport, media: _Media) -> str:
     group = media.group(run.name)
     loss = (f"final test loss {sum(run.test_loss):.2f} = reconstruction {run.test_loss[0]:.2f} + penalty {run.test_loss[1]:.2f}"
             if run.test_loss else "no finished epoch yet")
-    parts = [f'<section class="run" id="{_e(group)}"><h3>{_e(run.name)}</h3>',
+    parts = [f'<section class="run" id="{_e(markup.url(group))}"><h3>{_e(run.name)}</h3>',
              f'<p class="facts">{_e(run.config.arch)} · {_e(run.config.mode)}{_e(run.config.options_note())} · seed {run.config.seed} · '
              f'{run.epochs_done} of {run.config.epochs} epochs · {_e(loss)}</p>']
     if run.videos:

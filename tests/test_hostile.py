@@ -1573,3 +1573,12 @@ class TestRoundThreeReviewOutputs:
         (tmp_path / "run.h5").write_bytes(b"stray")
         result = cli("report", run, "--out", tmp_path / "site")
         assert result.exit_code == 0, result.output
+
+    def test_the_report_shows_control_characters_and_bad_bytes_visibly(self, tmp_path):
+        name = os.fsdecode(b"r\x1b[31mred\xe2\x80\xaeevil\xff")  # ESC, a right-to-left override, one byte not UTF-8
+        run = synthetic_run(tmp_path / name).parent
+        result = cli("report", run, "--out", tmp_path / "site")
+        assert result.exit_code == 0, result.output
+        page = (tmp_path / "site" / "index.html").read_text()
+        assert "\x1b" not in page and "\u202e" not in page and "\ufffd\ufffd" not in page
+        assert "r\\x1b[31mred\\u202eevil\ufffd" in page
