@@ -17,6 +17,7 @@ from pathlib import Path
 
 from errors import ProjectError
 
+RUN_FOLDERS = ("checkpoints", "snapshots", "videos", "figures")  # what train/runfolder.py makes beside the run file
 RUN_FILE = "run.h5"  # what makes a folder a run's: train/runfolder.py names the run file from here
 PLAN_FILE = "plan.json"
 REPORT_MARKER = ".vae-trajectories-report"
@@ -58,21 +59,66 @@ def kind_of(folder: Path) -> str | None:
     return None
 
 
-def refuse_other_kind(folder: Path, mine: str, option: str = "--out") -> None:
-    """One line when `folder` holds another kind of output than `mine`, or lies inside a run folder
-    (in it, or in its videos/): what is written there is foreign to that run, and would block its
-    `train --overwrite` for good."""
-    kind = kind_of(folder)
-    if kind is not None and kind != mine:
-        raise ProjectError(f"{option} {folder} holds {NAMES[kind]}, not {NAMES[mine]}; choose another {option}")
+def is_run_folder(folder: Path) -> bool:
+    """A run folder as `train` leaves it: its run file and at least one folder a run makes beside it
+    (checkpoints/, snapshots/, videos/, figures/). A stray run.h5 in a home or /tmp is no run folder:
+    counting it as one would make every command under it refuse."""
+    try:
+        return (folder / RUN_FILE).is_file() and any((folder / inner).is_dir() for inner in RUN_FOLDERS)
+    except OSError:
+        return False
+
+
+def _owner_above(folder: Path) -> tuple[str, Path] | None:
+    """The nearest folder above `folder` (as written, or resolved) that holds an output of ours, and its kind."""
     folder = Path(folder)
     try:
         real = folder.resolve()
     except (OSError, RuntimeError):  # a loop of links: the path as written is all there is
         real = folder
-    for above in dict.fromkeys([*Path(os.path.abspath(folder)).parents, *Path(os.path.abspath(real)).parents]):
-        if kind_of(above) == "run":
-            raise ProjectError(f"{option} {folder} lies inside the run {above}; choose a folder outside it")
+    for chain in (Path(os.path.abspath(folder)).parents, Path(os.path.abspath(real)).parents):
+        for above in chain:
+            if is_run_folder(above):
+                return "run", above
+            kind = kind_of(above)
+            if kind is not None and kind != "run":
+                return kind, above
+    return None
+
+
+def refuse_other_kind(folder: Path, mine: str, option: str = "--out") -> None:
+    """One line when `folder` holds another kind of output than `mine`, or lies inside a folder of
+    ours (a run, a sweep, a report, a lecture): what is written there is foreign to it, and would
+    block its owner's next replacement (`train --overwrite`, a rerun of the page) for good. The ones
+    we make there ourselves pass: a sweep's runs (directly in it) and a lecture's sweep (its sweep/)."""
+    kind = kind_of(folder)
+    if kind is not None and kind != mine:
+        raise ProjectError(f"{option} {folder} holds {NAMES[kind]}, not {NAMES[mine]}; choose another {option}")
+    owner = _owner_above(folder)
+    if owner is None:
+        return
+    kind, above = owner
+    here = Path(os.path.abspath(folder))
+    if (kind == "sweep" and mine == "run" and here.parent == Path(os.path.abspath(above))) or \
+            (kind in PAGE_KINDS and mine == "sweep" and here == Path(os.path.abspath(above)) / "sweep"):
+        return
+    raise ProjectError(f"{option} {folder} lies inside {'the run' if kind == 'run' else NAMES[kind]} {above}; choose a folder outside it")
+
+
+def refuse_file_inside(path: Path, option: str = "--out", run_media: bool = False) -> None:
+    """One line when the file `path` would land inside a folder of ours. With `run_media` (a render's
+    still or video), only runs count (a lecture renders into its own media/), and a run's own videos/
+    and figures/ pass: they are where renders of it belong."""
+    path = Path(path)
+    owner = _owner_above(path)
+    if owner is None or (run_media and owner[0] != "run"):
+        return
+    kind, above = owner
+    if run_media and kind == "run" and Path(os.path.abspath(path)).parent in (Path(os.path.abspath(above)) / inner for inner in ("videos", "figures")):
+        return
+    where = "its videos/ or figures/" if run_media and kind == "run" else "it"
+    raise ProjectError(f"{option} {path} lies inside {'the run' if kind == 'run' else NAMES[kind]} {above}; "
+                       f"choose a place outside {where}")
 
 
 def is_page(folder: Path) -> bool:

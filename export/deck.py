@@ -33,7 +33,7 @@ from export.deckzip import (
     name_parts_in_constant_time,
     write_zip,
 )
-from owners import home
+from owners import home, refuse_file_inside
 from export.slides import ClaimsTable, Deck, Slide, nothing_to_show
 from lecture.record import ClaimRecord
 
@@ -83,6 +83,7 @@ def check_out(out: Path, overwrite: bool = False) -> bool:
         raise ProjectError(f"--out {out}: a deck's name ends in {SUFFIX}")
     if out.is_dir():
         raise ProjectError(f"--out {out}: a folder, not a file")
+    refuse_file_inside(out)  # a deck inside a run, a sweep, a report or a lecture would block its next replacement
     if out.exists() or out.is_symlink():
         if not out.is_file() or not is_earlier_deck(out):
             raise ProjectError(f"--out {out} is not a deck made by python cli.py slides, so it is not replaced; choose another --out")

@@ -198,7 +198,8 @@ def verdicts_html(number: int, claims: list[Claim]) -> str:
         return ""
     parts = []
     for row, claim in mine:
-        said = f"row {row}: {claim.text.removeprefix(remedy.label).strip()}: {claim.holm or claim.verdict}"
+        verdict = claim.verdict if claim.holm in ("", "secondary") else claim.holm  # a secondary row's own verdict, marked so
+        said = f"row {row}: {claim.text.removeprefix(remedy.label).strip()}: {verdict}{' (secondary)' if claim.holm == 'secondary' else ''}"
         if claim.verdict == "inconclusive":
             said += f" at {claim.seeds} seed{'s' * (claim.seeds != 1)} ({claim.effect_text()}; to decide: {claim.needed_text()})"
         parts.append(markup.text(said))

@@ -97,6 +97,8 @@ class Claim:
             return "more seeds"
         if self.seeds_needed:
             return f"at least {self.seeds_needed} seeds"
+        if self.interval is not None and self.interval[0] == self.interval[1]:
+            return f"no number of seeds decides an effect of {self._number(self.interval[0])}"
         return "no number of seeds at this effect"
 
     def flip(self) -> tuple[str, float] | None:

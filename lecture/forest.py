@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from atomic import atomic_paths
+from atomic import atomic_paths, read_small_bytes
+from errors import ProjectError
 from lecture.record import ClaimRecord
 from science.evidence import ABOVE, BELOW, SIGN, WITHIN
 
@@ -178,7 +179,7 @@ def write_forest(rows: list[ForestRow], media: Path, theme_name: str = "light") 
             figure.savefig(buffer, dpi=figure.dpi, facecolor=figure.get_facecolor(), format="png")
             drawn.append(buffer.getvalue())
     paths = page_paths(media, len(drawn))
-    changed = [(path, png) for path, png in zip(paths, drawn) if not (path.is_file() and path.read_bytes() == png)]
+    changed = [(path, png) for path, png in zip(paths, drawn) if not _holds(path, png)]
     if changed:
         with atomic_paths(*(path for path, _ in changed)) as temporaries:
             for (_, png), temporary in zip(changed, temporaries):
@@ -186,6 +187,15 @@ def write_forest(rows: list[ForestRow], media: Path, theme_name: str = "light") 
     for stale in forest_files(media)[len(paths):]:
         stale.unlink(missing_ok=True)
     return paths
+
+
+def _holds(path: Path, png: bytes) -> bool:
+    """Whether `path` is already a regular file of just these bytes: read no more than the page's own
+    size (an 8 GB file there is not read into memory); anything else is rewritten."""
+    try:
+        return path.is_file() and path.stat().st_size == len(png) and read_small_bytes(path, len(png), "forest page") == png
+    except (OSError, ProjectError):
+        return False
 
 
 # -- drawing -------------------------------------------------------------------------------------

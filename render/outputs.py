@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from errors import MAX_NAME_BYTES, ProjectError, make_folder
-from owners import home
+from owners import home, refuse_file_inside
 
 
 def fitted_name(name: str) -> str:
@@ -35,7 +35,9 @@ def shared_figure(name: str) -> Path:
 
 
 def ensure_output_dir(path: Path) -> None:
-    """Create the folder of `path` if needed and check that we may write there."""
+    """Refuse a place inside a run folder but its videos/ and figures/ (a file there would block its
+    `train --overwrite`), create the folder of `path` if needed and check that we may write there."""
+    refuse_file_inside(path, run_media=True)
     make_folder(path.parent, "output directory")
     if not os.access(path.parent, os.W_OK):
         raise ProjectError(f"cannot write to the output directory {path.parent}")

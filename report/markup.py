@@ -8,12 +8,18 @@ the name's very bytes, URL-encoded, so the browser finds the file.
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import quote
+
+from errors import printable
 
 
 def shown(value) -> str:
-    """A name as text a page (or a script's JSON) can hold: bytes that are not UTF-8 become U+FFFD."""
-    return str(value).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    """A name as text a page (or a script's JSON) can hold: each byte that is not UTF-8 (a surrogate
+    Python keeps for it) becomes one U+FFFD, and control (ESC) and text-reordering characters are
+    written as escapes (`\\x1b`, as `errors.printable` shows them in a terminal), so a folder's name
+    cannot hide, reorder or smuggle text into the page."""
+    return printable(re.sub("[\ud800-\udfff]", "\ufffd", str(value)))
 
 
 def text(value) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -141,13 +142,13 @@ def _run_html(run: RunReport, media: _Media) -> str:
     group = media.group(run.name)
     loss = (f"final test loss {sum(run.test_loss):.2f} = reconstruction {run.test_loss[0]:.2f} + penalty {run.test_loss[1]:.2f}"
             if run.test_loss else "no finished epoch yet")
-    parts = [f'<section class="run" id="{_e(group)}"><h3>{_e(run.name)}</h3>',
+    parts = [f'<section class="run" id="{_e(markup.url(group))}"><h3>{_e(run.name)}</h3>',
              f'<p class="facts">{_e(run.config.arch)} · {_e(run.config.mode)}{_e(run.config.options_note())} · seed {run.config.seed} · '
              f'{run.epochs_done} of {run.config.epochs} epochs · {_e(loss)}</p>']
     if run.videos:
         parts.append('<div class="clips">' + "".join(_video_html(video, media, group, run.name) for video in run.videos) + "</div>")
     else:
-        parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(run.folder)}</code>, '
+        parts.append(f'<p class="missing">No videos yet: <code>python cli.py render trajectories --run {_e(shlex.quote(str(run.folder)))}</code>, '
                      "or make this report with <code>--render</code>.</p>")
     explorer_data = media.unique(f"media/{group}/{DATA_FILE}")
     parts.append(run_explorer(run.folder, run.name, media.root, explorer_data))

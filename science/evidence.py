@@ -303,8 +303,10 @@ def location_effect(values, threshold: float, side: str, counts: bool = False, o
     estimate = float(np.median(pool))
     depth = _binomial_depth(n) if counts else _rank_depth(n)
     low, high = (float(pool[depth - 1]), float(pool[-depth])) if depth else (-math.inf, math.inf)
-    if depth and low == high and not (counts and low != threshold):  # seeds that agree exactly: no spread to build an interval from
+    if depth and low == high and not counts:  # seeds that agree exactly: no spread to build a rank interval from
         depth, low, high = 0, -math.inf, math.inf
+    # the sign test's interval [v, v] stands even at the threshold: the median is pinned there, and
+    # no number of seeds decides an effect of exactly the threshold (not 'at least n + 1 seeds')
 
     def p_above(c: float, way: str) -> float:
         if counts:

@@ -141,3 +141,15 @@ def test_free_bits_every_variable_and_leaky_relu_dead_encoders_on_known_numbers(
     leaky = runs_of(tmp_path, LEAKY.key, {seed: numbers(seed, 2, 0, arch=DEEP) for seed in range(8)}, arch=DEEP)
     assert fewer_dead_encoders(relu, leaky, LEAKY, DEEP).verdict == "holds"
     assert fewer_dead_encoders(leaky, leaky, LEAKY, DEEP).verdict == "inconclusive"  # no death to remove: never holds
+
+
+def test_a_secondary_row_shows_its_own_verdict_marked_secondary():
+    from dataclasses import replace
+
+    from lecture.beyond import PARAGRAPH_REMEDY, verdicts_html
+    from lecture.claims import Claim
+
+    number, remedy = next((number, remedy) for number, remedy in PARAGRAPH_REMEDY.items() if remedy is not BASELINE)
+    row = Claim(f"{remedy.label} does a thing", "a measure", None, None, 0.0, "not checked", None, holm="secondary")
+    line = verdicts_html(number, [row, replace(row, verdict="holds", holm="contradicted", primary=True)])
+    assert "does a thing: not checked (secondary)" in line and "does a thing: contradicted." in line and ": secondary" not in line

@@ -523,3 +523,16 @@ def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypa
     assert plan_hash(check_claims) == before
     monkeypatch.setattr(claims_module, "ALPHA", 0.05)
     assert plan_hash(check_claims) != before
+
+
+def test_a_one_sample_median_pinned_at_the_threshold_keeps_its_interval_and_asks_no_seeds():
+    """Ten seeds with the value exactly at the reference: the sign test's interval is [t, t], shown, and
+    no number of seeds decides an effect of exactly the threshold (not 'at least 11 seeds')."""
+    from lecture.claims import _claim
+    from science.evidence import ABOVE, location_effect
+
+    effect = location_effect([0.0] * 8 + [1.0, -1.0], 0.0, ABOVE, one_sample=True)
+    assert (effect.low, effect.high, effect.verdict, effect.seeds_needed) == (0.0, 0.0, "inconclusive", None)
+    claim = _claim("a median above its reference", "a measure", effect, "ratio")
+    assert claim.interval == (1.0, 1.0) and "no interval" not in claim.effect_text()
+    assert claim.needed_text() == "no number of seeds decides an effect of x1"

@@ -129,3 +129,11 @@ def test_a_page_drawn_alike_is_kept_untouched(tmp_path):
     assert write_forest(ROWS, tmp_path) == [first] and first.stat().st_mtime_ns == made
     write_forest([row(1, estimate=3.3)] + ROWS[1:], tmp_path)
     assert first.stat().st_mtime_ns != made
+
+
+def test_a_huge_file_in_a_pages_place_is_replaced_without_being_read(tmp_path):
+    page = tmp_path / "claims_forest_1.png"
+    with open(page, "wb") as handle:
+        handle.truncate(8 << 30)  # 8 GB, sparse: reading it whole to compare would fill the memory
+    (written,) = write_forest(ROWS, tmp_path)
+    assert written == page and page.stat().st_size < 1 << 20 and page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

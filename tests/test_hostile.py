@@ -1632,3 +1632,57 @@ class TestRoundThreeReview:
 
         config = RunConfig(beta=-0.0, free_bits=-0.0)
         assert config == RunConfig(beta=0.0) and option_name_part("beta", config.beta) == "b0" and str(config.free_bits) == "0.0"
+
+
+class TestRoundThreeReviewOutputs:
+    def test_the_pasted_render_command_quotes_the_run_folder(self, tmp_path):
+        import html
+        import shlex
+
+        run = synthetic_run(tmp_path / "x $(touch PWNED); echo").parent
+        assert cli("report", run, "--out", tmp_path / "site").exit_code == 0
+        page = (tmp_path / "site" / "index.html").read_text()
+        pasted = html.unescape(page.split("No videos yet: <code>", 1)[1].split("</code>", 1)[0])
+        assert shlex.split(pasted)[-2:] == ["--run", str(run)]  # one word, as the shell reads it: nothing runs
+
+    @pytest.mark.parametrize("args", [
+        ("render", "latent", "--out", "{run}/mine.png"),
+        ("render", "latent", "--out", "{run}/checkpoints/x.png"),
+        ("render", "latent", "--out", "{run}/new/x.png"),
+        ("render", "collapse", "--out", "{run}/coll"),
+    ])
+    def test_a_render_out_inside_its_run_is_refused_but_its_videos_and_figures_are_not(self, run, tmp_path, args):
+        victim = shutil.copytree(run, tmp_path / "r1")
+        (victim / "checkpoints").mkdir(exist_ok=True)
+        before = snapshot(victim)
+        filled = [arg.format(run=victim) for arg in args]
+        one_line_error(cli(*filled[:2], "--run", victim, *filled[2:]), "lies inside the run", str(victim))
+        assert snapshot(victim) == before
+        kept = cli("render", "latent", "--run", victim, "--out", victim / "figures" / "mine.png")
+        assert kept.exit_code == 0 and (victim / "figures" / "mine.png").is_file(), kept.output
+
+    def test_a_deck_inside_a_run_is_refused(self, run, tmp_path):
+        victim = shutil.copytree(run, tmp_path / "r1")
+        one_line_error(cli("slides", victim, "--out", victim / "deck.pptx"), "lies inside the run")
+        one_line_error(cli("slides", victim, "--out", victim / "videos" / "deck.pptx"), "lies inside the run")
+        assert not list(victim.rglob("*.pptx"))
+
+    def test_an_out_inside_a_report_is_refused(self, run, tmp_path):
+        assert cli("report", run, "--out", tmp_path / "rep").exit_code == 0
+        one_line_error(cli("report", run, "--out", tmp_path / "rep" / "inner"), "lies inside a report")
+        one_line_error(cli("slides", run, "--out", tmp_path / "rep" / "deck.pptx"), "lies inside a report")
+        assert not (tmp_path / "rep" / "inner").exists() and not (tmp_path / "rep" / "deck.pptx").exists()
+
+    def test_a_stray_run_file_above_is_no_run_folder(self, run, tmp_path):
+        (tmp_path / "run.h5").write_bytes(b"stray")
+        result = cli("report", run, "--out", tmp_path / "site")
+        assert result.exit_code == 0, result.output
+
+    def test_the_report_shows_control_characters_and_bad_bytes_visibly(self, tmp_path):
+        name = os.fsdecode(b"r\x1b[31mred\xe2\x80\xaeevil\xff")  # ESC, a right-to-left override, one byte not UTF-8
+        run = synthetic_run(tmp_path / name).parent
+        result = cli("report", run, "--out", tmp_path / "site")
+        assert result.exit_code == 0, result.output
+        page = (tmp_path / "site" / "index.html").read_text()
+        assert "\x1b" not in page and "\u202e" not in page and "\ufffd\ufffd" not in page
+        assert "r\\x1b[31mred\\u202eevil\ufffd" in page

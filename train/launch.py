@@ -48,7 +48,7 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
         raise ProjectError(f"the run's name {config.run_name[:40]}... would be {name_bytes} bytes, and a folder name takes at most "
                            f"{MAX_NAME_BYTES}: give a shorter --tag, or --out")
     run_dir = Path(out) if out else RUNS_DIR / config.run_name
-    guard_out(run_dir, "run")
+    guard_out(run_dir, "run", "--out" if out else "the default output")
     run_path = RunFolder(run_dir).run_file
     recover_set_aside(run_dir)
     if resume:
