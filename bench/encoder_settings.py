@@ -56,10 +56,10 @@ OLD_DEFAULT = {"mp4": "preset medium", "webm": "deadline good, cpu-used 4"}
 
 def clips(frames: int):
     """(name, size, scene) of the project's own clips."""
+    from render.sources import decoder_at
     from render.views.scatter3d import ScatterScene, load_cloud
     from render.views.slices import SweepFrames
     from render.views.trajectories import TrajectoryScene, load_trajectory
-    from render.sources import decoder_at
 
     run2 = RunFile(RUN2)
     traj = load_trajectory(run2, 2, run2.epochs_done, (0, 1))

@@ -33,9 +33,9 @@ from export.deckzip import (
     name_parts_in_constant_time,
     write_zip,
 )
-from owners import home, refuse_file_inside
 from export.slides import ClaimsTable, Deck, Slide, nothing_to_show
 from lecture.record import ClaimRecord
+from owners import home, refuse_file_inside
 
 SUFFIX = ".pptx"
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"

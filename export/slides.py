@@ -20,10 +20,10 @@ from typing import Callable
 from atomic import fitting, read_small_text
 from errors import ProjectError
 from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
+from owners import PLAN_FILE, is_page
 from render.sources import epochs_in_name
 from render.video import poster_path
 from report.collect import RunReport, collect, regular_inside
-from owners import PLAN_FILE, is_page
 from sweep.plan import load_plan
 from train.config import RunConfig
 from train.runfile import RunFile

@@ -35,11 +35,10 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CONFIDENCE, CLOSE_KS, CLOSE_LOSS, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
 from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
+from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, CONFIDENCE, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
 from science.measures import SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
 from train.runfolder import run_name
-
 
 
 @dataclass(frozen=True)

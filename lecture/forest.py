@@ -23,7 +23,7 @@ from pathlib import Path
 from atomic import atomic_paths, read_small_bytes
 from errors import ProjectError
 from lecture.record import ClaimRecord
-from science.evidence import ABOVE, BELOW, SIGN, WITHIN
+from science.evidence import ABOVE, SIGN, WITHIN
 
 WIDTH_PX, HEIGHT_PX = 1920, 1080  # a 16:9 slide at 1080p
 FILE_STEM = "claims_forest"  # media/claims_forest_1.png, _2.png, ...: one per page

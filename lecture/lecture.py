@@ -18,13 +18,13 @@ from typing import Callable
 
 from atomic import updating, write_text_atomically
 from errors import ProjectError, make_folder
+from lecture.claims import Claim, check_claims, plan_hash
+from lecture.forest import glance_html
+from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, SWEEP, VAE
+from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
 from owners import LECTURE_MARKER, guard_out, kind_of
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, poster_path
-from lecture.claims import Claim, check_claims, plan_hash
-from lecture.forest import glance_html
-from lecture.record import CLAIMS_FILE, ClaimRecord, ClaimsFile
-from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, SWEEP, VAE
 from report import markup
 from report.page import ASSETS
 from train.runfolder import RunFolder, run_name
@@ -60,9 +60,8 @@ def _tour(runs: list, video: VideoOptions) -> None:
 
 
 def _compare(runs: list, video: VideoOptions) -> None:
-    from render.views.compare import render_compare
-
     from render.sources import run_folder
+    from render.views.compare import render_compare
 
     render_compare([run_folder(run) for run in runs], video.theme, video.out)
 
@@ -332,8 +331,6 @@ def _media_html(path: Path, root: Path, caption: str) -> str:
         poster = markup.link(poster_path(path).relative_to(root).as_posix())
         return f'<figure class="clip"><video controls preload="metadata" playsinline poster="{poster}"><source src="{relative}" type="video/mp4"></video>{text}</figure>'
     return f'<figure class="still"><img src="{relative}" alt="{markup.text(caption)}" loading="lazy">{text}</figure>'
-
-
 
 
 def _verdict_cell(verdict: str) -> str:

@@ -25,8 +25,6 @@ def decode(model, codes: np.ndarray) -> np.ndarray:
     return np.rint(images.numpy() * 255).astype(np.uint8)
 
 
-
-
 def reconstruct(model, images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 digits through the encoder mean and the decoder (no sampling)."""
     return decode(model, encode(model, images)[0])

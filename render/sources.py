@@ -7,7 +7,6 @@ names the same way.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import numpy as np

@@ -20,7 +20,6 @@ import base64
 import io
 import json
 import math
-from report import markup
 from dataclasses import dataclass
 from functools import partial
 from itertools import combinations
@@ -33,6 +32,7 @@ from PIL import Image
 from atomic import write_text_atomically
 from render.style import THEMES
 from render.views.trajectories import LOOK, extents, largest_planes, stepping_values
+from report import markup
 from train.latents import variance_radius
 from train.runfile import RunFile, Steps, Tracked
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from errors import ProjectError
 from train.config import RunConfig
 
-
 # What a member's folder holds before it trains (plan.member_state), and "replace": start it again
 # over whatever it holds (its options changed, or its run file is unreadable, under --overwrite).
 MEMBER_STATES = ("new", "resume", "finished", "unreadable", "linked", "replace")

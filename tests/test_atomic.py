@@ -15,7 +15,6 @@ from atomic import Written, atomic_path, atomic_paths, remove_stale_temporaries,
 from helpers import ROOT
 
 
-
 def test_a_file_appears_only_when_complete(tmp_path):
     final = tmp_path / "numbers.json"
     with atomic_path(final) as tmp:

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from science.evidence import (ABOVE, ALPHA, BELOW, MEDIAN, WITHIN, deviations, frequency, holm, location_effect, rank_depth, sign_p,
-                             signed_rank_p, spread_ratio, spread_t, untied_sign_p, walsh_averages)
+from science.evidence import ABOVE, ALPHA, BELOW, MEDIAN, WITHIN, deviations, frequency, holm, location_effect, rank_depth, sign_p, signed_rank_p, spread_ratio, spread_t, untied_sign_p, walsh_averages
 from science.measures import shape_of
 
 THRESHOLD = 0.1  # the tests' own threshold, not one of the page's

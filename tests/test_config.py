@@ -10,7 +10,7 @@ import torch
 
 from errors import ProjectError
 from train.config import RunConfig, parse_arch, parse_track
-from train.digit_choice import ClassPick, Classes, Indices, PerClass, parse_choice
+from train.digit_choice import Classes, ClassPick, Indices, PerClass, parse_choice
 from train.model import VAE, loss_terms
 from train.tracking import select_tracked
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_subset
 
 from data import fetch
-from conftest import write_subset
 from data.idx import IDX_NAMES, OFFICIAL_MD5, md5_of, read_idx, write_idx
 from data.mnist import cache_dir, load_mnist, read_directory
 from errors import ProjectError

@@ -17,9 +17,9 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 import pytest
-from helpers import cli, offline_page
 from PIL import Image
 
+from helpers import cli, offline_page
 from render.style import CLASS_RGB, THEMES
 from render.views.trajectories import LOOK
 from report.explorer import (

@@ -8,10 +8,10 @@ import io
 import math
 
 import numpy as np
+from matplotlib.colors import to_rgb
 from PIL import Image
 
 from lecture.forest import HEIGHT_PX, LOOKS, WIDTH_PX, ForestRow, draw_page, forest_files, pages_of, verdict_counts, write_forest
-from matplotlib.colors import to_rgb
 
 
 def row(number, kind="ratio", estimate=3.0, interval=(2.5, 3.6), threshold=2.0, predicted="above", verdict="holds", holm=None, primary=True,

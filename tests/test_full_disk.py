@@ -7,8 +7,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from helpers import cli
 
+from helpers import cli
 
 TRAIN = ["--arch", "784-64-2", "--track", "1-per-class", "--epochs", "8", "--quiet"]
 

@@ -18,10 +18,8 @@ import numpy as np
 import pytest
 
 from errors import ProjectError
-from render.video import probe
 from helpers import CENTERS, ROOT, cli, synthetic_run
-
-
+from render.video import probe
 
 
 def one_line_error(result, *fragments: str) -> str:
@@ -328,8 +326,9 @@ class TestPagesAndOutputs:
         assert len({part.split('"')[0] for part in page.split('src="plots/')[1:]}) == 4
 
     def test_render_skips_a_run_it_cannot_draw_and_builds_the_rest(self, tmp_path):
-        from train import runfile
         import numpy as np
+
+        from train import runfile
 
         good = synthetic_run(tmp_path / "good").parent
         flat = tmp_path / "flat"  # latent size 1: no trajectories plane

@@ -12,12 +12,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from scipy import stats
 
-from lecture.claims import check_claims
-from science.classifier import load_scorer
-from lecture.lecture import PAGE
 from helpers import cli
+from lecture.claims import check_claims
+from lecture.lecture import PAGE
+from science.classifier import load_scorer
 
 
 def lecture(small_data_dir, out):

@@ -7,14 +7,15 @@ import json
 import math
 
 import h5py
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_hostile import one_line_error
 from torch import nn
 
 from data.mnist import read_directory
 from errors import ProjectError
+from helpers import cli, synthetic_run
 from sweep.plan import read_config, spec_from, spec_from_options
 from sweep.summary import markdown, summarize
 from train.checkpoints import load_model
@@ -22,8 +23,6 @@ from train.config import RunConfig
 from train.loop import Trainer, _generator
 from train.model import VAE, InputLayer, Objective, loss_terms
 from train.runfile import RunFile
-from helpers import cli, synthetic_run
-from test_hostile import one_line_error
 
 STEPS_PER_EPOCH = 20  # 2,000 digits, batch 100
 
@@ -112,7 +111,8 @@ def test_glorot_weights_lie_within_their_bound_and_biases_are_zero(small_data_di
 def leaky_half_beta(small_data_dir, tmp_path_factory):
     """A short run with every option off its default: beta 0.5, warm-up, free bits, leaky ReLU, Glorot."""
     out = tmp_path_factory.mktemp("options") / "run"
-    result = cli("train", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", "--arch", "784-32-2", "--epochs", "2", "--track", "1-per-class", "--beta", "0.5", "--kl-warmup", "1", "--free-bits", "0.1", "--activation", "leaky-relu", "--init", "glorot")
+    result = cli("train", "--data-dir", small_data_dir, "--out", out, "--quiet", "--arch", "784-32-2", "--epochs", "2", "--track", "1-per-class",
+                 "--beta", "0.5", "--kl-warmup", "1", "--free-bits", "0.1", "--activation", "leaky-relu", "--init", "glorot")
     assert result.exit_code == 0, result.output
     return out, result.output
 

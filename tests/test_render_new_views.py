@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import cli, decoded_rgb
 from render.digits import decode, enlarge, ink_to_rgb
 from render.sources import decoder_at
 from render.style import theme
 from render.video import VideoOptions, VideoSpec, probe
 from render.views.interpolate import interpolation_scene, path_point, walk
-from helpers import cli, decoded_rgb
 from train.runfile import RunFile
-
 
 
 @pytest.fixture(scope="module")

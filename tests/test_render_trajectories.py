@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from errors import ProjectError
+from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run, wait_until
 from render.steps import frame_steps, parse_epochs
 from render.style import CLASS_RGB, theme
 from render.video import TileUpdate, VideoSpec, probe, write_video
@@ -23,8 +24,6 @@ from render.video.probe import count_frames
 from render.video.tiles import TileGrid
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from train.runfile import RunFile, epoch_window
-
-from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run, wait_until
 
 
 @pytest.fixture
@@ -239,6 +238,7 @@ def test_ctrl_c_or_sigterm_leaves_no_file_and_says_so(run_path, tmp_path, signum
                "--duration", "600s", "--quiet", "--out", str(out)]
     process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+
     def writing():
         try:
             return any(path.stat().st_size > 0 for path in out.parent.glob(".*partial*"))

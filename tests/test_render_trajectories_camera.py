@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
+from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run
 from render.style import CLASS_RGB, theme
 from render.video import VideoSpec, probe
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from render.views.trajectories.camera import MAX_ZOOM_PER_SECOND
-from helpers import CENTERS, LABELS, RADII, STEPS, cli, decoded_rgb, synthetic_run
 from train.runfile import RunFile
 
 FAR = np.array([14.0, 11.0])  # the digits start far from where they end: a fixed view must hold both

@@ -12,12 +12,12 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+from helpers import LABELS, RADII, STEPS, cli, synthetic_run
 from render.style import CLASS_COLORS, theme
 from render.video import VideoSpec, probe
 from render.views.trajectories import TrajectoryScene, load_trajectory
 from render.views.trajectories.camera import extents, fixed_bounds
 from render.views.trajectories.legend import tinted
-from helpers import LABELS, RADII, STEPS, cli, synthetic_run
 from train.runfile import RunFile
 
 FRAMES = 1 + 2 * STEPS  # the step before epoch 1, then every step of two epochs

@@ -21,7 +21,6 @@ from render.views.slices import decode_grid, layout, nested_mosaic, slices_figur
 from train.runfile import RunFile
 
 
-
 @pytest.fixture(scope="module")
 def runs(trained, tmp_path_factory):
     """One-epoch runs: variational with latent 1, 2, 3, 4, 8, and a deterministic latent-2 twin (two

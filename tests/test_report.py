@@ -5,11 +5,9 @@ a frame, and nothing but local files is requested."""
 from __future__ import annotations
 
 import pytest
+
 from helpers import cli, offline_page, synthetic_run
-
 from render.video import probe
-
-
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lecture.lecture import HEADING
 from helpers import cli
-
+from lecture.lecture import HEADING
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import h5py
 import numpy as np
 import pytest
 
-from train import runfile
 from errors import ProjectError
+from train import runfile
 from train.runfile import EpochAppender, EpochResult, RunFile, Steps
 
 N_TRACKED, LATENT, STEPS, N_TEST = 3, 2, 5, 7

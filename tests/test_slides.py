@@ -18,13 +18,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import cli, synthetic_run
 from lecture.forest import forest_files
 from lecture.lecture import PAGE, paragraphs
-from helpers import cli, synthetic_run
 
 DPI = 50
 EMU_PER_INCH = 914400
-
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +171,10 @@ def test_a_lecture_deck_follows_the_page(decks, sources):
             for row in re.findall(r'<tr>(<td class="row">.*?)</tr>', table)]
     rows = [row[:6] for row in rows]  # the number, claim, measure, estimate, threshold and verdict: what the deck's four columns hold
     assert len(rows) == len(json.loads((lecture / "claims.json").read_text())["claims"])
-    squeeze = lambda text: re.sub(r"[\s-]+", "", text)  # pdftotext joins a word broken at a hyphen without it
+
+    def squeeze(text: str) -> str:  # pdftotext joins a word broken at a hyphen without it
+        return re.sub(r"[\s-]+", "", text)
+
     assert squeeze("".join(entry["text"][shown:])).startswith(squeeze("The page's claims, checked over seeds 0"))
     # The cells as the deck holds them (a PDF's text interleaves the lines of cells that wrap): every row, in order, numbered.
     deck = Presentation(str(entry["deck"]))

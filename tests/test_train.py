@@ -11,8 +11,8 @@ import h5py
 import numpy as np
 import pytest
 
-from train.lock import lock_path, training_lock
 from helpers import ROOT, cli, wait_until
+from train.lock import lock_path, training_lock
 
 STEPS_PER_EPOCH = 20  # 2,000 images, batch 100
 

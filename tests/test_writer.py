@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from errors import ProjectError
+from helpers import ROOT, synthetic_run, wait_until
 from render.video.spec import VideoSpec
 from render.video.writer import write_video
-from helpers import ROOT, synthetic_run, wait_until
-
 
 
 class ProfileNobodyHas(VideoSpec):

@@ -6,10 +6,9 @@ after it finished, or after it was stopped.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np

@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba_array
 from errors import ProjectError
 from render.digits import SIDE, decode, encode, enlarge, ink_to_rgb
 from render.figures import frame_figure, style_axes
-from render.sources import chosen_epoch, choose_digits, decoder_at, parse_dims, require_latent_size, run_title, video_path
+from render.sources import choose_digits, chosen_epoch, decoder_at, parse_dims, require_latent_size, run_title, video_path
 from render.steps import MAX_SECONDS
 from render.style import CLASS_COLORS, DPI, Theme, font_points, pixels, px_scale
 from render.text_stamp import TextStamp

@@ -25,11 +25,11 @@ import numpy as np
 from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, encode, ink_to_rgb
-from science.rings import encode_sigma, losses, ring_codes, ring_offsets, ring_sizes
 from render.figures import check_still_path, frame_figure, new_figure, save_figure, style_axes
-from render.sources import chosen_epoch, choose_digits, decoder_at, figure_path, parse_dims, require_latent_size, run_folder, run_title, video_path
+from render.sources import choose_digits, chosen_epoch, decoder_at, figure_path, parse_dims, require_latent_size, run_folder, run_title, video_path
 from render.style import DPI, Theme, font_points, run_color
 from render.video import Rendered, VideoOptions, VideoSpec, WholeFrames, check_destination, render_video
+from science.rings import encode_sigma, losses, ring_codes, ring_offsets, ring_sizes
 from train.runfile import RunFile
 
 RING_KS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -51,16 +51,6 @@ class Occupancy:
     ring_loss: np.ndarray  # (m, len(RING_KS)) mean over the ring's angles
     curve: np.ndarray  # (n, len(CURVE_KS)) every tracked digit, mean over angles
     other_curve: np.ndarray | None  # the run without sampling at the same latent distances
-
-
-
-
-
-
-
-
-
-
 
 
 def _per_ring_mean(loss: np.ndarray, ks, angles: int) -> np.ndarray:

@@ -21,8 +21,8 @@ import numpy as np
 from atomic import Written
 from errors import ProjectError
 from render.digits import SIDE, decode, enlarge, grid_picture, grid_values, ink_to_rgb, mosaic
-from render.outputs import fitted_name
 from render.figures import FONT_PT, check_still_path, new_figure, save_figure, style_axes
+from render.outputs import fitted_name
 from render.sources import chosen_epoch, decoder_at, figure_path, run_title, video_path
 from render.style import Theme, font_points
 from render.text_stamp import TextStamp
@@ -253,6 +253,7 @@ class SweepFrames(WholeFrames):
         self.title.draw(out, self.title_text)
         self.value.draw(out, f"z3 = {_label(z3)}")
         return out
+
 
 def sweep_path(run: RunFile, still: Path, default_still: Path, spec: VideoSpec) -> Path:
     """Where the z3 sweep goes: <run>/videos/slices_e<epoch>.<format> beside the default still,

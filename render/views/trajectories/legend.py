@@ -18,7 +18,6 @@ from render.views.trajectories.data import Trajectory
 from render.views.trajectories.layout import Gallery
 
 
-
 def tinted(image: np.ndarray, color: str, theme: Theme, side: int, transparent: bool) -> np.ndarray:
     """A (28, 28) uint8 digit as (side, side, 4) RGBA: ink in the class colour on the background
     (transparent: the colour, its ink as alpha). Whole-pixel enlargement where `side` allows."""

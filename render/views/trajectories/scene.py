@@ -29,13 +29,12 @@ from render.video import TileUpdate, VideoSpec
 from render.video.tiles import TileGrid
 from render.views.trajectories import camera
 from render.views.trajectories.data import Trajectory
-from render.views.trajectories.legend import DigitsLegend
 from render.views.trajectories.layout import Layout, LayoutRequest, fit_size, layout, panel_width, readable_width, unreadable
+from render.views.trajectories.legend import DigitsLegend
 from render.views.trajectories.panel import LivePanelView
 from render.views.trajectories.plane import DOT_RADIUS, Plane
 
 CAMERAS = ("follow", "fixed")
-
 
 
 def _title_px(title: str, text_px: float) -> float:
@@ -59,6 +58,7 @@ def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int]
         advice = f"give --size {wide}x{height} or wider{' and leave out --panel' if panel else ''}, or fewer runs" if wide else "give fewer runs"
         raise ProjectError(f"{len(titles)} runs side by side at {width}x{height}: {why}; {advice}")
     return plan
+
 
 class SidePanel(Protocol):
     """What stands beside the planes (the live panel, the manifold's grid): part background, part moving."""
