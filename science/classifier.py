@@ -100,52 +100,43 @@ class Scorer:
     def score_run(self, run_dir: Path, seed: int = 0) -> Scores:
         """Scores of SAMPLES decodes of z ~ N(0, I) by the run's last decoder (the same z for every run
         of a latent size); a run scored before with the same checkpoint and classifier is not scored again."""
+        def samples(model) -> np.ndarray:
+            z = self._torch.randn(SAMPLES, model.heads.out_features // 2, generator=self._torch.Generator().manual_seed(seed))
+            return model.generate(z).numpy()
+
+        return self._kept_or_scored(run_dir, str(seed), samples)
+
+    def score_reconstructions(self, run_dir: Path, images: np.ndarray) -> Scores:
+        """Scores of the run's last net's reconstructions of (n, 28, 28) uint8 images, each decoded
+        from its mean code (no sampling): the blur of the decoder alone, the reference a sample's
+        scores are judged against. Kept like the samples' scores, keyed by the images too."""
+        def reconstructions(model) -> np.ndarray:
+            torch, decoded = self._torch, []
+            with torch.no_grad():
+                for start in range(0, len(images), 2000):
+                    x = torch.as_tensor(images[start:start + 2000].reshape(-1, 784), dtype=torch.float32).div(255)
+                    decoded.append(model.generate(model.encode(x)[0]).numpy())
+            return np.concatenate(decoded)
+
+        digest = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:12]
+        return self._kept_or_scored(run_dir, f"reconstructions {digest}", reconstructions)
+
+    def _kept_or_scored(self, run_dir: Path, what: str, images_of: Callable) -> Scores:
+        """The scores kept for `what` of the run's last checkpoint (keyed by its name, time and size and
+        by this classifier), else those of `images_of(model)`, kept for next time."""
         from train.checkpoints import load_model
 
         folder = RunFolder(run_dir)
         saved = folder.saved_epochs()
         last = folder.checkpoint(saved[-1]) if saved else None
-        key = f"{Path(run_dir).name} {last.name} {last.stat().st_mtime_ns} {last.stat().st_size} {self.version} {seed}" if last else ""
+        key = f"{Path(run_dir).name} {last.name} {last.stat().st_mtime_ns} {last.stat().st_size} {self.version} {what}" if last else ""
         try:
             return Scores(**self.kept[key])
         except (KeyError, TypeError):  # not scored yet, or a kept entry that is not scores: score it
             pass
         started = time.perf_counter()
         model, _ = load_model(run_dir)
-        torch = self._torch
-        latent = model.heads.out_features // 2
-        z = torch.randn(SAMPLES, latent, generator=torch.Generator().manual_seed(seed))
-        scores = self.score(model.generate(z).numpy())
-        self.kept[key] = asdict(scores)
-        self.scoring_seconds += time.perf_counter() - started
-        return scores
-
-    def score_reconstructions(self, run_dir: Path, images: np.ndarray) -> Scores:
-        """Scores of the run's last net's reconstructions of (n, 28, 28) uint8 images, each decoded
-        from its mean code (no sampling): the blur of the decoder alone, the reference a sample's
-        scores are judged against. Kept like the samples' scores, keyed by the images too."""
-        from train.checkpoints import load_model
-
-        folder = RunFolder(run_dir)
-        saved = folder.saved_epochs()
-        last = folder.checkpoint(saved[-1]) if saved else None
-        digest = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:12]
-        key = (f"{Path(run_dir).name} {last.name} {last.stat().st_mtime_ns} {last.stat().st_size} {self.version} reconstructions {digest}"
-               if last else "")
-        try:
-            return Scores(**self.kept[key])
-        except (KeyError, TypeError):
-            pass
-        started = time.perf_counter()
-        model, _ = load_model(run_dir)
-        torch = self._torch
-        decoded = []
-        with torch.no_grad():
-            for start in range(0, len(images), 2000):
-                x = torch.as_tensor(images[start:start + 2000].reshape(-1, 784), dtype=torch.float32).div(255)
-                mu, _ = model.encode(x)
-                decoded.append(model.generate(mu).numpy())
-        scores = self.score(np.concatenate(decoded))
+        scores = self.score(images_of(model))
         self.kept[key] = asdict(scores)
         self.scoring_seconds += time.perf_counter() - started
         return scores
