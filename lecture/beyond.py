@@ -108,12 +108,17 @@ def _per_seed(runs: dict[int, RunNumbers], value) -> str:
 def more_active(base: Runs, remedy: Runs, which: Remedy, net: str, words: str, split: bool = False) -> Claim:
     """The remedy's runs have more active latent variables than the baseline's, seed by seed (sign test)."""
     a, b = remedy.counted(net), base.counted(net)
+    text = f"{which.label} {words} ({net}) [{which.citation.split(',')[0]}]"
+    trained = min((len(run.test_loss) for run in a.values()), default=None)
+    if which is WARM_UP and trained is not None and trained <= WARM_UP_EPOCHS:  # its weight never reached beta: no warm-up to judge
+        return Claim(text, "needs runs longer than the warm-up", None, None, 1.0, "not checked", None,
+                     f"the runs trained {trained} epoch{'s' * (trained != 1)}, no more than the warm-up's {WARM_UP_EPOCHS}: the KL's weight "
+                     "never reached its full value, so these are runs of a smaller weight, not of a warm-up")
     effect = location_effect((_active(a[seed]) - _active(b[seed]) for seed in paired(a, b)), 0.0, ABOVE, counts=True)
     note = f"active with {which.label}: {_per_seed(a, _active)}; baseline: {_per_seed(b, _active)}."
     if split:
         note += f" Baseline: {_collapse_split(b.values())} With {which.label}: {_collapse_split(a.values())}"
-    return _claim(f"{which.label} {words} ({net}) [{which.citation.split(',')[0]}]",
-                  f"active latent variables (variance of the mean >= 0.01), {which.label} minus the baseline, by seed", effect, "difference", note)
+    return _claim(text, f"active latent variables (variance of the mean >= 0.01), {which.label} minus the baseline, by seed", effect, "difference", note)
 
 
 def every_active(remedy: Runs, which: Remedy, net: str) -> Claim:
