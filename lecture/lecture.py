@@ -459,17 +459,15 @@ def training_estimate(members: list, folder: Path, workers: int, label: str = "l
     from sweep.plan import member_state
     from train.runfile import RunFile
 
-    finished, per_epoch = 0, []
-    for config in members:
-        if member_state(folder / config.run_name, config) != "finished":
-            continue
-        finished += 1
+    done = {config.run_name for config in members if member_state(folder / config.run_name, config) == "finished"}  # each run file opened once here
+    finished, per_epoch = len(done), []
+    for name in sorted(done):
         try:
-            with RunFile(folder / config.run_name) as run:
+            with RunFile(folder / name) as run:
                 per_epoch.append(float(np.median(run.losses().seconds)))
         except Exception:  # noqa: BLE001 - an estimate only: a file it cannot read does not stop the lecture
             pass
-    left = [config for config in members if member_state(folder / config.run_name, config) != "finished"]
+    left = [config for config in members if config.run_name not in done]
     if not left:
         return f"{label}: {len(members)} members, all trained"
     epochs = sum(config.epochs for config in left)

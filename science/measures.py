@@ -177,21 +177,6 @@ def read_run(path: Path) -> RunNumbers | None:
                       live_last=int(hidden[-1] - dead_units[-1, -1]) if recorded else None)
 
 
-def ring_loss_ratio(path: Path, k: float = 1.0) -> float:
-    """The occupancy view's measure at k sigma: the reconstruction loss of codes on the ring k sigma
-    around each tracked digit's mean (8 angles, in the first two latent dimensions), over the loss at
-    the mean, averaged over the tracked digits, with the run's last decoder."""
-    from science.rings import encode_sigma, losses, ring_codes
-    from train.checkpoints import load_model
-
-    with RunFile(path) as run:
-        folder, epoch, layers, images = Path(run.path).parent, run.epochs_done, run.config.layers, run.tracked().image
-    model, _ = load_model(folder, epoch, layers=layers)  # the last finished epoch's net, as the occupancy view decodes
-    mu, sigma = encode_sigma(model, images)
-    loss, _ = losses(model, ring_codes(mu, sigma, (0, 1), (0.0, k), 8), images)
-    return float(np.mean(loss[:, 1:].mean(axis=1) / loss[:, 0]))
-
-
 def ring_loss_curve(path: Path, ks=None, angles: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """(ks, curve): the reconstruction loss on the ring k sigma around each tracked digit's mean (`angles`
     angles, the first two latent dimensions) over its loss at the mean, averaged over the tracked

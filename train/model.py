@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from train import config
 from train.fast_loss import binary_cross_entropy_sum
 
 
@@ -63,7 +64,7 @@ def _accept_linear_weight(state_dict, prefix, *_):
 
 # `train --activation`: the nonlinearity after every hidden layer. A ReLU unit that no input turns on
 # passes no gradient and dies; the leaky ReLU (slope 0.01 below 0) and the ELU never stop passing one.
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "leaky-relu": nn.LeakyReLU, "elu": nn.ELU}
+ACTIVATIONS: dict[str, type[nn.Module]] = dict(zip(config.ACTIVATIONS, (nn.ReLU, nn.LeakyReLU, nn.ELU), strict=True))  # the names config checks
 
 
 def _dense_stack(sizes: list[int], activation: type[nn.Module], first: type[nn.Module] = nn.Linear) -> nn.Sequential:
@@ -83,7 +84,7 @@ class VAE(nn.Module):
 
     def __init__(self, layers: tuple[int, ...], activation: str = "relu", init: str = "default"):
         super().__init__()
-        if activation not in ACTIVATIONS or init not in ("default", "glorot"):
+        if activation not in ACTIVATIONS or init not in config.INITS:
             raise ValueError(f"activation {activation!r} or init {init!r} is not one this program knows")
         self.activation = activation
         unit = ACTIVATIONS[activation]
