@@ -36,8 +36,28 @@ import numpy as np
 from scipy import stats
 
 from lecture.nets import DEEP, DEEP3, EIGHT_DEEP, EIGHT_SHALLOW, FOUR_DEEP, FOUR_SHALLOW, PLAIN, SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
-from science.evidence import ABOVE, ADVERBS, ALPHA, BELOW, CLOSE_KS, CLOSE_LOSS, CONFIDENCE, SHARES, SPREAD_SEEDS, WITHIN, Effect, equivalence, frequency, holm, location_effect, paired, spread_ratio
-from science.measures import SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
+from science.evidence import (
+    ABOVE,
+    ADVERBS,
+    ALPHA,
+    BELOW,
+    CLOSE_KS,
+    CLOSE_LOSS,
+    CONFIDENCE,
+    KENDALL,
+    SHARES,
+    SPREAD_SEEDS,
+    WITHIN,
+    Effect,
+    association,
+    equivalence,
+    frequency,
+    holm,
+    location_effect,
+    paired,
+    spread_ratio,
+)
+from science.measures import COVERAGE_RADIUS, PRIOR_DRAWS, SLOPE_EPOCHS, RunNumbers, close_distance, entropy_floor, mean_reconstruction, read_run, ring_loss_curve
 from train.runfolder import run_name
 
 
@@ -71,10 +91,15 @@ class Claim:
         if self.estimate is None:
             return "-"
         shown = self._number(self.estimate)
+        if self.statistic == KENDALL:
+            p = "" if self.p_value is None else f", one-sided permutation p {self.p_value:.2g}"
+            return f"tau-b {shown} over {self.seeds} seeds{p}"
         if self.signs is not None:
             up, down, tied = self.signs
             p = "" if self.p_value is None else f", one-sided p {self.p_value:.2g}"
             return f"median {shown}; seeds +{up} / -{down} / 0: {tied} (sign test on the {up + down} untied{p})"
+        if self.verdict == "not checked":
+            return f"{shown} (described, not judged)"
         if self.interval is None:
             return f"{shown} (no interval from {'one seed' if self.seeds <= 1 else f'{self.seeds} seeds'})"
         return f"{shown} [{self._number(self.interval[0])}, {self._number(self.interval[1])}]"
@@ -92,7 +117,7 @@ class Claim:
             return ""
         if self.seeds <= 1:
             return "more than one seed"
-        if self.scale == "share" or self.signs is not None:
+        if self.scale == "share" or self.signs is not None or self.statistic == KENDALL:
             return "more seeds"
         if self.seeds_needed:
             return f"at least {self.seeds_needed} seeds"
@@ -359,6 +384,37 @@ def gaussian_like(runs: Runs) -> Claim:
                   + f". Threshold: {bound.reason}")
 
 
+def _centre(run: RunNumbers) -> float:
+    """|mean of the codes| / their spread; inf for a dead encoder (no spread to measure it in)."""
+    return math.inf if run.shape is None else run.shape.centre
+
+
+def around_the_center(runs: Runs) -> Claim:
+    found = runs.counted(SHALLOW)
+    bound = SHARES["around the center"]
+    effect = location_effect((_centre(run) for run in found.values()), bound.share, BELOW, one_sample=True)
+    return _claim(f"all digits distribute around the center ({SHALLOW})",
+                  "distance of the final test encodings' mean from the origin, in their own spread (root mean variance), per seed",
+                  effect, "difference", "per seed: " + _values(found, _centre, 2) + f". Threshold: {bound.reason}")
+
+
+def _covered(run: RunNumbers) -> float:
+    """The prior's share near a code (science.measures.prior_coverage); a dead encoder's, at one point, is as measured."""
+    return math.nan if run.prior_coverage is None else run.prior_coverage
+
+
+def coverage_with_sampling(runs: Runs) -> Claim:
+    """The lecture's mechanism for sampling, 'a better coverage of the latent space', measured where
+    generation draws its codes: the prior. Its other half, 'a better generation', is the rows on samples."""
+    vae, plain = runs.counted(SHALLOW, VAE), runs.counted(SHALLOW, PLAIN)
+    effect = location_effect(_ratio_by_seed(vae, plain, _covered), _log("more"), ABOVE)
+    return _claim(f"sampling induces a better coverage of the latent space ({SHALLOW})",
+                  f"share of {PRIOR_DRAWS:,} prior draws z ~ N(0, I) within {COVERAGE_RADIUS:g} of a final test code, variational / "
+                  "without sampling, by seed", effect, "ratio",
+                  "variational " + _values(vae, _covered) + "; without sampling " + _values(plain, _covered)
+                  + "; scale variational " + _values(vae, _scale) + ", without sampling " + _values(plain, _scale))
+
+
 def less_uniform_without_sampling(runs: Runs) -> Claim:
     plain, vae = runs.counted(DEEP, PLAIN), runs.counted(DEEP, VAE)
     effect = location_effect(_ratio_by_seed(plain, vae, _ks), _log("sensibly"), ABOVE)
@@ -520,10 +576,10 @@ def several_collapse(runs: Runs, archs: tuple[str, str]) -> Claim:
                   "; ".join(f"{arch}: " + _values(runs.counted(arch), _inactive) for arch in archs) + ". " + _collapse_split(found))
 
 
-def collapse_deeper(runs: Runs, deeper: str, shallower: str) -> Claim:
+def collapse_deeper(runs: Runs, deeper: str, shallower: str, text: str = "") -> Claim:
     a, b = runs.counted(deeper), runs.counted(shallower)
     effect = location_effect((_inactive(a[seed]) - _inactive(b[seed]) for seed in paired(a, b)), 0.0, ABOVE, counts=True)
-    return _claim(f"the collapse is more evident for deeper architectures ({deeper} against {shallower})",
+    return _claim(text or f"the collapse is more evident for deeper architectures ({deeper} against {shallower})",
                   "inactive latent variables (variance of the mean < 0.01), deeper minus shallower, by seed", effect, "difference",
                   f"{deeper}: " + _values(a, _inactive) + f"; {shallower}: " + _values(b, _inactive) + ". "
                   + _collapse_split([*a.values(), *b.values()]))
@@ -612,12 +668,62 @@ def modest_samples(runs: Runs) -> Claim:
                   reference + _frechet_note(runs, (FOUR_DEEP, VAE)))
 
 
+def collapse_bad_for_sampling(runs: Runs) -> Claim:
+    """'quite bad in view of generative sampling': across the seeds of the 4-d net, the ones with more
+    collapsed variables should generate worse (a larger coverage gap)."""
+    found, gap = runs.counted(FOUR_DEEP), _coverage(runs, (FOUR_DEEP, VAE))
+    seeds = paired(found, gap)
+    effect = association((_inactive(found[seed]) for seed in seeds), (gap[seed] for seed in seeds), ABOVE)
+    return _claim(f"a collapse of latent variables is quite bad in view of generative sampling ({FOUR_DEEP})",
+                  f"across seeds, inactive latent variables against the {_coverage_words(runs)}", effect, "difference",
+                  "per seed, inactive / gap: " + ", ".join(f"s{seed} {_inactive(found[seed])} / {gap[seed]:.3g}" for seed in seeds)
+                  + ". " + _collapse_split(list(found.values())))
+
+
+def typical_example(runs: Runs) -> Claim:
+    """Where the page's shown seed (the first) ranks among the seeds: a sentence about one seed has no
+    interval over seeds, so the row describes and does not judge."""
+    gap = _coverage(runs, (FOUR_DEEP, VAE))
+    shown = runs.seeds[0] if runs.seeds else None
+    text = f"below is a typical example (a relatively good one) of {FOUR_DEEP}'s samples"
+    measure = f"the share of the other seeds whose {_coverage_words(runs)} is larger (worse) than the shown seed's"
+    if shown not in gap:
+        return Claim(text, measure, None, None, 0.5, "not checked", None, "the shown seed's run did not finish", scale="share")
+    others = [value for seed, value in gap.items() if seed != shown]
+    if not others:
+        return Claim(text, measure, None, None, 0.5, "not checked", None, f"only the shown seed ({shown}) was run: no other seed to rank it against",
+                     scale="share", seeds=1)
+    worse = sum(value > gap[shown] for value in others)
+    return Claim(text, measure, worse / len(others), None, 0.5, "not checked", None,
+                 f"Not a test: the sentence is about one seed, the one the page shows (seed {shown}), so no interval over seeds can judge "
+                 f"it. Its gap is {gap[shown]:.3g}, larger than {len(others) - worse} and smaller than {worse} of the {len(others)} other "
+                 "seeds ('relatively good' reads as better than half of them, 'typical' as not the best one). Gap per seed: "
+                 + ", ".join(f"s{seed} {value:.3g}" for seed, value in sorted(gap.items())), scale="share", seeds=len(gap))
+
+
+def depth_matters_more_at_sixteen(runs: Runs) -> Claim:
+    """'we also need more complex, highly nonlinear transformations': the deeper net's advantage in
+    sampling grows with the latent size, an interaction of depth and size, paired by seed."""
+    gaps = {arch: _coverage(runs, (arch, VAE)) for arch in (SIXTEEN_SHALLOW, SIXTEEN_DEEP, FOUR_SHALLOW, FOUR_DEEP)}
+    seeds = sorted(set.intersection(*(set(gap) for gap in gaps.values())))
+    values = [_log_ratio(gaps[SIXTEEN_SHALLOW][seed], gaps[SIXTEEN_DEEP][seed]) - _log_ratio(gaps[FOUR_SHALLOW][seed], gaps[FOUR_DEEP][seed])
+              for seed in seeds]
+    effect = location_effect((0.0 if math.isnan(value) else value for value in values), _log("more"), ABOVE)  # inf - inf: both sides as bad, a tie
+    return _claim("to take advantage of a larger latent space we also need more complex, highly nonlinear transformations",
+                  f"{_coverage_words(runs)}: shallower / deeper at latent size 16 ({SIXTEEN_SHALLOW} / {SIXTEEN_DEEP}) over the same at "
+                  f"size 4 ({FOUR_SHALLOW} / {FOUR_DEEP}), by seed: how much more depth helps sampling at 16 than at 4", effect, "ratio",
+                  "gaps per seed (16 shallower, 16 deeper, 4 shallower, 4 deeper): " + ", ".join(
+                      f"s{seed} {gaps[SIXTEEN_SHALLOW][seed]:.3g}, {gaps[SIXTEEN_DEEP][seed]:.3g}, {gaps[FOUR_SHALLOW][seed]:.3g}, "
+                      f"{gaps[FOUR_DEEP][seed]:.3g}" for seed in seeds))
+
+
 SAMPLE_CLAIMS = (
-    "sampling_not_evident_generation", "more_distorted", "very_bad", "modest", "slightly_improved", "deeper_sixteen")
+    "sampling_not_evident_generation", "more_distorted", "very_bad", "modest", "slightly_improved", "deeper_sixteen",
+    "coverage_not_guaranteed_sixteen", "collapse_bad_for_sampling", "typical_example", "depth_matters_more_at_sixteen")
 
 
 def _sample_makers(runs: Runs) -> dict[str, Callable[[], Claim]]:
-    """The six statements about random generation, by name, each made when called; not checked without the classifier."""
+    """The statements about random generation, by name, each made when called; not checked without the classifier."""
     if runs.scorer is None:
         return {name: (lambda name=name: Claim(f"(generated samples: {name.replace('_', ' ')})", "needs the sample classifier", None, None, 0.0,
                                                "not checked", None, "no sample classifier was given")) for name in SAMPLE_CLAIMS}
@@ -634,11 +740,18 @@ def _sample_makers(runs: Runs) -> dict[str, Callable[[], Claim]]:
                                                      (FOUR_DEEP, VAE), (FOUR_SHALLOW, VAE), "slightly"),
         "deeper_sixteen": lambda: _fd_ratio_claim(runs, "sampling from a latent space of dimension 16 is slightly better with a deeper network",
                                                   (SIXTEEN_SHALLOW, VAE), (SIXTEEN_DEEP, VAE), "slightly"),
+        "coverage_not_guaranteed_sixteen": lambda: _fd_ratio_claim(
+            runs, "in a high dimensional space the encodings will be scattered away: it is not evident that sampling is enough to guarantee "
+                  f"a good coverage in view of generation ({SIXTEEN_DEEP} against {DEEP})", (SIXTEEN_DEEP, VAE), (DEEP, VAE), "more",
+            " (the same depth of encoder at latent sizes 16 and 2: the fear is a larger gap at 16)"),
+        "collapse_bad_for_sampling": lambda: collapse_bad_for_sampling(runs),
+        "typical_example": lambda: typical_example(runs),
+        "depth_matters_more_at_sixteen": lambda: depth_matters_more_at_sixteen(runs),
     }
 
 
 def sample_claims(runs: Runs) -> dict[str, Claim]:
-    """The six statements about random generation, by name; not checked without the classifier."""
+    """The statements about random generation, by name; not checked without the classifier."""
     return {name: make() for name, make in _sample_makers(runs).items()}
 
 
@@ -690,8 +803,9 @@ def holm_verdicts(claims: list[Claim]) -> list[Claim]:
 
 # The rules the plan holds beyond its rows, in words: a change to any of them changes the plan's hash.
 PLAN_RULES = ("intention to treat v2: every finished run counts; a dead encoder's shape is the worst (radial KS and shape distance 1, "
-              "sphericity departure 1, eigenvalue ratio and kurtosis ratio inf, scale 0), its inactive variables all of them, an epoch "
-              "without a shape KS 1; one-sample rows: median, sign test; paired rows: Hodges-Lehmann, Wilcoxon; paired counts: sign test "
+              "sphericity departure 1, eigenvalue ratio and kurtosis ratio inf, scale 0, centre offset inf, prior coverage as measured at its "
+              "one code), its inactive variables all of them, an epoch without a shape KS 1; the shown seed's rank is described, not "
+              "judged; associations across seeds: Kendall's tau-b, permutation test; one-sample rows: median, sign test; paired rows: Hodges-Lehmann, Wilcoxon; paired counts: sign test "
               "with ties dropped; spreads: 6 seeds a net; Holm over both sides of every primary row")
 
 
@@ -732,6 +846,7 @@ def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
         ("radius_starts_near_one", partial(radius_starts_near_one, runs)), ("radius_falls_rapidly", partial(radius_falls_rapidly, runs)),
         ("inside_the_circle_reconstructs", partial(inside_the_circle_reconstructs, runs)), ("radius_ends_small", partial(radius_ends_small, runs)),
         ("gaussian_progressively", partial(gaussian_progressively, runs)), ("gaussian_like", partial(gaussian_like, runs)),
+        ("around_the_center", partial(around_the_center, runs)), ("coverage_with_sampling", partial(coverage_with_sampling, runs)),
         ("sampling_not_evident_shallow", partial(sampling_not_evident_shallow, runs)),
         ("sampling_not_evident_generation", samples["sampling_not_evident_generation"]),
         ("less_uniform_without_sampling", partial(less_uniform_without_sampling, runs)), ("more_distorted", samples["more_distorted"]),
@@ -741,15 +856,21 @@ def check_claims(folder: Path, seeds: list[int], scorer=None, test_images: np.nd
         ("plain_reconstructs_slightly_better", partial(plain_reconstructs_slightly_better, runs)),
         ("plain_reconstructs_slightly_better_decoded_mean", partial(plain_reconstructs_slightly_better_decoded_mean, runs)),
         ("spherical_with_sampling", partial(spherical_with_sampling, runs)), ("very_bad", samples["very_bad"]),
+        ("coverage_not_guaranteed_sixteen", samples["coverage_not_guaranteed_sixteen"]),
         ("four_much_more_aleatory", partial(four_much_more_aleatory, runs)), ("collapse_not_infrequent", partial(collapse_not_infrequent, runs)),
-        ("modest", samples["modest"]),
+        ("collapse_bad_for_sampling", samples["collapse_bad_for_sampling"]),
+        ("modest", samples["modest"]), ("typical_example", samples["typical_example"]),
         ("shallower_four_more_stable", partial(shallower_four_more_stable, runs)), ("shallower_four_steadier", partial(shallower_four_steadier, runs)),
+        ("collapse_beneficial_four", partial(collapse_deeper, runs, FOUR_DEEP, FOUR_SHALLOW,
+                                             f"this seems indeed to be beneficial [to the collapse]: fewer inactive variables with {FOUR_SHALLOW} "
+                                             f"than with {FOUR_DEEP}")),
         ("slightly_improved", samples["slightly_improved"]),
         ("several_collapse_8", partial(several_collapse, runs, (EIGHT_DEEP, EIGHT_SHALLOW))),
         ("several_collapse_16", partial(several_collapse, runs, (SIXTEEN_DEEP, SIXTEEN_SHALLOW))),
         ("collapse_deeper_8", partial(collapse_deeper, runs, EIGHT_DEEP, EIGHT_SHALLOW)),
         ("collapse_deeper_16", partial(collapse_deeper, runs, SIXTEEN_DEEP, SIXTEEN_SHALLOW)),
         ("deeper_sixteen", samples["deeper_sixteen"]), ("detail_with_active_variables", partial(detail_with_active_variables, runs)),
+        ("depth_matters_more_at_sixteen", samples["depth_matters_more_at_sixteen"]),
     ]
     claims = []
     for name, make in makers:

@@ -27,7 +27,12 @@ effect's estimate, a 95% interval and a one-sided p-value against the threshold,
   Brown-Forsythe spread), tested one-sided with Welch's t on the deviations at the conservative
   min(n) - 1 degrees of freedom, and its interval from inverting that test in the ratio (Fieller);
   with fewer than 6 seeds a net (`SPREAD_SEEDS`) no verdict: the test's false holds passed 2.5% at 4;
-- a share of seeds: Clopper-Pearson (`binomtest(...).proportion_ci`), the exact binomial test's p.
+- a share of seeds: Clopper-Pearson (`binomtest(...).proportion_ci`), the exact binomial test's p;
+- an association across seeds (do the seeds with more collapsed variables generate worse?): Kendall's
+  tau-b, tested by permuting the pairing of the two values over the seeds
+  (`scipy.stats.permutation_test`: exact up to 7 seeds, 9,999 fixed-seed pairings beyond), which
+  needs no shape of either and keeps its level with ties (counts of variables are mostly ties). Like
+  paired counts it shows no interval; the verdict follows the p-value on each side.
 
 Each interval is the set of thresholds its own test would not reject, so the verdict and the p-value
 agree: **holds** when the whole interval lies past the threshold on the predicted side (the one-sided
@@ -53,6 +58,8 @@ POWER = 0.8  # "seeds needed": the seeds at which an effect as large as its inte
 SPREAD_SEEDS = 6  # a spread verdict needs this many seeds a net: at 4, false holds ran 3-7% on mixtures (Welch on few deviations)
 EXACT_RANKS = 60  # the signed-rank null distribution is counted exactly up to this many seeds, normal beyond
 ABOVE, BELOW, WITHIN = "above", "below", "within"  # the predicted side of the threshold
+PAIRINGS = 9999  # an association's permutation test: pairings drawn (with a fixed seed) when the seeds have more orderings than this
+KENDALL = "Kendall's tau-b across seeds, permutation test on the pairings, no interval"
 WILCOXON, MEDIAN, SIGN, BROWN_FORSYTHE, CLOPPER_PEARSON = (
     "Hodges-Lehmann: the pseudo-median of the per-seed paired differences or log ratios, Wilcoxon signed-rank interval",
     "median against a fixed reference, sign-test interval (no symmetry assumed)",
@@ -101,6 +108,11 @@ SHARES = {
     "not infrequently": Share("not infrequently", 0.2, "in more than one run in five"),  # 'infrequent' is rarer than one time in five
     "confirmed": Share("confirmed", 0.5, "in most runs"),  # a finding 'confirmed' happens more often than not
     "modest": Share("modest (samples)", 0.9, "a sample classifier less than 90% sure, on average, of what digit it sees"),  # it is >99% sure of real test digits
+    "around the center": Share("around the center (centre offset)", 0.25, "the codes' mean within a quarter of their spread (root mean "
+                               "variance) of the origin",
+                               "a reader of the scatter plot sees the cloud centred on the origin: an offset of a quarter of its spread "
+                               "lies well inside its densest part (a Gaussian's density there is 97% of its peak); a VAE's KL term pulls the "
+                               "mean there, an autoencoder's codes need not be"),
     "Gaussian-like": Share("Gaussian-like (shape distance)", 0.05,
                            "the whitened codes' radii (KS distance from chi_d) and angles (Kuiper distance from uniform, 2-d) each at most "
                            "5% of the codes out of place",
@@ -422,6 +434,42 @@ def frequency(k: int, n: int, threshold: float, side: str) -> Effect:
 
     return Effect(k / n, low, high, threshold, side, n, judge(low, high, threshold, side), None, _side_p(p_above, threshold, side),
                   CLOPPER_PEARSON, p_other=_other_p(p_above, threshold, side))
+
+
+# -- an association across seeds ----------------------------------------------------------------------------
+def kendall_tau_b(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Kendall's tau-b of x and y along `axis` (vectorised for the permutation test): the concordant
+    minus the discordant pairs over the geometric mean of the untied pairs of each; 0 where either
+    is constant (no order to agree with)."""
+    x, y = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1), np.moveaxis(np.asarray(y, dtype=np.float64), axis, -1)
+    dx, dy = np.sign(x[..., :, None] - x[..., None, :]), np.sign(y[..., :, None] - y[..., None, :])
+    untied = np.sqrt((dx * dx).sum(axis=(-1, -2)) * (dy * dy).sum(axis=(-1, -2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(untied > 0, (dx * dy).sum(axis=(-1, -2)) / np.where(untied > 0, untied, 1), 0.0)
+
+
+def association(x, y, side: str) -> Effect:
+    """Whether y rises (ABOVE) or falls (BELOW) with x across seeds: Kendall's tau-b against 0, each
+    side's one-sided p from the permutation test on the pairings (exact when the seeds have at most
+    PAIRINGS orderings, else PAIRINGS of them drawn with a fixed seed: the same p every time). Holds
+    when the predicted side's p is at most 2.5%, contradicted when the other side's is; no interval.
+    Either constant (no seed differs) decides nothing."""
+    x, y = np.asarray(list(x), dtype=np.float64), np.asarray(list(y), dtype=np.float64)
+    n = len(x)
+    if n < 2:
+        return _none(0.0, side, n, KENDALL)
+    estimate = float(kendall_tau_b(x, y))
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return _none(0.0, side, n, KENDALL, estimate)
+
+    def p_above(c: float, way: str) -> float:
+        found = stats.permutation_test((x, y), kendall_tau_b, permutation_type="pairings", vectorized=True, n_resamples=PAIRINGS,
+                                       alternative="greater" if way == ABOVE else "less", random_state=np.random.default_rng(0))
+        return float(found.pvalue)
+
+    p_value, other = _side_p(p_above, 0.0, side), _other_p(p_above, 0.0, side)
+    verdict = "holds" if p_value <= ALPHA else "contradicted" if other <= ALPHA else "inconclusive"
+    return Effect(estimate, -math.inf, math.inf, 0.0, side, n, verdict, None, p_value, KENDALL, p_other=other)
 
 
 def holm(p_values) -> np.ndarray:

@@ -10,6 +10,11 @@ the directions the codes span, and, bounded, the geometric over the arithmetic m
 eigenvalues (1 for a ball, 0 for a collapsed axis, however nearly: no jump as an axis flattens). The
 scale (the root mean variance of the means) and the centre's offset stand beside them, never mixed in.
 
+Coverage of the latent space, the lecture's hope for sampling ("each one pushing the others as far
+away as possible ... a better coverage"), is measured where generation samples, on the prior: the
+share of draws z ~ N(0, I) that land within COVERAGE_RADIUS of some test code (`prior_coverage`;
+in 2-d and 3-d, where a tenth of the prior's deviation is a neighbourhood codes can fill).
+
 Reconstruction losses sit on a floor no model removes: binary cross-entropy against grey pixels is at
 least their own binary entropy (`entropy_floor`), so ratios of losses are taken above it.
 
@@ -33,6 +38,7 @@ from train.runfolder import RunFolder
 
 SLOPE_EPOCHS = 3  # the last epochs whose test-loss trend stands beside claims about final values
 SPIKE_WINDOW, SPIKE_FACTOR = 100, 1.5  # a batch loss above 1.5x the median of the 100 batches before it
+PRIOR_DRAWS, COVERAGE_RADIUS = 4000, 0.1  # prior_coverage: draws of N(0, I), and how near a code must lie (in the prior's deviations)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class RunNumbers:
     spikes: int  # batches after epoch 1 whose loss jumped above SPIKE_FACTOR x the running median
     last_hidden: int = 0  # units of the encoder's last hidden layer (the heads read only these)
     live_last: int | None = None  # of those, the units some test input activates at the end; None: not recorded (schema < 3)
+    prior_coverage: float | None = None  # share of the prior's draws near a final test code (`prior_coverage`); None beyond 3-d
 
     @property
     def rank(self) -> int:
@@ -139,6 +146,20 @@ class RunNumbers:
         """Nats per epoch of the test loss over the last SLOPE_EPOCHS epochs (None with one epoch)."""
         tail = self.test_loss[-SLOPE_EPOCHS:]
         return float(stats.linregress(np.arange(len(tail)), tail).slope) if len(tail) > 1 else None
+
+
+def prior_coverage(mu: np.ndarray, radius: float = COVERAGE_RADIUS, draws: int = PRIOR_DRAWS) -> float | None:
+    """The share of PRIOR_DRAWS draws z ~ N(0, I) (a fixed seed: the same draws for every run) with a
+    code of `mu` (n, d) within `radius`: how much of what generation samples the codes occupy. None
+    beyond 3-d, where no ten thousand codes come near a fixed radius of most draws."""
+    from scipy.spatial import cKDTree
+
+    d = mu.shape[-1]
+    if d > 3:
+        return None
+    z = np.random.default_rng(0).standard_normal((draws, d))
+    distance, _ = cKDTree(mu.astype(np.float64)).query(z, k=1, distance_upper_bound=radius)
+    return float(np.mean(np.isfinite(distance)))
 
 
 def _spikes(batch_loss: np.ndarray, first: int) -> int:
@@ -174,7 +195,7 @@ def read_run(path: Path) -> RunNumbers | None:
                       shapes=tuple(shape_of(mu) for mu in history.mu), radius_start=float(radius[0]), radius_epoch1=float(radius[end_of_epoch1]),
                       radius_final=float(radius[-1]), rises=int(np.sum(np.diff(test_total) > 0)),
                       spikes=_spikes(steps.loss, first=end_of_epoch1 + 1), last_hidden=hidden[-1] if len(hidden) else 0,
-                      live_last=int(hidden[-1] - dead_units[-1, -1]) if recorded else None)
+                      live_last=int(hidden[-1] - dead_units[-1, -1]) if recorded else None, prior_coverage=prior_coverage(final.encodings.mu))
 
 
 def ring_loss_curve(path: Path, ks=None, angles: int = 8) -> tuple[np.ndarray, np.ndarray]:

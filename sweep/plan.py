@@ -257,6 +257,11 @@ def _comparable(config: RunConfig) -> dict:
     return {key: value for key, value in asdict(config).items() if key not in ("extra", "device")}
 
 
+def same_options(a: RunConfig, b: RunConfig) -> bool:
+    """Whether two configs are the same run (every option but the device and provenance)."""
+    return _comparable(a) == _comparable(b)
+
+
 def load_plan(folder: Path) -> dict[str, RunConfig]:
     """The members a folder's plan lists, by run name. A name is the run name of its config, one
     folder inside the sweep: a crafted plan cannot point a report or a summary anywhere else."""

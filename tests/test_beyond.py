@@ -166,3 +166,34 @@ def test_a_secondary_row_shows_its_own_verdict_marked_secondary():
     row = Claim(f"{remedy.label} does a thing", "a measure", None, None, 0.0, "not checked", None, holm="secondary")
     line = verdicts_html(number, [row, replace(row, verdict="holds", holm="contradicted", primary=True)])
     assert "does a thing: not checked (secondary)" in line and "does a thing: contradicted." in line and ": secondary" not in line
+
+
+def test_the_baseline_is_taken_from_a_finished_lecture_not_trained_again(made, small_data_dir, tmp_path, monkeypatch):
+    """A lecture already run holds the page's ReLU baseline: those runs are copied, not trained again;
+    a run whose folder holds a link is trained instead, and a copy a killed page left is cleared."""
+    import shutil
+
+    from owners import PLAN_FILE
+
+    root, _ = made
+    made_sweep = root / "beyond" / "sweep"
+    lecture_sweep = tmp_path / "outputs" / "lecture" / "sweep"
+    lecture_sweep.mkdir(parents=True)
+    shutil.copy(made_sweep / PLAN_FILE, lecture_sweep / PLAN_FILE)
+    baseline = sorted(path for path in made_sweep.iterdir() if path.is_dir() and path.name.endswith("variational-s0"))
+    assert [path.name for path in baseline] == [f"{DEEP}-variational-s0", f"{FOUR_DEEP}-variational-s0"]
+    for path in baseline:
+        shutil.copytree(path, lecture_sweep / path.name)
+    (lecture_sweep / baseline[1].name / "elsewhere").symlink_to("/etc/passwd")  # a crafted folder is never copied
+    monkeypatch.chdir(tmp_path)
+    result = beyond(small_data_dir, tmp_path)  # writes tmp_path/beyond
+    assert result.exit_code == 0, result.output
+    assert "1 finished run taken from the lecture's sweep" in result.output and "5 to train" in result.output
+    copied = tmp_path / "beyond" / "sweep" / baseline[0].name / "run.h5"
+    assert copied.read_bytes() == (baseline[0] / "run.h5").read_bytes()
+    assert not (tmp_path / "beyond" / "sweep" / baseline[1].name / "elsewhere").exists()
+    from lecture.reuse import reuse_lecture_runs
+
+    stale = tmp_path / "beyond" / "sweep" / f".copying-{DEEP}-variational-s0-1"  # left by a killed page
+    stale.mkdir()
+    assert reuse_lecture_runs([], tmp_path / "beyond" / "sweep", lecture_sweep, "", print) == 0 and not stale.exists()

@@ -507,7 +507,7 @@ def test_a_run_whose_encoder_dies_counts_in_the_trend_to_a_gaussian(tmp_path):
 
 
 def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypatch):
-    """The plan comes from the claim functions over no runs: its rows are the page's (29 for the lecture,
+    """The plan comes from the claim functions over no runs: its rows are the page's (36 for the lecture,
     sample rows included), it names ALPHA and the dead-run rules, and a changed adverb moves the hash."""
     from lecture import claims as claims_module
     from lecture.beyond import check_beyond
@@ -515,7 +515,7 @@ def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypa
     from science.evidence import ADVERBS, Adverb
 
     rows = plan(check_claims)
-    assert len(rows) == 30 and rows[-1]["alpha"] == ALPHA and "dead encoder" in rows[-1]["rules"]
+    assert len(rows) == 37 and rows[-1]["alpha"] == ALPHA and "dead encoder" in rows[-1]["rules"]
     assert rows[0]["name"] == "radius_starts_near_one" and rows[0]["statistic"] == MEDIAN and rows[0]["threshold"] == pytest.approx(1.25)
     assert all(row["name"] for row in rows[:-1]) and not any(row["text"].startswith("(generated samples") for row in rows[:-1])
     before, beyond = plan_hash(check_claims), plan_hash(check_beyond)
@@ -539,3 +539,145 @@ def test_a_one_sample_median_pinned_at_the_threshold_keeps_its_interval_and_asks
     claim = _claim("a median above its reference", "a measure", effect, "ratio")
     assert claim.interval == (1.0, 1.0) and "no interval" not in claim.effect_text()
     assert claim.needed_text() == "no number of seeds decides an effect of x1"
+
+
+# -- the sentences that had no row (issue 32, item 5) -------------------------------------------------
+def test_kendalls_tau_b_is_scipys_with_ties_and_an_association_decides_known_orders():
+    from science.evidence import KENDALL, association, kendall_tau_b
+
+    rng = np.random.default_rng(32)
+    counts, gaps = rng.integers(0, 3, 15).astype(float), rng.normal(size=15)  # counts of variables: mostly ties
+    assert float(kendall_tau_b(counts, gaps)) == pytest.approx(stats.kendalltau(counts, gaps).statistic, abs=1e-12)
+    rising = association(np.arange(15.0), np.arange(15.0) + rng.normal(0, 0.5, 15), ABOVE)
+    falling = association(np.arange(15.0), -np.arange(15.0), ABOVE)
+    assert (rising.verdict, falling.verdict, rising.statistic) == ("holds", "contradicted", KENDALL)
+    assert rising.p_value < ALPHA and falling.p_other < ALPHA and falling.estimate == -1.0
+    flat = association(np.zeros(15), gaps, ABOVE)  # no seed collapsed: no order to agree with
+    assert flat.verdict == "inconclusive" and flat.estimate == 0.0
+    assert association([1.0], [2.0], ABOVE).verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("seeds", [5, 15])
+def test_an_association_with_no_true_link_holds_at_most_2_5_percent_of_the_time(seeds):
+    """Counts of collapsed variables (mostly ties, from the mixture world) drawn apart from the gaps:
+    the permutation test's false holds stay within 2.5% + 3 SE on either side."""
+    from science.evidence import BELOW, association
+
+    rng = np.random.default_rng(200 + seeds)
+    draws = 300
+    holds = {ABOVE: 0, BELOW: 0}
+    for _ in range(draws):
+        counts = np.round(np.abs(collapses(rng, seeds)) / 2)
+        gaps = heavy(rng, seeds)
+        for side in holds:
+            holds[side] += association(counts, gaps, side).verdict == "holds"
+    assert max(holds.values()) / draws <= tolerance(draws=draws), holds
+
+
+def test_prior_coverage_of_known_clouds():
+    """Codes drawn from the prior cover nearly all of it; the same codes ten times wider, or squeezed,
+    leave most of it empty; one code covers almost nothing; beyond 3-d it is not measured."""
+    from science.measures import prior_coverage
+
+    rng = np.random.default_rng(9)
+    prior = rng.standard_normal((10000, 2))
+    assert prior_coverage(prior) > 0.95
+    assert prior_coverage(10 * prior) < 0.5 and prior_coverage(0.3 * prior) < 0.5
+    assert prior_coverage(np.zeros((10000, 2))) < 0.01
+    assert prior_coverage(rng.standard_normal((10000, 16))) is None
+
+
+def known_runs(tmp_path, configs: dict, **fields):
+    """Runs whose numbers are given: {(arch, mode): {seed: RunNumbers fields}}, as read_run would give them."""
+    from lecture.claims import Runs
+    from science.measures import RunNumbers
+
+    seeds = sorted({seed for made in configs.values() for seed in made})
+    runs = Runs(tmp_path, seeds, **fields)
+    for (arch, mode), made in configs.items():
+        runs._read[(arch, mode)] = {seed: RunNumbers(**{"arch": arch, "mode": mode, "seed": seed, "latent_size": 2, "test_loss": np.full(3, 100.0),
+                                                        "reconstruction": 90.0, "inactive": 0, "dead": False, "shapes": (None,), "radius_start": 1.0,
+                                                        "radius_epoch1": 0.5, "radius_final": 0.1, "rises": 0, "spikes": 0, **numbers})
+                                    for seed, numbers in made.items()}
+    return runs
+
+
+def test_around_the_center_and_the_coverage_with_sampling_on_known_codes(tmp_path):
+    """Eight seeds of codes centred on the origin hold 'around the center'; the same shifted by one
+    spread contradict it. Variational codes covering 90% of the prior against 40% without sampling
+    hold 'a better coverage'; equal coverage does not."""
+    from lecture.claims import around_the_center, coverage_with_sampling
+    from lecture.nets import PLAIN, SHALLOW, VAE
+
+    rng = np.random.default_rng(10)
+    centred = {seed: {"shapes": (shape_of(rng.normal(size=(3000, 2))),)} for seed in range(8)}
+    shifted = {seed: {"shapes": (shape_of(rng.normal(size=(3000, 2)) + [1.0, 0.0]),)} for seed in range(8)}
+    assert around_the_center(known_runs(tmp_path, {(SHALLOW, VAE): centred})).verdict == "holds"
+    off = around_the_center(known_runs(tmp_path, {(SHALLOW, VAE): shifted}))
+    assert off.verdict == "contradicted" and off.estimate == pytest.approx(1.0, abs=0.1)
+    vae = {seed: {"prior_coverage": 0.9 + 0.01 * seed} for seed in range(8)}
+    plain = {seed: {"prior_coverage": 0.4 + 0.02 * seed} for seed in range(8)}
+    better = coverage_with_sampling(known_runs(tmp_path, {(SHALLOW, VAE): vae, (SHALLOW, PLAIN): plain}))
+    assert better.verdict == "holds" and better.estimate > 1.5
+    same = coverage_with_sampling(known_runs(tmp_path, {(SHALLOW, VAE): vae, (SHALLOW, PLAIN): vae}))
+    assert same.verdict == "inconclusive" and same.estimate == pytest.approx(1.0)
+
+
+class KnownScores:
+    """Sample scores with known Fréchet distances (the classifier's part), reconstructions at 0."""
+
+    accuracy = 0.99
+
+    def __init__(self, frechet: dict):
+        self.frechet = frechet  # {(arch, seed): the samples' FD}
+
+    def score_run(self, path):
+        from lecture.nets import VAE
+        from science.classifier import Scores
+        from train.runfolder import run_name
+
+        return Scores(next(fd for (arch, seed), fd in self.frechet.items() if path.name == run_name(arch, VAE, seed)), 0.5, 2.0)
+
+    def score_reconstructions(self, path, images):
+        from science.classifier import Scores
+
+        return Scores(0.0, 0.9, 2.3)
+
+
+def test_the_sample_rows_on_known_gaps(tmp_path):
+    """Gaps built to answer each row: the seeds with more collapsed variables generate worse (tau
+    holds), the shown seed beats 6 of the 7 others, and depth helps at 16 (x2) but not at 4 (x1):
+    the interaction holds, and reversed it is contradicted."""
+    from lecture.claims import collapse_bad_for_sampling, depth_matters_more_at_sixteen, typical_example
+    from lecture.nets import FOUR_DEEP, FOUR_SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW, VAE
+
+    seeds = range(8)
+    inactive = [0, 0, 1, 0, 2, 1, 3, 2]
+    frechet = {(FOUR_DEEP, seed): 10.0 + 5 * inactive[seed] + 0.1 * seed for seed in seeds}
+    frechet[FOUR_DEEP, 0] = 10.2  # the shown seed: better than every seed but seed 1 (10.1)
+    frechet.update({(FOUR_SHALLOW, seed): frechet[FOUR_DEEP, seed] for seed in seeds})
+    frechet.update({(SIXTEEN_DEEP, seed): 20.0 + seed for seed in seeds})
+    frechet.update({(SIXTEEN_SHALLOW, seed): 2 * (20.0 + seed) for seed in seeds})
+    configs = {(arch, VAE): {seed: {"latent_size": 4, "inactive": inactive[seed]} for seed in seeds}
+               for arch in (FOUR_DEEP, FOUR_SHALLOW, SIXTEEN_DEEP, SIXTEEN_SHALLOW)}
+    runs = known_runs(tmp_path, configs, scorer=KnownScores(frechet), test_images=np.zeros((1, 28, 28), np.uint8))
+    assert collapse_bad_for_sampling(runs).verdict == "holds"
+    shown = typical_example(runs)
+    assert shown.verdict == "not checked" and shown.estimate == pytest.approx(6 / 7) and "seed 0" in shown.note
+    interaction = depth_matters_more_at_sixteen(runs)
+    assert interaction.verdict == "holds" and interaction.estimate == pytest.approx(2.0)
+    frechet.update({(SIXTEEN_SHALLOW, seed): 0.5 * (20.0 + seed) for seed in seeds})
+    reversed_runs = known_runs(tmp_path, configs, scorer=KnownScores(frechet), test_images=np.zeros((1, 28, 28), np.uint8))
+    assert depth_matters_more_at_sixteen(reversed_runs).verdict == "contradicted"
+
+
+def test_removing_layers_is_beneficial_to_the_collapse_when_the_shallower_net_keeps_its_variables(tmp_path):
+    from lecture.claims import check_claims, collapse_deeper
+    from lecture.nets import FOUR_DEEP, FOUR_SHALLOW, VAE
+
+    runs = known_runs(tmp_path, {(FOUR_DEEP, VAE): {seed: {"latent_size": 4, "inactive": 1 + seed % 2} for seed in range(8)},
+                                 (FOUR_SHALLOW, VAE): {seed: {"latent_size": 4, "inactive": 0} for seed in range(8)}})
+
+    claim = collapse_deeper(runs, FOUR_DEEP, FOUR_SHALLOW, "this seems indeed to be beneficial [to the collapse]")
+    assert claim.verdict == "holds" and claim.signs == (8, 0, 0) and claim.text.startswith("this seems indeed")
+    assert any(row.name == "collapse_beneficial_four" and "beneficial" in row.text for row in check_claims(tmp_path, [], None, None))

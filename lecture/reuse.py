@@ -1,0 +1,91 @@
+"""Runs the page beyond the lecture takes from the lecture's sweep instead of training them again.
+
+The page beyond pairs every remedy with the lecture's own nets, trained as the lecture trains them.
+With the same options, seed and data those are the lecture's runs bit for bit (training is
+deterministic), so a lecture already run holds 45 of the page's 210 members: about a fifth of its
+training. A run is copied only when everything that decides its numbers matches (every option but
+the device, the data it was trained on, torch's version), when it finished, and when its folder
+holds only plain files and folders (a link could lead the page to read anything). The copy is made
+under a hidden name in the page's sweep and renamed into place whole, so a crash leaves no member
+half-copied; a copy that fails (a full disk) is removed, and that member is trained instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+from typing import Callable
+
+from errors import ProjectError, printable
+from sweep.plan import load_plan, member_state, same_options
+from train.config import RunConfig
+from train.runfile import RunFile
+
+COPYING = ".copying-"  # the hidden prefix of a member folder being copied in
+
+
+def _plain_tree(folder: Path) -> bool:
+    """Only regular files and folders below `folder`, itself a folder and no link."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return False
+        for root, folders, files in os.walk(folder, followlinks=False):
+            for name in folders + files:
+                mode = os.lstat(Path(root) / name).st_mode
+                if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                    return False
+        return True
+    except OSError:
+        return False
+
+
+def _same_numbers(source: Path, config: RunConfig, data_source: str, torch_version: str) -> bool:
+    """Whether the finished run in `source` is the run `config` would train here, number for number."""
+    if not _plain_tree(source) or member_state(source, config) != "finished":
+        return False
+    try:
+        with RunFile(source) as run:
+            saved = run.config
+    except ProjectError:
+        return False
+    extra = saved.extra if isinstance(saved.extra, dict) else {}
+    versions = extra.get("versions") if isinstance(extra.get("versions"), dict) else {}
+    return (same_options(saved, config) and saved.epochs == config.epochs and extra.get("data_source") == data_source
+            and versions.get("torch") == torch_version)
+
+
+def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Path, data_source: str, echo: Callable[[str], None]) -> int:
+    """Copy into `sweep` each member that has no folder there yet and that `lecture_sweep` (a lecture's
+    sweep, listed in its plan) finished with the same numbers; returns how many were copied."""
+    import torch
+
+    if lecture_sweep.resolve() == sweep.resolve() or not lecture_sweep.is_dir():
+        return 0
+    try:
+        planned = load_plan(lecture_sweep)
+    except ProjectError:
+        return 0  # a lecture folder this program cannot read gives nothing; the page trains its own
+    for stale in sweep.glob(COPYING + "*"):  # a copy a killed page left: this page holds its folder's lock, so no copy is under way
+        shutil.rmtree(stale, ignore_errors=True)
+    copied = 0
+    for config in members:
+        name = config.run_name
+        target, source = sweep / name, lecture_sweep / name
+        if name not in planned or target.exists() or target.is_symlink():
+            continue
+        if not _same_numbers(source, config, data_source, torch.__version__):
+            continue
+        hidden = sweep / f"{COPYING}{name}-{os.getpid()}"
+        try:
+            shutil.copytree(source, hidden, symlinks=True)
+            os.rename(hidden, target)
+            copied += 1
+        except OSError as exc:
+            shutil.rmtree(hidden, ignore_errors=True)
+            echo(f"could not copy {name} from {lecture_sweep} ({printable(exc.strerror or str(exc))}): it is trained instead")
+    if copied:
+        echo(f"{copied} finished run{'s' * (copied != 1)} taken from the lecture's sweep in {lecture_sweep} (the same nets, options, "
+             "seeds and data: training is deterministic, so they are the runs this page would train)")
+    return copied
