@@ -108,12 +108,11 @@ def nothing_to_show() -> ProjectError:
                         "(render some first, e.g. python cli.py render trajectories --run RUN); no deck was made")
 
 
-def _lecture_seed(folder: Path, claims: ClaimsFile | None) -> int | None:
-    """The seed the page's media were rendered from: the first seed the lecture was asked for."""
+def _lecture_seeds(folder: Path, claims: ClaimsFile | None) -> list[int]:
+    """The seeds the lecture was asked for (its media show the first, or the one a medium picks)."""
     if claims and claims.seeds:
-        return claims.seeds[0]
-    seeds = sorted(config.seed for config in load_plan(folder / "sweep").values())
-    return seeds[0] if seeds else None
+        return list(claims.seeds)
+    return sorted(config.seed for config in load_plan(folder / "sweep").values())
 
 
 def _lecture_notes(paragraphs: list[str], number: int) -> str:
@@ -143,11 +142,14 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
             echo(f"left out the claims table: {folder / CLAIMS_FILE} is not the claims a lecture writes (run python cli.py lecture again)")
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
-    seed = _lecture_seed(folder, claims)
+    seeds = _lecture_seeds(folder, claims)
     text = page.paragraphs()
     slides = []
     for number in sorted(page.media):
         for medium in page.media[number]:
+            if not seeds:
+                continue
+            seed = medium.seed_shown(folder / "sweep", seeds)
             runs = [folder / "sweep" / name for name in medium.member_names(seed)]
             files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
             if not files or not all(RunFolder(run).run_file.exists() for run in runs):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lecture.claims import SECONDARY, Claim, Runs, _claim, _collapse_split, _counted, _coverage, _coverage_words, _inactive, _log_ratio, holm_verdicts
-from lecture.lecture import COLLAPSE_FILES, Medium, Page, _collapse, _slices, shown_epochs
+from lecture.lecture import COLLAPSE_FILES, Medium, Page, _collapse, _slices, member_name, shown_epochs
 from lecture.nets import DEEP, EPOCHS, FOUR_DEEP, SIXTEEN_DEEP, TRACK, VAE
 from owners import BEYOND_MARKER
 from science.evidence import ABOVE, ADVERBS, SHARES, frequency, location_effect, paired
@@ -225,12 +225,32 @@ def _side_by_side(runs: list, video, epochs: tuple[int, int]) -> None:
     render_trajectories(runs, video, epochs=f"{first}-{last}", digits="1-per-class", camera="fixed")
 
 
+def _dead_encoder_seed(remedy: Remedy, sweep: Path, seeds: list[int]) -> int:
+    """The first seed whose ReLU encoder of the dying net died (every test digit at one code) and
+    whose remedy run is there: the pair that shows what the remedy is for. The first seed where
+    none died."""
+    from errors import ProjectError
+    from train.latents import encoder_dead
+    from train.runfile import RunFile
+
+    for seed in seeds:
+        base, other = (sweep / member_name(run, seed) for run in (BASELINE.run(DYING), remedy.run(DYING)))
+        try:
+            with RunFile(base) as run, RunFile(other):
+                if run.epochs_done and encoder_dead(run.encodings(run.epochs_done).mu):
+                    return seed
+        except (ProjectError, OSError):
+            continue
+    return seeds[0]
+
+
 def _remedy_media(remedy: Remedy) -> list[Medium]:
     media = []
     if DYING in remedy.nets and remedy is not BASELINE:
         media.append(Medium(f"trajectories_{DYING}_relu_vs_{remedy.key}.mp4", (BASELINE.run(DYING), remedy.run(DYING)),
                             partial(_side_by_side, epochs=(1, 3)), f"{DYING}, the same seed: ReLU (left) and {remedy.label} (right), "
-                            "one digit per class, epochs 1-3", epochs=(1, 3)))
+                            "one digit per class, epochs 1-3; the first seed whose ReLU encoder died, where one did",
+                            epochs=(1, 3), pick_seed=partial(_dead_encoder_seed, remedy)))
     suffix = f"_{remedy.key}" if remedy.key else ""
     media.append(Medium(f"collapse_{SIXTEEN_DEEP}{suffix}", (remedy.run(SIXTEEN_DEEP),), _collapse,
                         f"{SIXTEEN_DEEP}, {remedy.label}: which latent variables are inactive", parts=COLLAPSE_FILES))

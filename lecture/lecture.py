@@ -98,6 +98,11 @@ class Medium:
     epochs: tuple[int, int] | None = None  # the epochs a trajectories medium shows (cut to those trained)
     parts: tuple[str, ...] = ()  # a medium of several files: the names of its files, in a folder named `name`
     explore: bool = False  # beside it, the explorer of its (first) run on the same epochs
+    pick_seed: Callable[[Path, list[int]], int] | None = None  # the seed it shows, from the sweep folder and the page's seeds
+
+    def seed_shown(self, sweep: Path, seeds: list[int]) -> int:
+        """The seed whose runs it shows: the page's first, unless the medium picks one that shows its point better."""
+        return self.pick_seed(sweep, seeds) if self.pick_seed is not None else seeds[0]
 
     def member_names(self, seed: int) -> list[str]:
         """The sweep members it shows: the folders of its runs at `seed`."""
@@ -355,13 +360,22 @@ def _counts(claims: list[Claim]) -> str:
             f"{after['inconclusive']} inconclusive ({secondary} secondary rows, other reads of a sentence, are left out of the family).</p>")
 
 
+def _note_row(note: str) -> str:
+    """A row's numbers (every seed's values, dead runs, the sensitivity line) under it, across the
+    table and folded: in a column of their own, 15 seeds' lists made the table some 50,000 pixels tall."""
+    if not note:
+        return ""
+    return (f'<tr class="note"><td></td><td colspan="8"><details><summary>the numbers</summary>'
+            f"{markup.text(note)}</details></td></tr>")
+
+
 def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str = "", full_seeds: int = FULL_SEEDS, plan: str = "") -> str:
     from science.evidence import ADVERBS, SHARES
 
     rows = "".join(f"<tr><td class=\"row\">{number}</td><td>{markup.text(c.text)}<br><small>{'primary' if c.primary else 'secondary'}</small></td>"
                    f"<td>{markup.text(c.measure)}<br><small>{markup.text(c.statistic)}</small></td><td>{markup.text(c.effect_text())}</td>"
                    f"<td>{markup.text(c.threshold_text())}</td>{_verdict_cell(c.verdict)}{_verdict_cell(c.holm)}"
-                   f"<td>{markup.text(c.flip_text())}</td><td>{markup.text(c.needed_text())}</td><td class=\"note\">{markup.text(c.note)}</td></tr>"
+                   f"<td>{markup.text(c.flip_text())}</td><td>{markup.text(c.needed_text())}</td></tr>" + _note_row(c.note)
                    for number, c in enumerate(claims, 1))
     words = "".join(f"<tr><td>{markup.text(a.word)}</td><td>x{a.factor:g}</td><td>{markup.text(a.meaning)}</td><td>{markup.text(a.reason)}</td></tr>"
                     for a in ADVERBS.values())
@@ -397,7 +411,7 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
             + f"<p>The plan (each row's claim, text, statistic, threshold, side, primary read and scale, with the 2.5% level, "
             f"the 95% intervals and the rules for dead runs; built without data) has sha256 <code>{plan}</code>: a change to it changes this.</p>"
             f'<table class="numbers claims"><thead><tr><th>#</th><th>claim</th><th>per-seed effect</th><th>estimate [95% interval]</th><th>the words ask</th>'
-            f"<th>verdict</th><th>after Holm</th><th>flips</th><th>to decide</th><th>numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>verdict</th><th>after Holm</th><th>flips</th><th>to decide</th></tr></thead><tbody>{rows}</tbody></table>"
             '<h3>What the words ask, fixed before looking</h3><table class="numbers claims"><thead><tr><th>words</th><th>threshold</th>'
             f"<th>meaning</th><th>why this number</th></tr></thead><tbody>{words}</tbody></table></section>")
 
@@ -419,8 +433,9 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
         body.append(f'<p class="{"caption" if is_caption(paragraph) else "text"}">{markup.text(paragraph)}</p>')
         figures = []
         for medium in page.media.get(number, []):
+            seed = medium.seed_shown(sweep, seeds)
             try:
-                files = _render(medium, sweep, seeds[0], media, size, echo, drawn)
+                files = _render(medium, sweep, seed, media, size, echo, drawn)
             except ProjectError as exc:  # one medium that cannot be drawn (a run without checkpoints, say) does not stop the page
                 echo(f"not rendered: {medium.name}: {exc}")
                 figures.append(f'<p class="missing">{markup.text(medium.caption)}: could not be rendered ({markup.text(str(exc))}).</p>')
@@ -428,7 +443,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             if not files:
                 figures.append(f'<p class="missing">{markup.text(medium.caption)}: its run is not in the sweep yet.</p>')
             figures += [_media_html(path, out, medium.caption) for path in files]
-            figures.append(_explorer_html(medium, sweep, seeds[0], out, echo))
+            figures.append(_explorer_html(medium, sweep, seed, out, echo))
         if figures:
             body.append('<div class="clips">' + "".join(figures) + "</div>")
         if page.after is not None:

@@ -387,6 +387,14 @@ class TestRunsSideBySideStayReadable:
         assert result.exit_code == 0, result.output
         assert probe(tmp_path / "wide.mp4").width == int(wider)
 
+    def test_titles_too_long_to_fit_name_what_tells_the_runs_apart_and_the_rest_once(self):
+        from render.views.trajectories.scene import shared_parts
+
+        relu, leaky = "784-256-32-8-2  ·  variational  ·  seed 3", "784-256-32-8-2  ·  variational  ·  leaky-relu  ·  seed 3"
+        assert shared_parts([relu, leaky]) == (["variational", "variational  ·  leaky-relu"], "784-256-32-8-2  ·  seed 3")
+        apart = ["784-256-2  ·  variational  ·  seed 0", "784-64-2  ·  no sampling  ·  seed 1"]
+        assert shared_parts(apart) == (apart, "")  # nothing shared at either end: the titles stay whole
+
 
 class TestSecondHostilePass:
     """Cases found by trying the first fixes as a hostile user would."""

@@ -77,7 +77,9 @@ def test_the_claims_are_what_the_run_files_say(made, small_mnist):
     assert {record["holm_verdict"] for record in saved["claims"] if not record["primary"]} == {"secondary"}
     assert sum(not record["primary"] for record in saved["claims"]) == 3
     undecidable = {record["text"]: record["verdict"] for record in saved["claims"] if record["verdict"] not in ("holds", "contradicted", "inconclusive")}
-    assert undecidable == {"all digits progressively distribute around the center (784-256-2)": "not checked"}  # the samples were scored
+    # The samples were scored; a one-epoch run has no trend; a sentence about the one seed shown is described, never judged.
+    assert undecidable == {"all digits progressively distribute around the center (784-256-2)": "not checked",
+                           "below is a typical example (a relatively good one) of 784-256-32-8-4's samples": "not checked"}
     accuracy = re.search(r"test accuracy (\d+\.\d\d)%, (\d+) of its 64 penultimate features dead", page)
     assert accuracy and float(accuracy.group(1)) == pytest.approx(100 * scorer(small_mnist).accuracy, abs=0.006)
     assert int(accuracy.group(2)) == scorer(small_mnist).dead_features

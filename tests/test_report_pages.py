@@ -72,6 +72,13 @@ def test_the_lecture_page_has_its_own_title_and_media_as_wide_as_its_text(small_
     glance = page.locator("main figure.forest img").all()
     assert glance and all(1400 - 60 <= image.bounding_box()["width"] <= 1400 and image.bounding_box()["x"] >= 0 for image in glance)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
+    # So does the claims table; each row's per-seed numbers fold under it across the table, shut until asked for.
+    table = page.locator("main table.claims").first
+    assert 1400 - 60 <= table.bounding_box()["width"] <= 1400
+    numbers = table.locator("tr.note details").first
+    assert not numbers.evaluate("(d) => d.open")
+    numbers.locator("summary").click()
+    assert numbers.evaluate("(d) => d.open") and " s0 " in f" {numbers.inner_text()}" and numbers.bounding_box()["width"] > 0.6 * 1400
 
     figure = page.locator("main figure.still img").first
     natural = page.evaluate("(img) => [img.naturalWidth, img.naturalHeight]", figure.element_handle())

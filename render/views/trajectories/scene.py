@@ -43,21 +43,47 @@ def _title_px(title: str, text_px: float) -> float:
     return figure.text(0, 0, title, fontsize=points(text_px)).get_window_extent(renderer=figure.canvas.get_renderer()).width
 
 
-def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int], plan_at):
-    """`plan` for runs side by side when they can be read; else the same without the live panel that
-    only joins where there is room; else one line naming a frame width that would do (`plan_at(width,
-    auto_panel)` lays out a frame of that width)."""
+TITLE_PARTS = "  ·  "  # how a side-by-side title joins its parts (data.short_title)
+
+
+def shared_parts(titles: list[str]) -> tuple[list[str], str]:
+    """The titles less the parts at their ends that every one of them has (an arch first, a seed
+    last), outside in, each keeping a part of its own; and those parts joined. The panels then name
+    what tells them apart, and the shared words go once under them."""
+    split = [title.split(TITLE_PARTS) for title in titles]
+    lead = trail = 0
+    moved = True
+    while moved:
+        moved = False
+        for end in ("lead", "trail"):
+            if min(len(parts) for parts in split) - lead - trail > 1 and len({parts[lead] if end == "lead" else parts[-1 - trail] for parts in split}) == 1:
+                lead, trail, moved = (lead + 1, trail, True) if end == "lead" else (lead, trail + 1, True)
+    if not lead + trail:
+        return titles, ""
+    apart = [TITLE_PARTS.join(parts[lead:len(parts) - trail]) for parts in split]
+    return apart, TITLE_PARTS.join(split[0][:lead] + split[0][len(split[0]) - trail:])
+
+
+def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int], plan_at) -> tuple[Layout, list[str], str]:
+    """`plan` for runs side by side when they can be read, with the titles drawn over the planes and
+    the words they share (stamped once, before the step counter; "" when none are taken out): the
+    whole titles where they fit, else only what tells the runs apart. Without the live panel that
+    only joins where there is room, if need be; else one line naming a frame width that would do
+    (`plan_at(width, auto_panel)` lays out a frame of that width)."""
     width, height = size
-    title_px = max(_title_px(title, plan.text_px) for title in titles)
-    why = unreadable(plan, title_px, width)
-    if why and panel is None:
-        plan = plan_at(width, False)
-        why = unreadable(plan, title_px, width)
-    if why:
-        wide = readable_width(lambda w: plan_at(w, False), width, title_px)
-        advice = f"give --size {wide}x{height} or wider{' and leave out --panel' if panel else ''}, or fewer runs" if wide else "give fewer runs"
-        raise ProjectError(f"{len(titles)} runs side by side at {width}x{height}: {why}; {advice}")
-    return plan
+    apart, shared = shared_parts(titles)
+    tries = [(titles, "")] + ([(apart, shared)] if shared else [])
+    layouts = [plan] + ([plan_at(width, False)] if panel is None else [])
+    for candidate, words in tries:
+        title_px = max(_title_px(title, plan.text_px) for title in candidate)
+        for each in layouts:
+            if not unreadable(each, title_px, width):
+                return each, candidate, words
+    title_px = max(_title_px(title, plan.text_px) for title in tries[-1][0])
+    why = unreadable(layouts[-1], title_px, width)
+    wide = readable_width(lambda w: plan_at(w, False), width, title_px)
+    advice = f"give --size {wide}x{height} or wider{' and leave out --panel' if panel else ''}, or fewer runs" if wide else "give fewer runs"
+    raise ProjectError(f"{len(titles)} runs side by side at {width}x{height}: {why}; {advice}")
 
 
 class SidePanel(Protocol):
@@ -109,14 +135,15 @@ def _tracked_counts(trajs: list[Trajectory]) -> dict[int, int] | None:
 
 
 def _frame_plan(trajs: list[Trajectory], unit: tuple[int, int], data_aspect: float, side: SideView | None, panel: bool | None,
-                titles: list[str] | None, aspect: str) -> tuple[Layout, tuple[int, int]]:
+                titles: list[str], aspect: str) -> tuple[Layout, tuple[int, int], list[str], str]:
     """The frame's layout and size: cut to the planes' own shape inside `unit` (`aspect` "fit"), or
     the `unit` frame filled: a side view given its width, else the digits legend and the live panel
-    where there is room (the panel asked for makes room), runs side by side only where they read."""
+    where there is room (the panel asked for makes room), runs side by side only where they read
+    (with the titles they read with, and the words those leave out, as `_readable`)."""
     runs = len(trajs)
     if aspect == "fit":
         width, height = fit_size(*unit, runs, data_aspect)
-        return layout(LayoutRequest(width, height, runs, data_aspect, unit=unit, fit=True)), (width, height)
+        return layout(LayoutRequest(width, height, runs, data_aspect, unit=unit, fit=True)), (width, height), titles, ""
     width, height = unit
     side_px = side.width_px(*unit) if side is not None else 0
     with_legend = side.legend if side is not None else True
@@ -124,10 +151,11 @@ def _frame_plan(trajs: list[Trajectory], unit: tuple[int, int], data_aspect: flo
                                 auto_panel=side is None and panel is not False))
     if panel and plan.panel is None:  # asked for, and no room beside the planes: they make room as they always did
         plan = layout(LayoutRequest(width, height, runs, data_aspect, panel_width(width), True))
+    shared = ""
     if runs > 1 and side is None:
-        plan = _readable(plan, titles or [t.title for t in trajs], panel, (width, height),
-                         lambda w, auto: layout(LayoutRequest(w, height, runs, data_aspect, digits=_tracked_counts(trajs), auto_panel=auto)))
-    return plan, (width, height)
+        plan, titles, shared = _readable(plan, titles, panel, (width, height),
+                                         lambda w, auto: layout(LayoutRequest(w, height, runs, data_aspect, digits=_tracked_counts(trajs), auto_panel=auto)))
+    return plan, (width, height), titles, shared
 
 
 class TrajectoryScene:
@@ -151,9 +179,11 @@ class TrajectoryScene:
         fixed = None if camera_mode == "follow" else camera.fixed_bounds(low, high)
         data_aspect = side.plane_aspect if side is not None and side.plane_aspect else _aspect(low, high, fixed)
         with_legend = side.legend if side is not None else True
-        plan, (width, height) = _frame_plan(trajs, spec.size, data_aspect, side, panel, titles, aspect)
+        named = titles is not None
+        plan, (width, height), titles, self.shared_title = _frame_plan(trajs, spec.size, data_aspect, side, panel, titles or [t.title for t in trajs],
+                                                                       aspect)
         if aspect != "fit" and plan.panel is not None and side is None:
-            side = LivePanelView(titles or [t.name for t in trajs], theme)
+            side = LivePanelView(titles if named else [t.name for t in trajs], theme)
         self.height = height
         self.layout = plan
         self.figure = frame_figure(width, height, "none" if spec.transparent else theme.background)
@@ -161,7 +191,7 @@ class TrajectoryScene:
         self.size = (width, height)
         self.planes = [Plane(self.figure, one, shown, views, box, (width, height), theme, spec.transparent, plan.text_px, plan.gutter, trail,
                              unit_h=plan.unit_h) for one, box, views in zip(trajs, plan.planes, self._views(low, high, fixed, spec.fps))]
-        self._draw_titles(titles or [t.title for t in trajs], theme)
+        self._draw_titles(titles, theme)
         self._gallery = DigitsLegend(self.figure, plan.gallery, self.traj, theme, plan.text_px, spec.transparent) if plan.gallery else None
         if with_legend and not plan.gallery:
             self._draw_class_legend(theme)
@@ -234,9 +264,8 @@ class TrajectoryScene:
     def _counter_text(self, step: int) -> str:
         traj = self.traj
         epoch = int(traj.epoch[step])
-        if epoch == 0:
-            return "before training"
-        return f"epoch {epoch}  ·  batch {int(traj.batch[step]) + 1}/{traj.batches_per_epoch[epoch]}"
+        when = "before training" if epoch == 0 else f"epoch {epoch}  ·  batch {int(traj.batch[step]) + 1}/{traj.batches_per_epoch[epoch]}"
+        return f"{self.shared_title}{TITLE_PARTS}{when}" if self.shared_title else when
 
     def _draw_moving(self, index: int) -> np.ndarray:
         """Draw what moves in frame `index` over the canvas; returns the (m, 4) pixel boxes
