@@ -126,8 +126,18 @@ def _lecture_notes(paragraphs: list[str], number: int) -> str:
     return "\n\n".join(paragraphs[first - 1:number])
 
 
+def _drawn_seed(medium, drawn: dict, seeds: list[int], sweep: Path) -> int:
+    """The seed a medium's files were drawn from, as the page's record of its media says (the sweep
+    may have changed since, and a medium that picks its seed could pick another now); the seed it
+    would show now where the record names none of the seeds' runs."""
+    record = drawn.get(medium.name) or {}
+    by_runs = {tuple(medium.member_names(seed)): seed for seed in seeds}
+    recorded = by_runs.get(tuple(record.get("runs") or ()))
+    return recorded if recorded is not None else medium.seed_shown(sweep, seeds)
+
+
 def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide], list[ClaimsTable]]:
-    from lecture.lecture import shown_epochs
+    from lecture.lecture import DrawnFrom, shown_epochs
     from lecture.pages import page_of
 
     page = page_of(folder)  # the lecture's, or the page beyond it: each its own media in its own order
@@ -143,13 +153,14 @@ def _lecture_deck(folder: Path, echo: Callable[[str], None]) -> tuple[list[Slide
     else:
         echo(f"{folder}: no {CLAIMS_FILE} (a lecture made before the slides existed), so no claims slide; run python cli.py lecture again")
     seeds = _lecture_seeds(folder, claims)
+    drawn = DrawnFrom(folder / "media", lambda line: None).sources if (folder / "media").is_dir() else {}  # no record: the seed it would show
     text = page.paragraphs()
     slides = []
     for number in sorted(page.media):
         for medium in page.media[number]:
             if not seeds:
                 continue
-            seed = medium.seed_shown(folder / "sweep", seeds)
+            seed = _drawn_seed(medium, drawn, seeds, folder / "sweep")
             runs = [folder / "sweep" / name for name in medium.member_names(seed)]
             files = [path for path in medium.files(folder / "media") if regular_inside(path, folder)]
             if not files or not all(RunFolder(run).run_file.exists() for run in runs):

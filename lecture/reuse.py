@@ -1,13 +1,14 @@
 """Runs the page beyond the lecture takes from the lecture's sweep instead of training them again.
 
 The page beyond pairs every remedy with the lecture's own nets, trained as the lecture trains them.
-With the same options, seed and data those are the lecture's runs bit for bit (training is
-deterministic), so a lecture already run holds 45 of the page's 210 members: about a fifth of its
-training. A run is copied only when everything that decides its numbers matches (every option but
-the device, the data it was trained on, torch's version), when it finished, and when its folder
-holds only plain files and folders (a link could lead the page to read anything). The copy is made
-under a hidden name in the page's sweep and renamed into place whole, so a crash leaves no member
-half-copied; a copy that fails (a full disk) is removed, and that member is trained instead.
+With the same options, seed, device, data and library versions those are the lecture's runs bit
+for bit (training is deterministic), so a lecture already run holds 45 of the page's 210 members:
+about a fifth of its training. A run is copied only when everything recorded that decides its
+numbers matches (every option, the device, the data folder, torch's and numpy's versions), when it
+finished, and when its folder holds only plain files and folders (a link could lead the page to
+read anything). The copy is made under a hidden name in the page's sweep and renamed into place
+whole, so a crash leaves no member half-copied; a copy that fails (a full disk) is removed, and
+that member is trained instead.
 """
 
 from __future__ import annotations
@@ -41,8 +42,22 @@ def _plain_tree(folder: Path) -> bool:
         return False
 
 
-def _same_numbers(source: Path, config: RunConfig, data_source: str, torch_version: str) -> bool:
-    """Whether the finished run in `source` is the run `config` would train here, number for number."""
+def _own(tree: Path) -> None:
+    """Give the owner write access to a copied tree: copytree keeps the modes of a read-only lecture,
+    and this page must be able to replace, or remove, what it copied."""
+    for root, folders, files in os.walk(tree, followlinks=False):
+        os.chmod(root, os.lstat(root).st_mode | stat.S_IRWXU)
+        for name in files:
+            path = Path(root) / name
+            os.chmod(path, os.lstat(path).st_mode | stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _same_numbers(source: Path, config: RunConfig, data_source: str, versions_here: dict[str, str]) -> bool:
+    """Whether the finished run in `source` is the run `config` would train here, number for number:
+    the same options and device asked for (CUDA's random streams are not the CPU's), the same data
+    folder, and the torch and numpy that drew its weights, noise, order and tracked digits. Not
+    recorded in a run, so not compared: the device "auto" chose, and the project's own code (a
+    lecture trained by an older checkout is taken as it is)."""
     if not _plain_tree(source) or member_state(source, config) != "finished":
         return False
     try:
@@ -52,15 +67,17 @@ def _same_numbers(source: Path, config: RunConfig, data_source: str, torch_versi
         return False
     extra = saved.extra if isinstance(saved.extra, dict) else {}
     versions = extra.get("versions") if isinstance(extra.get("versions"), dict) else {}
-    return (same_options(saved, config) and saved.epochs == config.epochs and extra.get("data_source") == data_source
-            and versions.get("torch") == torch_version)
+    return (same_options(saved, config) and saved.epochs == config.epochs and saved.device == config.device
+            and extra.get("data_source") == data_source and all(versions.get(name) == version for name, version in versions_here.items()))
 
 
 def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Path, data_source: str, echo: Callable[[str], None]) -> int:
     """Copy into `sweep` each member that has no folder there yet and that `lecture_sweep` (a lecture's
     sweep, listed in its plan) finished with the same numbers; returns how many were copied."""
+    import numpy
     import torch
 
+    versions_here = {"torch": torch.__version__, "numpy": numpy.__version__}
     if lecture_sweep.resolve() == sweep.resolve() or not lecture_sweep.is_dir():
         return 0
     try:
@@ -68,6 +85,11 @@ def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Pat
     except ProjectError:
         return 0  # a lecture folder this program cannot read gives nothing; the page trains its own
     for stale in sweep.glob(COPYING + "*"):  # a copy a killed page left: this page holds its folder's lock, so no copy is under way
+        if not stale.is_symlink():
+            try:
+                _own(stale)
+            except OSError:
+                pass
         shutil.rmtree(stale, ignore_errors=True)
     copied = 0
     for config in members:
@@ -75,14 +97,19 @@ def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Pat
         target, source = sweep / name, lecture_sweep / name
         if name not in planned or target.exists() or target.is_symlink():
             continue
-        if not _same_numbers(source, config, data_source, torch.__version__):
+        if not _same_numbers(source, config, data_source, versions_here):
             continue
         hidden = sweep / f"{COPYING}{name}-{os.getpid()}"
         try:
             shutil.copytree(source, hidden, symlinks=True)
+            _own(hidden)
             os.rename(hidden, target)
             copied += 1
         except OSError as exc:
+            try:
+                _own(hidden)
+            except OSError:
+                pass
             shutil.rmtree(hidden, ignore_errors=True)
             echo(f"could not copy {name} from {lecture_sweep} ({printable(exc.strerror or str(exc))}): it is trained instead")
     if copied:

@@ -30,7 +30,7 @@ effect's estimate, a 95% interval and a one-sided p-value against the threshold,
 - a share of seeds: Clopper-Pearson (`binomtest(...).proportion_ci`), the exact binomial test's p;
 - an association across seeds (do the seeds with more collapsed variables generate worse?): Kendall's
   tau-b, tested by permuting the pairing of the two values over the seeds
-  (`scipy.stats.permutation_test`: exact up to 7 seeds, 9,999 fixed-seed pairings beyond), which
+  (`scipy.stats.permutation_test`: exact up to 4 seeds, (n!)^2 orderings; 9,999 fixed-seed pairings beyond), which
   needs no shape of either and keeps its level with ties (counts of variables are mostly ties). Like
   paired counts it shows no interval; the verdict follows the p-value on each side.
 
@@ -455,6 +455,8 @@ def association(x, y, side: str) -> Effect:
     when the predicted side's p is at most 2.5%, contradicted when the other side's is; no interval.
     Either constant (no seed differs) decides nothing."""
     x, y = np.asarray(list(x), dtype=np.float64), np.asarray(list(y), dtype=np.float64)
+    kept = ~(np.isnan(x) | np.isnan(y))  # a value that is not a number has no rank; an infinite one (a ratio to 0) has the last
+    x, y = stats.rankdata(x[kept]), stats.rankdata(y[kept])  # tau is a statistic of ranks: the same, and no inf - inf
     n = len(x)
     if n < 2:
         return _none(0.0, side, n, KENDALL)

@@ -185,15 +185,33 @@ def test_the_baseline_is_taken_from_a_finished_lecture_not_trained_again(made, s
     for path in baseline:
         shutil.copytree(path, lecture_sweep / path.name)
     (lecture_sweep / baseline[1].name / "elsewhere").symlink_to("/etc/passwd")  # a crafted folder is never copied
+    for path in sorted((lecture_sweep / baseline[0].name).rglob("*"), reverse=True) + [lecture_sweep / baseline[0].name]:
+        path.chmod(0o555 if path.is_dir() else 0o444)  # a read-only lecture: its copy is still this page's to replace
     monkeypatch.chdir(tmp_path)
     result = beyond(small_data_dir, tmp_path)  # writes tmp_path/beyond
     assert result.exit_code == 0, result.output
     assert "1 finished run taken from the lecture's sweep" in result.output and "5 to train" in result.output
     copied = tmp_path / "beyond" / "sweep" / baseline[0].name / "run.h5"
     assert copied.read_bytes() == (baseline[0] / "run.h5").read_bytes()
+    assert copied.stat().st_mode & 0o200 and copied.parent.stat().st_mode & 0o200
     assert not (tmp_path / "beyond" / "sweep" / baseline[1].name / "elsewhere").exists()
     from lecture.reuse import reuse_lecture_runs
 
     stale = tmp_path / "beyond" / "sweep" / f".copying-{DEEP}-variational-s0-1"  # left by a killed page
     stale.mkdir()
     assert reuse_lecture_runs([], tmp_path / "beyond" / "sweep", lecture_sweep, "", print) == 0 and not stale.exists()
+
+
+def test_the_deck_titles_a_medium_with_the_seed_it_was_drawn_from(tmp_path):
+    """The ReLU/LeakyReLU pair picks its seed (the first whose ReLU encoder died): the deck takes the
+    seed from the page's record of what it drew, not from what it would pick now; with no record,
+    and no runs to look at, the first seed."""
+    from export.slides import _drawn_seed
+    from lecture.beyond import LEAKY, _remedy_media
+
+    pair = next(medium for medium in _remedy_media(LEAKY) if medium.name.endswith(".mp4"))
+    seeds = list(range(5))
+    drawn = {pair.name: {"runs": pair.member_names(3)}}
+    assert _drawn_seed(pair, drawn, seeds, tmp_path / "sweep") == 3
+    assert _drawn_seed(pair, {pair.name: {"runs": ["../elsewhere", "x"]}}, seeds, tmp_path / "sweep") == 0  # not a seed's runs: ignored
+    assert _drawn_seed(pair, {}, seeds, tmp_path / "sweep") == 0

@@ -507,7 +507,7 @@ def test_a_run_whose_encoder_dies_counts_in_the_trend_to_a_gaussian(tmp_path):
 
 
 def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypatch):
-    """The plan comes from the claim functions over no runs: its rows are the page's (36 for the lecture,
+    """The plan comes from the claim functions over no runs: its rows are the page's (37 for the lecture,
     sample rows included), it names ALPHA and the dead-run rules, and a changed adverb moves the hash."""
     from lecture import claims as claims_module
     from lecture.beyond import check_beyond
@@ -515,7 +515,7 @@ def test_the_plan_hash_is_built_without_data_and_moves_with_a_threshold(monkeypa
     from science.evidence import ADVERBS, Adverb
 
     rows = plan(check_claims)
-    assert len(rows) == 37 and rows[-1]["alpha"] == ALPHA and "dead encoder" in rows[-1]["rules"]
+    assert len(rows) == 38 and rows[-1]["alpha"] == ALPHA and "dead encoder" in rows[-1]["rules"]
     assert rows[0]["name"] == "radius_starts_near_one" and rows[0]["statistic"] == MEDIAN and rows[0]["threshold"] == pytest.approx(1.25)
     assert all(row["name"] for row in rows[:-1]) and not any(row["text"].startswith("(generated samples") for row in rows[:-1])
     before, beyond = plan_hash(check_claims), plan_hash(check_beyond)
@@ -629,14 +629,15 @@ class KnownScores:
     accuracy = 0.99
 
     def __init__(self, frechet: dict):
-        self.frechet = frechet  # {(arch, seed): the samples' FD}
+        self.frechet = frechet  # {(arch, seed) of a VAE, or (arch, mode, seed): the samples' FD}
 
     def score_run(self, path):
         from lecture.nets import VAE
         from science.classifier import Scores
         from train.runfolder import run_name
 
-        return Scores(next(fd for (arch, seed), fd in self.frechet.items() if path.name == run_name(arch, VAE, seed)), 0.5, 2.0)
+        names = {run_name(*(key if len(key) == 3 else (key[0], VAE, key[1]))): fd for key, fd in self.frechet.items()}
+        return Scores(names[path.name], 0.5, 2.0)
 
     def score_reconstructions(self, path, images):
         from science.classifier import Scores
@@ -681,3 +682,24 @@ def test_removing_layers_is_beneficial_to_the_collapse_when_the_shallower_net_ke
     claim = collapse_deeper(runs, FOUR_DEEP, FOUR_SHALLOW, "this seems indeed to be beneficial [to the collapse]")
     assert claim.verdict == "holds" and claim.signs == (8, 0, 0) and claim.text.startswith("this seems indeed")
     assert any(row.name == "collapse_beneficial_four" and "beneficial" in row.text for row in check_claims(tmp_path, [], None, None))
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_resulting_in_holds_when_the_less_uniform_seeds_generate_worse_and_is_contradicted_reversed(tmp_path, linked):
+    """Eight seeds of 784-256-32-8-2: the net without sampling is x1.0 to x1.7 less uniform than its
+    VAE twin (radial KS) and generates x1.0 to x2.4 worse (coverage gap). In the same order of seeds
+    'resulting in' holds (tau 1); in the reverse order it is contradicted (tau -1)."""
+    from types import SimpleNamespace
+
+    from lecture.claims import distorted_because_less_uniform
+    from lecture.nets import DEEP, PLAIN, VAE
+
+    seeds = range(8)
+    worse = {seed: 1 + 0.1 * (seed if linked else 7 - seed) for seed in seeds}
+    frechet = {(DEEP, VAE, seed): 10.0 for seed in seeds} | {(DEEP, PLAIN, seed): 10.0 * (1 + 0.2 * seed) for seed in seeds}
+    configs = {(DEEP, VAE): {seed: {"shapes": (SimpleNamespace(radial_ks=0.05),)} for seed in seeds},
+               (DEEP, PLAIN): {seed: {"shapes": (SimpleNamespace(radial_ks=0.05 * worse[seed]),)} for seed in seeds}}
+    claim = distorted_because_less_uniform(known_runs(tmp_path, configs, scorer=KnownScores(frechet), test_images=np.zeros((1, 28, 28), np.uint8)))
+    assert claim.seeds == 8 and claim.estimate == pytest.approx(1.0 if linked else -1.0)
+    assert claim.verdict == ("holds" if linked else "contradicted")
+    assert ("s7 x1.7 / x2.4" if linked else "s7 x1 / x2.4") in claim.note

@@ -35,7 +35,8 @@ def test_a_failed_encode_says_ffmpegs_reason_and_the_arguments(tmp_path):
     assert "Error setting profile nosuch" in message  # ffmpeg's words, from its report
     assert "-profile:v nosuch" in message and "-c:v libx264" in message
     assert list(tmp_path.iterdir()) == []  # nothing half-written
-    assert set(Path(tempfile.gettempdir()).glob("vae-trajectories-ffmpeg-*")) == logs_before
+    # No log of its own left behind (another worker's encode may end, and take its own log, meanwhile).
+    assert not set(Path(tempfile.gettempdir()).glob("vae-trajectories-ffmpeg-*")) - logs_before
 
 
 def _ffmpeg_writing(name: str) -> list[str]:
