@@ -52,6 +52,18 @@ def _own(tree: Path) -> None:
             os.chmod(path, os.lstat(path).st_mode | stat.S_IRUSR | stat.S_IWUSR)
 
 
+def _remove(copy: Path) -> None:
+    """Remove a copy of this page's (owned first: a read-only one would not empty); never through a link."""
+    if copy.is_symlink():
+        copy.unlink(missing_ok=True)
+        return
+    try:
+        _own(copy)
+    except OSError:
+        pass
+    shutil.rmtree(copy, ignore_errors=True)
+
+
 def _same_numbers(source: Path, config: RunConfig, data_source: str, versions_here: dict[str, str]) -> bool:
     """Whether the finished run in `source` is the run `config` would train here, number for number:
     the same options and device asked for (CUDA's random streams are not the CPU's), the same data
@@ -85,12 +97,7 @@ def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Pat
     except ProjectError:
         return 0  # a lecture folder this program cannot read gives nothing; the page trains its own
     for stale in sweep.glob(COPYING + "*"):  # a copy a killed page left: this page holds its folder's lock, so no copy is under way
-        if not stale.is_symlink():
-            try:
-                _own(stale)
-            except OSError:
-                pass
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove(stale)
     copied = 0
     for config in members:
         name = config.run_name
@@ -106,11 +113,7 @@ def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Pat
             os.rename(hidden, target)
             copied += 1
         except OSError as exc:
-            try:
-                _own(hidden)
-            except OSError:
-                pass
-            shutil.rmtree(hidden, ignore_errors=True)
+            _remove(hidden)
             echo(f"could not copy {name} from {lecture_sweep} ({printable(exc.strerror or str(exc))}): it is trained instead")
     if copied:
         echo(f"{copied} finished run{'s' * (copied != 1)} taken from the lecture's sweep in {lecture_sweep} (the same nets, options, "
