@@ -52,12 +52,17 @@ def shared_parts(titles: list[str]) -> tuple[list[str], str]:
     what tells them apart, and the shared words go once under them."""
     split = [title.split(TITLE_PARTS) for title in titles]
     lead = trail = 0
-    moved = True
-    while moved:
-        moved = False
-        for end in ("lead", "trail"):
-            if min(len(parts) for parts in split) - lead - trail > 1 and len({parts[lead] if end == "lead" else parts[-1 - trail] for parts in split}) == 1:
-                lead, trail, moved = (lead + 1, trail, True) if end == "lead" else (lead, trail + 1, True)
+
+    def shared(index: int) -> bool:  # every title has the same part there, and each would keep one of its own
+        return min(len(parts) for parts in split) - lead - trail > 1 and len({parts[index] for parts in split}) == 1
+
+    grew = True
+    while grew:  # a part from the front, then one from the back: "arch · mode · seed" keeps its mode
+        grew = False
+        if shared(lead):
+            lead, grew = lead + 1, True
+        if shared(-1 - trail):
+            trail, grew = trail + 1, True
     if not lead + trail:
         return titles, ""
     apart = [TITLE_PARTS.join(parts[lead:len(parts) - trail]) for parts in split]
@@ -73,14 +78,13 @@ def _readable(plan, titles: list[str], panel: bool | None, size: tuple[int, int]
     width, height = size
     apart, shared = shared_parts(titles)
     tries = [(titles, "")] + ([(apart, shared)] if shared else [])
-    layouts = [plan] + ([plan_at(width, False)] if panel is None else [])
+    without_panel = plan_at(width, False) if panel is None else plan  # laid out once, and only where the panel was not asked for
     for candidate, words in tries:
         title_px = max(_title_px(title, plan.text_px) for title in candidate)
-        for each in layouts:
+        for each in (plan, without_panel):
             if not unreadable(each, title_px, width):
                 return each, candidate, words
-    title_px = max(_title_px(title, plan.text_px) for title in tries[-1][0])
-    why = unreadable(layouts[-1], title_px, width)
+    why = unreadable(without_panel, title_px, width)
     wide = readable_width(lambda w: plan_at(w, False), width, title_px)
     advice = f"give --size {wide}x{height} or wider{' and leave out --panel' if panel else ''}, or fewer runs" if wide else "give fewer runs"
     raise ProjectError(f"{len(titles)} runs side by side at {width}x{height}: {why}; {advice}")
