@@ -487,12 +487,12 @@ def training_estimate(members: list, folder: Path, workers: int, label: str = "l
         return f"{label}: {len(members)} members, all trained"
     epochs = sum(config.epochs for config in left)
     if per_epoch:
-        seconds, source = float(np.median(per_epoch)) * epochs, f"the median epoch of the {len(per_epoch)} members trained here"
+        seconds, source = float(np.median(per_epoch)) * epochs, f"the median epoch of the {len(per_epoch)} member{'s' * (len(per_epoch) != 1)} trained here"
     else:
         seconds, source = MEMBER_SECONDS / 10 * epochs, f"about {MEMBER_SECONDS:.0f} s a 10-epoch member per core, as measured in BENCHMARKS.md"
     minutes = seconds / max(1, workers) / 60
     return (f"{label}: {len(members)} members, {finished} trained, {len(left)} to train on {workers} worker{'s' * (workers > 1)}: "
-            f"about {minutes:.0f} min ({source})")
+            f"{'under a minute' if minutes < 1 else f'about {minutes:.0f} min'} ({source})")
 
 
 LECTURE_FILES = ("sweep", "media", "index.html", "report.css", "report.js", "explorer.css", "explorer.js", CLAIMS_FILE, LECTURE_MARKER)  # and hidden ones

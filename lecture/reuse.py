@@ -13,6 +13,7 @@ that member is trained instead.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -62,6 +63,16 @@ def _remove(copy: Path) -> None:
     except OSError:
         pass
     shutil.rmtree(copy, ignore_errors=True)
+
+
+def _why(exc: OSError) -> str:
+    """A failed copy in a few words: copytree gathers every file's failure into one shutil.Error (a
+    list of (source, copy, message)); the first says enough, a full disk in plain words."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        first = exc.args[0][0]
+        text = str(first[-1]) if isinstance(first, tuple) else str(first)
+        return "the disk is full" if f"[Errno {errno.ENOSPC}]" in text else printable(text.split(":")[0])
+    return "the disk is full" if exc.errno == errno.ENOSPC else printable(exc.strerror or str(exc))
 
 
 def _same_numbers(source: Path, config: RunConfig, data_source: str, versions_here: dict[str, str]) -> bool:
@@ -114,7 +125,7 @@ def reuse_lecture_runs(members: list[RunConfig], sweep: Path, lecture_sweep: Pat
             copied += 1
         except OSError as exc:
             _remove(hidden)
-            echo(f"could not copy {name} from {lecture_sweep} ({printable(exc.strerror or str(exc))}): it is trained instead")
+            echo(f"could not copy {name} from {lecture_sweep} ({_why(exc)}): it is trained instead")
     if copied:
         echo(f"{copied} finished run{'s' * (copied != 1)} taken from the lecture's sweep in {lecture_sweep} (the same nets, options, "
              "seeds and data: training is deterministic, so they are the runs this page would train)")

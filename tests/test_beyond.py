@@ -215,3 +215,28 @@ def test_the_deck_titles_a_medium_with_the_seed_it_was_drawn_from(tmp_path):
     assert _drawn_seed(pair, drawn, seeds, tmp_path / "sweep") == 3
     assert _drawn_seed(pair, {pair.name: {"runs": ["../elsewhere", "x"]}}, seeds, tmp_path / "sweep") == 0  # not a seed's runs: ignored
     assert _drawn_seed(pair, {}, seeds, tmp_path / "sweep") == 0
+
+
+def test_a_copy_that_fills_the_disk_is_removed_and_said_in_one_line(made, small_disk):
+    """The lecture's run does not fit the page's disk: no half copy stays, the member is left to be
+    trained, and the reason is one plain line (not copytree's list of every file that failed)."""
+    from lecture.reuse import reuse_lecture_runs
+    from sweep.plan import load_plan
+
+    root, _ = made
+    lecture_sweep = root / "beyond" / "sweep"
+    member = next(config for config in load_plan(lecture_sweep).values() if config.run_name == f"{DEEP}-variational-s0")
+    said: list[str] = []
+    sweep = small_disk.path / "sweep"
+    sweep.mkdir()
+    data_source = _data_source_of(lecture_sweep / member.run_name)
+    assert reuse_lecture_runs([member], sweep, lecture_sweep, data_source, said.append) == 0
+    assert list(sweep.iterdir()) == []
+    assert said == [f"could not copy {member.run_name} from {lecture_sweep} (the disk is full): it is trained instead"]
+
+
+def _data_source_of(folder):
+    from train.runfile import RunFile
+
+    with RunFile(folder) as run:
+        return run.config.extra["data_source"]
