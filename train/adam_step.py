@@ -6,7 +6,9 @@ grouping the tensors by device, and bumping each parameter's step count, a 0-d t
 that kernel with the optimizer's own state, its step counts made views of one vector so one
 `add_` counts them all. The optimizer stays the source of truth: its `state_dict` and
 `load_state_dict` work as before (a loaded state is bound again on the next step), and a step
-before its state exists is the optimizer's own.
+before its state exists is the optimizer's own. The gradients are tensors of their own, made once:
+train/dense_step.py writes each step's into them (`out=`), and autograd adds into them after
+`zero_grad()`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ class AdamStep:
         if not group["fused"] or group["amsgrad"] or group["maximize"] or group["decoupled_weight_decay"] or group["capturable"]:
             raise ValueError("AdamStep replays only a fused Adam without amsgrad, maximize or decoupled weight decay")
         self.optimizer, self.group, self.params = optimizer, group, list(group["params"])
+        self.grads = [torch.zeros_like(param) for param in self.params]
+        for param, grad in zip(self.params, self.grads):
+            param.grad = grad
         self._bound_to = None  # the optimizer's state dict the lists below were taken from
         self._counts = self._exp_avgs = self._exp_avg_sqs = self._steps = None
 
@@ -40,9 +45,8 @@ class AdamStep:
         return True
 
     def zero_grad(self) -> None:
-        """`optimizer.zero_grad(set_to_none=True)`, without its profiling scope and foreach grouping."""
-        for param in self.params:
-            param.grad = None
+        """Gradients to zero, for a step whose backward adds into them (autograd)."""
+        torch._foreach_zero_(self.grads)
 
     def step(self) -> None:
         if self._bound_to is not self.optimizer.state and not self._bind():
@@ -51,6 +55,6 @@ class AdamStep:
         group = self.group
         beta1, beta2 = group["betas"]
         self._counts.add_(1)
-        torch._fused_adam_(self.params, [param.grad for param in self.params], self._exp_avgs, self._exp_avg_sqs, [], self._steps,
+        torch._fused_adam_(self.params, self.grads, self._exp_avgs, self._exp_avg_sqs, [], self._steps,
                            amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
                            eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)

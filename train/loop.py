@@ -23,6 +23,7 @@ from errors import ProjectError, make_folder
 from train import checkpoints, runfile
 from train.adam_step import AdamStep
 from train.config import RunConfig, parse_track
+from train.dense_step import DenseStep
 from train.model import VAE, Objective, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
 from train.runfolder import SNAPSHOT_PATTERN, RunFolder
@@ -172,6 +173,7 @@ class Trainer:
         # a row copy and one conversion, not an indexing kernel and two fresh tensors.
         batch_bytes = torch.empty(batch_size, self.train_x.shape[1], dtype=torch.uint8, device=self.device)
         batch_pixels = torch.empty(batch_size, self.train_x.shape[1], device=self.device)
+        dense_step = DenseStep(model, self.adam, self.objective, config.mode, fast_loss)
         track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
         snapshots = SnapshotRecorder(model, config.snapshot_every, epoch, n_steps) if config.snapshot_every and track else None
 
@@ -182,12 +184,7 @@ class Trainer:
             rows = len(chosen)
             torch.index_select(self.train_x, 0, chosen, out=batch_bytes[:rows])
             x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
-            logits, mu, logvar = model(x, sample=config.mode == "variational", generator=noise)
-            reconstruction, penalty = loss_terms(logits, x, mu, logvar, config.mode, fast=fast_loss)
-            self.adam.zero_grad()
-            # summed over the batch, as in the classic example; with the default options, reconstruction + penalty
-            self.objective(reconstruction, penalty, mu, logvar, config.mode, first_step + step).backward()
-            self.adam.step()
+            reconstruction, penalty = dense_step(x, noise, first_step + step)
             with torch.no_grad():
                 if track:
                     track_step(step)

@@ -186,11 +186,14 @@ def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: 
     without sampling it keeps only the quadratic term on the means, 0.5 * |mu|^2.
     """
     reconstruction = binary_cross_entropy_sum(logits, x) if fast else reconstruction_loss(logits, x)
+    return reconstruction, penalty_sum(mu, logvar, mode)
+
+
+def penalty_sum(mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> torch.Tensor:
+    """The penalty of `loss_terms`, summed over the batch."""
     if mode == "variational":
-        penalty = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    else:
-        penalty = 0.5 * torch.sum(mu.pow(2))
-    return reconstruction, penalty
+        return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return 0.5 * torch.sum(mu.pow(2))
 
 
 def penalty_per_dimension(mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> torch.Tensor:

@@ -1,0 +1,159 @@
+"""A training step of the dense VAE written out by hand: forward, loss, backward and Adam, no autograd.
+
+At the lecture's sizes autograd's graph, its saved tensors and its per-node dispatch cost as much as
+a third of a step's matrix products (issue 31). The net is a fixed stack of dense layers, so its
+backward is short to write: each layer's gradient is two products written into the gradients that
+`AdamStep` updates, the activations' backward are PyTorch's own kernels (`threshold_backward` is
+ReLU's), and the reconstruction's gradient is sigmoid(logits) - x, as binary cross-entropy's.
+Every operation is the one autograd runs, on the same operands in the same order, so a run trains
+the same weights bit for bit (tests/test_dense_step.py checks every mode, activation and objective
+option against autograd; BENCHMARKS.md, whole runs against the autograd loop's).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from train.adam_step import AdamStep
+from train.fast_loss import softplus_sum_minus_dot
+from train.model import VAE, InputLayer, Objective, penalty_sum, reconstruction_loss
+
+
+class _Activation:
+    """An activation's forward and its backward, as autograd runs them for the net's modules
+    (nn.LeakyReLU's slope 0.01 and nn.ELU's alpha 1 are their defaults): ReLU's and the leaky
+    ReLU's backward read their output, so they run in place; the ELU's reads its input."""
+
+    def __init__(self, name: str):
+        self.reads_input = name == "elu"
+        self._forward = {"relu": torch.relu_, "leaky-relu": lambda x: F.leaky_relu_(x, 0.01), "elu": F.elu}[name]
+        self._backward = {
+            "relu": lambda grad, saved: torch.ops.aten.threshold_backward(grad, saved, 0),
+            "leaky-relu": lambda grad, saved: torch.ops.aten.leaky_relu_backward(grad, saved, 0.01, True),
+            "elu": lambda grad, saved: torch.ops.aten.elu_backward(grad, 1.0, 1, 1, False, saved),
+        }[name]
+
+    def forward(self, x: torch.Tensor, saved: list[torch.Tensor]) -> torch.Tensor:
+        """The activation of `x`; what its backward will need goes on `saved`."""
+        if self.reads_input:
+            saved.append(x)
+        out = self._forward(x)
+        if not self.reads_input:
+            saved.append(out)
+        return out
+
+    def backward(self, grad: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
+        return self._backward(grad, saved)
+
+
+class _Dense:
+    """One dense layer: its weight as stored (InputLayer: (in, out); nn.Linear: (out, in)), its
+    bias, and their gradients' views in the flat gradient vector."""
+
+    def __init__(self, layer: nn.Module, grads: dict[int, torch.Tensor]):
+        self.input_major = isinstance(layer, InputLayer)
+        weight = layer.weight_t if self.input_major else layer.weight
+        self.weight, self.bias = weight, layer.bias
+        self.weight_t = weight if self.input_major else weight.t()  # (in, out): what the forward multiplies by
+        self.weight_grad, self.bias_grad = grads[id(weight)], grads[id(layer.bias)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.bias, x, self.weight_t)
+
+    def backward(self, grad: torch.Tensor, x: torch.Tensor, needs_input_grad: bool) -> torch.Tensor | None:
+        """Write this layer's gradients for output gradient `grad` and input `x`; return the input's."""
+        if self.input_major:
+            torch.mm(x.t(), grad, out=self.weight_grad)
+        else:
+            torch.mm(grad.t(), x, out=self.weight_grad)
+        torch.sum(grad, 0, out=self.bias_grad)
+        return torch.mm(grad, self.weight_t.t()) if needs_input_grad else None
+
+
+def _dense_layers(stack: nn.Module, grads: dict[int, torch.Tensor]) -> list[_Dense]:
+    return [] if isinstance(stack, nn.Identity) else [_Dense(layer, grads) for layer in stack if isinstance(layer, (nn.Linear, InputLayer))]
+
+
+class DenseStep:
+    """`step(x, noise, step)` trains `model` on batch `x` (pixels in [0, 1]) as the autograd loop did
+    (`VAE.forward`, `loss_terms`, `Objective`, then Adam), and returns the batch's summed
+    (reconstruction, penalty) as `loss_terms` gives them: what the run file records."""
+
+    def __init__(self, model: VAE, adam: AdamStep, objective: Objective, mode: str, fast_loss: bool):
+        grads = {id(param): grad for param, grad in zip(adam.params, adam.grads)}
+        self.encoder, self.decoder = _dense_layers(model.encoder, grads), _dense_layers(model.decoder, grads)
+        self.heads = _Dense(model.heads, grads)
+        self.activation = _Activation(model.activation)
+        self.adam, self.objective, self.mode, self.fast_loss = adam, objective, mode, fast_loss
+        self.latent = model.heads.out_features // 2
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, noise: torch.Generator, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # Forward, keeping each layer's input and what each activation's backward reads.
+        activation, encoder_inputs, encoder_saved, hidden = self.activation, [], [], x
+        for layer in self.encoder:
+            encoder_inputs.append(hidden)
+            hidden = activation.forward(layer.forward(hidden), encoder_saved)
+        codes = self.heads.forward(hidden)
+        mu, logvar = codes[:, :self.latent], codes[:, self.latent:]
+        eps = std = None
+        if self.mode == "variational":
+            eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)  # the draw `VAE.reparameterize` makes
+            std = logvar.mul(0.5).exp_()
+            z = torch.mul(std, eps).add_(mu)  # mu + std * eps, rounded as `VAE.reparameterize` rounds it
+        else:
+            z = mu
+        decoder_inputs, decoder_saved, logits = [], [], z
+        for index, layer in enumerate(self.decoder):
+            if index:
+                logits = activation.forward(logits, decoder_saved)
+            decoder_inputs.append(logits)
+            logits = layer.forward(logits)
+        probabilities = torch.sigmoid(logits)
+        reconstruction = softplus_sum_minus_dot(logits, x, probabilities) if self.fast_loss else reconstruction_loss(logits, x)
+        penalty = penalty_sum(mu, logvar, self.mode)  # what `loss_terms` gives, and the run file records
+
+        # Backward: binary cross-entropy's gradient, then the decoder, the latent layer, the encoder.
+        grad = probabilities.sub_(x)
+        for index in range(len(self.decoder) - 1, -1, -1):
+            grad = self.decoder[index].backward(grad, decoder_inputs[index], needs_input_grad=True)
+            if index:
+                grad = activation.backward(grad, decoder_saved[index - 1])
+        grad = self.heads.backward(self._latent_grads(grad, codes, eps, std, step), hidden, needs_input_grad=bool(self.encoder))
+        for index in range(len(self.encoder) - 1, -1, -1):
+            grad = activation.backward(grad, encoder_saved[index])
+            grad = self.encoder[index].backward(grad, encoder_inputs[index], needs_input_grad=index > 0)
+        self.adam.step()
+        return reconstruction, penalty
+
+    def _latent_grads(self, grad_z, codes, eps, std, step: int) -> torch.Tensor:
+        """The objective's gradient for [means | log-variances], from the decoder's `grad_z`.
+
+        With the lecture's objective (the plain KL, weight 1) it is written out: the penalty per code
+        is KL = -0.5 (1 + logvar - mu^2 - e^logvar) (variational) or 0.5 mu^2, so d/dmu = mu and
+        d/dlogvar = 0.5 (e^logvar - 1), plus what reaches them through z = mu + e^(logvar / 2) eps.
+        That rounds as autograd's does. A weighted or floored penalty (beta, warm-up, free bits) goes
+        through autograd, on these (B, 2d) codes only: its sums and divisions by the batch size round
+        in an order the formula would not repeat, and a run is the same run bit for bit either way.
+        """
+        mu, logvar = codes[:, :self.latent], codes[:, self.latent:]
+        objective = self.objective
+        if objective.weight(step) != 1 or objective.free_bits:
+            with torch.enable_grad():
+                leaf = codes.detach().requires_grad_()
+                mu, logvar = leaf.chunk(2, dim=-1)  # as `VAE.encode` splits the heads
+                z = mu + torch.exp(0.5 * logvar) * eps if eps is not None else mu  # as `VAE.reparameterize`
+                first = (z * grad_z).sum()  # its gradient for z is grad_z, exactly
+                objective(first, penalty_sum(mu, logvar, self.mode), mu, logvar, self.mode, step).backward()
+            return leaf.grad
+        grad_codes = torch.empty_like(codes)
+        torch.add(grad_z, mu, out=grad_codes[:, :self.latent])
+        if eps is None:
+            grad_codes[:, self.latent:] = 0
+        else:
+            grad_logvar = grad_z.mul(eps).mul_(std).mul_(0.5)
+            grad_logvar.add_(logvar.exp().sub_(1).mul_(0.5))
+            grad_codes[:, self.latent:] = grad_logvar
+        return grad_codes
