@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from atomic import read_small_text, updating, write_text_atomically
@@ -252,13 +252,18 @@ class Plan:
         return self.folder / name
 
 
+# Options that do not make another run: where it trains, and how precisely its loss is recorded (the
+# same weights either way, train/fast_loss.py). A member keeps the precision it started with.
+_NOT_THE_RUN = ("extra", "device", "loss_precision")
+
+
 def _comparable(config: RunConfig) -> dict:
-    """What makes two members the same run: every option but the device (and provenance)."""
-    return {key: value for key, value in asdict(config).items() if key not in ("extra", "device")}
+    """What makes two members the same run: every option but the device, the loss's precision and provenance."""
+    return {key: value for key, value in asdict(config).items() if key not in _NOT_THE_RUN}
 
 
 def same_options(a: RunConfig, b: RunConfig) -> bool:
-    """Whether two configs are the same run (every option but the device and provenance)."""
+    """Whether two configs are the same run (every option but the device, the loss's precision and provenance)."""
     return _comparable(a) == _comparable(b)
 
 
@@ -315,6 +320,10 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
             if other is not None and _comparable(other) != _comparable(config):
                 changed.append((name, other, config))
                 break
+        else:  # the same run: it goes on recording its loss as it started (a run file of one precision)
+            started = on_disk or before
+            if started is not None:
+                wanted[name] = replace(config, loss_precision=started.loss_precision)
     if changed and not overwrite:
         name, before, after = changed[0]
         differ = [f"--{key.replace('_', '-')} {after_value} (was {_comparable(before)[key]})"
@@ -322,7 +331,8 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
         more = f" and {len(changed) - 1} more member{'s' * (len(changed) > 2)}" if len(changed) > 1 else ""
         raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; {hint}")
     members = {**planned, **wanted}
-    record = {"members": {name: _comparable(config) | {"device": config.device} for name, config in members.items()}}
+    record = {"members": {name: _comparable(config) | {"device": config.device, "loss_precision": config.loss_precision}
+                          for name, config in members.items()}}
     write_text_atomically(folder / PLAN_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return Plan(folder, members), list(wanted), {name for name, _, _ in changed}
 
