@@ -31,11 +31,11 @@ def main() -> None:
     parser.add_argument("--arch", default="784-256-2")
     parser.add_argument("--mode", default="variational")
     parser.add_argument("--epochs", type=int, default=4, help="epochs timed (the least counts)")
-    parser.add_argument("--loss-precision", choices=["exact", "fast"], default="exact", help="as train --loss-precision")
+    parser.add_argument("--loss-precision", choices=["exact", "fast"], help="as train --loss-precision (default: train's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    fast = {"loss_precision": "fast"} if args.loss_precision == "fast" else {}  # so a copy runs on checkouts from before the option
-    config = RunConfig(arch=args.arch, mode=args.mode, epochs=args.epochs, track="6-per-class", seed=0, **fast)
+    chosen = {"loss_precision": args.loss_precision} if args.loss_precision else {}  # so a copy runs on checkouts from before the option
+    config = RunConfig(arch=args.arch, mode=args.mode, epochs=args.epochs, track="6-per-class", seed=0, **chosen)
     mnist = load_mnist()
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(config, mnist, Path(folder) / "run", progress=False)
@@ -45,7 +45,7 @@ def main() -> None:
             trainer.train_epoch(epoch)
             times.append(time.perf_counter() - started)
     floor = min(sum(matrix_floor(args.arch, TRAIN // BATCH).values()) for _ in range(2))
-    print(f"{args.arch} {args.mode} {args.loss_precision}: epoch {min(times):.3f} s (epochs {' '.join(f'{t:.2f}' for t in times)}), "
+    print(f"{args.arch} {args.mode} {getattr(config, 'loss_precision', 'exact')}: epoch {min(times):.3f} s (epochs {' '.join(f'{t:.2f}' for t in times)}), "
           f"matmul floor {floor:.3f} s, whole / floor {min(times) / floor:.2f}x")
 
 
