@@ -77,7 +77,8 @@ def _why(exc: OSError) -> str:
 
 def _same_numbers(source: Path, config: RunConfig, data_source: str, versions_here: dict[str, str]) -> bool:
     """Whether the finished run in `source` is the run `config` would train here, number for number:
-    the same options and device asked for (CUDA's random streams are not the CPU's), the same data
+    the same options (the loss's precision aside: the same weights either way, and the copy keeps its
+    own) and device asked for (CUDA's random streams are not the CPU's), the same data
     folder, and the torch and numpy that drew its weights, noise, order and tracked digits. Not
     recorded in a run, so not compared: the device "auto" chose, and the project's own code (a
     lecture trained by an older checkout is taken as it is)."""

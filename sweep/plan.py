@@ -320,10 +320,9 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
             if other is not None and _comparable(other) != _comparable(config):
                 changed.append((name, other, config))
                 break
-        else:  # the same run: it goes on recording its loss as it started (a run file of one precision)
-            started = on_disk or before
-            if started is not None:
-                wanted[name] = replace(config, loss_precision=started.loss_precision)
+        else:  # the same run: one begun goes on recording its loss as it started (a run file of one precision)
+            if on_disk is not None:
+                wanted[name] = replace(config, loss_precision=on_disk.loss_precision)
     if changed and not overwrite:
         name, before, after = changed[0]
         differ = [f"--{key.replace('_', '-')} {after_value} (was {_comparable(before)[key]})"

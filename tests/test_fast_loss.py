@@ -71,3 +71,35 @@ def test_a_sweep_gives_every_member_the_precision_its_file_names(tmp_path):
         read_config(plan)
     with pytest.raises(ProjectError, match="--loss-precision 'rough': choose one of exact, fast"):
         spec_from([("784-32-2", "variational")], "0", {"loss_precision": "rough"})
+
+
+def test_a_member_started_exact_keeps_its_precision_when_the_sweep_runs_again(small_data_dir, tmp_path):
+    """The default became fast (issue 31): a sweep begun before is neither refused nor mixed. Its
+    members go on recording PyTorch's value, bit for bit as if never stopped; new ones are fast."""
+    from helpers import cli
+
+    def sweep(out, seeds, epochs, *extra):
+        result = cli("sweep", "--arch", "784-32-2", "--mode", "variational", "--seeds", seeds, "--epochs", str(epochs), "--track",
+                     "1-per-class", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *extra)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    sweep(tmp_path / "straight", "0", 2, "--loss-precision", "exact")
+    sweep(tmp_path / "begun", "0", 1, "--loss-precision", "exact")
+    output = sweep(tmp_path / "begun", "0-1", 2)  # one more epoch for seed 0, and a new member
+    assert "would change" not in output
+    member = "784-32-2-variational-s0"
+    with h5py.File(tmp_path / "straight" / member / "run.h5") as want, h5py.File(tmp_path / "begun" / member / "run.h5") as got:
+        assert '"loss_precision": "exact"' in got.attrs["config"]
+        for name in ("trajectory/loss", "epochs/train_loss", "epochs/test_loss", "trajectory/mu"):
+            assert np.array_equal(got[name][()], want[name][()], equal_nan=True), name
+    with h5py.File(tmp_path / "begun" / "784-32-2-variational-s1" / "run.h5") as new:
+        assert '"loss_precision": "fast"' in new.attrs["config"]
+
+
+def test_a_run_file_from_before_the_option_reads_as_exact():
+    from train.config import RunConfig
+
+    assert RunConfig.from_saved({"arch": "784-32-2"}).loss_precision == "exact"
+    assert RunConfig.from_saved({"arch": "784-32-2", "loss_precision": "fast"}).loss_precision == "fast"
+    assert RunConfig().loss_precision == "fast"
