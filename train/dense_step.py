@@ -56,7 +56,7 @@ class _Dense:
         self.input_major = isinstance(layer, InputLayer)
         weight = layer.weight_t if self.input_major else layer.weight
         self.weight, self.bias = weight, layer.bias
-        self.weight_t = weight if self.input_major else weight.t()  # (in, out): what the forward multiplies by
+        self.weight_t = weight if self.input_major else weight.t()  # (in, out): what the forward multiplies by (a view, made once)
         self.weight_grad, self.bias_grad = grads[id(weight)], grads[id(layer.bias)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -69,7 +69,7 @@ class _Dense:
         else:
             torch.mm(grad.t(), x, out=self.weight_grad)
         torch.sum(grad, 0, out=self.bias_grad)
-        return torch.mm(grad, self.weight_t.t()) if needs_input_grad else None
+        return torch.mm(grad, self.weight) if needs_input_grad else None  # an InputLayer's input is the data: never asked
 
 
 def _dense_layers(stack: nn.Module, grads: dict[int, torch.Tensor]) -> list[_Dense]:
@@ -148,12 +148,8 @@ class DenseStep:
                 first = (z * grad_z).sum()  # its gradient for z is grad_z, exactly
                 objective(first, penalty_sum(mu, logvar, self.mode), mu, logvar, self.mode, step).backward()
             return leaf.grad
-        grad_codes = torch.empty_like(codes)
-        torch.add(grad_z, mu, out=grad_codes[:, :self.latent])
+        grad_mu = torch.add(grad_z, mu)
         if eps is None:
-            grad_codes[:, self.latent:] = 0
-        else:
-            grad_logvar = grad_z.mul(eps).mul_(std).mul_(0.5)
-            grad_logvar.add_(logvar.exp().sub_(1).mul_(0.5))
-            grad_codes[:, self.latent:] = grad_logvar
-        return grad_codes
+            return torch.cat((grad_mu, torch.zeros_like(logvar)), dim=1)
+        grad_logvar = grad_z.mul(eps).mul_(std).mul_(0.5).add_(logvar.exp().sub_(1).mul_(0.5))
+        return torch.cat((grad_mu, grad_logvar), dim=1)

@@ -153,14 +153,22 @@ class TrackingPass:
         if not isinstance(model.encoder, nn.Identity):
             self.first, *rest = model.encoder
             self.ink = Ink.of(pixels)
-            # Every tensor after the first layer is fresh and grad-free: ReLU in place saves an allocation a layer.
-            self.rest = [torch.relu_ if isinstance(layer, nn.ReLU) else layer for layer in rest]
+            # Every tensor after the first layer is fresh and grad-free: ReLU in place saves an allocation a
+            # layer; a dense layer is the `addmm` nn.Linear calls, without the module's call machinery.
+            self.rest = [torch.relu_ if isinstance(layer, nn.ReLU) else _addmm_of(layer) if isinstance(layer, nn.Linear) else layer
+                         for layer in rest]
 
     def __call__(self, step: int) -> None:
         hidden = self.pixels if self.first is None else self.first.ink_forward(self.ink)
         for layer in self.rest:
             hidden = layer(hidden)
         torch.addmm(self.heads_bias, hidden, self.heads_weight_t, out=self.rows[step])
+
+
+def _addmm_of(layer: nn.Linear):
+    """`layer`'s forward on a batch (what F.linear runs for 2-d input), its weight's transpose taken once."""
+    bias, weight_t = layer.bias, layer.weight.t()
+    return lambda hidden: torch.addmm(bias, hidden, weight_t)
 
 
 def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, per_image: bool = False) -> torch.Tensor:
