@@ -8,7 +8,8 @@ each of the lecture's 2 workers runs): one epoch of the real Trainer on the full
   dead-unit passes as issue 31 counted them: the dead units are now counted on the test pass's
   hidden layers, so the epoch runs ~2% fewer products than this floor holds);
 - the steps (the batches' forward, loss, backward and Adam), of which the tracked digits (the
-  same epoch with tracking off, subtracted), and, measured apart on one batch, the loss and Adam's
+  same epoch with tracking off, subtracted), and, measured apart on one batch, the loss (its value
+  and gradient, as train/dense_step.py takes them) and Adam's
   update (memory-bound work: its floor is not zero);
 - the end-of-epoch pass (test loss and codes, the dead units counted on its hidden layers), and
   the flushes (checkpoint, run file, resume state);
@@ -41,8 +42,9 @@ import torch  # noqa: E402
 from data.mnist import load_mnist  # noqa: E402
 from train import checkpoints, runfile  # noqa: E402
 from train.config import RunConfig  # noqa: E402
+from train.fast_loss import softplus_sum_minus_dot  # noqa: E402
 from train.loop import Trainer, _generator, evaluate  # noqa: E402
-from train.model import loss_terms  # noqa: E402
+from train.model import loss_terms, penalty_sum, reconstruction_loss  # noqa: E402
 
 LECTURE = ["784-256-2/variational", "784-256-2/deterministic", "784-256-32-8-2/variational", "784-256-32-8-2/deterministic",
            "784-256-32-8-3/variational", "784-256-32-8-3/deterministic", "784-256-32-8-4/variational", "784-256-32-4/variational",
@@ -110,7 +112,13 @@ def step_parts(trainer: Trainer) -> dict[str, float]:
     logits, mu, logvar = model(x, sample=config.mode == "variational", generator=_generator(trainer.device, 0, 0, 2))
     logits, mu, logvar = logits.detach(), mu.detach(), logvar.detach()
     fast = config.loss_precision == "fast"
-    loss = _timed(lambda: loss_terms(logits, x, mu, logvar, config.mode, fast=fast), 50)
+
+    def loss_and_its_gradient():  # as train/dense_step.py runs them
+        probabilities = torch.sigmoid(logits)
+        value = softplus_sum_minus_dot(logits, x, probabilities) if fast else reconstruction_loss(logits, x)
+        return value, penalty_sum(mu, logvar, config.mode), probabilities.sub_(x)
+
+    loss = _timed(loss_and_its_gradient, 50)
     out = model(x, sample=config.mode == "variational", generator=_generator(trainer.device, 0, 0, 2))
     total = sum(loss_terms(out[0], x, out[1], out[2], config.mode, fast=fast))
     total.backward()
@@ -159,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default=",".join(LECTURE), help="arch/mode, comma-separated (default: the lecture's 12)")
     parser.add_argument("--repeats", type=int, default=2, help="epochs timed per configuration (the least counts)")
-    parser.add_argument("--loss-precision", choices=["exact", "fast"], default="exact", help="as train --loss-precision")
+    parser.add_argument("--loss-precision", choices=["exact", "fast"], default=RunConfig().loss_precision, help="as train --loss-precision")
     args = parser.parse_args()
     mnist = load_mnist()
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, batch {BATCH}, {TRACKED} tracked digits, "

@@ -463,7 +463,7 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     return out / "index.html", claims, rendering
 
 
-MEMBER_SECONDS = 36.0  # a 10-epoch lecture member on one core of the project's 2-core machine (BENCHMARKS.md: 30-42 s in the 15-seed lecture, 2 workers x 1 thread)
+MEMBER_SECONDS = 26.5  # a 10-epoch lecture member on one core of the project's 2-core machine (BENCHMARKS.md: 21-37 s, 26.5 s on average, in the 15-seed lecture, 2 workers x 1 thread)
 
 
 def training_estimate(members: list, folder: Path, workers: int, label: str = "lecture") -> str:
