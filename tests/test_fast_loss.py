@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import h5py
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
+from test_sweep import alive, worker_pids
 
 from cli import main
+from helpers import ROOT, cli, wait_until
 from train.fast_loss import binary_cross_entropy_sum
 
 
@@ -75,25 +81,36 @@ def test_a_sweep_gives_every_member_the_precision_its_file_names(tmp_path):
 
 def test_a_member_started_exact_keeps_its_precision_when_the_sweep_runs_again(small_data_dir, tmp_path):
     """The default became fast (issue 31): a sweep begun before is neither refused nor mixed. Its
-    members go on recording PyTorch's value, bit for bit as if never stopped; new ones are fast."""
-    from helpers import cli
+    killed members go on recording PyTorch's value, bit for bit as if never stopped; a new one is fast."""
+    def args(out, seeds, *extra):
+        return ["sweep", "--arch", "784-32-2", "--mode", "variational", "--seeds", seeds, "--epochs", "3", "--batch-size", "20",
+                "--track", "1-per-class", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *extra]
 
-    def sweep(out, seeds, epochs, *extra):
-        result = cli("sweep", "--arch", "784-32-2", "--mode", "variational", "--seeds", seeds, "--epochs", str(epochs), "--track",
-                     "1-per-class", "--data-dir", str(small_data_dir), "--out", str(out), "--quiet", *extra)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    sweep(tmp_path / "straight", "0", 2, "--loss-precision", "exact")
-    sweep(tmp_path / "begun", "0", 1, "--loss-precision", "exact")
-    output = sweep(tmp_path / "begun", "0-1", 2)  # one more epoch for seed 0, and a new member
-    assert "would change" not in output
-    member = "784-32-2-variational-s0"
-    with h5py.File(tmp_path / "straight" / member / "run.h5") as want, h5py.File(tmp_path / "begun" / member / "run.h5") as got:
-        assert '"loss_precision": "exact"' in got.attrs["config"]
-        for name in ("trajectory/loss", "epochs/train_loss", "epochs/test_loss", "trajectory/mu"):
-            assert np.array_equal(got[name][()], want[name][()], equal_nan=True), name
-    with h5py.File(tmp_path / "begun" / "784-32-2-variational-s1" / "run.h5") as new:
+    # Two members a sweep, so every run trains on 2 workers x 1 thread (a lone member gets both cores' threads, and the
+    # test set's larger products then round otherwise)
+    result = cli(*args(tmp_path / "straight", "0-1", "--loss-precision", "exact"))
+    assert result.exit_code == 0, result.output
+    begun = tmp_path / "begun"
+    driver = subprocess.Popen([sys.executable, "cli.py", *args(begun, "0-1", "--loss-precision", "exact")], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: len(list(begun.glob("*/checkpoints/model-e001.pt"))) == 2, 120, "both members' first epoch")
+    workers = worker_pids(driver.pid)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    wait_until(lambda: not any(map(alive, workers)), 60, "the workers ending with their driver")
+    done = []
+    for run_file in begun.glob("*/run.h5"):
+        with h5py.File(run_file) as run:
+            done.append(run["epochs/test_loss"].shape[0])
+    assert min(done) < 3  # a member was stopped part-way
+    result = cli(*args(begun, "0-2"))  # the default precision now: fast
+    assert result.exit_code == 0 and "would change" not in result.output, result.output
+    for member in ("784-32-2-variational-s0", "784-32-2-variational-s1"):
+        with h5py.File(tmp_path / "straight" / member / "run.h5") as want, h5py.File(begun / member / "run.h5") as got:
+            assert '"loss_precision": "exact"' in got.attrs["config"]
+            for name in ("trajectory/loss", "epochs/train_loss", "epochs/test_loss", "trajectory/mu"):
+                assert np.array_equal(got[name][()], want[name][()], equal_nan=True), (member, name)
+    with h5py.File(begun / "784-32-2-variational-s2" / "run.h5") as new:
         assert '"loss_precision": "fast"' in new.attrs["config"]
 
 
