@@ -50,6 +50,8 @@ class AdamStep:
 
     def step(self) -> None:
         if self._bound_to is not self.optimizer.state and not self._bind():
+            for param, grad in zip(self.params, self.grads):
+                param.grad = grad  # in case the optimizer's own zero_grad dropped them
             self.optimizer.step()  # the first step creates the state
             return
         group = self.group

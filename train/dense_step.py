@@ -69,7 +69,11 @@ class _Dense:
         else:
             torch.mm(grad.t(), x, out=self.weight_grad)
         torch.sum(grad, 0, out=self.bias_grad)
-        return torch.mm(grad, self.weight) if needs_input_grad else None  # an InputLayer's input is the data: never asked
+        if not needs_input_grad:  # an InputLayer's input is the data: never asked
+            return None
+        if x.stride(0) == 1 and x.stride(1) == x.shape[0]:  # a column-major input (1 x 1): autograd multiplies the other way round
+            return torch.mm(self.weight_t, grad.t()).t()
+        return torch.mm(grad, self.weight)
 
 
 def _dense_layers(stack: nn.Module, grads: dict[int, torch.Tensor]) -> list[_Dense]:
