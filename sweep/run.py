@@ -12,7 +12,7 @@ from tqdm import tqdm
 from errors import ProjectError, one_line
 from sweep.local import cores, default_jobs, run_local, threads_per_job
 from sweep.member import Member, Outcome, finished_numbers
-from sweep.plan import OVERWRITE_HINT, SweepSpec, member_state, merge, unreadable_reason
+from sweep.plan import OVERWRITE_HINT, Plan, SweepSpec, member_state, merge, unreadable_reason
 
 EXECUTORS = ("local", "ray")
 
@@ -98,6 +98,17 @@ def check_outcomes(ordered: list[Outcome]) -> None:
         raise MembersFailed("; ".join(said))
 
 
+def _say_kept_precision(spec: SweepSpec, plan: Plan, names: list[str], echo: Callable[[str], None]) -> None:
+    """One line where members begun before go on with another loss precision than the one asked
+    (sweep/plan.py: a run file keeps one), so that the option is not dropped without a word."""
+    asked = {config.run_name: config.loss_precision for config in spec.members()}
+    kept = [plan.members[name].loss_precision for name in names if plan.members[name].loss_precision != asked[name]]
+    if kept:
+        precisions = " and ".join(sorted(set(kept)))
+        echo(f"{len(kept)} member{'s' * (len(kept) != 1)} begun before keep{'s' * (len(kept) == 1)} the loss precision "
+             f"{precisions} {'they' if len(kept) != 1 else 'it'} started with (--loss-precision sets new members')")
+
+
 def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int | None = None, address: str | None = None,
               data_dir: Path | None = None, overwrite: bool = False, progress: bool = True,
               echo: Callable[[str], None] = print, overwrite_hint: str | None = None) -> list[Outcome]:
@@ -108,6 +119,7 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
     if overwrite:  # a run file this program cannot read is replaced only when asked
         changed |= {member.name for member in members if member.state == "unreadable"}
     outcomes, to_train = triage(members, changed)
+    _say_kept_precision(spec, plan, names, echo)
     jobs = worker_count(jobs, len(to_train), echo)
     if to_train and executor == "local":
         from data.mnist import load_mnist

@@ -105,6 +105,7 @@ def test_a_member_started_exact_keeps_its_precision_when_the_sweep_runs_again(sm
     assert min(done) < 3  # a member was stopped part-way
     result = cli(*args(begun, "0-2"))  # the default precision now: fast
     assert result.exit_code == 0 and "would change" not in result.output, result.output
+    assert "2 members begun before keep the loss precision exact they started with" in result.output
     for member in ("784-32-2-variational-s0", "784-32-2-variational-s1"):
         with h5py.File(tmp_path / "straight" / member / "run.h5") as want, h5py.File(begun / member / "run.h5") as got:
             assert '"loss_precision": "exact"' in got.attrs["config"]
