@@ -42,9 +42,9 @@ import torch  # noqa: E402
 from data.mnist import load_mnist  # noqa: E402
 from train import checkpoints, runfile  # noqa: E402
 from train.config import RunConfig  # noqa: E402
-from train.fast_loss import softplus_sum_minus_dot  # noqa: E402
+from train.dense_step import reconstruction_and_gradient  # noqa: E402
 from train.loop import Trainer, _generator, evaluate  # noqa: E402
-from train.model import loss_terms, penalty_sum, reconstruction_loss  # noqa: E402
+from train.model import loss_terms, penalty_sum  # noqa: E402
 
 LECTURE = ["784-256-2/variational", "784-256-2/deterministic", "784-256-32-8-2/variational", "784-256-32-8-2/deterministic",
            "784-256-32-8-3/variational", "784-256-32-8-3/deterministic", "784-256-32-8-4/variational", "784-256-32-4/variational",
@@ -113,12 +113,7 @@ def step_parts(trainer: Trainer) -> dict[str, float]:
     logits, mu, logvar = logits.detach(), mu.detach(), logvar.detach()
     fast = config.loss_precision == "fast"
 
-    def loss_and_its_gradient():  # as train/dense_step.py runs them
-        probabilities = torch.sigmoid(logits)
-        value = softplus_sum_minus_dot(logits, x, probabilities) if fast else reconstruction_loss(logits, x)
-        return value, penalty_sum(mu, logvar, config.mode), probabilities.sub_(x)
-
-    loss = _timed(loss_and_its_gradient, 50)
+    loss = _timed(lambda: (reconstruction_and_gradient(logits, x, fast), penalty_sum(mu, logvar, config.mode)), 50)  # as the step takes them
     out = model(x, sample=config.mode == "variational", generator=_generator(trainer.device, 0, 0, 2))
     total = sum(loss_terms(out[0], x, out[1], out[2], config.mode, fast=fast))
     total.backward()

@@ -80,6 +80,14 @@ def _dense_layers(stack: nn.Module, grads: dict[int, torch.Tensor]) -> list[_Den
     return [] if isinstance(stack, nn.Identity) else [_Dense(layer, grads) for layer in stack if isinstance(layer, (nn.Linear, InputLayer))]
 
 
+def reconstruction_and_gradient(logits: torch.Tensor, x: torch.Tensor, fast: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The summed binary cross-entropy (`loss_terms`' reconstruction) and its gradient for the
+    logits, sigmoid(logits) - x, which the fast value is read from as well."""
+    probabilities = torch.sigmoid(logits)
+    reconstruction = softplus_sum_minus_dot(logits, x, probabilities) if fast else reconstruction_loss(logits, x)
+    return reconstruction, probabilities.sub_(x)
+
+
 class DenseStep:
     """`step(x, noise, step)` trains `model` on batch `x` (pixels in [0, 1]) as the autograd loop did
     (`VAE.forward`, `loss_terms`, `Objective`, then Adam), and returns the batch's summed
@@ -115,12 +123,10 @@ class DenseStep:
                 logits = activation.forward(logits, decoder_saved)
             decoder_inputs.append(logits)
             logits = layer.forward(logits)
-        probabilities = torch.sigmoid(logits)
-        reconstruction = softplus_sum_minus_dot(logits, x, probabilities) if self.fast_loss else reconstruction_loss(logits, x)
+        reconstruction, grad = reconstruction_and_gradient(logits, x, self.fast_loss)
         penalty = penalty_sum(mu, logvar, self.mode)  # what `loss_terms` gives, and the run file records
 
-        # Backward: binary cross-entropy's gradient, then the decoder, the latent layer, the encoder.
-        grad = probabilities.sub_(x)
+        # Backward: from binary cross-entropy's gradient, the decoder, the latent layer, the encoder.
         for index in range(len(self.decoder) - 1, -1, -1):
             grad = self.decoder[index].backward(grad, decoder_inputs[index], needs_input_grad=True)
             if index:

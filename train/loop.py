@@ -117,6 +117,7 @@ class Trainer:
         self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
         self.steps_per_epoch = math.ceil(len(self.train_x) / config.batch_size)
         self.objective = Objective(beta=config.beta, warmup_steps=config.kl_warmup * self.steps_per_epoch, free_bits=config.free_bits)
+        self.train_step = DenseStep(self.model, self.adam, self.objective, config.mode, config.loss_precision == "fast")  # one training step
         self.run_path = RunFolder(self.run_dir).run_file
         self.snapshot_rows: tuple[np.ndarray, np.ndarray] | None = None  # the last epoch's decoder snapshots
 
@@ -173,7 +174,6 @@ class Trainer:
         # a row copy and one conversion, not an indexing kernel and two fresh tensors.
         batch_bytes = torch.empty(batch_size, self.train_x.shape[1], dtype=torch.uint8, device=self.device)
         batch_pixels = torch.empty(batch_size, self.train_x.shape[1], device=self.device)
-        dense_step = DenseStep(model, self.adam, self.objective, config.mode, fast_loss)
         track_step = TrackingPass(model, _as_pixels(self.tracked_x), out=track_codes)
         snapshots = SnapshotRecorder(model, config.snapshot_every, epoch, n_steps) if config.snapshot_every and track else None
 
@@ -184,7 +184,7 @@ class Trainer:
             rows = len(chosen)
             torch.index_select(self.train_x, 0, chosen, out=batch_bytes[:rows])
             x = batch_pixels[:rows].copy_(batch_bytes[:rows]).div_(255.0)  # as `_as_pixels`, in place
-            reconstruction, penalty = dense_step(x, noise, first_step + step)
+            reconstruction, penalty = self.train_step(x, noise, first_step + step)
             with torch.no_grad():
                 if track:
                     track_step(step)
