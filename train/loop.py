@@ -23,6 +23,7 @@ from errors import ProjectError, make_folder
 from train import checkpoints, runfile
 from train.adam_step import AdamStep
 from train.config import RunConfig, parse_track
+from train.denormals import subnormals_flushed
 from train.dense_step import DenseStep
 from train.model import VAE, Objective, TrackingPass, loss_terms
 from train.runfile import EpochResult, Steps
@@ -157,6 +158,10 @@ class Trainer:
     # -- training -----------------------------------------------------------------------
     def train_epoch(self, epoch: int, track: bool = True) -> EpochResult:
         """One pass over the training set; `track=False` (benchmarks only) skips the tracked digits."""
+        with subnormals_flushed():
+            return self._train_epoch(epoch, track)
+
+    def _train_epoch(self, epoch: int, track: bool) -> EpochResult:
         config, model = self.config, self.model
         started = time.perf_counter()
         n_train, batch_size, n_steps = len(self.train_x), config.batch_size, self.steps_per_epoch
