@@ -535,7 +535,8 @@ def refuse_what_cannot_be_written(out: Path, seeds: list[int], classifier: Path,
 
 def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None = None, address: str | None = None, size: str = "1080p",
                 config_file: Path | None = None, epochs: int | None = None, track: str | None = None,
-                data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print, page: Page = LECTURE) -> Path:
+                data_dir: Path | None = None, progress: bool = True, echo: Callable[[str], None] = print, page: Page = LECTURE,
+                matmul_precision: str = "fp32") -> Path:
     """Train (or continue) the lecture's sweep (or `page`'s), render the page and check its claims; says how long
     training, rendering and the rest took. Members that failed leave their media and claims out,
     and make the command fail at the end. One lecture at a time works in a folder: a second one
@@ -551,7 +552,8 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     check_request(executor, jobs, address)
     video_size = parse_size(size)
     given = read_config(config_file) if config_file else page.sweep  # the page's own sweep (--config: another, for tests)
-    spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track")}, name=page.kind)
+    spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track"),
+                                                   "matmul_precision": matmul_precision}, name=page.kind)
     mnist = load_mnist(data_dir)
     classifier = cache_path(mnist)
     _refuse_before_work(out, spec, classifier, page)

@@ -26,7 +26,7 @@ SWEEPS_DIR = home("sweep")
 MAX_MEMBERS = 1000  # a night of 784-256-2 runs on a big cluster; a typo like 0-1000000 is refused before it is built
 MAX_CONFIG_BYTES = 1 << 20  # a sweep's TOML file is a few lines; /dev/zero is not one
 LIST_OPTIONS = ("arch", "mode", "seeds", *TRAINING_OPTIONS)  # the options that take lists; the others hold one value for all members
-SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track", "loss_precision")
+SCALAR_OPTIONS = ("epochs", "batch_size", "lr", "device", "track", "loss_precision", "matmul_precision")
 NUMBER_LISTS = {"beta": float, "kl_warmup": int, "free_bits": float}  # training options whose lists hold numbers (the others: names)
 
 
@@ -125,7 +125,8 @@ class SweepSpec:
             else ",".join(map(str, self.seeds))
         varied = "".join("_" + "+".join(option_name_part(name, value) for value in values)
                          for name, values in self.variants if values != (getattr(RunConfig, name),))  # as the members' names say them
-        return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}{varied}_s{seeds}_e{self.options.get('epochs', 10)}"
+        precision = "_bf16" if self.options.get("matmul_precision") == "bf16" else ""  # other runs than fp32's: another folder
+        return f"{'+'.join(self.archs)}_{'+'.join(self.modes)}{varied}{precision}_s{seeds}_e{self.options.get('epochs', 10)}"
 
 
 def spec_from(groups: list[tuple], seeds, options: dict, name: str | None = None) -> SweepSpec:
@@ -209,7 +210,7 @@ def read_config(path: Path) -> dict:
             raise ProjectError(f"--config {path}: {key.replace('_', '-')} = {data[key]!r} is not a whole number")
     if "lr" in data and (isinstance(data["lr"], bool) or not isinstance(data["lr"], (int, float))):
         raise ProjectError(f"--config {path}: lr = {data['lr']!r} is not a number")
-    for key in ("track", "device", "loss_precision"):
+    for key in ("track", "device", "loss_precision", "matmul_precision"):
         if key in data and not isinstance(data[key], str):
             raise ProjectError(f"--config {path}: {key} = {data[key]!r} is not text")
     groups = data.get("group", [])

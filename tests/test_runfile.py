@@ -202,7 +202,7 @@ def _set_attr(name, value):
 
 
 @pytest.mark.parametrize("how, message", [
-    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (4); update it"),
+    (_set_attr("schema_version", 99), "schema_version 99 is newer than this program (5); update it"),
     (_set_attr("schema_version", "one"), "schema_version 'one' is not a whole number"),
     (_set_attr("config", "[1, 2]"), "its config attribute is not a JSON object (found list)"),
     (_set_attr("config", "{not json"), "its config attribute is not JSON"),
@@ -235,27 +235,27 @@ def test_a_file_cut_short_is_one_line(run_path):
 def test_files_of_an_older_schema_stay_readable(run_path, monkeypatch):
     """A later schema adds a dataset (with the version that added it): a file of today's version,
     which lacks it, still opens and reads, and a new file is created with it."""
-    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=5)
-    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 5)
+    newer = runfile.Dataset("epochs/grad_norm", np.float32, (runfile.EPOCHS,), since=6)
+    monkeypatch.setattr(runfile, "SCHEMA_VERSION", 6)
     monkeypatch.setattr(runfile, "DATASETS", (*runfile.DATASETS, newer))
     monkeypatch.setattr(runfile, "SCHEMA", {**runfile.SCHEMA, newer.name: newer})
-    with RunFile(run_path) as run:  # written as version 4 by the fixture
-        assert run.schema_version == 4 and run.steps_recorded == 1
+    with RunFile(run_path) as run:  # written as version 5 by the fixture
+        assert run.schema_version == 5 and run.steps_recorded == 1
     fresh = run_path.with_name("fresh.h5")
     runfile.create(fresh, "{}", np.arange(N_TRACKED), np.zeros(N_TRACKED, np.uint8), np.zeros((N_TRACKED, 28, 28), np.uint8),
                    np.zeros(N_TEST, np.uint8), np.zeros((N_TRACKED, LATENT), np.float32), np.zeros((N_TRACKED, LATENT), np.float32))
     with h5py.File(fresh, "r") as handle:
-        assert handle.attrs["schema_version"] == 5 and handle["epochs/grad_norm"].shape == (0,)
+        assert handle.attrs["schema_version"] == 6 and handle["epochs/grad_norm"].shape == (0,)
     _damage(fresh, lambda handle: handle.__delitem__("epochs/grad_norm"))
     with pytest.raises(ProjectError, match="epochs/grad_norm missing"):
-        RunFile(fresh)  # a version-5 file must have it
+        RunFile(fresh)  # a version-6 file must have it
 
 
 def test_version_1_files_read_as_runs_without_snapshots(run_path):
     """Version 2 added the `snapshots` attribute (where decoder snapshots lie); a version-1 file has none."""
     runfile.append_epoch(run_path, epoch_result(1))
     with RunFile(run_path) as run:
-        assert run.schema_version == 4 and run.snapshots is None  # created without snapshots: empty
+        assert run.schema_version == 5 and run.snapshots is None  # created without snapshots: empty
     _damage(run_path, lambda handle: (handle.attrs.__setitem__("schema_version", 1), handle.attrs.__delitem__("snapshots")))
     with RunFile(run_path) as run:
         assert run.schema_version == 1 and run.snapshots is None and run.epochs_done == 1

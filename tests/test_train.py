@@ -45,7 +45,7 @@ def test_run_file_layout(short_run, small_mnist):
     with h5py.File(out / "run.h5", "r") as run:
         for name, (shape, dtype) in expected.items():
             assert run[name].shape == shape and run[name].dtype == dtype, name
-        assert run.attrs["schema_version"] == 4 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
+        assert run.attrs["schema_version"] == 5 and run.attrs["snapshots"] == ""  # no decoder snapshots asked
         assert run["epochs/dead_units"].shape == (2, 1) and 0 <= run["epochs/dead_units"][:].min() <= run["epochs/dead_units"][:].max() < 256
         config = json.loads(run.attrs["config"])
         assert config["arch"] == "784-256-2" and config["epochs"] == 2 and config["track"] == "2-per-class"

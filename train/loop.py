@@ -118,7 +118,8 @@ class Trainer:
         self.tracked_x = self.train_x[torch.from_numpy(self.tracked_index).to(self.device)]
         self.steps_per_epoch = math.ceil(len(self.train_x) / config.batch_size)
         self.objective = Objective(beta=config.beta, warmup_steps=config.kl_warmup * self.steps_per_epoch, free_bits=config.free_bits)
-        self.train_step = DenseStep(self.model, self.adam, self.objective, config.mode, config.loss_precision == "fast")  # one training step
+        self.train_step = DenseStep(self.model, self.adam, self.objective, config.mode, config.loss_precision == "fast",
+                                     bf16=config.matmul_precision == "bf16")  # one training step
         self.run_path = RunFolder(self.run_dir).run_file
         self.snapshot_rows: tuple[np.ndarray, np.ndarray] | None = None  # the last epoch's decoder snapshots
 

@@ -4,11 +4,12 @@
 row per training step, per epoch, or not at all. It drives creation, appends, truncation on resume
 and the checks made when a file is opened, and no other module spells an HDF5 path: other code
 reads a run through `RunFile`'s typed readers and writes one through `create` and `EpochAppender`.
-Layout (schema_version 4), n tracked digits, d latent size, h hidden layers of the encoder, E finished epochs:
+Layout (schema_version 5), n tracked digits, d latent size, h hidden layers of the encoder, E finished epochs:
 
     attrs  schema_version (int), config (JSON: every option, library versions, start time; since version 4 with
                      the training options beta, kl_warmup, free_bits, activation, init: a file of an older
-                     version has none of them and was trained with their defaults, as it reads)
+                     version has none of them and was trained with their defaults, as it reads; since version 5
+                     with matmul_precision, fp32 or bf16: an older file's products were all fp32)
            snapshots (str, since version 2): where the decoder snapshots of `train --snapshot-every K` lie,
                      relative to the run folder, with {epoch} for the epoch ("snapshots/decoder-e{epoch:03d}.h5");
                      empty when the run has none. Their own layout is in train/snapshots.py.
@@ -51,8 +52,9 @@ from train.hdf5_checks import foreign_contents
 from train.runfolder import RUN_FILE_NAME, SNAPSHOT_PATTERN, RunFolder  # noqa: F401  (RUN_FILE_NAME stays importable from here)
 
 # 2 added the `snapshots` attribute, 3 epochs/dead_units, 4 the training options to the config (an older program
-# would read a run trained with --beta 0.5 as one of beta 1: it refuses the file instead)
-SCHEMA_VERSION = 4
+# would read a run trained with --beta 0.5 as one of beta 1: it refuses the file instead), 5 the matmul precision to the
+# config (an older program would resume a bf16 run with fp32 products)
+SCHEMA_VERSION = 5
 STEPS, EPOCHS = "steps", "epochs"  # the two growing axes
 # What a run of this program can hold (data/mnist.py refuses larger data sets): a file beyond it is
 # refused before an array is read, so that a crafted one cannot fill the memory.
