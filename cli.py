@@ -142,8 +142,8 @@ def data_fetch(force: bool) -> None:
               help="exact: the recorded reconstruction is PyTorch's BCE, ~0.7 ms a step later; fast records it within ~1e-6. "
                    "The same weights and codes either way.")
 @click.option("--matmul-precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16: the step's large matrix products take bfloat16 operands, ~25% sooner where the CPU has bf16 "
-                   "dot products; another run than fp32's, with its own numbers.")
+              help="bf16: the step's wide matrix products take bfloat16 operands: an epoch in ~3/4 of the time where the CPU "
+                   "has bf16 dot products (maybe slower on others); another run than fp32's, with its own numbers.")
 @click.option("--out", type=CheckedPath(made=True, file_okay=False),
               help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-options][-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
@@ -258,7 +258,8 @@ def report(folders, out, render_missing) -> None:
 @click.option("--config", "config_file", type=CheckedPath(), default=None, hidden=True)  # the lecture's own sweep unless given (tests)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--matmul-precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="As train's: bf16 trains the nets ~25% sooner on CPUs with bf16 dot products; other runs, in another --out.")
+              help="As train's: bf16 trains the nets in ~3/4 of the time on CPUs with bf16 dot products (maybe slower on others); "
+                   "other runs, in outputs/lecture-bf16 unless --out says.")
 @click.option("--track", hidden=True)
 @click.option("--data-dir", type=CheckedPath(file_okay=False), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -266,13 +267,13 @@ def lecture(seeds, executor, jobs, address, out, beyond, size, config_file, epoc
     """The whole lecture page: its sweep trained, its videos and figures rendered in the page's order,
     its claims checked over the seeds, all in one offline page. Run it again to continue or extend it.
     With --beyond, the page beyond it (outputs/beyond): what cures the collapse, by the same rules."""
-    from lecture.lecture import LECTURE, run_lecture
+    from lecture.lecture import LECTURE, lecture_home, run_lecture
 
     if beyond:
         from lecture.beyond import BEYOND as page
     else:
         page = LECTURE
-    run_lecture(seeds, out if out is not None else home(page.kind), executor, jobs, address, size, config_file, epochs, track, data_dir,
+    run_lecture(seeds, out if out is not None else lecture_home(page.kind, matmul_precision), executor, jobs, address, size, config_file, epochs, track, data_dir,
                 progress=not quiet, echo=echo, page=page, matmul_precision=matmul_precision)
 
 

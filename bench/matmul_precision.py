@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +45,8 @@ def final_numbers(run_dir: Path) -> tuple[float, int, float]:
     """(final test loss in nats, inactive latent variables at the final epoch, mean seconds an epoch)."""
     with RunFile(run_dir) as run:
         losses, last = run.losses(), run.epochs_done
+        if last != run.config.epochs:
+            raise ValueError(f"{last} of its {run.config.epochs} epochs")
         codes = run.encodings(last)
         return float(losses.test[-1].sum()), latent_stats(codes.mu, codes.logvar).inactive_count, float(losses.seconds.mean())
 
@@ -91,10 +94,11 @@ def main() -> None:
     loss = equivalence(every_ratio, LOSS_BAND)
     inactive = location_effect(every_count, INACTIVE_BAND, "within", counts=True)
     more, fewer = sum(count > 0 for count in every_count), sum(count < 0 for count in every_count)
+    shift = stats.binomtest(more, more + fewer, 0.5).pvalue if more + fewer else 1.0  # any shift at all, either way
     print(f"\nall {len(every_ratio)} pairs: test loss bf16 / fp32 - 1 = {_interval(loss, 100)} %, equivalent within "
           f"+-{LOSS_BAND:.0%}: **{loss.verdict}** (p {loss.p_value:.2g}); inactive variables bf16 - fp32: median {inactive.estimate:+.0f}, "
           f"{more} pairs more, {fewer} fewer, {len(every_count) - more - fewer} the same; within +-{INACTIVE_BAND} by the sign test: "
-          f"**{inactive.verdict}** (p {inactive.p_value:.2g})")
+          f"**{inactive.verdict}** (p {inactive.p_value:.2g}); a shift either way, two-sided sign test on the untied pairs: p {shift:.2g}")
     if missing:
         print(f"not paired ({len(missing)}): {', '.join(missing)}")
 

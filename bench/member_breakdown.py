@@ -42,6 +42,7 @@ import torch  # noqa: E402
 from data.mnist import load_mnist  # noqa: E402
 from train import checkpoints, runfile  # noqa: E402
 from train.config import RunConfig  # noqa: E402
+from train.denormals import subnormals_flushed  # noqa: E402
 from train.dense_step import reconstruction_and_gradient  # noqa: E402
 from train.loop import Trainer, _generator, evaluate  # noqa: E402
 from train.model import loss_terms, penalty_sum  # noqa: E402
@@ -142,14 +143,16 @@ def measure(arch: str, mode: str, mnist, repeats: int, loss_precision: str = "ex
                 result = trainer.train_epoch(epoch)
                 epochs.append(time.perf_counter() - started)
                 untracked.append(_timed(lambda: trainer.train_epoch(epoch, track=False), 1))
-                tests.append(_timed(lambda: evaluate(trainer.model, trainer.test_x, mode, _generator(trainer.device, 0, epoch, 3),
-                                                     fast_loss=loss_precision == "fast"), 1))
+                with subnormals_flushed():  # as inside train_epoch
+                    tests.append(_timed(lambda: evaluate(trainer.model, trainer.test_x, mode, _generator(trainer.device, 0, epoch, 3),
+                                                         fast_loss=loss_precision == "fast"), 1))
                 started = time.perf_counter()
                 checkpoints.save_model(trainer.run_dir, epoch, trainer.model, config.layers)
                 appender.append(result)
                 checkpoints.save_resume(trainer.run_dir, epoch, trainer.model, trainer.optimizer)
                 flushes.append(time.perf_counter() - started)
-        parts = step_parts(trainer)
+        with subnormals_flushed():  # Adam's moments as the epochs left them, timed as an epoch runs them
+            parts = step_parts(trainer)
     floor = matrix_floor(arch, steps)
     epoch = min(epochs)
     # train_epoch ends with the test pass, which counts the dead units on the way: the steps are what is left of an untracked epoch

@@ -463,7 +463,18 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
     return out / "index.html", claims, rendering
 
 
-MEMBER_SECONDS = 26.5  # a 10-epoch lecture member on one core of the project's 2-core machine (BENCHMARKS.md: 21-37 s, 26.5 s on average, in the 15-seed lecture, 2 workers x 1 thread)
+def lecture_home(kind: str, matmul_precision: str = "fp32") -> Path:
+    """Where `lecture` (kind "lecture" or "beyond") goes without --out: outputs/lecture, or with bf16
+    products outputs/lecture-bf16, whose runs are others and never share the fp32 lecture's folder."""
+    from owners import home
+
+    folder = home(kind)
+    return folder if matmul_precision == "fp32" else folder.with_name(f"{folder.name}-{matmul_precision}")
+
+
+# A 10-epoch lecture member on one core of the project's 2-core machine, by the precision of its products (BENCHMARKS.md:
+# 24.7 s fp32 and 19.6 s bf16 on average in session 14's 15-seed lecture and its seeds 0-4, 2 workers x 1 thread)
+MEMBER_SECONDS = {"fp32": 24.7, "bf16": 19.6}
 
 
 def training_estimate(members: list, folder: Path, workers: int, label: str = "lecture") -> str:
@@ -489,7 +500,9 @@ def training_estimate(members: list, folder: Path, workers: int, label: str = "l
     if per_epoch:
         seconds, source = float(np.median(per_epoch)) * epochs, f"the median epoch of the {len(per_epoch)} member{'s' * (len(per_epoch) != 1)} trained here"
     else:
-        seconds, source = MEMBER_SECONDS / 10 * epochs, f"about {MEMBER_SECONDS:.0f} s a 10-epoch member per core, as measured in BENCHMARKS.md"
+        seconds = sum(MEMBER_SECONDS[config.matmul_precision] / 10 * config.epochs for config in left)
+        typical = MEMBER_SECONDS[left[0].matmul_precision]
+        source = f"about {typical:.0f} s a 10-epoch member per core, as measured in BENCHMARKS.md"
     minutes = seconds / max(1, workers) / 60
     return (f"{label}: {len(members)} members, {finished} trained, {len(left)} to train on {workers} worker{'s' * (workers > 1)}: "
             f"{'under a minute' if minutes < 1 else f'about {minutes:.0f} min'} ({source})")
@@ -589,10 +602,9 @@ def _run_locked(spec, out: Path, executor: str, jobs: int | None, address: str |
     members = spec.members()
     if page.kind == "beyond":  # its baseline is the lecture's own nets: a lecture already run has trained them
         from lecture.reuse import reuse_lecture_runs
-        from owners import home
 
         make_folder(out / "sweep", f"{page.what}'s sweep folder")
-        reuse_lecture_runs(members, out / "sweep", home("lecture") / "sweep", mnist.source, echo)
+        reuse_lecture_runs(members, out / "sweep", lecture_home("lecture", members[0].matmul_precision) / "sweep", mnist.source, echo)
     echo(training_estimate(members, out / "sweep", min(jobs or default_jobs(len(members)), cores()) if executor == "local" else cores(), page.kind))
     failed = None
     try:

@@ -331,6 +331,12 @@ def _merge_locked(folder: Path, spec: SweepSpec, overwrite: bool, hint: str) -> 
         more = f" and {len(changed) - 1} more member{'s' * (len(changed) > 2)}" if len(changed) > 1 else ""
         raise ProjectError(f"{folder}: member {name}{more} would change: {', '.join(differ)}; {hint}")
     members = {**planned, **wanted}
+    precisions = sorted({config.matmul_precision for config in members.values()})
+    if len(precisions) > 1:  # its summary, report and page would pool runs of two kinds
+        kept = sorted({config.matmul_precision for name, config in planned.items() if name not in wanted} or precisions)
+        asked = sorted({config.matmul_precision for config in wanted.values()})
+        raise ProjectError(f"{folder}: its members were trained with {' and '.join(kept)} products, these would be {' and '.join(asked)}; "
+                           f"a sweep holds one matmul precision: give --name or --out for another")
     record = {"members": {name: _comparable(config) | {"device": config.device, "loss_precision": config.loss_precision}
                           for name, config in members.items()}}
     write_text_atomically(folder / PLAN_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")

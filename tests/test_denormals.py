@@ -7,7 +7,7 @@ import torch
 from data.mnist import read_directory
 from train.adam_step import AdamStep
 from train.config import RunConfig
-from train.denormals import subnormals_flushed
+from train.denormals import flushing, subnormals_flushed
 from train.loop import Trainer
 
 SMALLEST_NORMAL = torch.finfo(torch.float32).tiny
@@ -34,12 +34,17 @@ def test_a_dead_units_moment_sticks_below_the_normal_floats_and_flushing_it_move
     assert torch.equal(flushed_weight, plain_weight)
 
 
-def test_an_epoch_flushes_only_while_it_trains(small_data_dir, tmp_path):
-    subnormal = torch.tensor([1e-39])
-    twice = 2 * float(subnormal)  # exact: doubling a subnormal float only moves its bits
+def test_an_epoch_flushes_while_it_trains_and_puts_back_what_was_before(small_data_dir, tmp_path):
     config = RunConfig(arch="784-16-2", epochs=1, track="1-per-class", seed=0)
-    Trainer(config, read_directory(small_data_dir), tmp_path / "run", progress=False).train_epoch(1)
-    assert float(subnormal * 2) == twice  # the rest of the process computes with subnormals as before
+    trainer = Trainer(config, read_directory(small_data_dir), tmp_path / "run", progress=False)
+    step, seen = trainer.train_step, []
+    trainer.train_step = lambda *args: (seen.append(flushing()), step(*args))[1]  # asked at every step
+    trainer.train_epoch(1)
+    assert len(seen) == 20 and all(seen)  # 2,000 digits in batches of 100
+    assert not flushing()  # the rest of the process computes with subnormals as before
     with subnormals_flushed():
-        assert float(subnormal * 2) == 0.0
-    assert float(subnormal * 2) == twice
+        with subnormals_flushed():
+            assert flushing()
+        assert flushing()  # an inner block leaves the outer one flushing
+    assert not flushing()
+    assert 0 < float(torch.full((1,), 1e-39)) < SMALLEST_NORMAL  # the probe's premise: 1e-39 is a float32 subnormal

@@ -73,17 +73,25 @@ def test_a_killed_bf16_run_resumes_to_the_same_numbers_and_keeps_its_precision(s
             assert np.array_equal(resumed[name][:], uninterrupted[name][:], equal_nan=True), name
 
 
-def test_a_sweep_of_bf16_members_is_another_sweep(small_data_dir, tmp_path):
-    spec = spec_from([("784-32-2", "variational")], "0-1", {"matmul_precision": "bf16"})
+def test_a_sweep_holds_one_precision_and_a_net_without_a_wide_layer_is_refused_bf16(small_data_dir, tmp_path):
+    spec = spec_from([("784-64-2", "variational")], "0-1", {"matmul_precision": "bf16"})
     assert [member.matmul_precision for member in spec.members()] == ["bf16", "bf16"] and spec.default_name().endswith("_bf16_s0-1_e10")
     with pytest.raises(ProjectError, match="--matmul-precision 'half': choose one of fp32, bf16"):
-        spec_from([("784-32-2", "variational")], "0", {"matmul_precision": "half"})
-    args = ("sweep", "--arch", "784-32-2", "--mode", "variational", "--seeds", "0", "--epochs", "1", "--track", "1-per-class",
+        spec_from([("784-64-2", "variational")], "0", {"matmul_precision": "half"})
+    with pytest.raises(ProjectError, match="no layer of 784-32-8-2 is 64 wide in and out, so every product would stay fp32"):
+        RunConfig(arch="784-32-8-2", matmul_precision="bf16")
+    args = ("sweep", "--arch", "784-64-2", "--mode", "variational", "--epochs", "1", "--track", "1-per-class",
             "--data-dir", small_data_dir, "--out", tmp_path / "sweep", "--quiet", "--jobs", "1")
-    assert cli(*args).exit_code == 0
-    refused = cli(*args, "--matmul-precision", "bf16")  # the same folder: its member was trained with fp32 products
+    assert cli(*args, "--seeds", "0").exit_code == 0
+    refused = cli(*args, "--seeds", "0", "--matmul-precision", "bf16")  # the same member: trained with fp32 products
     assert refused.exit_code != 0 and "--matmul-precision bf16 (was fp32)" in refused.output
+    refused = cli(*args, "--seeds", "1", "--matmul-precision", "bf16")  # another member, in a folder of fp32 ones
+    assert refused.exit_code != 0 and "a sweep holds one matmul precision" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1 and not (tmp_path / "sweep" / "784-64-2-variational-s1").exists()
 
 
-def test_runs_from_before_the_option_read_as_fp32():
+def test_runs_from_before_the_option_read_as_fp32_and_bf16_runs_say_so_in_their_titles():
     assert RunConfig.from_saved({"arch": "784-32-2"}).matmul_precision == "fp32" and RunConfig().matmul_precision == "fp32"
+    assert RunConfig().options_label == "" and RunConfig(matmul_precision="bf16").options_label == "bf16 products"
+    both = RunConfig(beta=0.5, matmul_precision="bf16")
+    assert both.options_note() == " · beta 0.5 · bf16 products" and both.run_name == RunConfig(beta=0.5).run_name

@@ -21,6 +21,7 @@ ACTIVATIONS = ("relu", "leaky-relu", "elu")  # between the dense layers; train/m
 INITS = ("default", "glorot")  # PyTorch's own, or Glorot uniform with zero biases (Keras's)
 LOSS_PRECISIONS = ("exact", "fast")  # the recorded reconstruction: PyTorch's BCE, or train/fast_loss.py's (same training)
 MATMUL_PRECISIONS = ("fp32", "bf16")  # the training step's large matrix products: float32, or bfloat16 (another run; train/dense_step.py)
+BF16_MIN_WIDTH = 64  # bf16 products for the dense layers at least this wide in and out (train/dense_step.py)
 MAX_UNITS = 65_536  # per hidden layer: a 784 x 65,536 layer is already 51 million weights
 MAX_LATENT = 256  # the test-set encodings alone take 10,000 x d floats an epoch
 MAX_SEED = 2**32 - 1  # the per-(seed, epoch, purpose) generator seeds stay far below torch's 2^64
@@ -106,7 +107,7 @@ def _check_types(config: "RunConfig") -> None:
     for name in ("arch", "mode", "device", "track", "tag", "activation", "init", "loss_precision", "matmul_precision"):
         value = getattr(config, name)
         if not isinstance(value, str):
-            raise ProjectError(f"--{name} {value!r}: text, not {type(value).__name__}")
+            raise ProjectError(f"--{name.replace('_', '-')} {value!r}: text, not {type(value).__name__}")
     if not isinstance(config.extra, dict):
         raise ProjectError(f"the config's provenance is a {type(config.extra).__name__}, not a table")
 
@@ -174,6 +175,9 @@ class RunConfig:
             raise ProjectError(f"--loss-precision {self.loss_precision!r}: choose one of {', '.join(LOSS_PRECISIONS)}")
         if self.matmul_precision not in MATMUL_PRECISIONS:
             raise ProjectError(f"--matmul-precision {self.matmul_precision!r}: choose one of {', '.join(MATMUL_PRECISIONS)}")
+        if self.matmul_precision == "bf16" and not wide_layers(self.layers):
+            raise ProjectError(f"--matmul-precision bf16: no layer of {self.arch} is {BF16_MIN_WIDTH} wide in and out, so every product "
+                               "would stay fp32; train this net with fp32")
 
     @classmethod
     def from_saved(cls, saved: dict) -> "RunConfig":
@@ -208,8 +212,10 @@ class RunConfig:
 
     @property
     def options_label(self) -> str:
-        """Those options in words, for titles, `info` and the report: "beta 0.5 · KL warm-up 2 epochs"; "" for the defaults."""
-        return " · ".join(_LABELS[name](value) for name, value in self.training_options.items())
+        """Those options in words, for titles, `info` and the report: "beta 0.5 · KL warm-up 2 epochs"; "" for the defaults.
+        bfloat16 products are named too ("bf16 products"): not in the run's name, but another run all the same."""
+        words = [_LABELS[name](value) for name, value in self.training_options.items()]
+        return " · ".join(words + [f"{self.matmul_precision} products"] * (self.matmul_precision != "fp32"))
 
     def options_note(self, separator: str = " · ") -> str:
         """`options_label` after `separator`, for a title that names arch and mode; "" for the defaults."""
@@ -222,6 +228,15 @@ class RunConfig:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+
+def wide_layers(layers: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The (inputs, outputs) of the dense layers whose products `--matmul-precision bf16` takes in bfloat16:
+    those at least BF16_MIN_WIDTH wide both ways, of the encoder, its heads (mean and log-variance) and the decoder."""
+    encoder = list(zip(layers[:-2], layers[1:-1]))
+    heads = [(layers[-2], 2 * layers[-1])]
+    decoder = [(fan_out, fan_in) for fan_in, fan_out in zip(layers[:-1], layers[1:])]
+    return [pair for pair in encoder + heads + decoder if min(pair) >= BF16_MIN_WIDTH]
 
 
 TRAINING_OPTIONS = ("beta", "kl_warmup", "free_bits", "activation", "init")  # what a run optimises and starts from

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from train.adam_step import AdamStep
+from train.config import BF16_MIN_WIDTH
 from train.fast_loss import softplus_sum_minus_dot
 from train.model import VAE, InputLayer, Objective, penalty_sum, reconstruction_loss
 
@@ -78,9 +79,11 @@ class _Dense:
 
 class _Bfloat16Dense(_Dense):
     """A dense layer whose three products take bfloat16 operands (`train --matmul-precision bf16`):
-    the weight is rounded to bfloat16 once a step, each input and output gradient once, and every
-    product's result goes back to float32, where the bias, the activations, Adam and the weights
-    stay. On CPUs with bfloat16 dot products (AVX512-BF16, AMX) a product takes about half as long."""
+    the weight is rounded to bfloat16 once a step, each input and output gradient once. A product
+    sums in float32 but PyTorch's CPU kernels give it back in bfloat16 (no float32 output there), so
+    its result, rounded to 8 bits, goes back to float32, where the bias, the activations, Adam and the
+    weights stay. On CPUs with bfloat16 dot products (AVX512-BF16, AMX) a 100 x 784 x 256 product takes
+    about half as long (BENCHMARKS.md); on others it may take longer than in float32 (not measured)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.weight_low = self.weight.to(torch.bfloat16)  # the weights Adam left: rounded once, for this step's three products
@@ -98,12 +101,10 @@ class _Bfloat16Dense(_Dense):
         return torch.mm(grad_low, self.weight_low).float()
 
 
-LOW_PRECISION_MIN = 64  # bf16 products for layers at least this wide in and out: the 784 x 256 ones of the lecture's nets (~95% of
-# their arithmetic); a narrow layer's product is too short to gain, and its casts would cost more
-
-
 def _dense(layer: nn.Module, grads: dict[int, torch.Tensor], bf16: bool) -> _Dense:
-    wide = min(layer.weight_t.shape if isinstance(layer, InputLayer) else layer.weight.shape) >= LOW_PRECISION_MIN
+    """The layer's step, in bfloat16 where asked and the layer is wide (config.BF16_MIN_WIDTH both ways: the 784 x 256
+    layers of the lecture's nets, ~95% of their arithmetic); a narrow layer's product is too short to gain from it."""
+    wide = min(layer.weight_t.shape if isinstance(layer, InputLayer) else layer.weight.shape) >= BF16_MIN_WIDTH
     return (_Bfloat16Dense if bf16 and wide else _Dense)(layer, grads)
 
 

@@ -50,7 +50,8 @@ def summary_lines(run: RunFile) -> Iterator[str]:
     yield ""
     yield f"final test loss per image: {test_loss.sum():.2f} = reconstruction {test_loss[0]:.2f} + penalty {test_loss[1]:.2f}"
     if run.config.options_label:
-        yield f"  (trained with {run.config.options_label}; the loss above is unweighted all the same: reconstruction + the whole penalty)"
+        unweighted = "; the loss above is unweighted all the same: reconstruction + the whole penalty" if run.config.training_options else ""
+        yield f"  (trained with {run.config.options_label}{unweighted})"
     # Without sampling nothing trains the log-variance head: its output would only look like data.
     variational = run.config.variational
     yield "  dim   mean(mu)   var(mu)   mean(sigma^2)" + ("" if variational else " (untrained without sampling)")
@@ -82,7 +83,8 @@ def info_lines(run: RunFile) -> Iterator[str]:
     yield f"run file: {run.path}  (schema {run.schema_version})"
     yield "config: " + json.dumps(options, sort_keys=True)
     if config.options_label:
-        yield f"trained with: {config.options_label} (the losses below are unweighted, as for every run: reconstruction + the whole penalty)"
+        unweighted = " (the losses below are unweighted, as for every run: reconstruction + the whole penalty)" if config.training_options else ""
+        yield f"trained with: {config.options_label}{unweighted}"
     extra = config.extra
     if extra:
         yield f"started {extra.get('started', '?')}; data {extra.get('data_source', '?')}; versions {json.dumps(extra.get('versions', {}))}"
