@@ -416,6 +416,14 @@ def _claims_html(claims: list[Claim], seeds: list[int], scorer=None, glance: str
             f"<th>meaning</th><th>why this number</th></tr></thead><tbody>{words}</tbody></table></section>")
 
 
+def _precision_note(sweep: Path) -> str:
+    """The page's subtitle names products other than fp32: its numbers are those runs' (a sweep holds one precision)."""
+    from sweep.plan import load_plan
+
+    others = sorted({config.matmul_precision for config in load_plan(sweep).values()} - {"fp32"})
+    return f"; its nets trained with {markup.text(' and '.join(others))} matrix products" if others else ""
+
+
 def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], echo: Callable[[str], None],
                scorer=None, test_images=None, page: Page = LECTURE) -> tuple[Path, list[Claim], float]:
     """Render the page's media (the first seed's runs) and write index.html; returns it, the claims
@@ -453,7 +461,8 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
             .replace("{{BODY}}", "".join(body) + _claims_html(claims, seeds, scorer, glance_html(claims, out, media), page.full_seeds,
                                                              plan_hash(page.check)))
             .replace("{{HEADING}}", page.heading).replace("<body>", '<body class="lecture">')
-            .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"))
+            .replace("{{TITLE}}", f"its text, videos and figures, and its claims checked over seeds {markup.text(', '.join(map(str, seeds)))}"
+                                  f"{_precision_note(sweep)}"))
     for asset in ("report.css", "report.js", "explorer.css", "explorer.js"):
         write_text_atomically(out / asset, (ASSETS / asset).read_text())
     write_text_atomically(out / "index.html", html)

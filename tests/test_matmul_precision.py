@@ -95,3 +95,14 @@ def test_runs_from_before_the_option_read_as_fp32_and_bf16_runs_say_so_in_their_
     assert RunConfig().options_label == "" and RunConfig(matmul_precision="bf16").options_label == "bf16 products"
     both = RunConfig(beta=0.5, matmul_precision="bf16")
     assert both.options_note() == " · beta 0.5 · bf16 products" and both.run_name == RunConfig(beta=0.5).run_name
+
+
+def test_a_lecture_page_of_bf16_nets_says_so_under_its_heading(tmp_path):
+    from lecture.lecture import _precision_note, lecture_home
+    from sweep.plan import merge
+
+    for precision in ("fp32", "bf16"):
+        merge(tmp_path / precision, spec_from([("784-64-2", "variational")], "0-1", {"matmul_precision": precision}), overwrite=False)
+    assert _precision_note(tmp_path / "fp32") == ""
+    assert _precision_note(tmp_path / "bf16") == "; its nets trained with bf16 matrix products"
+    assert lecture_home("lecture", "bf16").name == "lecture-bf16" and lecture_home("beyond").name == "beyond"
