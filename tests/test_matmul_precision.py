@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-import signal
 
 import h5py
 import numpy as np
 import pytest
 import torch
-from test_train import _train_process
+from test_train import _train_process, kill_after_first_epoch
 
 from errors import ProjectError
-from helpers import cli, wait_until
+from helpers import cli
 from sweep.plan import spec_from
 from train.adam_step import AdamStep
 from train.config import RunConfig
@@ -59,10 +58,7 @@ def test_a_bf16_run_is_another_run_as_good_and_the_same_every_time(small_data_di
 def test_a_killed_bf16_run_resumes_to_the_same_numbers_and_keeps_its_precision(small_data_dir, tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     options = ("--arch", "784-128-2", "--epochs", "3", "--matmul-precision", "bf16", "--threads", "1")  # the same threads throughout
-    process = _train_process(small_data_dir, killed, *options)
-    wait_until(lambda: (killed / "checkpoints" / "resume.pt").exists(), 120, "the first epoch's resume state")
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_first_epoch(small_data_dir, killed, *options)
     refused = cli("train", "--resume", "--out", killed, "--data-dir", small_data_dir, "--quiet", "--matmul-precision", "fp32")
     assert refused.exit_code != 0 and "--matmul-precision" in refused.output and len(refused.output.strip().splitlines()) == 1
     result = cli("train", "--resume", "--out", killed, "--data-dir", small_data_dir, "--quiet", "--threads", "1")

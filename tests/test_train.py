@@ -177,6 +177,15 @@ def _train_process(small_data_dir, out, *args):
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def kill_after_first_epoch(small_data_dir, out, *args) -> None:
+    """`train` at `out`, SIGKILLed once its first epoch's resume state is saved (the last write of an
+    epoch): the run goes on from epoch 2, or 3 if the second ended before the kill."""
+    process = _train_process(small_data_dir, out, *args)
+    wait_until(lambda: (out / "checkpoints" / "resume.pt").exists(), 120, "the first epoch's resume state")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
 def test_sigkill_leaves_a_readable_file_and_resume_completes_it(small_data_dir, tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     process = _train_process(small_data_dir, killed, "--epochs", "8")
@@ -208,11 +217,7 @@ def test_a_resumed_run_goes_on_with_the_same_kl_warm_up_step_for_step(small_data
     where it was (a count restarted at the resumed epoch would train other numbers)."""
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     options = ("--arch", "784-128-2", "--epochs", "3", "--kl-warmup", "2", "--beta", "0.5", "--free-bits", "0.05")
-    process = _train_process(small_data_dir, killed, *options)
-    # the resume state is saved last at the end of an epoch: killed after it, the run goes on from epoch 2 (mid-warm-up) or 3
-    wait_until(lambda: (killed / "checkpoints" / "resume.pt").exists(), 120, "the first epoch's resume state")
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_first_epoch(small_data_dir, killed, *options)  # the run goes on from epoch 2 (mid-warm-up) or 3
     with h5py.File(killed / "run.h5", "r") as run:
         assert 1 <= run["epochs/test_loss"].shape[0] < 3  # killed before the end
     result = cli("train", "--resume", "--out", str(killed), "--data-dir", str(small_data_dir), "--quiet")
