@@ -136,7 +136,7 @@ class RunConfig:
     # it, a step ~0.7 ms sooner (train/fast_loss.py). Runs from before the option recorded "exact".
     loss_precision: str = "fast"  # one of LOSS_PRECISIONS
     # The training step's large matrix products: "fp32", or "bf16" (bfloat16 operands, float32 weights,
-    # optimizer, tracking and test pass; ~25% sooner where the CPU multiplies bfloat16 natively). Unlike
+    # optimizer, tracking and test pass; an epoch in ~3/4 of the time where the CPU multiplies bfloat16 natively). Unlike
     # the loss's precision, bf16 trains other weights: another run. Runs from before the option are fp32.
     matmul_precision: str = "fp32"  # one of MATMUL_PRECISIONS
     extra: dict = field(default_factory=dict, compare=False)  # provenance: versions, start time, data source
