@@ -236,7 +236,12 @@ def wide_layers(layers: tuple[int, ...]) -> list[tuple[int, int]]:
     encoder = list(zip(layers[:-2], layers[1:-1]))
     heads = [(layers[-2], 2 * layers[-1])]
     decoder = [(fan_out, fan_in) for fan_in, fan_out in zip(layers[:-1], layers[1:])]
-    return [pair for pair in encoder + heads + decoder if min(pair) >= BF16_MIN_WIDTH]
+    return [pair for pair in encoder + heads + decoder if is_wide(*pair)]
+
+
+def is_wide(fan_in: int, fan_out: int) -> bool:
+    """Whether `--matmul-precision bf16` multiplies a dense layer of this size in bfloat16."""
+    return min(fan_in, fan_out) >= BF16_MIN_WIDTH
 
 
 TRAINING_OPTIONS = ("beta", "kl_warmup", "free_bits", "activation", "init")  # what a run optimises and starts from

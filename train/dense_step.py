@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from train.adam_step import AdamStep
-from train.config import BF16_MIN_WIDTH
+from train.config import is_wide
 from train.fast_loss import softplus_sum_minus_dot
 from train.model import VAE, InputLayer, Objective, penalty_sum, reconstruction_loss
 
@@ -102,10 +102,9 @@ class _Bfloat16Dense(_Dense):
 
 
 def _dense(layer: nn.Module, grads: dict[int, torch.Tensor], bf16: bool) -> _Dense:
-    """The layer's step, in bfloat16 where asked and the layer is wide (config.BF16_MIN_WIDTH both ways: the 784 x 256
+    """The layer's step, in bfloat16 where asked and the layer is wide (config.is_wide: the 784 x 256
     layers of the lecture's nets, ~95% of their arithmetic); a narrow layer's product is too short to gain from it."""
-    wide = min(layer.weight_t.shape if isinstance(layer, InputLayer) else layer.weight.shape) >= BF16_MIN_WIDTH
-    return (_Bfloat16Dense if bf16 and wide else _Dense)(layer, grads)
+    return (_Bfloat16Dense if bf16 and is_wide(*layer.weight_t.shape if isinstance(layer, InputLayer) else layer.weight.shape) else _Dense)(layer, grads)
 
 
 def _dense_layers(stack: nn.Module, grads: dict[int, torch.Tensor], bf16: bool) -> list[_Dense]:
