@@ -587,13 +587,19 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
 
 
 def _refuse_before_work(out: Path, spec, classifier: Path, page: Page = LECTURE) -> None:
-    """One line when `--out` holds nets of another length, or a file the lecture writes cannot be written."""
+    """One line when `--out` holds nets of another length or matmul precision, or a file the lecture writes
+    cannot be written: before the training estimate, so that nothing is said of work that will not be done."""
     from sweep.plan import load_plan
 
-    trained, asked = {config.epochs for config in load_plan(out / "sweep").values()}, spec.options.get("epochs")
+    planned = load_plan(out / "sweep").values()
+    trained, asked = {config.epochs for config in planned}, spec.options.get("epochs")
     if trained and asked is not None and trained != {asked}:  # the sweep's own message would offer options the lecture has not
         raise ProjectError(f"--out {out}: its nets were trained with --epochs {', '.join(map(str, sorted(trained)))}, not {asked}; "
                            f"give --out another folder for a {page.what} of this length")
+    products, asked = {config.matmul_precision for config in planned}, spec.options.get("matmul_precision", "fp32")
+    if products and products != {asked}:
+        raise ProjectError(f"--out {out}: its nets were trained with {' and '.join(sorted(products))} matrix products, not {asked}; "
+                           f"give --matmul-precision {sorted(products)[0]} to go on with it, or --out another folder")
     refuse_what_cannot_be_written(out, list(spec.seeds), classifier, page)
 
 

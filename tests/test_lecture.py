@@ -154,6 +154,17 @@ def test_a_lecture_of_another_length_is_refused_in_one_line(made, small_data_dir
     assert (out / "sweep" / "plan.json").read_text() == plan
 
 
+def test_a_lecture_of_other_matrix_products_is_refused_before_any_estimate(made, small_data_dir):
+    out, _ = made
+    plan = (out / "sweep" / "plan.json").read_text()
+    result = cli("lecture", "--seeds", "0-1", "--epochs", "1", "--matmul-precision", "bf16", "--track", "1-per-class", "--data-dir", str(small_data_dir),
+                 "--out", str(out), "--quiet")
+    assert result.exit_code == 1 and result.output.splitlines() == [
+        f"Error: --out {out}: its nets were trained with fp32 matrix products, not bf16; "
+        "give --matmul-precision fp32 to go on with it, or --out another folder"]
+    assert (out / "sweep" / "plan.json").read_text() == plan
+
+
 def test_an_out_that_is_not_a_lecture_is_refused(small_data_dir, tmp_path):
     (tmp_path / "thesis.tex").write_text("x")
     result = lecture(small_data_dir, tmp_path)
