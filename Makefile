@@ -7,10 +7,12 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 
 .PHONY: setup demo test bench
 
+# --no-cache-dir: PyPI's torch brings ~3 GB of CUDA wheels, and a copy of them in pip's cache doubled
+# what the install needs of the disk (a CI run on a nearly full disk failed there).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[test,ray]'
+	$(PY) -m pip install --quiet --no-cache-dir $(TORCH)
+	$(PY) -m pip install --quiet --no-cache-dir -e '.[test,ray]'
 	touch $@
 
 setup: $(VENV)/.installed
