@@ -35,3 +35,4 @@ bench: setup
 	$(PY) bench/sweep_speed.py
 	$(PY) bench/camera_speed.py
 	$(PY) bench/snapshot_cost.py
+	$(PY) bench/step_overhead.py
