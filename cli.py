@@ -142,8 +142,9 @@ def data_fetch(force: bool) -> None:
               help="exact: the recorded reconstruction is PyTorch's BCE, ~0.7 ms a step later; fast records it within ~1e-6. "
                    "The same weights and codes either way.")
 @click.option("--matmul-precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16: the step's wide matrix products take bfloat16 operands: an epoch in ~3/4 of the time where the CPU "
-                   "has bf16 dot products (maybe slower on others); another run than fp32's, with its own numbers.")
+              help="bf16: the step's wide matrix products take bfloat16 operands: an epoch's steps in ~3/4 of the time where the CPU "
+                   "has bf16 dot products (maybe slower on others; CPUs only); another run than fp32's, with its own numbers "
+                   "(its folder's name says bf16).")
 @click.option("--out", type=CheckedPath(made=True, file_okay=False),
               help="Run directory (default outputs/runs/<arch>-<mode>-s<seed>[-options][-tag]).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in the same directory.")
@@ -251,15 +252,16 @@ def report(folders, out, render_missing) -> None:
 @click.option("--jobs", type=int, help="Local worker processes (default: one per core).")
 @click.option("--address", help="--executor ray: a running cluster to join.")
 @click.option("--out", type=CheckedPath(made=True), default=None,
-              help=f"The lecture's folder: its sweep, media and page (default {home('lecture')}, with --beyond {home('beyond')}).")
+              help=f"The lecture's folder: its sweep, media and page (default {home('lecture')}, with --beyond {home('beyond')}; "
+                   "with bf16 products, their names with -bf16).")
 @click.option("--beyond", is_flag=True, help="The page beyond the lecture: remedies for the collapse (KL warm-up, free bits, LeakyReLU, "
                                              "Glorot, beta 0.5) on its collapsing nets, each checked against what the literature says.")
 @click.option("--size", default="1080p", show_default=True, help="Size of the page's videos.")
 @click.option("--config", "config_file", type=CheckedPath(), default=None, hidden=True)  # the lecture's own sweep unless given (tests)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every net (default: the lecture's 10); the claims show how fast the test loss still falls.")
 @click.option("--matmul-precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="As train's: bf16 trains the nets in ~3/4 of the time on CPUs with bf16 dot products (maybe slower on others); "
-                   "other runs, in outputs/lecture-bf16 unless --out says.")
+              help="As train's: bf16 trains the nets in ~5/6 of the time on CPUs with bf16 dot products (31 min against 37 here; "
+                   "maybe slower on others); other runs, in outputs/lecture-bf16 unless --out says.")
 @click.option("--track", hidden=True)
 @click.option("--data-dir", type=CheckedPath(file_okay=False), hidden=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -473,8 +473,9 @@ def write_page(out: Path, sweep: Path, seeds: list[int], size: tuple[int, int], 
 
 
 def lecture_home(kind: str, matmul_precision: str = "fp32") -> Path:
-    """Where `lecture` (kind "lecture" or "beyond") goes without --out: outputs/lecture, or with bf16
-    products outputs/lecture-bf16, whose runs are others and never share the fp32 lecture's folder."""
+    """Where `lecture` (kind "lecture" or "beyond") goes without --out: outputs/lecture (outputs/beyond), or
+    with bf16 products outputs/lecture-bf16 (outputs/beyond-bf16), whose runs are others and never share
+    the fp32 page's folder."""
     from owners import home
 
     folder = home(kind)
@@ -482,8 +483,8 @@ def lecture_home(kind: str, matmul_precision: str = "fp32") -> Path:
 
 
 # A 10-epoch lecture member on one core of the project's 2-core machine, by the precision of its products (BENCHMARKS.md:
-# 24.7 s fp32 and 19.6 s bf16 on average in session 14's 15-seed lecture and its seeds 0-4, 2 workers x 1 thread)
-MEMBER_SECONDS = {"fp32": 24.7, "bf16": 19.6}
+# 24.7 s fp32 and 20.4 s bf16 on average in session 14's two 15-seed lectures, 2 workers x 1 thread)
+MEMBER_SECONDS = {"fp32": 24.7, "bf16": 20.4}
 
 
 def training_estimate(members: list, folder: Path, workers: int, label: str = "lecture") -> str:

@@ -102,3 +102,27 @@ def test_a_lecture_page_of_bf16_nets_says_so_under_its_heading(tmp_path):
     assert _precision_note(tmp_path / "fp32") == ""
     assert _precision_note(tmp_path / "bf16") == "; its nets trained with bf16 matrix products"
     assert lecture_home("lecture", "bf16").name == "lecture-bf16" and lecture_home("beyond").name == "beyond"
+
+
+def test_train_keeps_a_bf16_run_beside_the_fp32_run_of_the_same_options(small_data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `train` without --out: outputs/runs/ here
+    for precision in ("fp32", "bf16"):
+        result = cli("train", "--data-dir", small_data_dir, "--quiet", "--arch", "784-64-2", "--epochs", "1", "--track", "1-per-class",
+                     "--beta", "0.5", "--tag", "talk", "--matmul-precision", precision, "--threads", "1")
+        assert result.exit_code == 0, result.output
+    runs = tmp_path / "outputs" / "runs"
+    assert sorted(path.name for path in runs.iterdir()) == ["784-64-2-variational-s0-b0.5-bf16-talk", "784-64-2-variational-s0-b0.5-talk"]
+    with h5py.File(runs / "784-64-2-variational-s0-b0.5-talk" / "run.h5") as fp32:
+        assert json.loads(fp32.attrs["config"])["matmul_precision"] == "fp32"  # not replaced by the bf16 run
+    resumed = cli("train", "--data-dir", small_data_dir, "--quiet", "--arch", "784-64-2", "--epochs", "1", "--track", "1-per-class",
+                  "--beta", "0.5", "--tag", "talk", "--matmul-precision", "bf16", "--threads", "1", "--resume")
+    assert resumed.exit_code == 0 and "784-64-2-variational-s0-b0.5-bf16-talk" in resumed.output, resumed.output
+
+
+def test_bf16_products_are_refused_off_the_cpu_where_nobody_measured_them():
+    from train.loop import check_precision_on
+
+    check_precision_on(torch.device("cpu"), "bf16")
+    check_precision_on(torch.device("cuda"), "fp32")
+    with pytest.raises(ProjectError, match="bf16 is measured on CPUs only, and this run would train on cuda: train it in fp32 there, or give --device cpu"):
+        check_precision_on(torch.device("cuda"), "bf16")

@@ -224,6 +224,7 @@ def test_collapse_numbers_match_the_encodings(runs, tmp_path):
     numbers = json.loads((tmp_path / "collapse.json").read_text())
     with h5py.File(runs["d8"] / "run.h5") as handle:
         mu, logvar = handle["encodings/mu"][:].astype(np.float64), handle["encodings/logvar"][:].astype(np.float64)
+    assert numbers["matmul_precision"] == "fp32" and numbers["run"] == str(runs["d8"])
     assert np.allclose(numbers["variance_of_mean"], mu.var(axis=1))
     assert np.allclose(numbers["mean_encoder_variance"], np.exp(logvar).mean(axis=1))
     inactive = np.flatnonzero(mu[-1].var(axis=0) < 0.01)

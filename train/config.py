@@ -213,7 +213,7 @@ class RunConfig:
     @property
     def options_label(self) -> str:
         """Those options in words, for titles, `info` and the report: "beta 0.5 · KL warm-up 2 epochs"; "" for the defaults.
-        bfloat16 products are named too ("bf16 products"): not in the run's name, but another run all the same."""
+        bfloat16 products are named too ("bf16 products"): not in a sweep member's name (a sweep holds one precision), but another run all the same."""
         words = [_LABELS[name](value) for name, value in self.training_options.items()]
         return " · ".join(words + [f"{self.matmul_precision} products"] * (self.matmul_precision != "fp32"))
 
@@ -223,8 +223,20 @@ class RunConfig:
 
     @property
     def run_name(self) -> str:
-        suffix = "".join(f"-{option_name_part(name, value)}" for name, value in self.training_options.items())
-        return run_name(self.arch, self.mode, self.seed, self.tag, options=suffix[1:])
+        return run_name(self.arch, self.mode, self.seed, self.tag, options=self._options_part())
+
+    def _options_part(self) -> str:
+        return "-".join(option_name_part(name, value) for name, value in self.training_options.items())
+
+    @property
+    def folder_name(self) -> str:
+        """`train`'s folder for the run under RUNS_DIR: its name, with "bf16" among its options when its
+        products were bfloat16, so that `train --matmul-precision bf16` never meets the fp32 run of the
+        same options in one folder. A sweep's members keep `run_name`: a sweep holds one precision."""
+        if self.matmul_precision == "fp32":
+            return self.run_name
+        options = "-".join(part for part in (self._options_part(), self.matmul_precision) if part)
+        return run_name(self.arch, self.mode, self.seed, self.tag, options=options)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

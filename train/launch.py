@@ -43,11 +43,11 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     names those the user typed (a `--resume` refuses any that contradicts the saved config)."""
     config = RunConfig(**options)
     check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
-    name_bytes = len(config.run_name.encode())  # --arch and --tag are ASCII: only their length can go wrong
+    name_bytes = len(config.folder_name.encode())  # --arch and --tag are ASCII: only their length can go wrong
     if not out and name_bytes > MAX_NAME_BYTES:
-        raise ProjectError(f"the run's name {config.run_name[:40]}... would be {name_bytes} bytes, and a folder name takes at most "
+        raise ProjectError(f"the run's name {config.folder_name[:40]}... would be {name_bytes} bytes, and a folder name takes at most "
                            f"{MAX_NAME_BYTES}: give a shorter --tag, or --out")
-    run_dir = Path(out) if out else RUNS_DIR / config.run_name
+    run_dir = Path(out) if out else RUNS_DIR / config.folder_name
     guard_out(run_dir, "run", "--out" if out else "the default output")
     run_path = RunFolder(run_dir).run_file
     recover_set_aside(run_dir)

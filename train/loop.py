@@ -43,6 +43,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def check_precision_on(device: torch.device, matmul_precision: str) -> None:
+    """bf16 products were measured on CPUs only (BENCHMARKS.md): on a GPU, cuBLAS may also sum them in
+    reduced precision, and nothing here has compared such runs with fp32's, so they are refused."""
+    if matmul_precision == "bf16" and device.type != "cpu":
+        raise ProjectError(f"--matmul-precision bf16 is measured on CPUs only, and this run would train on {device.type}: "
+                           "train it in fp32 there, or give --device cpu")
+
+
 def _generator(device: torch.device, seed: int, epoch: int, purpose: int) -> torch.Generator:
     generator = torch.Generator(device=device)
     generator.manual_seed(seed * 1_000_003 + epoch * 1_009 + purpose)
@@ -104,6 +112,7 @@ class Trainer:
     def __init__(self, config: RunConfig, mnist: Mnist, run_dir: Path, progress: bool = True):
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         self.device = resolve_device(config.device)
+        check_precision_on(self.device, config.matmul_precision)
         torch.manual_seed(config.seed)
         self.model = VAE(config.layers, config.activation, config.init).to(self.device)
         # fused: one kernel for all parameters instead of ~8 element-wise passes each (-1 ms a step on CPU)

@@ -3,7 +3,7 @@
 The run file's datasets have one owner (`DATASETS` in runfile.py); this module is the owner of the
 folder around it, so that no other module spells a file name of a run:
 
-    outputs/runs/<arch>-<mode>-s<seed>[-<options>][-<tag>]/   RUNS_DIR / run_name(...), unless `train --out`
+    outputs/runs/<arch>-<mode>-s<seed>[-<options>][-<tag>]/   RUNS_DIR / RunConfig.folder_name, unless `train --out`
         run.h5                        the run file (and run.h5.spare, run.h5.retiring while it trains)
         checkpoints/model-e001.pt     the weights after each epoch
         checkpoints/resume.pt         the latest model and optimizer state, for --resume

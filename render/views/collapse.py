@@ -33,6 +33,7 @@ def collapse_numbers(run: RunFile) -> dict:
     dead = run.dead_units()
     return {
         "run": str(run_folder(run)), "arch": run.config.arch, "mode": run.config.mode, **run.config.training_options,
+        "matmul_precision": run.config.matmul_precision,  # bf16 products make another run (train/dense_step.py)
         "threshold": INACTIVE_THRESHOLD, "epochs": list(range(1, mu.shape[0] + 1)),
         "variance_of_mean": stats.variance_of_mu.tolist(),  # [epoch][dim]
         "mean_encoder_variance": stats.mean_variance.tolist() if variational else None,  # untrained without sampling
