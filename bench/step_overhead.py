@@ -22,7 +22,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from bench.member_breakdown import TRAIN, _matmul_seconds, _products, layer_sizes  # noqa: E402
+from bench.member_breakdown import TRAIN, _matmul_seconds, _products, _timed, layer_sizes  # noqa: E402
 from data.mnist import load_mnist  # noqa: E402
 from lecture.lecture import MEMBER_SECONDS  # noqa: E402
 from train.config import RunConfig  # noqa: E402
@@ -40,29 +39,19 @@ from train.loop import Trainer  # noqa: E402
 LECTURE_MEMBERS, WORKERS, EPOCHS = 180, 2, 10
 
 
-def _step_seconds(trainer: Trainer, rows: int, steps: int = 200) -> float:
-    """The least mean over 3 loops of `steps` real steps on the first `rows` training digits."""
+def _per_call(work, calls: int = 200) -> float:
+    """Seconds a call of `work`: the least mean over 3 loops of `calls`."""
+    return _timed(lambda: [work() for _ in range(calls)], 3) / calls
+
+
+def _step_seconds(trainer: Trainer, rows: int) -> float:
+    """A real step on the first `rows` training digits, after 20 to warm up."""
     x = trainer.train_x[:rows].float().div(255)
     noise = torch.Generator().manual_seed(0)
-    for step in range(20):
-        trainer.train_step(x, noise, step)
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for step in range(steps):
-            trainer.train_step(x, noise, step)
-        best = min(best, (time.perf_counter() - started) / steps)
-    return best
-
-
-def _adam_seconds(trainer: Trainer, steps: int = 200) -> float:
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(steps):
-            trainer.adam.step()
-        best = min(best, (time.perf_counter() - started) / steps)
-    return best
+    steps = iter(range(10**9))
+    for _ in range(20):
+        trainer.train_step(x, noise, next(steps))
+    return _per_call(lambda: trainer.train_step(x, noise, next(steps)))
 
 
 def measure(arch: str, mnist) -> dict[str, float]:
@@ -72,7 +61,7 @@ def measure(arch: str, mnist) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder, subnormals_flushed():
         trainer = Trainer(config, mnist, Path(folder) / "run", progress=False)
         return {"step_100": _step_seconds(trainer, 100), "step_1": _step_seconds(trainer, 1),
-                "adam": _adam_seconds(trainer), "products_1": _matmul_seconds(_products(encoder + decoder, 1, backward=True), 200) / 200}
+                "adam": _per_call(trainer.adam.step), "products_1": _matmul_seconds(_products(encoder + decoder, 1, backward=True), 200) / 200}
 
 
 def main() -> None:
