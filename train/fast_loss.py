@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import torch
 
+from train.sums import ordered_sum
+
 _CHUNK = 112  # pixels whose log is taken as one product: 784 = 7 x 112, and 0.5^112 is still a normal float
 
 
@@ -25,11 +27,11 @@ def softplus_sum_minus_dot(logits: torch.Tensor, target: torch.Tensor, probabili
     s = torch.sigmoid(logits) if probabilities is None else probabilities
     larger = torch.maximum(s, torch.rsub(s, 1)).reshape(-1)  # e^-log1p(e^-|x|), in [0.5, 1]
     if larger.numel() % _CHUNK == 0 and torch.finfo(larger.dtype).tiny < 0.5 ** _CHUNK:
-        log_larger = larger.view(-1, _CHUNK).prod(dim=1).log_().sum()
+        log_larger = ordered_sum(larger.view(-1, _CHUNK).prod(dim=1).log_())
     else:  # a half float's product of 112 would underflow
-        log_larger = larger.log_().sum()
+        log_larger = ordered_sum(larger.log_())
     # max(x, 0) - t x is >= 0 for t in [0, 1], as -log(larger) is: two sums of non-negative terms, nothing cancels
-    linear = torch.relu(logits).addcmul_(target, logits, value=-1).sum()
+    linear = ordered_sum(torch.relu(logits).addcmul_(target, logits, value=-1))
     return linear - log_larger
 
 

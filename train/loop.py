@@ -62,13 +62,14 @@ def _as_pixels(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def encode_eval(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Means and log-variances in eval mode (no sampling, no grad), batch by batch."""
-    was_training = model.training
-    model.eval()
-    parts = [model.encode(_as_pixels(images[start:start + EVAL_BATCH])) for start in range(0, len(images), EVAL_BATCH)]
-    model.train(was_training)
-    return torch.cat([mu for mu, _ in parts]), torch.cat([logvar for _, logvar in parts])
+@torch.no_grad()
+def encode_tracked(model: VAE, pixels: torch.Tensor) -> torch.Tensor:
+    """[mu | logvar] of the tracked digits now, as every step's `TrackingPass` encodes them: step 0
+    the same way as the rest (its first layer sums the digits' ink rows, whose rounding, unlike a
+    product of a few rows, does not change with torch's threads)."""
+    codes = torch.empty(1, len(pixels), model.heads.out_features, device=pixels.device)
+    TrackingPass(model, pixels, out=codes)(0)
+    return codes[0]
 
 
 @torch.no_grad()
@@ -136,9 +137,10 @@ class Trainer:
     def start(self) -> int:
         """Create the run file with step 0; returns the first epoch to train (1)."""
         make_folder(self.run_dir, "run directory")
-        mu0, logvar0 = encode_eval(self.model, self.tracked_x)
+        codes = encode_tracked(self.model, _as_pixels(self.tracked_x)).cpu().numpy()
+        latent = self.config.latent_dim
         runfile.create(self.run_path, self.config.to_json(), self.tracked_index, self.tracked_label, self.tracked_image,
-                       self.test_labels, mu0.cpu().numpy(), logvar0.cpu().numpy(),
+                       self.test_labels, codes[:, :latent], codes[:, latent:],
                        snapshots=SNAPSHOT_PATTERN if self.config.snapshot_every else "")
         return 1
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from train import config
 from train.fast_loss import binary_cross_entropy_sum
+from train.sums import ordered_sum
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,10 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, per_image: bool =
     first) against pixel intensities in [0, 1], summed over the 784 pixels of each image; summed over
     the whole batch too (a scalar, as training and the test loss take it), or `per_image` (...,).
 
-    The two sums are kept as they are, not one made from the other: adding the images' sums up
-    rounds differently from one sum over every pixel, and recorded numbers stay bit for bit."""
+    The whole sum is `ordered_sum`'s, so that its rounding does not depend on torch's threads."""
     if per_image:
         return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    return ordered_sum(F.binary_cross_entropy_with_logits(logits, x, reduction="none"))
 
 
 def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, mode: str,
@@ -200,8 +200,8 @@ def loss_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: 
 def penalty_sum(mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> torch.Tensor:
     """The penalty of `loss_terms`, summed over the batch."""
     if mode == "variational":
-        return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return 0.5 * torch.sum(mu.pow(2))
+        return -0.5 * ordered_sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return 0.5 * ordered_sum(mu.pow(2))
 
 
 def penalty_per_dimension(mu: torch.Tensor, logvar: torch.Tensor, mode: str) -> torch.Tensor:

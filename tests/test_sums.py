@@ -1,0 +1,65 @@
+"""A run's numbers do not depend on torch's thread count: `train --threads 1` and `--threads 2` record the same."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from train.sums import SERIAL, ordered_sum
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def threads():
+    """Sets torch's threads for the test, and puts the count it found back after."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def _at(threads, count: int, work):
+    threads(count)
+    return work()
+
+
+@pytest.mark.parametrize("shape", [(100, 784), (2000, 784), (70_000,), (3, 5, 40_000), (SERIAL + 1,)])
+def test_a_sum_rounds_the_same_at_one_and_two_threads(threads, shape):
+    values = torch.randn(*shape, generator=torch.Generator().manual_seed(0)).exp()
+    one, two = _at(threads, 1, lambda: ordered_sum(values)), _at(threads, 2, lambda: ordered_sum(values))
+    assert torch.equal(one, two)
+    assert float(one) == pytest.approx(float(values.double().sum()), rel=1e-6)  # and it is the sum
+
+
+def test_a_sum_of_whole_numbers_is_exact_whatever_its_shape():
+    for shape in [(100, 784), (70_001,), (7, 9_999)]:
+        values = torch.arange(int(np.prod(shape)), dtype=torch.float32).remainder_(7).reshape(shape)  # 0..6: partial sums stay exact
+        assert float(ordered_sum(values)) == float(values.double().sum())
+
+
+def test_a_reduction_under_the_serial_size_runs_on_one_thread(threads):
+    """What `ordered_sum` leaves to PyTorch: a sum of at most SERIAL elements, done on the calling thread
+    (PyTorch's grain); were a newer torch to split it, runs would depend on their threads again."""
+    values = torch.randn(SERIAL, generator=torch.Generator().manual_seed(1)).exp()
+    assert all(torch.equal(_at(threads, 1, values.sum), _at(threads, count, values.sum)) for count in (2, 3, 4))
+
+
+def test_a_run_trains_and_records_the_same_numbers_at_one_and_two_threads(small_data_dir, tmp_path):
+    """A lecture member (batch 100, 6 digits a class) trained alone at torch's default of all cores, or in a sweep's
+    worker with one thread: every dataset of the run file the same, bit for bit, but the epochs' seconds."""
+    for count in (1, 2):
+        subprocess.run([sys.executable, "cli.py", "train", "--arch", "784-64-8-2", "--epochs", "2", "--data-dir", str(small_data_dir),
+                        "--out", str(tmp_path / f"t{count}"), "--threads", str(count), "--quiet"], cwd=ROOT, check=True, capture_output=True)
+    with h5py.File(tmp_path / "t1" / "run.h5") as one, h5py.File(tmp_path / "t2" / "run.h5") as two:
+        names = []
+        one.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
+        assert {"trajectory/mu", "trajectory/loss", "epochs/test_loss", "encodings/mu"} <= set(names)
+        for name in names:
+            if name != "epochs/seconds":
+                assert np.array_equal(one[name][()], two[name][()], equal_nan=True), name
