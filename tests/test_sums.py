@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import h5py
 import numpy as np
 import pytest
 import torch
+from test_train import _train_process, kill_after_first_epoch
 
+from helpers import cli
 from train.sums import SERIAL, ordered_sum
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -50,16 +46,27 @@ def test_a_reduction_under_the_serial_size_runs_on_one_thread(threads):
     assert all(torch.equal(_at(threads, 1, values.sum), _at(threads, count, values.sum)) for count in (2, 3, 4))
 
 
-def test_a_run_trains_and_records_the_same_numbers_at_one_and_two_threads(small_data_dir, tmp_path):
-    """A lecture member (batch 100, 6 digits a class) trained alone at torch's default of all cores, or in a sweep's
-    worker with one thread: every dataset of the run file the same, bit for bit, but the epochs' seconds."""
-    for count in (1, 2):
-        subprocess.run([sys.executable, "cli.py", "train", "--arch", "784-64-8-2", "--epochs", "2", "--data-dir", str(small_data_dir),
-                        "--out", str(tmp_path / f"t{count}"), "--threads", str(count), "--quiet"], cwd=ROOT, check=True, capture_output=True)
-    with h5py.File(tmp_path / "t1" / "run.h5") as one, h5py.File(tmp_path / "t2" / "run.h5") as two:
+def _datasets(path) -> dict[str, np.ndarray]:
+    with h5py.File(path) as run:
         names = []
-        one.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
-        assert {"trajectory/mu", "trajectory/loss", "epochs/test_loss", "encodings/mu"} <= set(names)
-        for name in names:
-            if name != "epochs/seconds":
-                assert np.array_equal(one[name][()], two[name][()], equal_nan=True), name
+        run.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)  # None: go on
+        return {name: run[name][()] for name in names}
+
+
+def test_a_run_records_the_same_numbers_at_one_and_two_threads_and_resumed_across_them(small_data_dir, tmp_path):
+    """A lecture member's settings (batch 100, 6 digits a class): trained with one thread (a sweep's worker), with two
+    (`train` alone, all cores), and killed at one thread then resumed at two: every dataset of the run file the same,
+    bit for bit, but the epochs' seconds."""
+    options = ("--arch", "784-64-8-2", "--track", "6-per-class", "--epochs", "3")
+    for count in (1, 2):
+        assert _train_process(small_data_dir, tmp_path / f"t{count}", *options, "--threads", str(count)).wait() == 0
+    kill_after_first_epoch(small_data_dir, tmp_path / "resumed", *options, "--threads", "1")
+    resumed = cli("train", "--resume", "--out", tmp_path / "resumed", "--data-dir", small_data_dir, "--quiet", "--threads", "2")
+    assert resumed.exit_code == 0, resumed.output
+    one = _datasets(tmp_path / "t1" / "run.h5")
+    assert {"trajectory/mu", "trajectory/loss", "epochs/test_loss", "encodings/mu"} <= set(one) and len(one["epochs/test_loss"]) == 3
+    for other in ("t2", "resumed"):
+        got = _datasets(tmp_path / other / "run.h5")
+        assert set(got) == set(one)
+        for name in sorted(set(one) - {"epochs/seconds"}):
+            assert np.array_equal(one[name], got[name], equal_nan=True), f"{other}: {name}"
