@@ -573,6 +573,10 @@ def run_lecture(seeds: str, out: Path, executor: str = "local", jobs: int | None
     started = time.perf_counter()
     check_out(out, page)
     check_request(executor, jobs, address)
+    if executor == "local":
+        from train.loop import check_device_here
+
+        check_device_here("auto", matmul_precision)
     video_size = parse_size(size)
     given = read_config(config_file) if config_file else page.sweep  # the page's own sweep (--config: another, for tests)
     spec = spec_from(config_groups(given), seeds, {"epochs": epochs or given.get("epochs"), "track": track or given.get("track"),

@@ -114,6 +114,10 @@ def run_sweep(spec: SweepSpec, folder: Path, executor: str = "local", jobs: int 
               echo: Callable[[str], None] = print, overwrite_hint: str | None = None) -> list[Outcome]:
     """Train the sweep's members in `folder`; returns every member's outcome, in plan order."""
     check_request(executor, jobs, address)
+    if executor == "local":  # a Ray node's device is its own: its trainer refuses there
+        from train.loop import check_device_here
+
+        check_device_here(spec.options.get("device", "auto"), spec.options.get("matmul_precision", "fp32"))
     plan, names, changed = merge(folder, spec, overwrite, overwrite_hint or OVERWRITE_HINT)
     members = [Member(plan.members[name], plan.path_of(name), member_state(plan.path_of(name), plan.members[name])) for name in names]
     if overwrite:  # a run file this program cannot read is replaced only when asked

@@ -126,3 +126,21 @@ def test_bf16_products_are_refused_off_the_cpu_where_nobody_measured_them():
     check_precision_on(torch.device("cuda"), "fp32")
     with pytest.raises(ProjectError, match="bf16 is measured on CPUs only, and this run would train on cuda: train it in fp32 there, or give --device cpu"):
         check_precision_on(torch.device("cuda"), "bf16")
+
+
+def test_a_new_tag_that_reads_as_a_training_option_is_refused(small_data_dir, tmp_path, monkeypatch):
+    """An fp32 run tagged `bf16` would be the folder of the untagged bf16 run (`...-s0-bf16`), `--tag glorot` that of
+    `--init glorot`: `train` refuses such a first word, in any case, and nothing is made."""
+    from train.config import check_new_tag
+
+    for tag in ("bf16", "BF16-talk", "glorot", "b0.5", "fb0.25-x", "w2", "leaky-relu", "elu"):
+        with pytest.raises(ProjectError, match="reads as a training option in the run's name"):
+            check_new_tag(tag)
+    for tag in ("", "talk", "talk-bf16", "best", "wide", "x-glorot"):
+        check_new_tag(tag)
+    monkeypatch.chdir(tmp_path)
+    result = cli("train", "--data-dir", small_data_dir, "--quiet", "--arch", "784-64-2", "--epochs", "1", "--tag", "bf16")
+    assert result.exit_code == 1 and result.output.splitlines() == [
+        "Error: --tag bf16: its first word 'bf16' reads as a training option in the run's name, where it could name another "
+        "run's folder; put another word first"]
+    assert not (tmp_path / "outputs").exists()

@@ -25,12 +25,19 @@ def _at(threads, count: int, work):
     return work()
 
 
-@pytest.mark.parametrize("shape", [(100, 784), (2000, 784), (70_000,), (3, 5, 40_000), (SERIAL + 1,)])
-def test_a_sum_rounds_the_same_at_one_and_two_threads(threads, shape):
+@pytest.mark.parametrize("shape", [(100, 784), (2000, 784), (70_000,), (1, 70_000), (1, 1, 70_000), (3, 5, 40_000), (SERIAL + 1,)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_a_sum_rounds_the_same_at_any_thread_count(threads, shape, transposed):
     values = torch.randn(*shape, generator=torch.Generator().manual_seed(0)).exp()
-    one, two = _at(threads, 1, lambda: ordered_sum(values)), _at(threads, 2, lambda: ordered_sum(values))
-    assert torch.equal(one, two)
+    values = values.transpose(0, -1) if transposed else values  # a view whose memory runs across its last dimension
+    one = _at(threads, 1, lambda: ordered_sum(values))
+    assert all(torch.equal(one, _at(threads, count, lambda: ordered_sum(values))) for count in (2, 3, 5))
     assert float(one) == pytest.approx(float(values.double().sum()), rel=1e-6)  # and it is the sum
+
+
+def test_half_floats_are_summed_in_float32_and_rounded_once():
+    values = torch.full((300, 784), 0.1, dtype=torch.float16)  # 23,520 in all; half a float16's ulp there is 8
+    assert float(ordered_sum(values)) == float(values.float().sum().half()) == pytest.approx(23_520, rel=1e-3)
 
 
 def test_a_sum_of_whole_numbers_is_exact_whatever_its_shape():

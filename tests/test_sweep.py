@@ -275,3 +275,13 @@ def test_a_group_with_training_options_of_its_own_adds_one_remedy_not_a_product(
     config.write_text('seeds = "0"\n[[group]]\narch = ["784-16-2"]\nmode = ["variational"]\nlr = 0.1\n')
     with pytest.raises(ProjectError, match="training options of its own"):
         spec_from_options(None, None, None, {"epochs": None}, config)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a machine with a GPU trains there")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_device_this_machine_lacks_is_refused_before_the_plan(small_data_dir, tmp_path, precision):
+    """Once each member failed in turn on it, after the plan was written; now the sweep says it once and makes nothing."""
+    result = cli("sweep", "--arch", "784-64-2", "--mode", "variational", "--seeds", "0-1", "--epochs", "1", "--device", "cuda",
+                 "--matmul-precision", precision, "--data-dir", str(small_data_dir), "--out", str(tmp_path / "sweep"), "--quiet")
+    assert result.exit_code == 1 and result.output.splitlines() == ["Error: --device cuda: no CUDA device is available to this PyTorch build"]
+    assert not (tmp_path / "sweep").exists()

@@ -273,6 +273,20 @@ _LABELS = {"beta": lambda value: f"beta {_number(value)}", "kl_warmup": lambda v
            "free_bits": lambda value: f"free bits {_number(value)} nats", "activation": str, "init": lambda value: f"{value} init"}
 
 
+# The first word of each name part above (and "bf16", train's folder_name): a tag that begins with one could
+# name a run of other options: `--tag glorot` would be the folder of `--init glorot`.
+_OPTION_WORD = re.compile(r"(f?b[0-9][0-9.e+]*|w[0-9]+|leaky|elu|glorot|bf16)", re.IGNORECASE)  # case too: macOS's disks fold it
+
+
+def check_new_tag(tag: str) -> None:
+    """Refuses, for a new run, a `--tag` whose first word reads as a training option in the run's folder
+    name (runs tagged so before are read and resumed as ever)."""
+    first = tag.split("-")[0]
+    if tag and _OPTION_WORD.fullmatch(first):
+        raise ProjectError(f"--tag {tag}: its first word {first!r} reads as a training option in the run's name, where it "
+                           "could name another run's folder; put another word first")
+
+
 def option_name_part(name: str, value) -> str:
     """How a training option's `value` shows in a run's name: b0.5, w2, fb0.25, leaky-relu, glorot."""
     return _NAME_PARTS[name](value)

@@ -19,7 +19,7 @@ from typing import Callable
 from atomic import is_temporary, process_exists
 from errors import MAX_NAME_BYTES, ProjectError
 from owners import guard_out
-from train.config import RunConfig, check_fits_memory
+from train.config import RunConfig, check_fits_memory, check_new_tag
 from train.runfile import RunFile
 from train.runfolder import ASIDE_PREFIX, RUNS_DIR, RunFolder
 
@@ -42,6 +42,8 @@ def plan(options: dict, given: set[str], out: Path | None, resume: bool, overwri
     """Check the request against what is on disk. `options` are `RunConfig` fields; `given`
     names those the user typed (a `--resume` refuses any that contradicts the saved config)."""
     config = RunConfig(**options)
+    if not resume:
+        check_new_tag(config.tag)
     check_fits_memory(config.layers, config.batch_size, machine_memory(), "this machine")
     name_bytes = len(config.folder_name.encode())  # --arch and --tag are ASCII: only their length can go wrong
     if not out and name_bytes > MAX_NAME_BYTES:

@@ -51,6 +51,12 @@ def check_precision_on(device: torch.device, matmul_precision: str) -> None:
                            "train it in fp32 there, or give --device cpu")
 
 
+def check_device_here(device: str, matmul_precision: str) -> None:
+    """What each run's trainer would refuse of its device on this machine (`--device cuda` without one,
+    bf16 products off the CPU): before a local sweep or a lecture plans anything, not member by member."""
+    check_precision_on(resolve_device(device), matmul_precision)
+
+
 def _generator(device: torch.device, seed: int, epoch: int, purpose: int) -> torch.Generator:
     generator = torch.Generator(device=device)
     generator.manual_seed(seed * 1_000_003 + epoch * 1_009 + purpose)
@@ -62,11 +68,10 @@ def _as_pixels(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def encode_tracked(model: VAE, pixels: torch.Tensor) -> torch.Tensor:
     """[mu | logvar] of the tracked digits now, as every step's `TrackingPass` encodes them: step 0
-    the same way as the rest (its first layer sums the digits' ink rows, whose rounding, unlike a
-    product of a few rows, does not change with torch's threads)."""
+    the same way as the rest (its first layer sums the digits' ink rows, whose rounding, unlike that
+    of MKL's product of a few rows, does not change with torch's threads)."""
     codes = torch.empty(1, len(pixels), model.heads.out_features, device=pixels.device)
     TrackingPass(model, pixels, out=codes)(0)
     return codes[0]

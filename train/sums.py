@@ -21,10 +21,13 @@ _WIDTH = 1024  # a long vector is summed in rows of this many (zero-padded: addi
 
 
 def ordered_sum(values: torch.Tensor) -> torch.Tensor:
-    """The sum of every element of `values`, rounded the same at any thread count."""
-    while values.dim() > 1 and values.numel() > SERIAL:
-        values = values.sum(-1)
-    flat = values.reshape(-1)
-    while flat.numel() > SERIAL:
-        flat = F.pad(flat, (0, -flat.numel() % _WIDTH)).view(-1, _WIDTH).sum(-1)
-    return flat.sum()
+    """The sum of every element of `values`, rounded the same at any thread count (half floats summed in float32)."""
+    if values.dtype in (torch.float16, torch.bfloat16):
+        return ordered_sum(values.float()).to(values.dtype)
+    values = values.contiguous()  # a transposed view's sum is split among threads inside its outputs' columns
+    while values.numel() > SERIAL:
+        rows = values.reshape(-1, values.shape[-1])
+        if len(rows) < 2:  # one output: PyTorch would split its sum among threads; rows of _WIDTH instead
+            rows = F.pad(rows.reshape(-1), (0, -values.numel() % _WIDTH)).view(-1, _WIDTH)
+        values = rows.sum(-1)
+    return values.sum()
