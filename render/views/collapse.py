@@ -51,14 +51,15 @@ def bar_figure(numbers: dict, theme: Theme, title: str):
     dims = np.arange(1, len(var_mu) + 1)
     colors = [theme.muted if off else ACTIVE_COLOR for off in inactive]
     panels = 2 if numbers["mean_encoder_variance"] is not None else 1
-    figure = new_figure(theme, max(8, 0.55 * len(dims) * panels + 3), 6)
+    figure = new_figure(theme, max(10, 0.55 * len(dims) * panels + 3), 6.5)  # 10 in: the title's lines fit a net of 2 latents
     ax = figure.add_subplot(1, panels, 1)
     ax.bar(dims, np.maximum(var_mu, 1e-6), color=colors, hatch=["//" if off else "" for off in inactive], edgecolor=theme.background)
     ax.set_yscale("log")
     ax.axhline(numbers["threshold"], color=theme.foreground, linestyle="--", linewidth=1.2, label=f"inactive below {numbers['threshold']:g}")
+    ax.set_ylim(top=max(var_mu.max(), numbers["threshold"]) * 10)  # a decade of room above the tallest bar, for the legend
     # A legend, not a text label: "best" keeps it off the bars, wherever they stand.
     ax.legend(loc="best", fontsize=FONT_PT * 0.8, facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground)
-    ax.set_title("variance of the mean over the test set", fontsize=FONT_PT)
+    ax.set_title("variance of the mean\nover the test set", fontsize=FONT_PT)
     _dimension_axis(ax, dims, theme)
     if panels == 2:
         enc_var = np.array(numbers["mean_encoder_variance"][-1])
@@ -66,13 +67,13 @@ def bar_figure(numbers: dict, theme: Theme, title: str):
         right.bar(dims, enc_var, color=colors, hatch=["//" if off else "" for off in inactive], edgecolor=theme.background)
         right.axhline(1.0, color=theme.foreground, linestyle="--", linewidth=1.2)
         right.set_ylim(0, max(1.15, enc_var.max() * 1.1))
-        right.set_title("mean encoder variance (prior: 1)", fontsize=FONT_PT)
+        right.set_title("mean encoder variance\n(prior: 1)", fontsize=FONT_PT)
         _dimension_axis(right, dims, theme)
     n_off = int(inactive.sum())
     dead, hidden = numbers.get("dead_units"), numbers.get("hidden_layers") or []
     units = ("\nencoder units no test input activates: " + ", ".join(f"{count} of {size}" for count, size in zip(dead[-1], hidden))
              if dead and hidden and min(dead[-1]) >= 0 else "")
-    figure.suptitle(f"{title}  ·  epoch {numbers['epochs'][-1]}  ·  {n_off} of {len(dims)} latent variables inactive (hatched){units}",
+    figure.suptitle(f"{title}  ·  epoch {numbers['epochs'][-1]}\n{n_off} of {len(dims)} latent variables inactive (hatched){units}",
                     color=theme.foreground, fontsize=FONT_PT * 1.1)
     figure.tight_layout()
     return figure
